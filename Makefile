@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test unit integration protos check-protos lint-protos clean
+
+install: $(STAMP)
+
+# Re-install only when the dependency pins change, so a second `make run` starts in seconds.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	@$(PY) -m services.devstack run
+
+test: install check-protos
+	@$(PY) -m pytest -q -p no:cacheprovider
+
+unit: install
+	@$(PY) -m pytest -q -p no:cacheprovider tests/unit
+
+integration: install
+	@$(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+# Generate Python code from protos/ into services/api (imports rewritten to be package-relative,
+# so `calendar.*` never shadows the standard library's `calendar`).
+protos: install
+	@$(PY) -m services.devstack.protogen --out services/api
+
+# The build fails when the committed generated code is stale, and when buf lint finds problems.
+check-protos: install lint-protos
+	@$(PY) -m services.devstack.protogen --check --out services/api
+
+node_modules/.bin/buf: package.json package-lock.json
+	@npm install --silent --no-audit --no-fund
+	@touch $@
+
+lint-protos: node_modules/.bin/buf
+	@cd protos && ../node_modules/.bin/buf lint
+
+clean:
+	rm -rf $(VENV) node_modules .devstack

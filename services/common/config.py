@@ -1,0 +1,80 @@
+"""Typed settings read once from the environment at start-up. A missing or malformed value
+stops the process with one clear message naming every bad variable."""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Each service subclasses it with its own fields and defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    grpc_host: str = "0.0.0.0"
+    grpc_port: int = Field(ge=1, le=65535)
+    # Longest time SIGTERM waits for in-flight RPCs before cancelling them. Kubernetes'
+    # terminationGracePeriodSeconds must be longer.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
+    # Deadline applied to every outbound RPC that has none (or a longer one) from its caller.
+    outbound_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    # Auth (DESIGN §6): HS256 with a shared secret locally, JWKS-verified RS256/ES256 in production.
+    auth_jwt_secret: str | None = Field(default=None, min_length=32)
+    auth_jwks_url: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    # Production: private key (PEM) this service signs its short-lived `internal` tokens with;
+    # its public key must be in the JWKS. Locally the HS256 secret signs them.
+    auth_service_signing_key: str | None = None
+    auth_service_key_id: str | None = None
+
+    # Key that signs paging cursors (so a tampered cursor is rejected). Defaults to the JWT secret.
+    cursor_signing_key: str | None = None
+
+    @model_validator(mode="after")
+    def _auth_is_configured(self) -> "ServiceSettings":
+        if bool(self.auth_jwt_secret) == bool(self.auth_jwks_url):
+            raise ValueError("set exactly one of AUTH_JWT_SECRET (HS256, local) or AUTH_JWKS_URL (production)")
+        if self.auth_jwks_url and not (self.auth_service_signing_key or self.cursor_signing_key):
+            raise ValueError("with AUTH_JWKS_URL, set CURSOR_SIGNING_KEY (and AUTH_SERVICE_SIGNING_KEY for internal calls)")
+        return self
+
+    @property
+    def cursor_key(self) -> bytes:
+        return (self.cursor_signing_key or self.auth_jwt_secret or "").encode()
+
+
+class DatabaseSettings(BaseSettings):
+    """Mixin for services that own a Postgres schema."""
+
+    database_url: str = Field(pattern=r"^postgres(ql)?://")
+    # Each service owns one schema; no service reads another's tables.
+    db_schema: str = Field(default="", pattern=r"^[a-z_][a-z0-9_]*$|^$")
+    db_pool_min_size: int = Field(default=2, ge=0, le=100)
+    db_pool_max_size: int = Field(default=10, ge=1, le=200)
+    db_statement_timeout_ms: int = Field(default=5000, ge=100, le=600000)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S], **overrides: object) -> S:
+    """Build settings or exit with a message listing every bad variable."""
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"  {name}: {err['msg']}")
+        sys.stderr.write(f"invalid configuration for {cls.__name__}:\n" + "\n".join(lines) + "\n")
+        raise SystemExit(2) from None

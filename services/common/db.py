@@ -1,0 +1,45 @@
+"""Postgres: an asyncpg pool pinned to the service's own schema, and versioned plain-SQL
+migrations applied with yoyo under its lock (safe when several replicas start at once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import asyncpg
+import psycopg
+from yoyo import get_backend, read_migrations
+
+from services.common.config import DatabaseSettings
+
+
+async def create_pool(settings: DatabaseSettings, schema: str, application_name: str) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        settings.database_url,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        server_settings={
+            "search_path": schema,
+            "application_name": application_name,
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+        },
+    )
+
+
+def _yoyo_url(database_url: str, schema: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode({"schema": schema}), ""))
+
+
+def migrate(database_url: str, schema: str, migrations: Path) -> list[str]:
+    """Apply pending migrations; returns the ids applied."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    backend = get_backend(_yoyo_url(database_url, schema))
+    try:
+        with backend.lock():
+            pending = backend.to_apply(read_migrations(str(migrations)))
+            backend.apply_migrations(pending)
+            return [m.id for m in pending]
+    finally:
+        backend.connection.close()

@@ -1,0 +1,85 @@
+"""Maps domain errors to gRPC statuses with google.rpc error details (BadRequest field
+violations, ErrorInfo reasons, ResourceInfo), so clients can act on them programmatically."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from services.common import errors
+
+ERROR_DOMAIN = "bookings-platform"
+
+
+def _status(code: int, message: str, *details: object) -> grpc.Status:
+    packed = []
+    for detail in details:
+        any_detail = any_pb2.Any()
+        any_detail.Pack(detail)  # type: ignore[arg-type]
+        packed.append(any_detail)
+    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=packed))
+
+
+def to_grpc_status(exc: errors.DomainError) -> grpc.Status:
+    match exc:
+        case errors.InvalidArgument():
+            bad_request = error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in exc.violations
+                ]
+            )
+            return _status(code_pb2.INVALID_ARGUMENT, str(exc), bad_request)
+        case errors.NotFound():
+            info = error_details_pb2.ResourceInfo(resource_type=exc.resource, resource_name=exc.resource_id)
+            return _status(code_pb2.NOT_FOUND, str(exc), info)
+        case errors.AlreadyExists():
+            info = error_details_pb2.ResourceInfo(resource_type=exc.resource, resource_name=exc.resource_id)
+            return _status(code_pb2.ALREADY_EXISTS, str(exc), info)
+        case errors.RevisionMismatch():
+            reason = error_details_pb2.ErrorInfo(
+                reason="REVISION_MISMATCH",
+                domain=ERROR_DOMAIN,
+                metadata={"expected": str(exc.expected), "actual": str(exc.actual), "resource": exc.resource},
+            )
+            return _status(code_pb2.ABORTED, str(exc), reason)
+        case errors.FailedPrecondition():
+            reason = error_details_pb2.ErrorInfo(reason=exc.reason, domain=ERROR_DOMAIN, metadata=exc.metadata)
+            return _status(code_pb2.FAILED_PRECONDITION, str(exc), reason)
+        case errors.DependencyUnavailable():
+            reason = error_details_pb2.ErrorInfo(reason="DEPENDENCY_UNAVAILABLE", domain=ERROR_DOMAIN, metadata={"dependency": exc.dependency})
+            return _status(code_pb2.UNAVAILABLE, str(exc), reason)
+    return _status(code_pb2.INTERNAL, "internal error")
+
+
+def status_details(err: grpc.aio.AioRpcError | grpc.RpcError) -> list[object]:
+    """Decoded google.rpc details of a failed call (for clients and tests)."""
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    if status is None:
+        return []
+    decoded: list[object] = []
+    for detail in status.details:
+        for cls in (error_details_pb2.BadRequest, error_details_pb2.ErrorInfo, error_details_pb2.ResourceInfo):
+            if detail.Is(cls.DESCRIPTOR):
+                msg = cls()
+                detail.Unpack(msg)
+                decoded.append(msg)
+    return decoded
+
+
+def field_violations(err: grpc.RpcError) -> dict[str, str]:
+    """{field: description} of an INVALID_ARGUMENT error."""
+    out: dict[str, str] = {}
+    for detail in status_details(err):
+        if isinstance(detail, error_details_pb2.BadRequest):
+            out.update({v.field: v.description for v in detail.field_violations})
+    return out
+
+
+def error_reason(err: grpc.RpcError) -> str | None:
+    for detail in status_details(err):
+        if isinstance(detail, error_details_pb2.ErrorInfo):
+            return detail.reason
+    return None

@@ -1,0 +1,1 @@
+"""Participations: turns bookings into participations and keeps each session's participant total."""

@@ -1,0 +1,5 @@
+from services.common.main import service_main
+from services.participations.bootstrap import make_build
+from services.participations.settings import ParticipationsSettings
+
+service_main(ParticipationsSettings, make_build)  # type: ignore[arg-type]

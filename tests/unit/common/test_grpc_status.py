@@ -1,0 +1,45 @@
+"""Domain errors map to precise gRPC statuses with machine-readable details (DESIGN §5 inv. 4)."""
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+
+from services.common import errors
+from services.common.grpc_status import to_grpc_status
+
+
+def _details(status: grpc.Status) -> status_pb2.Status:
+    (key, value), = status.trailing_metadata
+    assert key == "grpc-status-details-bin"
+    return status_pb2.Status.FromString(value)
+
+
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (errors.InvalidArgument.single("service.name", "is required"), grpc.StatusCode.INVALID_ARGUMENT),
+        (errors.NotFound("service", "id"), grpc.StatusCode.NOT_FOUND),
+        (errors.RevisionMismatch("service", "id", 1, 2), grpc.StatusCode.ABORTED),
+        (errors.FailedPrecondition("TOO_LATE_TO_BOOK", "too late"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.AlreadyExists("booking", "id"), grpc.StatusCode.ALREADY_EXISTS),
+        (errors.DependencyUnavailable("timeframes", "down"), grpc.StatusCode.UNAVAILABLE),
+    ],
+)
+def test_each_domain_error_has_its_status_code(error: errors.DomainError, code: grpc.StatusCode) -> None:
+    assert to_grpc_status(error).code == code
+
+
+def test_invalid_argument_carries_every_field_violation() -> None:
+    exc = errors.InvalidArgument([errors.FieldViolation("a", "x"), errors.FieldViolation("b.c", "y")])
+    detail = _details(to_grpc_status(exc)).details[0]
+    bad_request = error_details_pb2.BadRequest()
+    assert detail.Unpack(bad_request)
+    assert [(v.field, v.description) for v in bad_request.field_violations] == [("a", "x"), ("b.c", "y")]
+
+
+def test_failed_precondition_carries_its_reason() -> None:
+    detail = _details(to_grpc_status(errors.FailedPrecondition("CAPACITY_EXCEEDED", "full", {"open_spots": "0"}))).details[0]
+    info = error_details_pb2.ErrorInfo()
+    assert detail.Unpack(info)
+    assert info.reason == "CAPACITY_EXCEEDED"
+    assert info.metadata["open_spots"] == "0"
