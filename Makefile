@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration protos check-protos lint-protos clean
+.PHONY: install run test unit integration lint protos check-protos lint-protos clean
 
 install: $(STAMP)
 
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	@$(PY) -m services.devstack run
 
-test: install check-protos
+test: install check-protos lint
 	@$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install
+	@$(VENV)/bin/ruff check services tests
+	@$(VENV)/bin/ruff format --check --quiet services tests
 
 unit: install
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit

@@ -25,9 +25,7 @@ class _OutboundInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
             metadata.append(("authorization", f"Bearer {self._tokens.for_tenant(current_tenant())}"))
         timeout = client_call_details.timeout
         timeout = self._timeout if timeout is None else min(timeout, self._timeout)
-        details = grpc.aio.ClientCallDetails(
-            client_call_details.method, timeout, metadata, client_call_details.credentials, client_call_details.wait_for_ready
-        )
+        details = grpc.aio.ClientCallDetails(client_call_details.method, timeout, metadata, client_call_details.credentials, client_call_details.wait_for_ready)
         return await continuation(details, request)
 
 

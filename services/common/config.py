@@ -9,11 +9,13 @@ from typing import Literal, TypeVar
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_CONFIG = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
+
 
 class ServiceSettings(BaseSettings):
     """What every service needs. Each service subclasses it with its own fields and defaults."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
+    model_config = _CONFIG
 
     service_name: str = "service"
     grpc_host: str = "0.0.0.0"
@@ -41,7 +43,7 @@ class ServiceSettings(BaseSettings):
     cursor_signing_key: str | None = None
 
     @model_validator(mode="after")
-    def _auth_is_configured(self) -> "ServiceSettings":
+    def _auth_is_configured(self) -> ServiceSettings:
         if bool(self.auth_jwt_secret) == bool(self.auth_jwks_url):
             raise ValueError("set exactly one of AUTH_JWT_SECRET (HS256, local) or AUTH_JWKS_URL (production)")
         if self.auth_jwks_url and not (self.auth_service_signing_key or self.cursor_signing_key):
@@ -56,12 +58,19 @@ class ServiceSettings(BaseSettings):
 class DatabaseSettings(BaseSettings):
     """Mixin for services that own a Postgres schema."""
 
+    model_config = _CONFIG
+
     database_url: str = Field(pattern=r"^postgres(ql)?://")
     # Each service owns one schema; no service reads another's tables.
     db_schema: str = Field(default="", pattern=r"^[a-z_][a-z0-9_]*$|^$")
     db_pool_min_size: int = Field(default=2, ge=0, le=100)
     db_pool_max_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=5000, ge=100, le=600000)
+
+    @property
+    def database_schema(self) -> str:
+        """The schema the service owns: DB_SCHEMA, or the service name when it is empty."""
+        return self.db_schema or str(getattr(self, "service_name", ""))
 
 
 S = TypeVar("S", bound=BaseSettings)

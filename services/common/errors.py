@@ -22,7 +22,7 @@ class InvalidArgument(DomainError):
         super().__init__("; ".join(f"{v.field}: {v.description}" for v in violations))
 
     @classmethod
-    def single(cls, field: str, description: str) -> "InvalidArgument":
+    def single(cls, field: str, description: str) -> InvalidArgument:
         return cls([FieldViolation(field, description)])
 
 

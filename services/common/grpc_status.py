@@ -26,10 +26,7 @@ def to_grpc_status(exc: errors.DomainError) -> grpc.Status:
     match exc:
         case errors.InvalidArgument():
             bad_request = error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                    for v in exc.violations
-                ]
+                field_violations=[error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description) for v in exc.violations]
             )
             return _status(code_pb2.INVALID_ARGUMENT, str(exc), bad_request)
         case errors.NotFound():

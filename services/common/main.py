@@ -31,8 +31,8 @@ def service_main(
         if migrations is None or not isinstance(settings, DatabaseSettings):
             log.info("nothing to migrate")
             return
-        applied = migrate(settings.database_url, settings.db_schema or settings.service_name, migrations)
-        log.info("migrated", schema=settings.db_schema or settings.service_name, applied=applied)
+        applied = migrate(settings.database_url, settings.database_schema, migrations)
+        log.info("migrated", schema=settings.database_schema, applied=applied)
         return
 
     telemetry = configure_telemetry(settings.service_name)

@@ -14,9 +14,13 @@ MAX_IDS_PER_FILTER = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# Present in the tz database files of some systems, but not zones a business can be in.
+_NOT_BUSINESS_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_BUSINESS_ZONES
 
 
 def is_time_zone(name: str) -> bool:

@@ -118,9 +118,7 @@ class OwnedPidfile:
         child = _same_process(int(child_pid), child_ct)
         owner = _same_process(int(owner_pid), owner_ct)
         if child is not None and owner is not None and owner.pid != os.getpid():
-            raise DevstackError(
-                f"{self.path.parent} is in use by pid {child.pid}, started by the still running pid {owner.pid}"
-            )
+            raise DevstackError(f"{self.path.parent} is in use by pid {child.pid}, started by the still running pid {owner.pid}")
         if child is not None:
             _stop_orphan(child, sig, grace)
         self.remove()

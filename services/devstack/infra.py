@@ -129,9 +129,7 @@ class _Component:
         with self.log_path.open("ab") as log:
             # Own session: Ctrl-C in the terminal reaches only the orchestrator, which stops the
             # services before the infrastructure they depend on.
-            return subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
-            )
+            return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)
 
     def _run(self, argv: Sequence[str], **kwargs: Any) -> None:
         """Run a one-off helper (e.g. initdb) with its output in the component log."""
@@ -412,10 +410,7 @@ class Redis(_Component):
 # --- Kafka-protocol broker ----------------------------------------------------------------------
 
 # Tansu reads these from the environment too; the broker must not inherit the services' settings.
-_TANSU_ENV = frozenset(
-    {"CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "SCHEMA_REGISTRY"}
-    | {"OTEL_EXPORTER_OTLP_ENDPOINT"}
-)
+_TANSU_ENV = frozenset({"CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "SCHEMA_REGISTRY"} | {"OTEL_EXPORTER_OTLP_ENDPOINT"})
 
 
 def kafka_api_versions(port: int, host: str = HOST, timeout: float = 1.0) -> bool:
@@ -477,9 +472,7 @@ class KafkaBroker(_Component):
         return kafka_api_versions(self.port)
 
 
-async def ensure_topics_async(
-    bootstrap: str, topics: Mapping[str, int], *, replication_factor: int = 1, timeout: float = 30.0
-) -> None:
+async def ensure_topics_async(bootstrap: str, topics: Mapping[str, int], *, replication_factor: int = 1, timeout: float = 30.0) -> None:
     """Create the topics (name -> partition count) that do not exist yet, then wait until all are visible."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # heavy import, only needed here
     from aiokafka.errors import TopicAlreadyExistsError, for_code
@@ -509,9 +502,7 @@ async def _wait_topics_visible(admin: Any, names: set[str], timeout: float) -> N
         await asyncio.sleep(0.1)
 
 
-def ensure_topics(
-    bootstrap: str, topics: Mapping[str, int], *, replication_factor: int = 1, timeout: float = 30.0
-) -> None:
+def ensure_topics(bootstrap: str, topics: Mapping[str, int], *, replication_factor: int = 1, timeout: float = 30.0) -> None:
     """Blocking ensure_topics_async; usable from inside a running event loop too (runs on a helper thread)."""
     coro = ensure_topics_async(bootstrap, topics, replication_factor=replication_factor, timeout=timeout)
     try:
@@ -557,7 +548,7 @@ class Infra:
     def __init__(
         self,
         state_dir: Path | str,
-        ports: InfraPorts = InfraPorts(),
+        ports: InfraPorts = InfraPorts(),  # noqa: B008 - frozen dataclass, safe as a default
         env: Mapping[str, str] = os.environ,
         *,
         database: str = "platform",
@@ -616,7 +607,5 @@ class Infra:
         self.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()

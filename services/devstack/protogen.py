@@ -76,7 +76,7 @@ def main() -> None:
         if opts.check:
             stale = _differences(fresh, opts.out)
             if stale:
-                print("Generated code in %s is stale; run `make protos`:" % opts.out, *stale, sep="\n  ", file=sys.stderr)
+                print(f"Generated code in {opts.out} is stale; run `make protos`:", *stale, sep="\n  ", file=sys.stderr)
                 raise SystemExit(1)
             print("generated code is up to date")
             return

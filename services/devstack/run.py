@@ -79,7 +79,8 @@ def _examples(token: str, platform: Platform, demo: object) -> str:
   # grpcurl (reflection is on)
   grpcurl -plaintext {b} list
   grpcurl -plaintext -H "authorization: Bearer $BOOKINGS_TOKEN" -d '{{"service_id": "{course}"}}' {b} bookings.catalog.v1.Services/GetService
-  grpcurl -plaintext -H "authorization: Bearer $BOOKINGS_TOKEN" -d '{{"schedule_ids": ["{schedule}"]}}' {t} calendar.timeframes.v3.ScheduleTimeFrames/ListScheduleTimeFrames
+  grpcurl -plaintext -H "authorization: Bearer $BOOKINGS_TOKEN" -d '{{"schedule_ids": ["{schedule}"]}}' \\
+    {t} calendar.timeframes.v3.ScheduleTimeFrames/ListScheduleTimeFrames
   grpcurl -plaintext {a} grpc.health.v1.Health/Check
 """
 
@@ -96,7 +97,8 @@ def main() -> None:
     taken = [f"{name} ({port})" for name, port in service_ports.items() if _busy(port)]
     if taken:
         sys.exit(
-            "cannot start: these service ports are already in use: " + ", ".join(taken)
+            "cannot start: these service ports are already in use: "
+            + ", ".join(taken)
             + ". Is the platform already running elsewhere? Stop it, or choose ports with e.g. BOOKINGS_PORT=60052."
         )
 

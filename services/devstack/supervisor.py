@@ -192,9 +192,7 @@ class Supervisor:
     def __enter__(self) -> Supervisor:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop_all()
 
     # --- internals -------------------------------------------------------------------------------
@@ -227,9 +225,7 @@ class Supervisor:
                 log.close()  # the child writes through its own copy of the descriptor
             return
         assert child.proc.stdout is not None
-        child.reader = threading.Thread(
-            target=self._pump, args=(child, child.proc.stdout, log), name=f"devstack-{child.name}-output", daemon=True
-        )
+        child.reader = threading.Thread(target=self._pump, args=(child, child.proc.stdout, log), name=f"devstack-{child.name}-output", daemon=True)
         child.reader.start()
 
     def _open_log(self, child: _Child) -> IO[bytes]:

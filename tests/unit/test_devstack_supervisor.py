@@ -60,9 +60,7 @@ def _python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def test_merges_output_with_name_prefix_and_stops_gracefully(
-    supervisor: Supervisor, out: io.StringIO, health_server: list[str]
-) -> None:
+def test_merges_output_with_name_prefix_and_stops_gracefully(supervisor: Supervisor, out: io.StringIO, health_server: list[str]) -> None:
     port = free_port()
     supervisor.start("bookings", [*health_server, str(port)])
     supervisor.wait_healthy("bookings", port, timeout=15)

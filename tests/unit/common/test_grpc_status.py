@@ -9,7 +9,7 @@ from services.common.grpc_status import to_grpc_status
 
 
 def _details(status: grpc.Status) -> status_pb2.Status:
-    (key, value), = status.trailing_metadata
+    ((key, value),) = status.trailing_metadata
     assert key == "grpc-status-details-bin"
     return status_pb2.Status.FromString(value)
 

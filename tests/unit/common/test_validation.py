@@ -19,6 +19,8 @@ from services.common.validation import Violations, is_time_zone, is_uuid
         ("../../etc/passwd", False),
         ("europe/vienna", False),
         ("+02:00", False),
+        ("localtime", False),
+        ("posixrules", False),
     ],
 )
 def test_only_iana_time_zones_are_accepted(name: str, valid: bool) -> None:

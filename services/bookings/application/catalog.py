@@ -1,0 +1,163 @@
+"""Use cases of the service catalog: validate, talk to timeframes and the repository, in the
+order that keeps a rejected or failed request from leaving anything behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from services.bookings.domain.ports import Schedules, ServiceFilter, ServiceRepository, SortKey
+from services.bookings.domain.services import (
+    Service,
+    ServiceDraft,
+    UpdateServiceCommand,
+    apply_update,
+    check_update_request,
+    new_service,
+    parse_service_type,
+)
+from services.common.auth import current_tenant
+from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
+from services.common.paging import DEFAULT_LIMIT, MAX_LIMIT, CursorCodec, query_fingerprint
+from services.common.validation import Violations, is_uuid
+
+RESOURCE = "service"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ServicePage:
+    services: list[Service]
+    next_cursor: str  # empty on the last page
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
+
+
+class Catalog:
+    def __init__(
+        self,
+        repository: ServiceRepository,
+        schedules: Schedules,
+        cursors: CursorCodec,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ):
+        self._repository = repository
+        self._schedules = schedules
+        self._cursors = cursors
+        self._new_id = new_id
+
+    async def create(self, draft: ServiceDraft) -> Service:
+        # Validate completely first: a rejected request must not create a schedule either.
+        service = new_service(draft, self._new_id())
+        if service.type.has_schedule:
+            # The id is drawn once per request and is the schedule's external_id, so the channel
+            # retrying CreateSchedule (declared idempotent) returns the same schedule instead of
+            # making a second one. If timeframes is unreachable this raises DependencyUnavailable
+            # before anything is stored here, and a client retrying the create starts afresh.
+            # The rare leftovers (timeframes created the schedule but its answer was lost, or
+            # the insert below fails) are schedules no service references: they hold no events
+            # and nothing can be booked on them.
+            schedule_id = await self._schedules.create_schedule(
+                external_id=service.id,
+                name=service.name,
+                time_zone=service.time_zone,
+                default_capacity=service.default_capacity,
+            )
+            service = replace(service, schedule_id=schedule_id)
+        return await self._repository.create(service)
+
+    async def get(self, service_id: str) -> Service:
+        _require_id("service_id", service_id)
+        service = await self._repository.get(service_id)
+        if service is None:
+            raise NotFound(RESOURCE, service_id)
+        return service
+
+    async def query(self, service_ids: Sequence[str], types: Sequence[int], limit: int, cursor: str) -> ServicePage:
+        v = Violations()
+        v.ids("service_ids", list(service_ids))
+        parsed = [parse_service_type(v, f"types[{i}]", t) for i, t in enumerate(types)]
+        v.check(0 <= limit <= MAX_LIMIT, "cursor_paging.limit", f"must be between 0 and {MAX_LIMIT} (0 means {DEFAULT_LIMIT})")
+        v.raise_if_any()
+
+        where = ServiceFilter(
+            service_ids=tuple(sorted({i.lower() for i in service_ids})),
+            types=tuple(sorted({t for t in parsed if t is not None})),
+        )
+        # The cursor is bound to the tenant and the filters; the page size may change between pages.
+        fingerprint = query_fingerprint("bookings.catalog.v1.QueryServices", current_tenant(), where.service_ids, [t.name for t in where.types])
+        page = self._cursors.page(limit, cursor, fingerprint)
+        after = _decode_sort_key(page.after) if page.after is not None else None
+
+        rows = await self._repository.query(where, after, page.limit + 1)
+        services, more = rows[: page.limit], len(rows) > page.limit
+        next_cursor = self._cursors.encode(_encode_sort_key(services[-1]), fingerprint) if more else ""
+        return ServicePage(services, next_cursor)
+
+    async def update(self, command: UpdateServiceCommand) -> Service:
+        check_update_request(command)
+        current = await self._repository.get(command.service_id)
+        if current is None:
+            raise NotFound(RESOURCE, command.service_id)
+        if current.revision != command.revision:
+            # Checked before validating: the change was computed against another version.
+            raise RevisionMismatch(RESOURCE, command.service_id, command.revision, current.revision)
+        updated = apply_update(current, command)
+        if updated == current:
+            return current  # nothing changes: no new revision
+        # The repository re-checks the revision atomically (UPDATE ... WHERE revision = n), so of
+        # two concurrent updates based on the same revision exactly one wins.
+        return await self._repository.update(updated, command.revision)
+
+    async def delete(self, service_id: str, revision: int) -> None:
+        v = Violations()
+        v.id("service_id", service_id)
+        v.check(revision >= 0, "revision", "must be the current revision, or 0 to delete at any revision")
+        v.raise_if_any()
+        # The schedule of a CLASS or COURSE stays in timeframes (it has no delete); without its
+        # service nothing can be booked on it.
+        await self._repository.delete(service_id, revision or None)
+
+
+class PolicyProvider:
+    """The default bookings.policies.v1.BookingPolicyProvider: policies stored on the services."""
+
+    MAX_IDS = 100
+
+    def __init__(self, repository: ServiceRepository):
+        self._repository = repository
+
+    async def list(self, service_ids: Sequence[str]) -> list[Service]:
+        """The services, in request order; NotFound for the first unknown (or other tenant's) id."""
+        v = Violations()
+        if not service_ids:
+            v.add("service_ids", f"is required: 1..{self.MAX_IDS} service ids")
+        v.ids("service_ids", list(service_ids), max_items=self.MAX_IDS)
+        v.raise_if_any()
+        found = await self._repository.get_many(list(service_ids))
+        for service_id in service_ids:
+            if service_id.lower() not in found:
+                raise NotFound(RESOURCE, service_id)
+        return [found[service_id.lower()] for service_id in service_ids]
+
+
+def _require_id(field: str, value: str) -> None:
+    v = Violations()
+    v.id(field, value)
+    v.raise_if_any()
+
+
+def _encode_sort_key(service: Service) -> list[object]:
+    assert service.created_at is not None
+    return [(service.created_at - _EPOCH) // timedelta(microseconds=1), service.id]
+
+
+def _decode_sort_key(key: list[object]) -> SortKey:
+    # Signed by us, so well-formed unless the key format changed between releases.
+    if len(key) == 2 and isinstance(key[0], int) and isinstance(key[1], str) and is_uuid(key[1]):
+        return SortKey(_EPOCH + timedelta(microseconds=key[0]), key[1])
+    raise InvalidArgument.single("cursor_paging.cursor", "is not a cursor returned by this RPC")

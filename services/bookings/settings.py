@@ -1,0 +1,10 @@
+from pydantic import Field
+
+from services.common.config import DatabaseSettings, ServiceSettings
+
+
+class BookingsSettings(ServiceSettings, DatabaseSettings):
+    service_name: str = "bookings"
+    grpc_port: int = Field(default=50052, ge=1, le=65535)
+    # calendar.schedules.v3.Schedules: CLASS and COURSE services get their schedule there.
+    timeframes_address: str = "127.0.0.1:50054"

@@ -1,0 +1,578 @@
+"""`bookings`: a command line for people who run the platform (and `--json` for scripts).
+
+    export AUTH_JWT_SECRET=...            # or: export BOOKINGS_TOKEN=$(bookings token --secret ...)
+    bookings services create --type course --name "Pottery" --capacity 12 --time-zone Europe/Vienna
+    bookings events bulk-create --schedule <schedule id> --start 2026-12-01T18:00 --duration 90 --count 10 --every 7d
+    bookings timeframes <schedule id>
+
+Parsing lives here; RPCs in `client.py`, output in `render.py`, local-time arithmetic in
+`timeseries.py`. Exit codes: 0 success, 1 a failed call or bad input, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from google.protobuf import timestamp_pb2
+
+from services.api.bookings.catalog.v1 import services_pb2
+from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
+from services.api.calendar.events.v3 import events_pb2
+from services.cli import render, timeseries
+from services.cli.client import DEFAULT_BOOKINGS_ADDRESS, DEFAULT_SCOPES, DEFAULT_TIMEFRAMES_ADDRESS, MAX_PAGE, CallError, Client, instant, timestamp
+from services.common.auth import ALL_SCOPES, mint_token
+
+DEFAULT_TENANT = "demo"
+SERVICE_TYPES = {"course": services_pb2.COURSE, "class": services_pb2.CLASS, "appointment": services_pb2.APPOINTMENT}
+OFF = "off"
+
+
+class CliError(Exception):
+    """Bad input or setup the CLI detects itself; printed as `error: <message>`, exit code 1."""
+
+
+# --- conversions -----------------------------------------------------------------------------------
+
+
+def zone_arg(name: str, option: str) -> ZoneInfo:
+    try:
+        return timeseries.zone(name)
+    except timeseries.TimeSeriesError as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+def local_arg(text: str, option: str) -> datetime:
+    try:
+        return timeseries.parse_local(text)
+    except timeseries.TimeSeriesError as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+# --- argument types ---------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def _minutes_or_off(text: str) -> int | str:
+    return OFF if text.strip().lower() == OFF else _non_negative_int(text)
+
+
+def _interval(text: str) -> timeseries.Interval:
+    try:
+        return timeseries.parse_interval(text)
+    except timeseries.TimeSeriesError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# --- context ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    env: Mapping[str, str]
+    out: render.Renderer
+    _client: Client | None = field(default=None, init=False)
+
+    def token(self) -> str:
+        if self.args.token:
+            return str(self.args.token)
+        secret = self.env.get("AUTH_JWT_SECRET")
+        if secret:
+            return mint_token(secret, tenant_id=self.args.tenant, scopes=DEFAULT_SCOPES, subject="cli", ttl_seconds=3600)
+        raise CliError(
+            "no token: pass --token or set BOOKINGS_TOKEN (`make run` prints one), "
+            "or set AUTH_JWT_SECRET to the services' secret and the CLI mints a dev token for --tenant"
+        )
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client(
+                bookings_address=self.args.bookings_address,
+                timeframes_address=self.args.timeframes_address,
+                token=self.token(),
+                timeout=self.args.timeout,
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def schedule_zone(self, schedule_id: str) -> ZoneInfo:
+        name = self.client.get_schedule(schedule_id).schedule.time_zone
+        return zone_arg(name, f"schedule {schedule_id} time zone")
+
+
+# --- token ------------------------------------------------------------------------------------------
+
+
+def cmd_token(ctx: Context) -> None:
+    args = ctx.args
+    secret = args.secret or ctx.env.get("AUTH_JWT_SECRET")
+    if not secret:
+        raise CliError("no secret: pass --secret or set AUTH_JWT_SECRET (the HS256 secret the services verify tokens with)")
+    scopes = [s for chunk in (args.scopes or DEFAULT_SCOPES) for s in chunk.replace(",", " ").split()]
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown:
+        raise CliError(f"--scopes: unknown scope(s) {', '.join(unknown)}; known: {' '.join(ALL_SCOPES)}")
+    token = mint_token(secret, tenant_id=args.tenant, scopes=scopes, subject="cli", ttl_seconds=args.ttl)
+    ctx.out.token(token, tenant=args.tenant, scopes=scopes, ttl=args.ttl)
+
+
+# --- services ---------------------------------------------------------------------------------------
+
+
+POLICY_FLAGS = ("early_minutes", "late_minutes", "cancel_minutes", "book_after_start", "max_per_booking")
+
+
+def policy_flags_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, flag, None) is not None for flag in POLICY_FLAGS)
+
+
+def apply_policy_flags(policy: policy_pb2.BookingPolicy, args: argparse.Namespace) -> None:
+    """Applies the policy flags that were given to `policy`. A minutes flag set to `off` removes
+    that limit (an absent sub-policy is disabled)."""
+    for flag, field_name, cls, attr in (
+        ("early_minutes", "limit_early_booking", policy_pb2.LimitEarlyBookingPolicy, "earliest_booking_in_minutes"),
+        ("late_minutes", "limit_late_booking", policy_pb2.LimitLateBookingPolicy, "latest_booking_in_minutes"),
+        ("cancel_minutes", "cancellation_policy", policy_pb2.CancellationPolicy, "latest_cancellation_in_minutes"),
+    ):
+        value = getattr(args, flag)
+        if value == OFF:
+            policy.ClearField(field_name)
+        elif value is not None:
+            getattr(policy, field_name).CopyFrom(cls(enabled=True, **{attr: value}))
+    if args.book_after_start is not None:
+        policy.book_after_start_policy.enabled = args.book_after_start
+    if args.max_per_booking is not None:
+        policy.participants_policy.max_participants_per_booking = args.max_per_booking
+
+
+def cmd_services_create(ctx: Context) -> None:
+    args = ctx.args
+    service = services_pb2.Service(
+        type=SERVICE_TYPES[args.type],
+        name=args.name,
+        default_capacity=args.capacity or 0,
+        time_zone=args.time_zone,
+        online_booking_enabled=args.online_booking if args.online_booking is not None else True,
+        requires_manual_approval=bool(args.manual_approval),
+    )
+    apply_policy_flags(service.booking_policy, args)
+    ctx.out.service(ctx.client.create_service(service), verb="Created")
+
+
+def cmd_services_list(ctx: Context) -> None:
+    args = ctx.args
+    types = [SERVICE_TYPES[t] for t in args.type or ()]
+    if args.all:
+        items = list(ctx.client.iter_services(types=types, page_size=args.limit or MAX_PAGE))
+        ctx.out.services(None, items, "")
+        return
+    response = ctx.client.query_services(types=types, limit=args.limit or 0, cursor=args.cursor or "")
+    ctx.out.services(response, list(response.services), response.paging_metadata.cursors.next if response.paging_metadata.has_next else "")
+
+
+def cmd_services_get(ctx: Context) -> None:
+    ctx.out.service(ctx.client.get_service(ctx.args.id))
+
+
+_SERVICE_FIELDS = (  # flag -> mask path
+    ("name", "name"),
+    ("capacity", "default_capacity"),
+    ("time_zone", "time_zone"),
+    ("online_booking", "online_booking_enabled"),
+    ("manual_approval", "requires_manual_approval"),
+)
+
+
+def cmd_services_update(ctx: Context) -> None:
+    args = ctx.args
+    service = services_pb2.Service(id=args.id, revision=args.revision)
+    paths = []
+    for flag, path in _SERVICE_FIELDS:
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(service, path, value)
+            paths.append(path)
+    if policy_flags_given(args):
+        # `booking_policy` is replaced as a whole: start from the stored one so that flags not
+        # given keep their value. The revision still guards against a concurrent change.
+        service.booking_policy.CopyFrom(ctx.client.get_service(args.id).service.booking_policy)
+        apply_policy_flags(service.booking_policy, args)
+        paths.append("booking_policy")
+    if not paths:
+        raise CliError(
+            "nothing to update: give at least one of --name, --capacity, --time-zone, --online-booking/--no-online-booking, "
+            "--manual-approval/--no-manual-approval or a policy flag"
+        )
+    ctx.out.service(ctx.client.update_service(service, paths), verb="Updated")
+
+
+def cmd_services_delete(ctx: Context) -> None:
+    response = ctx.client.delete_service(ctx.args.id, ctx.args.revision or 0)
+    ctx.out.deleted(response, "service", ctx.args.id)
+
+
+def cmd_services_policies(ctx: Context) -> None:
+    ctx.out.policies(ctx.client.list_booking_policies(ctx.args.ids))
+
+
+# --- events -----------------------------------------------------------------------------------------
+
+
+def _event_zone(ctx: Context, schedule_id: str) -> ZoneInfo:
+    return zone_arg(ctx.args.time_zone, "--time-zone") if ctx.args.time_zone else ctx.schedule_zone(schedule_id)
+
+
+def _new_event(args: argparse.Namespace, occurrence: timeseries.Occurrence) -> events_pb2.Event:
+    return events_pb2.Event(
+        schedule_id=args.schedule,
+        start=timestamp(occurrence.start),
+        end=timestamp(occurrence.end),
+        time_zone=args.time_zone or "",
+        total_capacity=args.capacity or 0,
+        title=args.title or "",
+    )
+
+
+def _time_error(exc: timeseries.TimeSeriesError) -> CliError:
+    return CliError(f"--start: {exc}")
+
+
+def cmd_events_create(ctx: Context) -> None:
+    args = ctx.args
+    local = local_arg(args.start, "--start")
+    tz = _event_zone(ctx, args.schedule)
+    try:
+        occurrence = timeseries.occurrence(local, tz, timedelta(minutes=args.duration))
+    except timeseries.TimeSeriesError as exc:
+        raise _time_error(exc) from None
+    ctx.out.event(ctx.client.create_event(_new_event(args, occurrence)), tz=tz, verb="Created")
+
+
+def cmd_events_bulk_create(ctx: Context) -> None:
+    args = ctx.args
+    local = local_arg(args.start, "--start")
+    tz = _event_zone(ctx, args.schedule)
+    try:
+        series = timeseries.series(local, tz, timedelta(minutes=args.duration), args.count, args.every)
+    except timeseries.TimeSeriesError as exc:
+        raise _time_error(exc) from None
+    response = ctx.client.bulk_create_events(_new_event(args, o) for o in series)
+    out = ctx.out
+    out.events(response, list(response.events), tz=tz, title=f"Created events on schedule {args.schedule}")
+    if not out.as_json:
+        for o in series:
+            if o.shifted:
+                out.hint(
+                    f"note: {o.local:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks jump forward); that session starts at "
+                    f"{render.local_time(o.start, tz, with_date=False)}"
+                )
+        out.hint(f"Next: bookings timeframes {args.schedule}   or   bookings events list --schedule {args.schedule}")
+
+
+def cmd_events_list(ctx: Context) -> None:
+    args = ctx.args
+    tz = zone_arg(args.tz, "--tz") if args.tz else None
+    window: dict[str, timestamp_pb2.Timestamp] = {}
+    for option, key in (("from_", "from_date"), ("to", "to_date")):
+        text = getattr(args, option)
+        if text:
+            flag = "--" + option.rstrip("_")
+            local = local_arg(text, flag)
+            if tz is None:
+                if not args.schedule:
+                    raise CliError(f"{flag}: give --tz (or --schedule) to say which time zone {text!r} is in")
+                tz = ctx.schedule_zone(args.schedule[0])
+            window[key] = timestamp(timeseries.resolve(local, tz, nonexistent="shift"))
+    filters = {"schedule_ids": args.schedule or (), "include_cancelled": args.include_cancelled, **window}
+    display = zone_arg(args.tz, "--tz") if args.tz else None
+    if args.all:
+        ctx.out.events(None, list(ctx.client.iter_events(page_size=args.limit or MAX_PAGE, **filters)), tz=display)
+        return
+    response = ctx.client.query_events(limit=args.limit or 0, cursor=args.cursor or "", **filters)
+    paging = response.paging_metadata
+    ctx.out.events(response, list(response.events), tz=display, next_cursor=paging.cursors.next if paging.has_next else "")
+
+
+def cmd_events_get(ctx: Context) -> None:
+    tz = zone_arg(ctx.args.tz, "--tz") if ctx.args.tz else None
+    ctx.out.event(ctx.client.get_event(ctx.args.id), tz=tz)
+
+
+def cmd_events_update(ctx: Context) -> None:
+    args = ctx.args
+    event = events_pb2.Event(id=args.id, revision=args.revision)
+    paths: list[str] = []
+    tz = zone_arg(args.time_zone, "--time-zone") if args.time_zone else None
+    if args.start is not None or args.duration is not None:
+        current = ctx.client.get_event(args.id).event
+        start = instant(current.start)
+        duration = timedelta(minutes=args.duration) if args.duration is not None else instant(current.end) - start
+        if args.start is not None:
+            local = local_arg(args.start, "--start")
+            try:
+                start = timeseries.resolve(local, tz or zone_arg(current.time_zone, "event time zone"))
+            except timeseries.TimeSeriesError as exc:
+                raise _time_error(exc) from None
+            event.start.CopyFrom(timestamp(start))
+            paths.append("start")
+        event.end.CopyFrom(timestamp(start + duration))
+        paths.append("end")
+    if args.time_zone:
+        event.time_zone = args.time_zone
+        paths.append("time_zone")
+    if args.capacity is not None:
+        event.total_capacity = args.capacity
+        paths.append("total_capacity")
+    if args.title is not None:
+        event.title = args.title
+        paths.append("title")
+    if not paths:
+        raise CliError("nothing to update: give at least one of --start, --duration, --time-zone, --capacity, --title")
+    ctx.out.event(ctx.client.update_event(event, paths), tz=tz, verb="Updated")
+
+
+def cmd_events_cancel(ctx: Context) -> None:
+    ctx.out.event(ctx.client.cancel_event(ctx.args.id, ctx.args.revision), verb="Cancelled")
+
+
+# --- schedules and time frames ------------------------------------------------------------------------
+
+
+def cmd_schedules_get(ctx: Context) -> None:
+    ctx.out.schedule(ctx.client.get_schedule(ctx.args.id))
+
+
+def cmd_timeframes(ctx: Context) -> None:
+    args = ctx.args
+    response = ctx.client.list_time_frames(args.ids)
+    if ctx.out.as_json:
+        ctx.out.json(response)
+        return
+    if args.tz:
+        tz = zone_arg(args.tz, "--tz")
+        zones = {sid: tz for sid in args.ids}
+    else:
+        zones = {sid: ctx.schedule_zone(sid) for sid in dict.fromkeys(args.ids)}
+    ctx.out.time_frames(response, zones)
+
+
+# --- parser -----------------------------------------------------------------------------------------
+
+
+def _add_globals(parser: argparse.ArgumentParser, env: Mapping[str, str] | None) -> None:
+    """The global options, on the top-level parser (with defaults from `env`) and on every
+    command (env=None: no defaults, so `bookings services list --json` works too)."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if env is None else value
+
+    def timeout(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError("must be positive")
+        return value
+
+    e = env or {}
+    group = parser.add_argument_group("global options")
+    group.add_argument("--token", default=default(e.get("BOOKINGS_TOKEN")), help="bearer JWT (env BOOKINGS_TOKEN)")
+    group.add_argument(
+        "--tenant",
+        default=default(e.get("BOOKINGS_TENANT") or DEFAULT_TENANT),
+        help="tenant of a dev token minted from AUTH_JWT_SECRET when no token is given (env BOOKINGS_TENANT, default demo)",
+    )
+    group.add_argument(
+        "--bookings-address",
+        default=default(e.get("BOOKINGS_ADDRESS") or DEFAULT_BOOKINGS_ADDRESS),
+        help=f"env BOOKINGS_ADDRESS, default {DEFAULT_BOOKINGS_ADDRESS}",
+    )
+    group.add_argument(
+        "--timeframes-address",
+        default=default(e.get("TIMEFRAMES_ADDRESS") or DEFAULT_TIMEFRAMES_ADDRESS),
+        help=f"env TIMEFRAMES_ADDRESS, default {DEFAULT_TIMEFRAMES_ADDRESS}",
+    )
+    group.add_argument("--timeout", type=timeout, default=default(e.get("BOOKINGS_TIMEOUT") or "5"), help="seconds per call (env BOOKINGS_TIMEOUT, default 5)")
+    group.add_argument("--json", dest="as_json", action="store_true", default=default(False), help="print the RPC response as JSON")
+
+
+def _policy_flags(parser: argparse.ArgumentParser, *, update: bool) -> None:
+    off = " ('off' removes the limit)" if update else ""
+    group = parser.add_argument_group("booking policy")
+    group.add_argument("--early-minutes", type=_minutes_or_off, metavar="N", help=f"booking opens N minutes before the start{off}")
+    group.add_argument("--late-minutes", type=_minutes_or_off, metavar="N", help=f"booking closes N minutes before the start{off}")
+    group.add_argument("--book-after-start", action=argparse.BooleanOptionalAction, default=None, help="courses: allow booking after the first session started")
+    group.add_argument("--max-per-booking", type=_positive_int, metavar="N", help="participants per booking (default 1)")
+    group.add_argument("--cancel-minutes", type=_minutes_or_off, metavar="N", help=f"cancellation allowed until N minutes before the start{off}")
+
+
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bookings", description="Manage services, schedules and sessions of the bookings platform.")
+    _add_globals(parser, env)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_globals(common, None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def leaf(group: argparse._SubParsersAction, name: str, handler: Callable[[Context], None], help_text: str) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        sub = group.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    p = leaf(commands, "token", cmd_token, "print a dev HS256 token (all non-internal scopes by default)")
+    p.add_argument("--scopes", nargs="+", metavar="SCOPE", help=f"scopes to grant (default: {' '.join(DEFAULT_SCOPES)})")
+    p.add_argument("--ttl", type=_positive_int, default=3600, help="lifetime in seconds (default 3600)")
+    p.add_argument("--secret", help="HS256 secret (default env AUTH_JWT_SECRET)")
+
+    services = commands.add_parser("services", help="the catalog: courses, classes, appointments").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = leaf(services, "create", cmd_services_create, "create a service (a course or class also gets its schedule)")
+    p.add_argument("--type", required=True, choices=list(SERVICE_TYPES))
+    p.add_argument("--name", required=True)
+    p.add_argument("--capacity", type=_positive_int, help="participants per session (courses and classes)")
+    p.add_argument("--time-zone", required=True, help="IANA zone of the business, e.g. Europe/Vienna")
+    p.add_argument("--online-booking", action=argparse.BooleanOptionalAction, default=None, help="bookable online (default yes)")
+    p.add_argument("--manual-approval", action="store_true", default=None, help="bookings start PENDING until confirmed")
+    _policy_flags(p, update=False)
+
+    p = leaf(services, "list", cmd_services_list, "list services (oldest first)")
+    p.add_argument("--type", action="append", choices=list(SERVICE_TYPES), help="only this type (repeatable)")
+    p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+    p.add_argument("--cursor", help="continue from a previous page")
+    p.add_argument("--all", action="store_true", help="follow cursors to the end")
+
+    p = leaf(services, "get", cmd_services_get, "show a service")
+    p.add_argument("id")
+
+    p = leaf(services, "update", cmd_services_update, "change the fields given (the others keep their value)")
+    p.add_argument("id")
+    p.add_argument("--revision", type=_positive_int, required=True, help="the current revision (optimistic concurrency)")
+    p.add_argument("--name")
+    p.add_argument("--capacity", type=_positive_int)
+    p.add_argument("--time-zone")
+    p.add_argument("--online-booking", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--manual-approval", action=argparse.BooleanOptionalAction, default=None)
+    _policy_flags(p, update=True)
+
+    p = leaf(services, "delete", cmd_services_delete, "delete a service")
+    p.add_argument("id")
+    p.add_argument("--revision", type=_positive_int, help="only delete at this revision")
+
+    p = leaf(services, "policies", cmd_services_policies, "show the booking policies of services")
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    events = commands.add_parser("events", help="sessions of a schedule").add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, handler, help_text in (
+        ("create", cmd_events_create, "create one session"),
+        ("bulk-create", cmd_events_bulk_create, "create a series of sessions at the same local time"),
+    ):
+        p = leaf(events, name, handler, help_text)
+        p.add_argument("--schedule", required=True, metavar="ID")
+        p.add_argument("--start", required=True, metavar="LOCAL", help="local date-time, e.g. 2026-12-01T10:00")
+        p.add_argument("--duration", type=_positive_int, required=True, metavar="MINUTES")
+        p.add_argument("--time-zone", help="zone of --start (default: the schedule's)")
+        p.add_argument("--capacity", type=_positive_int, help="default: the schedule's")
+        p.add_argument("--title")
+        if name == "bulk-create":
+            p.add_argument("--count", type=_positive_int, required=True, help=f"number of sessions (1..{timeseries.MAX_SERIES})")
+            p.add_argument(
+                "--every",
+                type=_interval,
+                default=timeseries.Interval(7, "d"),
+                help="7d / 1w (weekly), 1d (daily): same local time; 2h, 30m: elapsed time (default 7d)",
+            )
+
+    p = leaf(events, "list", cmd_events_list, "list sessions sorted by start")
+    p.add_argument("--schedule", action="append", metavar="ID", help="repeatable")
+    p.add_argument("--from", dest="from_", metavar="LOCAL", help="sessions starting at or after (local date or date-time)")
+    p.add_argument("--to", metavar="LOCAL", help="sessions starting before (local date or date-time)")
+    p.add_argument("--include-cancelled", action="store_true")
+    p.add_argument("--tz", help="zone for --from/--to and the table (default: the schedule's / each event's)")
+    p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+    p.add_argument("--cursor")
+    p.add_argument("--all", action="store_true", help="follow cursors to the end")
+
+    p = leaf(events, "get", cmd_events_get, "show a session")
+    p.add_argument("id")
+    p.add_argument("--tz", help="show times in this zone (default: the event's)")
+
+    p = leaf(events, "update", cmd_events_update, "move, resize or retitle a session")
+    p.add_argument("id")
+    p.add_argument("--revision", type=_positive_int, required=True)
+    p.add_argument("--start", metavar="LOCAL", help="new local start (in --time-zone or the event's zone); keeps the duration")
+    p.add_argument("--duration", type=_positive_int, metavar="MINUTES")
+    p.add_argument("--time-zone", help="the event's display zone (and the zone of --start); the instants stay unless --start is given")
+    p.add_argument("--capacity", type=_positive_int)
+    p.add_argument("--title")
+
+    p = leaf(events, "cancel", cmd_events_cancel, "cancel a session")
+    p.add_argument("id")
+    p.add_argument("--revision", type=_positive_int, required=True)
+
+    schedules = commands.add_parser("schedules", help="calendar schedules").add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = leaf(schedules, "get", cmd_schedules_get, "show a schedule")
+    p.add_argument("id")
+
+    p = leaf(commands, "timeframes", cmd_timeframes, "first start, last end and number of sessions of schedules")
+    p.add_argument("ids", nargs="+", metavar="SCHEDULE_ID")
+    p.add_argument("--tz", help="show times in this zone (default: each schedule's)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    parser = build_parser(env)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    ctx = Context(args=args, env=env, out=render.Renderer(as_json=args.as_json))
+    try:
+        args.handler(ctx)
+        return 0
+    except CallError as err:
+        ctx.out.error(render.call_error_lines(err))
+    except (CliError, timeseries.TimeSeriesError) as exc:
+        ctx.out.error([f"error: {exc}"])
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `bookings events list | head`: the reader left, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    finally:
+        ctx.close()
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

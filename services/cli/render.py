@@ -1,0 +1,315 @@
+"""Output of the CLI: rich tables for people, protobuf JSON for machines, one-line errors.
+
+`--json` prints the RPC response as `MessageToDict(preserving_proto_field_name=True)`, with fields
+at their default value included too (a machine should not have to know that an absent
+`participants_total` means 0); int64 fields such as `revision` are strings, as in the protobuf
+JSON mapping. Text from the server or the user is never interpreted as rich markup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import grpc
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from services.api.bookings.catalog.v1 import services_pb2
+from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.calendar.events.v3 import events_pb2
+from services.api.calendar.schedules.v3 import schedules_pb2
+from services.api.calendar.timeframes.v3 import timeframes_pb2
+from services.cli import timeseries
+from services.cli.client import CallError, instant
+from services.common.grpc_status import error_reason, field_violations
+
+WIDE = 200  # columns when stdout is not a terminal, so piped tables never wrap ids
+
+
+def to_dict(message: Message) -> dict[str, Any]:
+    return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+
+
+def local_time(instant: datetime, tz: ZoneInfo, *, with_date: bool = True) -> str:
+    """`Tue 2026-12-01 10:00 CET`; `10:00 CET` without the date."""
+    local = timeseries.to_local(instant, tz)
+    return local.strftime("%a %Y-%m-%d %H:%M %Z" if with_date else "%H:%M %Z")
+
+
+def _zone_or_utc(name: str) -> ZoneInfo:
+    try:
+        return timeseries.zone(name)
+    except timeseries.TimeSeriesError:
+        return ZoneInfo("UTC")
+
+
+def _enum(message: Message, field: str) -> str:
+    descriptor = message.DESCRIPTOR.fields_by_name[field].enum_type
+    return descriptor.values_by_number[getattr(message, field)].name
+
+
+def _minutes(minutes: int) -> str:
+    if minutes and minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes and minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes} min"
+
+
+def policy_summary(policy: booking_policy_pb2.BookingPolicy) -> dict[str, str]:
+    """Each sub-policy in words; an absent or disabled sub-policy is 'off'."""
+    early = policy.limit_early_booking
+    late = policy.limit_late_booking
+    cancel = policy.cancellation_policy
+    return {
+        "opens": f"{_minutes(early.earliest_booking_in_minutes)} before" if early.enabled else "off (any time)",
+        "closes": f"{_minutes(late.latest_booking_in_minutes)} before" if late.enabled else "off (until start)",
+        "book after start": "yes" if policy.book_after_start_policy.enabled else "no",
+        "max per booking": str(policy.participants_policy.max_participants_per_booking or 1),
+        "cancel until": f"{_minutes(cancel.latest_cancellation_in_minutes)} before" if cancel.enabled else "off (any time)",
+    }
+
+
+class Renderer:
+    def __init__(self, *, as_json: bool, out: IO[str] | None = None, err: IO[str] | None = None):
+        self.as_json = as_json
+        self._out = out or sys.stdout
+        self._err = err or sys.stderr
+        width = None if self._out.isatty() else WIDE
+        self.console = Console(file=self._out, width=width, markup=False, highlight=False, emoji=False)
+
+    # --- primitives ------------------------------------------------------------------------------
+
+    def json(self, payload: Message | dict[str, Any]) -> None:
+        data = to_dict(payload) if isinstance(payload, Message) else payload
+        print(json.dumps(data, indent=2, ensure_ascii=False), file=self._out)
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        self.console.print(Text(text, style=style or ""))
+
+    def hint(self, text: str) -> None:
+        self.console.print(Text(text, style="dim"))
+
+    def _fields(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
+        table = Table(title=title, show_header=False, title_justify="left", title_style="bold")
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        for key, value in rows:
+            table.add_row(Text(key), Text(value))
+        self.console.print(table)
+
+    def _id(self, label: str, value: str) -> None:
+        text = Text(f"{label}: ")
+        text.append(value, style="bold green")
+        self.console.print(text)
+
+    # --- catalog ---------------------------------------------------------------------------------
+
+    def _service_rows(self, s: services_pb2.Service) -> list[tuple[str, str]]:
+        rows = [
+            ("id", s.id),
+            ("type", _enum(s, "type")),
+            ("name", s.name),
+            ("schedule id", s.schedule_id or "-"),
+            ("capacity", str(s.default_capacity)),
+            ("time zone", s.time_zone),
+            ("online booking", "yes" if s.online_booking_enabled else "no"),
+            ("manual approval", "yes" if s.requires_manual_approval else "no"),
+        ]
+        rows += [(f"policy: {k}", v) for k, v in policy_summary(s.booking_policy).items()]
+        rows.append(("revision", str(s.revision)))
+        return rows
+
+    def service(self, response: Message, *, verb: str = "") -> None:
+        if self.as_json:
+            return self.json(response)
+        s: services_pb2.Service = response.service  # type: ignore[attr-defined]
+        if verb:
+            self.line(f"{verb} {_enum(s, 'type')} service {s.name!r}", style="bold")
+            self._id("service id", s.id)
+            if s.schedule_id:
+                self._id("schedule id", s.schedule_id)
+        self._fields(f"Service {s.id}", self._service_rows(s))
+        if verb == "Created" and s.schedule_id:
+            self.hint(f"Next: bookings events bulk-create --schedule {s.schedule_id} --start YYYY-MM-DDTHH:MM --duration 60 --count 10 --every 7d")
+
+    def services(self, response: Message | None, items: Sequence[services_pb2.Service], next_cursor: str) -> None:
+        if self.as_json:
+            return self.json(response if response is not None else {"services": [to_dict(s) for s in items]})
+        table = Table(title=f"Services ({len(items)})", title_justify="left", title_style="bold")
+        for header in ("id", "type", "name", "schedule id", "capacity", "time zone", "online", "revision"):
+            table.add_column(header, no_wrap=header.endswith("id"))
+        for s in items:
+            table.add_row(
+                *(
+                    Text(v)
+                    for v in (
+                        s.id,
+                        _enum(s, "type"),
+                        s.name,
+                        s.schedule_id or "-",
+                        str(s.default_capacity),
+                        s.time_zone,
+                        "yes" if s.online_booking_enabled else "no",
+                        str(s.revision),
+                    )
+                )
+            )
+        self.console.print(table)
+        if next_cursor:
+            self.hint(f"More: --cursor {next_cursor}  (or --all)")
+
+    def deleted(self, response: Message, what: str, ident: str) -> None:
+        if self.as_json:
+            return self.json(response)
+        self.line(f"Deleted {what} {ident}")
+
+    def policies(self, response: booking_policy_pb2.ListBookingPoliciesResponse) -> None:
+        if self.as_json:
+            return self.json(response)
+        table = Table(title="Booking policies", title_justify="left", title_style="bold")
+        headers = ("service id", "online booking", "opens", "closes", "book after start", "max per booking", "cancel until")
+        for header in headers:
+            table.add_column(header, no_wrap=header == "service id")
+        for p in response.booking_policies:
+            summary = policy_summary(p.booking_policy)
+            table.add_row(Text(p.service_id), Text("disabled" if p.book_online_disabled else "enabled"), *(Text(v) for v in summary.values()))
+        self.console.print(table)
+
+    # --- calendar --------------------------------------------------------------------------------
+
+    def schedule(self, response: schedules_pb2.GetScheduleResponse) -> None:
+        if self.as_json:
+            return self.json(response)
+        s = response.schedule
+        rows = [
+            ("id", s.id),
+            ("name", s.name or "-"),
+            ("external id", s.external_id or "-"),
+            ("time zone", s.time_zone),
+            ("default capacity", str(s.default_capacity)),
+            ("status", _enum(s, "status")),
+            ("revision", str(s.revision)),
+        ]
+        self._fields(f"Schedule {s.id}", rows)
+
+    def event(self, response: Message, *, tz: ZoneInfo | None = None, verb: str = "") -> None:
+        if self.as_json:
+            return self.json(response)
+        e: events_pb2.Event = response.event  # type: ignore[attr-defined]
+        zone = tz or _zone_or_utc(e.time_zone)
+        if verb:
+            self.line(f"{verb} event", style="bold")
+            self._id("event id", e.id)
+        rows = [
+            ("id", e.id),
+            ("schedule id", e.schedule_id),
+            ("title", e.title or "-"),
+            ("start", local_time(instant(e.start), zone)),
+            ("end", local_time(instant(e.end), zone)),
+            ("time zone", e.time_zone),
+            ("capacity", str(e.total_capacity)),
+            ("participants", str(e.participants_total)),
+            ("remaining", str(e.remaining_capacity)),
+            ("status", _enum(e, "status")),
+            ("revision", str(e.revision)),
+        ]
+        self._fields(f"Event {e.id}", rows)
+
+    def events(
+        self,
+        response: Message | None,
+        items: Sequence[events_pb2.Event],
+        *,
+        tz: ZoneInfo | None = None,
+        title: str = "Events",
+        next_cursor: str = "",
+    ) -> None:
+        if self.as_json:
+            return self.json(response if response is not None else {"events": [to_dict(e) for e in items]})
+        zones = {e.time_zone for e in items}
+        caption = f"times in {tz.key}" if tz else (f"times in {zones.pop()}" if len(zones) == 1 else "times in each event's zone")
+        table = Table(title=f"{title} ({len(items)})", caption=caption, title_justify="left", title_style="bold", caption_justify="left")
+        for header in ("id", "start", "end", "capacity", "participants", "remaining", "status"):
+            table.add_column(header, no_wrap=True, justify="right" if header in ("capacity", "participants", "remaining") else "left")
+        for e in items:
+            zone = tz or _zone_or_utc(e.time_zone)
+            start, end = instant(e.start), instant(e.end)
+            same_day = timeseries.to_local(start, zone).date() == timeseries.to_local(end, zone).date()
+            table.add_row(
+                Text(e.id),
+                Text(local_time(start, zone)),
+                Text(local_time(end, zone, with_date=not same_day)),
+                Text(str(e.total_capacity)),
+                Text(str(e.participants_total)),
+                Text(str(e.remaining_capacity), style="red" if e.remaining_capacity <= 0 else ""),
+                Text(_enum(e, "status"), style="red" if e.status == events_pb2.CANCELLED else ""),
+            )
+        self.console.print(table)
+        if next_cursor:
+            self.hint(f"More: --cursor {next_cursor}  (or --all)")
+
+    def time_frames(self, response: timeframes_pb2.ListScheduleTimeFramesResponse, zones: dict[str, ZoneInfo]) -> None:
+        if self.as_json:
+            return self.json(response)
+        table = Table(title="Schedule time frames", title_justify="left", title_style="bold")
+        for header in ("schedule", "first start", "last end", "events", "time zone"):
+            table.add_column(header, no_wrap=True, justify="right" if header == "events" else "left")
+        for frame in response.time_frames:
+            zone = zones.get(frame.schedule_id) or ZoneInfo("UTC")
+            has_events = frame.HasField("first_event_start_date")
+            table.add_row(
+                Text(frame.schedule_id),
+                Text(local_time(instant(frame.first_event_start_date), zone) if has_events else "-"),
+                Text(local_time(instant(frame.last_event_end_date), zone) if frame.HasField("last_event_end_date") else "-"),
+                Text(str(frame.event_count)),
+                Text(zone.key),
+            )
+        self.console.print(table)
+
+    def token(self, token: str, *, tenant: str, scopes: Iterable[str], ttl: int) -> None:
+        if self.as_json:
+            return self.json({"token": token, "tenant_id": tenant, "scopes": list(scopes), "ttl_seconds": ttl})
+        # The bare token on stdout, so `export BOOKINGS_TOKEN=$(bookings token)` works.
+        print(token, file=self._out)
+
+    # --- errors ----------------------------------------------------------------------------------
+
+    def error(self, lines: Sequence[str]) -> None:
+        for line in lines:
+            print(line, file=self._err)
+
+
+_HINTS = {
+    grpc.StatusCode.UNAVAILABLE: "is the {service} service running at {address}? Start the platform with `make run`, or pass --{service}-address",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "no answer from {service} at {address} in time; retry, or raise --timeout",
+    grpc.StatusCode.UNAUTHENTICATED: "the token was refused; get a fresh one with `bookings token` (same AUTH_JWT_SECRET as the services)",
+    grpc.StatusCode.PERMISSION_DENIED: "the token lacks the scope this call needs; mint one with `bookings token --scopes ...`",
+    grpc.StatusCode.ABORTED: "someone changed it in the meantime; fetch it again (get) and retry with the current --revision",
+}
+
+
+def call_error_lines(err: CallError) -> list[str]:
+    """`error: <CODE>: <message> (<Method> on <service> at <address>)`, then one line per field
+    violation or the machine-readable reason, then a hint for codes a person can act on."""
+    code = err.code
+    violations = field_violations(err.error) if code == grpc.StatusCode.INVALID_ARGUMENT else {}
+    # The server's message of an INVALID_ARGUMENT joins the violations; they get a line each instead.
+    message = f"{len(violations)} invalid field(s)" if violations else (err.details or code.name.lower())
+    lines = [f"error: {code.name}: {message} ({err.method} on {err.service} at {err.address})"]
+    lines += [f"  {field}: {description}" for field, description in violations.items()]
+    reason = error_reason(err.error)
+    if reason and code != grpc.StatusCode.INVALID_ARGUMENT:
+        lines.append(f"  reason: {reason}")
+    hint = _HINTS.get(code)
+    if hint:
+        lines.append("  hint: " + hint.format(service=err.service, address=err.address))
+    return lines

@@ -1,0 +1,270 @@
+"""Postgres store of the calendar (asyncpg, plain SQL, schema of migrations/0001_calendar.sql).
+
+A `CalendarSession` is bound to one tenant when it is opened, and every statement it runs filters
+by that tenant, so no code path can forget to. `PostgresCalendar.write()` is the only way to
+change data: one transaction per request, committed when the block ends without an error.
+
+Time frames are computed on read, not maintained. A maintained table (first start, last end,
+count per schedule) would have to be updated in the same transaction as every event create,
+move and cancel, which serializes all writes of a schedule on its summary row and still needs
+a rescan whenever the first or last event moves or is cancelled: a second source of truth that
+a missed code path or a concurrent write silently corrupts. The aggregate below reads the
+events themselves in one statement (one snapshot), so it is right by construction under any
+concurrency, and the partial covering index `events_time_frame_idx` makes it an index-only scan
+over the schedule's non-cancelled events (a course has tens to hundreds of sessions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.common.errors import DependencyUnavailable
+from services.timeframes.domain.commands import EventQuery
+from services.timeframes.domain.model import (
+    Event,
+    EventChange,
+    EventStatus,
+    NewEvent,
+    NewSchedule,
+    Schedule,
+    ScheduleStatus,
+    TimeFrame,
+)
+
+_SCHEDULE_COLUMNS = "id, name, external_id, time_zone, default_capacity, status, revision, created_date"
+_EVENT_COLUMNS = (
+    'id, schedule_id, start, "end", time_zone, title, total_capacity, participants_total, participants_version, status, revision, created_date, updated_date'
+)
+
+# Failures of the database itself (down, restarting, overloaded, timed out, a deadlock): the
+# request may succeed when retried, so they are UNAVAILABLE, not INTERNAL. Anything else (a
+# violated constraint, bad SQL) is a bug and stays INTERNAL.
+_TRANSIENT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # statement timeout, admin/crash shutdown, starting up
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.TransactionRollbackError,  # deadlock or serialization failure
+    OSError,
+    TimeoutError,
+)
+
+
+@contextlib.contextmanager
+def _unavailable_on_transient_errors() -> Iterator[None]:
+    try:
+        yield
+    except _TRANSIENT as exc:
+        raise DependencyUnavailable("postgres", f"{type(exc).__name__}: {exc}") from exc
+
+
+class PostgresCalendar:
+    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float):
+        self._pool = pool
+        self._acquire_timeout = acquire_timeout
+
+    @contextlib.asynccontextmanager
+    async def read(self, tenant_id: str) -> AsyncIterator[CalendarSession]:
+        """Reads; each method is a single statement, so it sees one consistent snapshot."""
+        with _unavailable_on_transient_errors():
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+                yield CalendarSession(conn, tenant_id)
+
+    @contextlib.asynccontextmanager
+    async def write(self, tenant_id: str) -> AsyncIterator[CalendarSession]:
+        """One transaction: whatever the block does commits together, or not at all when it raises."""
+        with _unavailable_on_transient_errors():
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
+                yield CalendarSession(conn, tenant_id)
+
+
+class CalendarSession:
+    def __init__(self, conn: asyncpg.Connection, tenant_id: str):
+        self._conn = conn
+        self._tenant = tenant_id
+
+    # --- schedules -------------------------------------------------------------------------------
+
+    async def add_schedule(self, new: NewSchedule) -> Schedule:
+        """Stores the schedule, or returns the tenant's schedule that already has its external_id
+        (a retried or concurrent create): the unique index decides, so two racing creates end with
+        one schedule."""
+        row = await self._conn.fetchrow(
+            f"""
+            INSERT INTO schedules (tenant_id, id, name, external_id, time_zone, default_capacity)
+            VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6)
+            ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+            RETURNING {_SCHEDULE_COLUMNS}
+            """,
+            self._tenant,
+            new.id,
+            new.name,
+            new.external_id,
+            new.time_zone,
+            new.default_capacity,
+        )
+        if row is None:
+            # The conflicting row is committed (ON CONFLICT waited for it), and this new statement
+            # sees it under READ COMMITTED.
+            row = await self._conn.fetchrow(
+                f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND external_id = $2",
+                self._tenant,
+                new.external_id,
+            )
+        return _schedule(row)
+
+    async def schedule(self, schedule_id: str) -> Schedule | None:
+        row = await self._conn.fetchrow(f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = $2", self._tenant, schedule_id)
+        return _schedule(row) if row else None
+
+    async def schedules(self, schedule_ids: Sequence[str]) -> dict[str, Schedule]:
+        rows = await self._conn.fetch(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+            self._tenant,
+            list(schedule_ids),
+        )
+        return {s.id: s for s in map(_schedule, rows)}
+
+    # --- events ----------------------------------------------------------------------------------
+
+    async def add_events(self, events: Sequence[NewEvent]) -> list[Event]:
+        """Inserts all events in one statement; returns them in the order given."""
+        rows = await self._conn.fetch(
+            f"""
+            INSERT INTO events (tenant_id, id, schedule_id, start, "end", time_zone, title, total_capacity)
+            SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::int[])
+            RETURNING {_EVENT_COLUMNS}
+            """,
+            self._tenant,
+            [e.id for e in events],
+            [e.schedule_id for e in events],
+            [e.start for e in events],
+            [e.end for e in events],
+            [e.time_zone for e in events],
+            [e.title for e in events],
+            [e.total_capacity for e in events],
+        )
+        stored = {e.id: e for e in map(_event, rows)}
+        return [stored[e.id] for e in events]
+
+    async def event(self, event_id: str, *, for_update: bool = False) -> Event | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self._conn.fetchrow(f"SELECT {_EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND id = $2{lock}", self._tenant, event_id)
+        return _event(row) if row else None
+
+    async def save_event(self, event: Event, *, expected_revision: int) -> Event | None:
+        """Writes the event's changeable state if it is still at `expected_revision`
+        (compare-and-set): of two writers that read the same revision exactly one succeeds, the
+        other gets None. `updated_date` moves with the revision."""
+        row = await self._conn.fetchrow(
+            f"""
+            UPDATE events SET
+                start = $4, "end" = $5, time_zone = $6, title = $7, total_capacity = $8, status = $9,
+                participants_total = $10, participants_version = $11, revision = $12,
+                updated_date = CASE WHEN revision <> $12 THEN now() ELSE updated_date END
+            WHERE tenant_id = $1 AND id = $2 AND revision = $3
+            RETURNING {_EVENT_COLUMNS}
+            """,
+            self._tenant,
+            event.id,
+            expected_revision,
+            event.start,
+            event.end,
+            event.time_zone,
+            event.title,
+            event.total_capacity,
+            event.status.value,
+            event.participants_total,
+            event.participants_version,
+            event.revision,
+        )
+        return _event(row) if row else None
+
+    async def record(self, change: EventChange, events: Sequence[Event]) -> None:
+        """Every change of an event passes here, inside its transaction. The outbox of
+        `calendar.event-events.v1` will insert one row per event here, so an event is published
+        if and only if its change commits."""
+
+    async def query_events(self, query: EventQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Event]:
+        """Up to `limit` events matching the query, in (start, id) order, strictly after the
+        `after` key (keyset paging: stable while events are added or moved)."""
+        conditions = ["tenant_id = $1"]
+        args: list[Any] = [self._tenant]
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if query.schedule_ids:
+            conditions.append(f"schedule_id = ANY({arg(list(query.schedule_ids))}::uuid[])")
+        if query.event_ids:
+            conditions.append(f"id = ANY({arg(list(query.event_ids))}::uuid[])")
+        if query.from_date is not None:
+            conditions.append(f"start >= {arg(query.from_date)}")
+        if query.to_date is not None:
+            conditions.append(f"start < {arg(query.to_date)}")
+        if not query.include_cancelled:
+            conditions.append("status = 'CONFIRMED'")
+        if after is not None:
+            conditions.append(f"(start, id) > ({arg(after[0])}, {arg(after[1])}::uuid)")
+        rows = await self._conn.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE {' AND '.join(conditions)} ORDER BY start, id LIMIT {arg(limit)}",
+            *args,
+        )
+        return [_event(r) for r in rows]
+
+    # --- time frames -----------------------------------------------------------------------------
+
+    async def time_frames(self, schedule_ids: Sequence[str]) -> dict[str, TimeFrame]:
+        """The frame of each of the tenant's schedules among `schedule_ids` (see the module
+        docstring for why it is computed here); ids of no schedule of the tenant are absent."""
+        rows = await self._conn.fetch(
+            """
+            SELECT s.id, f.first_start, f.last_end, f.event_count
+            FROM schedules s
+            CROSS JOIN LATERAL (
+                SELECT min(e.start) AS first_start, max(e."end") AS last_end, count(*) AS event_count
+                FROM events e
+                WHERE e.tenant_id = s.tenant_id AND e.schedule_id = s.id AND e.status = 'CONFIRMED'
+            ) f
+            WHERE s.tenant_id = $1 AND s.id = ANY($2::uuid[])
+            """,
+            self._tenant,
+            list(schedule_ids),
+        )
+        return {str(r["id"]): TimeFrame(str(r["id"]), r["first_start"], r["last_end"], r["event_count"]) for r in rows}
+
+
+def _schedule(row: asyncpg.Record) -> Schedule:
+    return Schedule(
+        id=str(row["id"]),
+        name=row["name"],
+        external_id=row["external_id"] or "",
+        time_zone=row["time_zone"],
+        default_capacity=row["default_capacity"],
+        status=ScheduleStatus(row["status"]),
+        revision=row["revision"],
+        created_date=row["created_date"],
+    )
+
+
+def _event(row: asyncpg.Record) -> Event:
+    return Event(
+        id=str(row["id"]),
+        schedule_id=str(row["schedule_id"]),
+        start=row["start"],
+        end=row["end"],
+        time_zone=row["time_zone"],
+        title=row["title"],
+        total_capacity=row["total_capacity"],
+        participants_total=row["participants_total"],
+        participants_version=row["participants_version"],
+        status=EventStatus(row["status"]),
+        revision=row["revision"],
+        created_date=row["created_date"],
+        updated_date=row["updated_date"],
+    )

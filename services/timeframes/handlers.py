@@ -1,0 +1,220 @@
+"""The calendar's use cases. Each validates its command completely (domain/commands.py) before
+touching the store, then reads, or changes the store in exactly one transaction.
+
+Every write goes through `store.write(tenant)` and every change of an event is announced with
+`session.record(change, events)` in that same transaction: the one place the outbox of
+`calendar.event-events.v1` hooks into.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
+from services.common.paging import CursorCodec, query_fingerprint
+from services.common.validation import is_uuid
+from services.timeframes.domain import commands
+from services.timeframes.domain.commands import EventQuery
+from services.timeframes.domain.model import (
+    Event,
+    EventChange,
+    EventDraft,
+    NewEvent,
+    NewSchedule,
+    Schedule,
+    TimeFrame,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_CURSOR_FIELD = "cursor_paging.cursor"
+
+
+class CalendarSession(Protocol):
+    """What the handlers need from storage (adapters/postgres.py), bound to one tenant."""
+
+    async def add_schedule(self, new: NewSchedule) -> Schedule: ...
+    async def schedule(self, schedule_id: str) -> Schedule | None: ...
+    async def schedules(self, schedule_ids: Sequence[str]) -> dict[str, Schedule]: ...
+    async def add_events(self, events: Sequence[NewEvent]) -> list[Event]: ...
+    async def event(self, event_id: str, *, for_update: bool = False) -> Event | None: ...
+    async def save_event(self, event: Event, *, expected_revision: int) -> Event | None: ...
+    async def record(self, change: EventChange, events: Sequence[Event]) -> None: ...
+    async def query_events(self, query: EventQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Event]: ...
+    async def time_frames(self, schedule_ids: Sequence[str]) -> dict[str, TimeFrame]: ...
+
+
+class CalendarStore(Protocol):
+    def read(self, tenant_id: str) -> AbstractAsyncContextManager[CalendarSession]: ...
+    def write(self, tenant_id: str) -> AbstractAsyncContextManager[CalendarSession]: ...
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[Event]
+    next_cursor: str  # "" on the last page
+
+
+@dataclass(frozen=True)
+class ParticipantsResult:
+    event: Event
+    applied: bool
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Calendar:
+    def __init__(self, store: CalendarStore, cursors: CursorCodec, new_id: Callable[[], str] = _new_id):
+        self._store = store
+        self._cursors = cursors
+        self._new_id = new_id
+
+    # --- schedules -------------------------------------------------------------------------------
+
+    async def create_schedule(self, tenant: str, command: commands.ScheduleInput) -> Schedule:
+        new = commands.validate_new_schedule(command, self._new_id())
+        async with self._store.write(tenant) as session:
+            return await session.add_schedule(new)
+
+    async def get_schedule(self, tenant: str, schedule_id: str) -> Schedule:
+        schedule_id = commands.validate_id("schedule_id", schedule_id)
+        async with self._store.read(tenant) as session:
+            schedule = await session.schedule(schedule_id)
+        if schedule is None:
+            raise NotFound("schedule", schedule_id)
+        return schedule
+
+    # --- events ----------------------------------------------------------------------------------
+
+    async def create_event(self, tenant: str, event: commands.EventInput) -> Event:
+        (created,) = await self._create_events(tenant, [commands.validate_new_event(event)])
+        return created
+
+    async def bulk_create_events(self, tenant: str, events: list[commands.EventInput]) -> list[Event]:
+        return await self._create_events(tenant, commands.validate_new_events(events))
+
+    async def _create_events(self, tenant: str, drafts: list[EventDraft]) -> list[Event]:
+        async with self._store.write(tenant) as session:
+            wanted = list(dict.fromkeys(d.schedule_id for d in drafts))
+            schedules = await session.schedules(wanted)
+            for schedule_id in wanted:
+                if schedule_id not in schedules:
+                    raise NotFound("schedule", schedule_id)
+            events = await session.add_events([d.for_schedule(schedules[d.schedule_id], self._new_id()) for d in drafts])
+            await session.record(EventChange.CREATED, events)
+            return events
+
+    async def update_event(self, tenant: str, command: commands.UpdateEventInput) -> Event:
+        patch = commands.validate_update_event(command)
+        async with self._store.write(tenant) as session:
+            current = await self._event(session, patch.event_id)
+            saved = await self._save(session, current.updated(patch), patch.revision)
+            await session.record(EventChange.UPDATED, [saved])
+            return saved
+
+    async def cancel_event(self, tenant: str, command: commands.CancelEventInput) -> Event:
+        command = commands.validate_cancel_event(command)
+        async with self._store.write(tenant) as session:
+            current = await self._event(session, command.event_id)
+            saved = await self._save(session, current.cancelled(command.revision), command.revision)
+            await session.record(EventChange.CANCELLED, [saved])
+            return saved
+
+    async def update_participants(self, tenant: str, command: commands.UpdateParticipantsInput) -> ParticipantsResult:
+        command = commands.validate_update_participants(command)
+        async with self._store.write(tenant) as session:
+            # The row lock orders concurrent settlements of one event: each compares its version
+            # with the one the previous writer stored, never with a stale read.
+            current = await self._event(session, command.event_id, for_update=True)
+            settlement = current.settle_participants(command.participants_total, command.version)
+            if not settlement.applied:
+                return ParticipantsResult(current, applied=False)
+            saved = await self._save(session, settlement.event, current.revision)
+            if settlement.changed:
+                await session.record(EventChange.PARTICIPANTS_UPDATED, [saved])
+            return ParticipantsResult(saved, applied=True)
+
+    async def get_event(self, tenant: str, event_id: str) -> Event:
+        event_id = commands.validate_id("event_id", event_id)
+        async with self._store.read(tenant) as session:
+            return await self._event(session, event_id)
+
+    async def query_events(self, tenant: str, command: commands.EventQueryInput, *, limit: int, cursor: str) -> EventPage:
+        violations = []
+        query: EventQuery | None = None
+        try:
+            query = commands.validate_event_query(command)
+        except InvalidArgument as exc:
+            violations.extend(exc.violations)
+        # The cursor is bound to the tenant and every filter (not the page size, which may change
+        # from page to page).
+        fingerprint = query_fingerprint(tenant, "calendar.events.v3.Events/QueryEvents", *query.fingerprint_parts()) if query else ""
+        try:
+            # With invalid filters only the limit can be checked: the cursor belongs to valid ones.
+            page = self._cursors.page(limit, cursor if query else "", fingerprint)
+        except InvalidArgument as exc:
+            violations.extend(exc.violations)
+        if violations:
+            raise InvalidArgument(violations)
+        assert query is not None
+
+        after = _decode_sort_key(page.after) if page.after is not None else None
+        async with self._store.read(tenant) as session:
+            events = await session.query_events(query, after=after, limit=page.limit + 1)
+        if len(events) <= page.limit:
+            return EventPage(events, "")
+        events = events[: page.limit]
+        return EventPage(events, self._cursors.encode(_sort_key(events[-1]), fingerprint))
+
+    # --- time frames -----------------------------------------------------------------------------
+
+    async def list_time_frames(self, tenant: str, schedule_ids: list[str]) -> list[TimeFrame]:
+        ids = commands.validate_time_frame_ids(schedule_ids)
+        async with self._store.read(tenant) as session:
+            frames = await session.time_frames(ids)
+        for schedule_id in ids:
+            if schedule_id not in frames:
+                raise NotFound("schedule", schedule_id)
+        return [frames[schedule_id] for schedule_id in ids]
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _event(session: CalendarSession, event_id: str, *, for_update: bool = False) -> Event:
+        event = await session.event(event_id, for_update=for_update)
+        if event is None:
+            raise NotFound("event", event_id)
+        return event
+
+    @staticmethod
+    async def _save(session: CalendarSession, event: Event, expected_revision: int) -> Event:
+        """Compare-and-set on the revision read. When another request changed the event in
+        between (two updates racing with the same revision), report what it changed to."""
+        saved = await session.save_event(event, expected_revision=expected_revision)
+        if saved is not None:
+            return saved
+        latest = await Calendar._event(session, event.id)
+        latest.ensure_changeable(expected_revision)  # raises: cancelled meanwhile, or a newer revision
+        raise RevisionMismatch("event", event.id, expected_revision, latest.revision)
+
+
+def _sort_key(event: Event) -> list[Any]:
+    return [(event.start - _EPOCH) // _MICROSECOND, event.id]
+
+
+def _decode_sort_key(key: list[Any]) -> tuple[datetime, str]:
+    # The cursor is signed, so a bad key means a cursor of another version of this RPC.
+    if len(key) != 2 or not isinstance(key[0], int) or isinstance(key[0], bool) or not isinstance(key[1], str) or not is_uuid(key[1]):
+        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC")
+    try:
+        start = _EPOCH + key[0] * _MICROSECOND
+    except OverflowError:
+        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC") from None
+    return start, key[1]

@@ -1,0 +1,117 @@
+"""The shared service runtime as operators meet it: health, reflection, auth on every RPC,
+trace ids in logs, start-up configuration errors and a port already in use."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
+from services.devstack.stack import SERVICE_PORTS, Platform
+from tests.support import auth, expect_error
+
+# DESIGN §3: which service hosts what.
+HOSTED = {
+    "availability": {
+        "bookings.availability.v2.CourseEventTimeSlots",
+        "bookings.availability.v2.EventTimeSlots",
+        "bookings.availability.v1.AvailabilityCalendar",
+    },
+    "bookings": {"bookings.catalog.v1.Services", "bookings.policies.v1.BookingPolicyProvider", "bookings.v2.Bookings"},
+    "participations": {"bookings.participations.v3.Participations"},
+    "timeframes": {"calendar.schedules.v3.Schedules", "calendar.events.v3.Events", "calendar.timeframes.v3.ScheduleTimeFrames"},
+}
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
+async def test_health_reports_serving_without_a_token(channel, service: str) -> None:  # type: ignore[no-untyped-def]
+    stub = health_pb2_grpc.HealthStub(channel(service))
+    for name in ["", *sorted(HOSTED[service])]:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=name))
+        assert response.status == health_pb2.HealthCheckResponse.SERVING, name
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
+async def test_reflection_lists_the_design_services_it_hosts(channel, service: str) -> None:  # type: ignore[no-untyped-def]
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel(service))
+
+    async def requests():  # type: ignore[no-untyped-def]
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+    async for response in stub.ServerReflectionInfo(requests()):
+        listed = {s.name for s in response.list_services_response.service}
+        break
+    assert HOSTED[service] <= listed
+    assert "grpc.health.v1.Health" in listed
+
+
+async def test_an_unimplemented_contract_rpc_says_so_after_authentication(channel, tenant: str) -> None:  # type: ignore[no-untyped-def]
+    from services.api.bookings.participations.v3 import participations_pb2, participations_pb2_grpc
+
+    stub = participations_pb2_grpc.ParticipationsStub(channel("participations"))
+    request = participations_pb2.QueryParticipationsRequest()
+    await expect_error(grpc.StatusCode.UNAUTHENTICATED, stub.QueryParticipations(request))
+    await expect_error(grpc.StatusCode.UNIMPLEMENTED, stub.QueryParticipations(request, metadata=auth(tenant)))
+
+
+async def test_log_lines_carry_the_callers_trace_id(channel, tenant: str, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    trace_id = os.urandom(16).hex()
+    traceparent = f"00-{trace_id}-{os.urandom(8).hex()}-01"
+    stub = services_pb2_grpc.ServicesStub(channel("bookings"))
+    # Every RPC writes one access line, inside the server span of the caller's trace.
+    await stub.CreateService(
+        services_pb2.CreateServiceRequest(
+            service=services_pb2.Service(type=services_pb2.APPOINTMENT, name="Trace me", time_zone="Europe/Vienna", default_capacity=1)
+        ),
+        metadata=[*auth(tenant), ("traceparent", traceparent)],
+    )
+    log_path = platform.supervisor.log_path("bookings")
+    assert log_path is not None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        if any(line.get("trace_id") == trace_id for line in lines):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail(f"no log line of bookings carries trace id {trace_id}")
+    line = next(line for line in lines if line.get("trace_id") == trace_id)
+    assert line["tenant_id"] == tenant
+    assert line["rpc"] == "bookings.catalog.v1.Services/CreateService"
+    assert line["code"] == "OK"
+    assert len(line["span_id"]) == 16
+
+
+def _run_service(module: str, env: dict[str, str], timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", module, "serve"], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_bad_configuration_stops_start_up_with_one_message_naming_every_bad_variable(platform: Platform) -> None:
+    env = {k: v for k, v in platform.service_env("bookings").items() if k != "AUTH_JWT_SECRET"}
+    env.update({"GRPC_PORT": "not-a-port", "DATABASE_URL": "mysql://nope", "DB_POOL_MAX_SIZE": "0"})
+    result = _run_service("services.bookings", env)
+    assert result.returncode == 2
+    for name in ("GRPC_PORT", "DATABASE_URL", "DB_POOL_MAX_SIZE"):
+        assert name in result.stderr, result.stderr
+
+
+def test_a_service_without_a_way_to_verify_tokens_refuses_to_start(platform: Platform) -> None:
+    env = {k: v for k, v in platform.service_env("bookings").items() if k != "AUTH_JWT_SECRET"}
+    result = _run_service("services.bookings", env)
+    assert result.returncode == 2
+    assert "AUTH_JWT_SECRET" in result.stderr and "AUTH_JWKS_URL" in result.stderr
+
+
+def test_a_second_instance_on_a_used_port_fails_clearly_instead_of_sharing_it(platform: Platform) -> None:
+    result = _run_service("services.availability", platform.service_env("availability"))
+    assert result.returncode == 3
+    assert "in use" in result.stdout + result.stderr
