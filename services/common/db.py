@@ -3,6 +3,8 @@ migrations applied with yoyo under its lock (safe when several replicas start at
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -11,6 +13,39 @@ import psycopg
 from yoyo import get_backend, read_migrations
 
 from services.common.config import DatabaseSettings
+from services.common.errors import DependencyUnavailable
+
+# Failures of the database itself (down, restarting, overloaded, timed out, a deadlock): the
+# request may succeed when retried, so they are UNAVAILABLE, not INTERNAL. Anything else (a
+# violated constraint, bad SQL) is a bug and stays INTERNAL.
+TRANSIENT_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # statement timeout, admin/crash shutdown, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full, out of memory
+    asyncpg.exceptions.TransactionRollbackError,  # deadlock or serialization failure
+)
+
+
+@contextlib.contextmanager
+def unavailable_on_transient_errors() -> Iterator[None]:
+    try:
+        yield
+    except TRANSIENT_ERRORS as exc:
+        raise DependencyUnavailable("postgres", f"{type(exc).__name__}: {exc}") from exc
+
+
+@contextlib.asynccontextmanager
+async def connection(pool: asyncpg.Pool, acquire_timeout: float, *, transaction: bool = False) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection (optionally in a transaction); database outages become UNAVAILABLE."""
+    with unavailable_on_transient_errors():
+        async with pool.acquire(timeout=acquire_timeout) as conn:
+            if not transaction:
+                yield conn
+                return
+            async with conn.transaction():
+                yield conn
 
 
 async def create_pool(settings: DatabaseSettings, schema: str, application_name: str) -> asyncpg.Pool:

@@ -7,10 +7,9 @@ passes through `_changed`, where the transactional outbox row will be added.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import asyncpg
@@ -26,21 +25,13 @@ from services.bookings.domain.policies import (
 from services.bookings.domain.ports import ServiceFilter, SortKey
 from services.bookings.domain.services import Service, ServiceType
 from services.common.auth import current_tenant
-from services.common.errors import DependencyUnavailable, NotFound, RevisionMismatch
+from services.common.db import connection
+from services.common.errors import NotFound, RevisionMismatch
 
 RESOURCE = "service"
 _COLUMNS = (
     "id, type, name, default_capacity, time_zone, online_booking_enabled, requires_manual_approval, "
     "booking_policy, schedule_id, revision, created_at, updated_at"
-)
-# Failures that mean "the database cannot answer now" (down, restarting, overloaded, statement
-# timeout), as opposed to a bug: they become UNAVAILABLE, which clients may retry.
-_UNAVAILABLE = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now, query canceled
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full, out of memory
 )
 
 
@@ -178,18 +169,11 @@ class PostgresServiceRepository:
 
     # --- connections -----------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        try:
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-                yield conn
-        except _UNAVAILABLE as exc:
-            raise DependencyUnavailable("postgres", f"{type(exc).__name__}: {exc}") from exc
+    def _connection(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+        return connection(self._pool, self._acquire_timeout)
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._connection() as conn, conn.transaction():
-            yield conn
+    def _transaction(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+        return connection(self._pool, self._acquire_timeout, transaction=True)
 
 
 def _service(row: asyncpg.Record) -> Service:

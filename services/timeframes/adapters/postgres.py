@@ -17,13 +17,13 @@ over the schedule's non-cancelled events (a course has tens to hundreds of sessi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from services.common.errors import DependencyUnavailable
+from services.common.db import connection
 from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.model import (
     Event,
@@ -41,26 +41,6 @@ _EVENT_COLUMNS = (
     'id, schedule_id, start, "end", time_zone, title, total_capacity, participants_total, participants_version, status, revision, created_date, updated_date'
 )
 
-# Failures of the database itself (down, restarting, overloaded, timed out, a deadlock): the
-# request may succeed when retried, so they are UNAVAILABLE, not INTERNAL. Anything else (a
-# violated constraint, bad SQL) is a bug and stays INTERNAL.
-_TRANSIENT = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,  # statement timeout, admin/crash shutdown, starting up
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.TransactionRollbackError,  # deadlock or serialization failure
-    OSError,
-    TimeoutError,
-)
-
-
-@contextlib.contextmanager
-def _unavailable_on_transient_errors() -> Iterator[None]:
-    try:
-        yield
-    except _TRANSIENT as exc:
-        raise DependencyUnavailable("postgres", f"{type(exc).__name__}: {exc}") from exc
-
 
 class PostgresCalendar:
     def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float):
@@ -70,16 +50,14 @@ class PostgresCalendar:
     @contextlib.asynccontextmanager
     async def read(self, tenant_id: str) -> AsyncIterator[CalendarSession]:
         """Reads; each method is a single statement, so it sees one consistent snapshot."""
-        with _unavailable_on_transient_errors():
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-                yield CalendarSession(conn, tenant_id)
+        async with connection(self._pool, self._acquire_timeout) as conn:
+            yield CalendarSession(conn, tenant_id)
 
     @contextlib.asynccontextmanager
     async def write(self, tenant_id: str) -> AsyncIterator[CalendarSession]:
         """One transaction: whatever the block does commits together, or not at all when it raises."""
-        with _unavailable_on_transient_errors():
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
-                yield CalendarSession(conn, tenant_id)
+        async with connection(self._pool, self._acquire_timeout, transaction=True) as conn:
+            yield CalendarSession(conn, tenant_id)
 
 
 class CalendarSession:
