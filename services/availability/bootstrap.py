@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import contextlib
 
+import redis.asyncio as redis
+
+from services.availability.adapters.cache import Cache
+from services.availability.adapters.dependencies import RETRYABLE, Dependencies
+from services.availability.adapters.toggles import FeatureToggles
+from services.availability.application.time_slots import TimeSlots
 from services.availability.entrypoints.grpc import rpc_services
 from services.availability.settings import AvailabilitySettings
+from services.common.auth import ServiceTokens
+from services.common.clients import open_channel
+from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
 
 
 def make_build(settings: AvailabilitySettings) -> Build:
     async def build(stack: contextlib.AsyncExitStack) -> list[RpcService]:
-        return rpc_services()
+        tokens = ServiceTokens(settings)
+        channels = {}
+        for name, address in settings.addresses.items():
+            channel = open_channel(address, tokens, settings.outbound_timeout_seconds, retryable=RETRYABLE[name])
+            stack.push_async_callback(channel.close)
+            channels[name] = channel
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        stack.push_async_callback(client.aclose)
+        toggles = FeatureToggles(client, settings.feature_toggle_refresh_seconds)
+        await toggles.start()
+        stack.push_async_callback(toggles.stop)
+        cache = Cache(client, settings.availability_cache_ttl_seconds, enabled=settings.availability_cache_enabled)
+        slots = TimeSlots(Dependencies(channels), cache, toggles, CursorCodec(settings.cursor_key))
+        return rpc_services(slots)
 
     return build

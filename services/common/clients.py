@@ -4,14 +4,16 @@ token, a deadline on every call, and retries with backoff only for methods decla
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
 
 import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from services.common.auth import ServiceTokens, current_tenant
-from services.common.errors import DependencyUnavailable
+from services.common.errors import DependencyUnavailable, NotFound
+
+T = TypeVar("T")
 
 
 class _OutboundInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
@@ -57,5 +59,35 @@ def open_channel(address: str, tokens: ServiceTokens, timeout: float, retryable:
     )
 
 
+# Codes after which a dependency may well answer a moment later: the caller gets UNAVAILABLE
+# and may retry. Any other code means the two services disagree on the contract (a bug).
+TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.UNIMPLEMENTED,  # the dependency is not yet rolled out with this RPC
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+
+
 def unavailable(dependency: str, err: grpc.aio.AioRpcError) -> DependencyUnavailable:
     return DependencyUnavailable(dependency, f"{err.code().name}: {err.details()}")
+
+
+async def call_dependency(dependency: str, call: Awaitable[T], *, not_found: tuple[str, str] | None = None) -> T:
+    """Await an outbound RPC; transient failures become DependencyUnavailable (UNAVAILABLE),
+    contract disagreements a RuntimeError (INTERNAL, logged). For a read by id, `not_found`
+    = (resource, id) turns the dependency's NOT_FOUND into the caller's."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as err:
+        if not_found is not None and err.code() == grpc.StatusCode.NOT_FOUND:
+            raise NotFound(*not_found) from None
+        if err.code() in TRANSIENT_CODES:
+            raise unavailable(dependency, err) from err
+        raise RuntimeError(f"{dependency} refused the call: {err.code().name}: {err.details()}") from err

@@ -18,6 +18,11 @@ def _add_trace_ids(_logger: object, _name: str, event: dict) -> dict:
     return event
 
 
+# Tracebacks as structured data, without local variables: locals would put tokens and request
+# payloads into the logs.
+_TRACEBACKS = structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     shared = [
@@ -27,7 +32,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         _add_trace_ids,
     ]
     structlog.configure(
-        processors=[*shared, structlog.processors.dict_tracebacks, renderer],
+        processors=[*shared, _TRACEBACKS, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,

@@ -1,31 +1,176 @@
-"""gRPC entrypoints of the availability service.
+"""gRPC entrypoints of the availability service: request -> SlotQuery, domain -> response."""
 
-The foundation hosts the contract so it is visible through reflection; the calculations arrive
-with the availability issue. Until then every RPC answers UNIMPLEMENTED (never made-up data).
-"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import grpc
+from google.protobuf import timestamp_pb2
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
+from services.api.common.v1 import paging_pb2
+from services.availability.application.time_slots import CourseView, SlotPage, SlotQuery, TimeSlots
+from services.availability.domain.model import CourseAvailability, NonBookableReasons, PolicyViolations, TimeSlot
+from services.availability.domain.time_range import to_local_iso
+from services.common.auth import current_tenant
 from services.common.server import RpcService
 
+READ = "availability:read"
 
-def rpc_services() -> list[RpcService]:
+
+def _ts(instant: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if instant is None:
+        return None
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(instant)
+    return ts
+
+
+def _violations(v: PolicyViolations) -> time_slots_pb2.BookingPolicyViolations:
+    return time_slots_pb2.BookingPolicyViolations(
+        too_early_to_book=v.too_early_to_book,
+        too_late_to_book=v.too_late_to_book,
+        book_online_disabled=v.book_online_disabled,
+        earliest_booking_date=_ts(v.earliest_booking_date),
+        latest_booking_date=_ts(v.latest_booking_date),
+    )
+
+
+def _reasons(r: NonBookableReasons) -> time_slots_pb2.NonBookableReasons:
+    return time_slots_pb2.NonBookableReasons(
+        no_remaining_capacity=r.no_remaining_capacity,
+        violates_booking_policy=r.violates_booking_policy,
+        event_cancelled=r.event_cancelled,
+        event_started=r.event_started,
+    )
+
+
+def course_slot_proto(slot: TimeSlot, zone: ZoneInfo) -> time_slots_pb2.CourseEventTimeSlot:
+    return time_slots_pb2.CourseEventTimeSlot(
+        service_id=slot.offering.service_id,
+        schedule_id=slot.offering.schedule_id,
+        event_id=slot.session.event_id,
+        local_start_date=to_local_iso(slot.session.start, zone),
+        local_end_date=to_local_iso(slot.session.end, zone),
+        bookable=slot.bookable,
+        remaining_capacity=slot.remaining_capacity,
+        total_capacity=slot.total_capacity,
+        booking_policy_violations=_violations(slot.violations),
+        non_bookable_reasons=_reasons(slot.reasons),
+        past=slot.past,
+        total_sessions=slot.total_sessions,
+        remaining_sessions=slot.remaining_sessions,
+    )
+
+
+def event_slot_proto(slot: TimeSlot, zone: ZoneInfo) -> time_slots_pb2.EventTimeSlot:
+    return time_slots_pb2.EventTimeSlot(
+        service_id=slot.offering.service_id,
+        schedule_id=slot.offering.schedule_id,
+        event_id=slot.session.event_id,
+        local_start_date=to_local_iso(slot.session.start, zone),
+        local_end_date=to_local_iso(slot.session.end, zone),
+        bookable=slot.bookable,
+        remaining_capacity=slot.remaining_capacity,
+        total_capacity=slot.total_capacity,
+        booking_policy_violations=_violations(slot.violations),
+        non_bookable_reasons=_reasons(slot.reasons),
+    )
+
+
+def course_proto(course: CourseAvailability) -> time_slots_pb2.CourseAvailability:
+    return time_slots_pb2.CourseAvailability(
+        service_id=course.service_id,
+        schedule_id=course.schedule_id,
+        bookable=course.bookable,
+        booking_policy_violations=_violations(course.violations),
+        non_bookable_reasons=_reasons(course.reasons),
+        open_spots=course.open_spots,
+        total_capacity=course.total_capacity,
+        total_sessions=course.total_sessions,
+        remaining_sessions=course.remaining_sessions,
+        first_event_start_date=_ts(course.first_event_start),
+        last_event_end_date=_ts(course.last_event_end),
+    )
+
+
+def _query(request: time_slots_pb2.ListCourseEventTimeSlotsRequest | time_slots_pb2.ListEventTimeSlotsRequest) -> SlotQuery:
+    return SlotQuery(
+        service_ids=tuple(request.service_ids),
+        from_local_date=request.from_local_date,
+        to_local_date=request.to_local_date,
+        time_zone=request.time_zone,
+        include_non_bookable=request.include_non_bookable if request.HasField("include_non_bookable") else True,
+        min_bookable_capacity=request.min_bookable_capacity,
+        limit=request.cursor_paging.limit,
+        cursor=request.cursor_paging.cursor,
+    )
+
+
+def _paging(page: SlotPage) -> paging_pb2.PagingMetadata:
+    return paging_pb2.PagingMetadata(count=len(page.slots), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=page.has_next)
+
+
+class CourseEventTimeSlotsServicer(time_slots_pb2_grpc.CourseEventTimeSlotsServicer):
+    def __init__(self, slots: TimeSlots):
+        self._slots = slots
+
+    async def ListCourseEventTimeSlots(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        page = await self._slots.list_course_slots(current_tenant(), _query(request))
+        return time_slots_pb2.ListCourseEventTimeSlotsResponse(
+            time_slots=[course_slot_proto(s, page.zone) for s in page.slots], time_zone=page.zone.key, paging_metadata=_paging(page)
+        )
+
+    async def GetCourseEventTimeSlot(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        which = request.WhichOneof("by")
+        view: CourseView = await self._slots.get_course(
+            current_tenant(),
+            event_id=request.event_id if which == "event_id" else "",
+            schedule_id=request.schedule_id if which == "schedule_id" else "",
+            time_zone=request.time_zone,
+            min_bookable_capacity=request.min_bookable_capacity,
+        )
+        response = time_slots_pb2.GetCourseEventTimeSlotResponse(course=course_proto(view.course), time_zone=view.zone.key)
+        if view.slot is not None:
+            response.time_slot.CopyFrom(course_slot_proto(view.slot, view.zone))
+        return response
+
+
+class EventTimeSlotsServicer(time_slots_pb2_grpc.EventTimeSlotsServicer):
+    def __init__(self, slots: TimeSlots):
+        self._slots = slots
+
+    async def ListEventTimeSlots(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        page = await self._slots.list_class_slots(current_tenant(), _query(request))
+        return time_slots_pb2.ListEventTimeSlotsResponse(
+            time_slots=[event_slot_proto(s, page.zone) for s in page.slots], time_zone=page.zone.key, paging_metadata=_paging(page)
+        )
+
+    async def GetEventTimeSlot(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        slot, zone = await self._slots.get_class_slot(current_tenant(), request.event_id, request.time_zone, request.min_bookable_capacity)
+        return time_slots_pb2.GetEventTimeSlotResponse(time_slot=event_slot_proto(slot, zone), time_zone=zone.key)
+
+
+def rpc_services(slots: TimeSlots) -> list[RpcService]:
     v2 = time_slots_pb2.DESCRIPTOR.services_by_name
     v1 = availability_calendar_pb2.DESCRIPTOR.services_by_name
-    read = "availability:read"
     return [
         RpcService(
-            time_slots_pb2_grpc.CourseEventTimeSlotsServicer(),
+            CourseEventTimeSlotsServicer(slots),
             time_slots_pb2_grpc.add_CourseEventTimeSlotsServicer_to_server,
             v2["CourseEventTimeSlots"],
-            {"ListCourseEventTimeSlots": read, "GetCourseEventTimeSlot": read},
+            {"ListCourseEventTimeSlots": READ, "GetCourseEventTimeSlot": READ},
         ),
         RpcService(
-            time_slots_pb2_grpc.EventTimeSlotsServicer(),
+            EventTimeSlotsServicer(slots),
             time_slots_pb2_grpc.add_EventTimeSlotsServicer_to_server,
             v2["EventTimeSlots"],
-            {"ListEventTimeSlots": read, "GetEventTimeSlot": read},
+            {"ListEventTimeSlots": READ, "GetEventTimeSlot": READ},
         ),
+        # The legacy validation API arrives with the bookings pipeline issue; until then the
+        # contract is hosted and answers UNIMPLEMENTED.
         RpcService(
             availability_calendar_pb2_grpc.AvailabilityCalendarServicer(),
             availability_calendar_pb2_grpc.add_AvailabilityCalendarServicer_to_server,

@@ -1,0 +1,172 @@
+"""gRPC clients of the four data sources of seed 000's parallel fetch: Services and the
+BookingPolicyProvider SPI (bookings), Events and ScheduleTimeFrames (timeframes). Each call has
+a deadline; all four are reads, so UNAVAILABLE is retried with backoff by the channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
+from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
+from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
+from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
+from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
+from services.api.common.v1 import paging_pb2
+from services.availability.domain.model import BookingPolicy, Offering, ServiceType, Session, TimeFrame
+from services.common.clients import call_dependency
+from services.common.errors import NotFound
+
+SERVICES = services_pb2.DESCRIPTOR.services_by_name["Services"].full_name
+POLICIES = booking_policy_pb2.DESCRIPTOR.services_by_name["BookingPolicyProvider"].full_name
+EVENTS = events_pb2.DESCRIPTOR.services_by_name["Events"].full_name
+SCHEDULES = schedules_pb2.DESCRIPTOR.services_by_name["Schedules"].full_name
+TIME_FRAMES = timeframes_pb2.DESCRIPTOR.services_by_name["ScheduleTimeFrames"].full_name
+RETRYABLE = {
+    "services": [(SERVICES, "QueryServices"), (SERVICES, "GetService")],
+    "policies": [(POLICIES, "ListBookingPolicies")],
+    "events": [(EVENTS, "QueryEvents"), (EVENTS, "GetEvent"), (SCHEDULES, "GetSchedule")],
+    "time_frames": [(TIME_FRAMES, "ListScheduleTimeFrames")],
+}
+_PAGE = 1000
+_TYPES = {services_pb2.COURSE: ServiceType.COURSE, services_pb2.CLASS: ServiceType.CLASS}
+_PROTO_TYPES = {v: k for k, v in _TYPES.items()}
+
+
+def _instant(ts: timestamp_pb2.Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+def _timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(instant)
+    return ts
+
+
+def policy_from_proto(policy: booking_policy_pb2.BookingPolicy) -> BookingPolicy:
+    # An absent sub-policy is disabled (proto3 defaults); in particular a provider that omits
+    # book_after_start_policy disables booking after start (seed 000, "Graceful Degradation").
+    return BookingPolicy(
+        limit_early_booking_enabled=policy.limit_early_booking.enabled,
+        earliest_booking_in_minutes=policy.limit_early_booking.earliest_booking_in_minutes,
+        limit_late_booking_enabled=policy.limit_late_booking.enabled,
+        latest_booking_in_minutes=policy.limit_late_booking.latest_booking_in_minutes,
+        book_after_start_enabled=policy.HasField("book_after_start_policy") and policy.book_after_start_policy.enabled,
+        max_participants_per_booking=policy.participants_policy.max_participants_per_booking or 1,
+        cancellation_enabled=policy.cancellation_policy.enabled,
+        latest_cancellation_in_minutes=policy.cancellation_policy.latest_cancellation_in_minutes,
+    )
+
+
+def offering_from_proto(service: services_pb2.Service, policy: booking_policy_pb2.ServiceBookingPolicy | None) -> Offering:
+    """The service as availability sees it; the policy comes from the SPI when it answered."""
+    online = not policy.book_online_disabled if policy is not None else service.online_booking_enabled
+    return Offering(
+        service_id=service.id,
+        type=_TYPES[service.type],
+        schedule_id=service.schedule_id,
+        time_zone=service.time_zone,
+        online_booking_enabled=online,
+        policy=policy_from_proto(policy.booking_policy if policy is not None else service.booking_policy),
+    )
+
+
+def session_from_proto(event: events_pb2.Event) -> Session:
+    return Session(
+        event_id=event.id,
+        schedule_id=event.schedule_id,
+        start=_instant(event.start),
+        end=_instant(event.end),
+        total_capacity=event.total_capacity,
+        remaining_capacity=event.remaining_capacity,
+        cancelled=event.status == events_pb2.CANCELLED,
+    )
+
+
+def time_frame_from_proto(frame: timeframes_pb2.ScheduleTimeFrame) -> TimeFrame:
+    return TimeFrame(
+        schedule_id=frame.schedule_id,
+        first_event_start=_instant(frame.first_event_start_date) if frame.HasField("first_event_start_date") else None,
+        last_event_end=_instant(frame.last_event_end_date) if frame.HasField("last_event_end_date") else None,
+        event_count=frame.event_count,
+    )
+
+
+class Dependencies:
+    """The four reads, each translated to domain objects."""
+
+    def __init__(self, channels: dict[str, grpc.aio.Channel]):
+        self._services = services_pb2_grpc.ServicesStub(channels["services"])
+        self._policies = booking_policy_pb2_grpc.BookingPolicyProviderStub(channels["policies"])
+        self._events = events_pb2_grpc.EventsStub(channels["events"])
+        self._schedules = schedules_pb2_grpc.SchedulesStub(channels["events"])
+        self._time_frames = timeframes_pb2_grpc.ScheduleTimeFramesStub(channels["time_frames"])
+
+    async def services(self, service_ids: Sequence[str], types: Sequence[ServiceType]) -> list[services_pb2.Service]:
+        """Live services of the tenant (all of the given types when no ids are given)."""
+        found: list[services_pb2.Service] = []
+        cursor = ""
+        while True:
+            request = services_pb2.QueryServicesRequest(
+                service_ids=list(service_ids),
+                types=[_PROTO_TYPES[t] for t in types],
+                cursor_paging=paging_pb2.CursorPaging(limit=_PAGE, cursor=cursor),
+            )
+            response = await call_dependency("services", self._services.QueryServices(request))
+            found.extend(response.services)
+            if not response.paging_metadata.has_next:
+                return found
+            cursor = response.paging_metadata.cursors.next
+
+    async def policies(self, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
+        if not service_ids:
+            return {}
+        request = booking_policy_pb2.ListBookingPoliciesRequest(service_ids=list(service_ids))
+        response = await call_dependency("policies", self._policies.ListBookingPolicies(request))
+        return {p.service_id: p for p in response.booking_policies}
+
+    async def events(self, schedule_ids: Sequence[str], *, start: datetime | None = None, end: datetime | None = None) -> list[events_pb2.Event]:
+        """Events (cancelled included) of the schedules, optionally only those starting in [start, end)."""
+        found: list[events_pb2.Event] = []
+        for offset in range(0, len(schedule_ids), 100):  # the RPC takes at most 100 ids
+            cursor = ""
+            while True:
+                request = events_pb2.QueryEventsRequest(
+                    schedule_ids=list(schedule_ids[offset : offset + 100]),
+                    include_cancelled=True,
+                    cursor_paging=paging_pb2.CursorPaging(limit=_PAGE, cursor=cursor),
+                )
+                if start is not None:
+                    request.from_date.CopyFrom(_timestamp(start))
+                if end is not None:
+                    request.to_date.CopyFrom(_timestamp(end))
+                response = await call_dependency("events", self._events.QueryEvents(request))
+                found.extend(response.events)
+                if not response.paging_metadata.has_next:
+                    break
+                cursor = response.paging_metadata.cursors.next
+        return found
+
+    async def event(self, event_id: str) -> events_pb2.Event:
+        response = await call_dependency("events", self._events.GetEvent(events_pb2.GetEventRequest(event_id=event_id)), not_found=("event", event_id))
+        return response.event
+
+    async def schedule_owner(self, schedule_id: str) -> str:
+        """The catalog service that owns a schedule (bookings creates schedules with
+        external_id = service id)."""
+        request = schedules_pb2.GetScheduleRequest(schedule_id=schedule_id)
+        response = await call_dependency("events", self._schedules.GetSchedule(request), not_found=("schedule", schedule_id))
+        if not response.schedule.external_id:
+            raise NotFound("schedule", schedule_id)
+        return response.schedule.external_id
+
+    async def time_frames(self, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame]:
+        frames: dict[str, timeframes_pb2.ScheduleTimeFrame] = {}
+        for offset in range(0, len(schedule_ids), 100):
+            request = timeframes_pb2.ListScheduleTimeFramesRequest(schedule_ids=list(schedule_ids[offset : offset + 100]))
+            response = await call_dependency("time_frames", self._time_frames.ListScheduleTimeFrames(request))
+            frames.update({f.schedule_id: f for f in response.time_frames})
+        return frames

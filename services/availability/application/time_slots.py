@@ -1,0 +1,410 @@
+"""The availability use cases: fetch in parallel, then one pure calculation (domain/policy.py).
+
+Seed 000's data flow: services, events with remaining capacity, schedule time frames and booking
+policies are fetched concurrently; the calculation needs all of them. Which schedules a course
+has is only known from its service, but a service's schedule never changes, so once a service
+has been seen its schedule id is remembered and all four reads start at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import structlog
+from opentelemetry import metrics
+
+from services.api.bookings.catalog.v1 import services_pb2
+from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.calendar.timeframes.v3 import timeframes_pb2
+from services.availability.adapters.cache import Cache
+from services.availability.adapters.dependencies import Dependencies, offering_from_proto, session_from_proto, time_frame_from_proto
+from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, FeatureToggles
+from services.availability.domain.model import CourseAvailability, Offering, ServiceType, Session, TimeSlot
+from services.availability.domain.policy import class_time_slot, course_availability, course_time_slots
+from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, visible
+from services.availability.domain.time_range import LocalRange, in_range
+from services.common.errors import DependencyUnavailable, FailedPrecondition, NotFound
+from services.common.paging import CursorCodec, query_fingerprint
+from services.common.validation import Violations
+
+log = structlog.get_logger("availability")
+MAX_PARTY = 10_000
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    """A validated ListCourseEventTimeSlots / ListEventTimeSlots request."""
+
+    service_ids: tuple[str, ...]
+    from_local_date: str
+    to_local_date: str
+    time_zone: str
+    include_non_bookable: bool
+    min_bookable_capacity: int
+    limit: int
+    cursor: str
+
+
+@dataclass(frozen=True)
+class SlotPage:
+    slots: list[TimeSlot]
+    zone: ZoneInfo
+    next_cursor: str
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class CourseView:
+    """GetCourseEventTimeSlot: the course, and the asked-for session when asked by event."""
+
+    course: CourseAvailability
+    offering: Offering
+    slot: TimeSlot | None
+    zone: ZoneInfo
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        meter = metrics.get_meter("services.availability")
+        self.course_requests = meter.create_counter("availability.course_requests.total", description="course availability requests")
+        self.latency = meter.create_histogram("availability.latency_ms", unit="ms", description="availability calculation latency, by endpoint")
+        self.dependency_errors = meter.create_counter("availability.dependency_errors", description="failed reads of a dependency, by dependency")
+        self.violations = {
+            name: meter.create_counter(f"availability.policy_violations.{name}", description=f"courses shown with {name}")
+            for name in ("too_early_to_book", "too_late_to_book", "book_online_disabled", "no_remaining_capacity")
+        }
+
+
+class _ImmutableMemo:
+    """service id -> (schedule id, type) and schedule id -> service id. Both never change for a
+    service's lifetime, so remembering them is always correct; bounded LRU."""
+
+    def __init__(self, size: int = 100_000):
+        self._size = size
+        self._by_service: OrderedDict[tuple[str, str], tuple[str, ServiceType]] = OrderedDict()
+        self._by_schedule: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def remember(self, tenant: str, offering: Offering) -> None:
+        for memo, key, value in (
+            (self._by_service, (tenant, offering.service_id), (offering.schedule_id, offering.type)),
+            (self._by_schedule, (tenant, offering.schedule_id), offering.service_id),
+        ):
+            memo[key] = value  # type: ignore[index]
+            memo.move_to_end(key)  # type: ignore[arg-type]
+            if len(memo) > self._size:
+                memo.popitem(last=False)
+
+    def schedules(self, tenant: str, service_ids: Sequence[str]) -> list[str] | None:
+        """The schedule ids of all the services, or None when one is unknown."""
+        found = [self._by_service.get((tenant, s)) for s in service_ids]
+        if any(f is None for f in found):
+            return None
+        return [f[0] for f in found if f is not None]
+
+    def service_of(self, tenant: str, schedule_id: str) -> str | None:
+        return self._by_schedule.get((tenant, schedule_id))
+
+
+class TimeSlots:
+    def __init__(self, deps: Dependencies, cache: Cache, toggles: FeatureToggles, cursors: CursorCodec, clock: Callable[[], datetime] | None = None):
+        self._deps = deps
+        self._cache = cache
+        self._toggles = toggles
+        self._cursors = cursors
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._memo = _ImmutableMemo()
+        self._metrics = _Metrics()
+        self._services = cache.kind("service", services_pb2.Service.FromString)
+        self._policies = cache.kind("policy", booking_policy_pb2.ServiceBookingPolicy.FromString)
+        self._frames = cache.kind("time_frame", timeframes_pb2.ScheduleTimeFrame.FromString)
+        self._type_lists = cache.kind("services_of_type", services_pb2.QueryServicesResponse.FromString)
+
+    # --- courses -------------------------------------------------------------------------------
+
+    async def list_course_slots(self, tenant: str, query: SlotQuery) -> SlotPage:
+        started = time.perf_counter()
+        self._metrics.course_requests.add(1, {"rpc": "ListCourseEventTimeSlots"})
+        try:
+            self._require_course_availability(tenant)
+            page = _validate_page(self._cursors, tenant, "ListCourseEventTimeSlots", query)
+            courses = await self._courses(tenant, query.service_ids, query.min_bookable_capacity)
+            zone = _zone(query.time_zone, [c.offering for c in courses])
+            window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key)
+            now = self._clock()
+            slots: list[TimeSlot] = []
+            for course in courses:
+                shown = [s for s in course.sessions if in_range(s, window)]
+                slots.extend(course_time_slots(now, course.offering, course.availability, shown))
+            result, has_next = page_after(visible(slots, query.include_non_bookable), page.after, page.limit)
+            next_cursor = self._cursors.encode(encode_key(slot_sort_key(result[-1])), page.fingerprint) if has_next and result else ""
+            self._observe_courses(tenant, [c.availability for c in courses], len(result), started)
+            return SlotPage(result, zone, next_cursor, has_next)
+        except DependencyUnavailable as exc:
+            self._bi_error(tenant, "ListCourseEventTimeSlots", exc)
+            raise
+        finally:
+            self._metrics.latency.record((time.perf_counter() - started) * 1000, {"rpc": "ListCourseEventTimeSlots"})
+
+    async def get_course(self, tenant: str, *, event_id: str, schedule_id: str, time_zone: str, min_bookable_capacity: int) -> CourseView:
+        started = time.perf_counter()
+        self._metrics.course_requests.add(1, {"rpc": "GetCourseEventTimeSlot"})
+        try:
+            self._require_course_availability(tenant)
+            v = Violations()
+            if bool(event_id) == bool(schedule_id):
+                v.add("by", "set exactly one of event_id or schedule_id")
+            else:
+                v.id("event_id" if event_id else "schedule_id", event_id or schedule_id)
+            v.time_zone("time_zone", time_zone, required=False)
+            v.int_range("min_bookable_capacity", min_bookable_capacity, 0, MAX_PARTY)
+            v.raise_if_any()
+            if event_id:
+                event = await self._deps.event(event_id)
+                schedule_id = event.schedule_id
+            service_id = self._memo.service_of(tenant, schedule_id) or await self._deps.schedule_owner(schedule_id)
+            courses = await self._courses(tenant, (service_id,), min_bookable_capacity, field="schedule_id" if not event_id else "event_id")
+            course = courses[0]
+            if course.offering.schedule_id != schedule_id:
+                raise NotFound("schedule", schedule_id)
+            slot = None
+            if event_id:
+                session = next((s for s in course.sessions if s.event_id == event_id), None)
+                if session is None:
+                    raise NotFound("event", event_id)
+                slot = course_time_slots(self._clock(), course.offering, course.availability, [session])[0]
+            zone = _zone(time_zone, [course.offering])
+            self._observe_courses(tenant, [course.availability], 1, started)
+            return CourseView(course.availability, course.offering, slot, zone)
+        except DependencyUnavailable as exc:
+            self._bi_error(tenant, "GetCourseEventTimeSlot", exc)
+            raise
+        finally:
+            self._metrics.latency.record((time.perf_counter() - started) * 1000, {"rpc": "GetCourseEventTimeSlot"})
+
+    def _require_course_availability(self, tenant: str) -> None:
+        if not self._toggles.enabled(COURSE_AVAILABILITY_ENABLED, tenant):
+            raise FailedPrecondition(
+                "FEATURE_DISABLED",
+                f"course availability is not enabled for this tenant (feature toggle {COURSE_AVAILABILITY_ENABLED})",
+                {"toggle": COURSE_AVAILABILITY_ENABLED},
+            )
+
+    async def _courses(self, tenant: str, service_ids: Sequence[str], min_bookable_capacity: int, field: str = "service_ids") -> list[_Course]:
+        """Each requested COURSE (all of the tenant's when none requested) with its sessions,
+        time frame and policy, read concurrently."""
+        generation = await self._cache.generation(tenant)
+        known_schedules = self._memo.schedules(tenant, service_ids) if service_ids else None
+        if known_schedules is not None:
+            services, policies, events, frames = await asyncio.gather(
+                self._service_list(tenant, generation, service_ids, ServiceType.COURSE),
+                self._policy_map(tenant, generation, service_ids),
+                self._deps.events(known_schedules),
+                self._time_frames(tenant, generation, known_schedules),
+            )
+            _check_services(services, service_ids, ServiceType.COURSE, field)
+        else:
+            services = await self._service_list(tenant, generation, service_ids, ServiceType.COURSE)
+            _check_services(services, service_ids, ServiceType.COURSE, field)
+            ids = [s.id for s in services]
+            schedules = [s.schedule_id for s in services]
+            policies, events, frames = await asyncio.gather(
+                self._policy_map(tenant, generation, ids), self._deps.events(schedules), self._time_frames(tenant, generation, schedules)
+            )
+        sessions_by_schedule: dict[str, list[Session]] = {}
+        for event in events:
+            sessions_by_schedule.setdefault(event.schedule_id, []).append(session_from_proto(event))
+        courses = []
+        for service in services:
+            offering = offering_from_proto(service, policies.get(service.id))
+            self._memo.remember(tenant, offering)
+            sessions = sessions_by_schedule.get(service.schedule_id, [])
+            frame = time_frame_from_proto(frames[service.schedule_id]) if frames and service.schedule_id in frames else None
+            availability = course_availability(self._clock(), offering, sessions, frame, min_bookable_capacity)
+            courses.append(_Course(offering, sessions, availability))
+        return courses
+
+    # --- classes -------------------------------------------------------------------------------
+
+    async def list_class_slots(self, tenant: str, query: SlotQuery) -> SlotPage:
+        started = time.perf_counter()
+        try:
+            page = _validate_page(self._cursors, tenant, "ListEventTimeSlots", query)
+            generation = await self._cache.generation(tenant)
+            services = await self._service_list(tenant, generation, query.service_ids, ServiceType.CLASS)
+            _check_services(services, query.service_ids, ServiceType.CLASS, "service_ids")
+            offerings_proto = services
+            zone = _zone(query.time_zone, [offering_from_proto(s, None) for s in offerings_proto])
+            window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key)
+            policies, events = await asyncio.gather(
+                self._policy_map(tenant, generation, [s.id for s in services]),
+                self._deps.events([s.schedule_id for s in services], start=window.start_utc, end=window.end_utc),
+            )
+            by_schedule = {s.schedule_id: offering_from_proto(s, policies.get(s.id)) for s in services}
+            now = self._clock()
+            slots = [class_time_slot(now, by_schedule[e.schedule_id], session_from_proto(e), query.min_bookable_capacity) for e in events]
+            result, has_next = page_after(visible(slots, query.include_non_bookable), page.after, page.limit)
+            next_cursor = self._cursors.encode(encode_key(slot_sort_key(result[-1])), page.fingerprint) if has_next and result else ""
+            return SlotPage(result, zone, next_cursor, has_next)
+        finally:
+            self._metrics.latency.record((time.perf_counter() - started) * 1000, {"rpc": "ListEventTimeSlots"})
+
+    async def get_class_slot(self, tenant: str, event_id: str, time_zone: str, min_bookable_capacity: int) -> tuple[TimeSlot, ZoneInfo]:
+        v = Violations()
+        v.id("event_id", event_id)
+        v.time_zone("time_zone", time_zone, required=False)
+        v.int_range("min_bookable_capacity", min_bookable_capacity, 0, MAX_PARTY)
+        v.raise_if_any()
+        event = await self._deps.event(event_id)
+        service_id = self._memo.service_of(tenant, event.schedule_id) or await self._deps.schedule_owner(event.schedule_id)
+        generation = await self._cache.generation(tenant)
+        services, policies = await asyncio.gather(
+            self._service_list(tenant, generation, (service_id,), ServiceType.CLASS), self._policy_map(tenant, generation, (service_id,))
+        )
+        _check_services(services, (service_id,), ServiceType.CLASS, "event_id")
+        offering = offering_from_proto(services[0], policies.get(service_id))
+        self._memo.remember(tenant, offering)
+        slot = class_time_slot(self._clock(), offering, session_from_proto(event), min_bookable_capacity)
+        return slot, _zone(time_zone, [offering])
+
+    # --- cached reads ----------------------------------------------------------------------------
+
+    async def _service_list(self, tenant: str, generation: int, service_ids: Sequence[str], kind: ServiceType) -> list[services_pb2.Service]:
+        if not service_ids:
+            cached = await self._type_lists.get_many(tenant, generation, [kind.name])
+            if kind.name in cached:
+                return list(cached[kind.name].services)
+            services = await self._deps.services((), (kind,))
+            await self._type_lists.put_many(tenant, generation, {kind.name: services_pb2.QueryServicesResponse(services=services)})
+            return services
+        found = await self._services.get_many(tenant, generation, service_ids)
+        missing = [s for s in service_ids if s not in found]
+        if missing:
+            fetched = await self._deps.services(missing, ())
+            await self._services.put_many(tenant, generation, {s.id: s for s in fetched})
+            found.update({s.id: s for s in fetched})
+        return [found[s] for s in service_ids if s in found]
+
+    async def _policy_map(self, tenant: str, generation: int, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
+        found = await self._policies.get_many(tenant, generation, service_ids)
+        missing = [s for s in service_ids if s not in found]
+        if missing:
+            try:
+                fetched = await self._deps.policies(missing)
+            except NotFound:
+                # A service deleted between the two reads: its absence is reported from the
+                # services read; the policy provider's view is not authoritative for existence.
+                fetched = {}
+            await self._policies.put_many(tenant, generation, fetched)
+            found.update(fetched)
+        return found
+
+    async def _time_frames(self, tenant: str, generation: int, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame] | None:
+        """None when ScheduleTimeFrames is unavailable: the calculation then takes the first
+        session from the events (seed 000, graceful degradation)."""
+        found = await self._frames.get_many(tenant, generation, schedule_ids)
+        missing = [s for s in schedule_ids if s not in found]
+        if missing:
+            try:
+                fetched = await self._deps.time_frames(missing)
+            except DependencyUnavailable as exc:
+                self._metrics.dependency_errors.add(1, {"dependency": exc.dependency})
+                self._bi_error(tenant, "time_frames", exc, degraded=True)
+                return None
+            await self._frames.put_many(tenant, generation, fetched)
+            found.update(fetched)
+        return found
+
+    # --- observability ---------------------------------------------------------------------------
+
+    def _observe_courses(self, tenant: str, courses: Sequence[CourseAvailability], slot_count: int, started: float) -> None:
+        for course in courses:
+            flags = {
+                "too_early_to_book": course.violations.too_early_to_book,
+                "too_late_to_book": course.violations.too_late_to_book,
+                "book_online_disabled": course.violations.book_online_disabled,
+                "no_remaining_capacity": course.reasons.no_remaining_capacity,
+            }
+            for name, flag in flags.items():
+                if flag:
+                    self._metrics.violations[name].add(1)
+                    log.info("bi", bi_event="course_policy_violation", violation=name, service_id=course.service_id, tenant_id=tenant)
+        log.info(
+            "bi",
+            bi_event="course_availability_query",
+            tenant_id=tenant,
+            courses=len(courses),
+            slots=slot_count,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def _bi_error(self, tenant: str, where: str, exc: DependencyUnavailable, degraded: bool = False) -> None:
+        if not degraded:
+            self._metrics.dependency_errors.add(1, {"dependency": exc.dependency})
+        log.warning("bi", bi_event="course_availability_error", tenant_id=tenant, where=where, dependency=exc.dependency, degraded=degraded, error=str(exc))
+
+
+@dataclass(frozen=True)
+class _Course:
+    offering: Offering
+    sessions: list[Session]
+    availability: CourseAvailability
+
+
+@dataclass(frozen=True)
+class _Page:
+    limit: int
+    after: tuple[datetime, str] | None
+    fingerprint: str
+
+
+def _validate_page(cursors: CursorCodec, tenant: str, rpc: str, query: SlotQuery) -> _Page:
+    v = Violations()
+    v.ids("service_ids", list(query.service_ids))
+    v.time_zone("time_zone", query.time_zone, required=False)
+    v.int_range("min_bookable_capacity", query.min_bookable_capacity, 0, MAX_PARTY)
+    for field, text in (("from_local_date", query.from_local_date), ("to_local_date", query.to_local_date)):
+        if not text:
+            v.add(field, "is required")
+    v.raise_if_any()
+    fingerprint = query_fingerprint(
+        tenant,
+        rpc,
+        sorted(query.service_ids),
+        query.from_local_date,
+        query.to_local_date,
+        query.time_zone,
+        query.include_non_bookable,
+        query.min_bookable_capacity,
+    )
+    page = cursors.page(query.limit, query.cursor, fingerprint)
+    return _Page(page.limit, decode_key(page.after) if page.after is not None else None, fingerprint)
+
+
+def _check_services(services: Sequence[services_pb2.Service], requested: Sequence[str], kind: ServiceType, field: str) -> None:
+    """Requested ids must be live services of the tenant, of the endpoint's type."""
+    by_id = {s.id: s for s in services}
+    v = Violations()
+    for i, service_id in enumerate(requested):
+        service = by_id.get(service_id)
+        if service is None:
+            raise NotFound("service", service_id)
+        if service.type != (services_pb2.COURSE if kind is ServiceType.COURSE else services_pb2.CLASS):
+            actual = services_pb2.ServiceType.Name(service.type)
+            hint = "ListEventTimeSlots" if kind is ServiceType.COURSE else "ListCourseEventTimeSlots"
+            v.add(f"{field}[{i}]" if field == "service_ids" else field, f"is a {actual} service, not a {kind.name}; use {hint}")
+    v.raise_if_any()
+
+
+def _zone(time_zone: str, offerings: Sequence[Offering]) -> ZoneInfo:
+    """The requested zone, else the business time zone: that of the tenant's (first) service."""
+    if time_zone:
+        return ZoneInfo(time_zone)
+    if offerings:
+        return ZoneInfo(offerings[0].time_zone)
+    return ZoneInfo("UTC")

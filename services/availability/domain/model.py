@@ -1,0 +1,174 @@
+"""Entities of availability: what it reads from the catalog and the calendar, and what it answers.
+
+Pure: no I/O, no grpc, no protobuf. Adapters map the other services' messages to these types and
+the entrypoints map the answers back to `bookings.availability.v2` messages.
+
+Every instant is a timezone-aware `datetime` (UTC from the adapters); a naive one is refused at
+construction, because comparing it with an aware `now` would fail later, far from the cause.
+Capacity is reported raw on `Session` (the participations pipeline is eventually consistent, so
+`remaining_capacity` may be negative after a race for the last spot, seed 000 "Overbooking Edge
+Case") and clamped at 0 only on the answers meant for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+def require_aware(name: str, value: datetime | None) -> None:
+    """Raise ValueError for a naive datetime: availability compares instants only."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+
+
+class ServiceType(StrEnum):
+    APPOINTMENT = "APPOINTMENT"  # exists in the catalog; slots come from staff availability, not handled here
+    CLASS = "CLASS"
+    COURSE = "COURSE"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPolicy:
+    """A service's booking policy as availability applies it (DESIGN §3 `BookingPolicy`).
+
+    Every limit defaults to disabled; a provider that omits `book_after_start_policy` means
+    disabled (seed 000 "Error Handling & Resilience": treat as disabled, the safe default).
+    """
+
+    limit_early_booking_enabled: bool = False
+    earliest_booking_in_minutes: int = 0
+    limit_late_booking_enabled: bool = False
+    latest_booking_in_minutes: int = 0
+    book_after_start_enabled: bool = False
+    max_participants_per_booking: int = 1
+    cancellation_enabled: bool = False
+    latest_cancellation_in_minutes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    """A catalog service as availability sees it: its type, its schedule and its policy."""
+
+    service_id: str
+    type: ServiceType
+    schedule_id: str
+    time_zone: str
+    online_booking_enabled: bool
+    policy: BookingPolicy = field(default_factory=BookingPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One calendar event (a session of a course, or a class).
+
+    `remaining_capacity` is raw: total capacity minus participants, negative when overbooked.
+    """
+
+    event_id: str
+    schedule_id: str
+    start: datetime
+    end: datetime
+    total_capacity: int
+    remaining_capacity: int
+    cancelled: bool = False
+
+    def __post_init__(self) -> None:
+        require_aware("Session.start", self.start)
+        require_aware("Session.end", self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFrame:
+    """`ScheduleTimeFrames` of one schedule: first start and last end of its non-cancelled events
+    (both None when it has none)."""
+
+    schedule_id: str
+    first_event_start: datetime | None
+    last_event_end: datetime | None
+    event_count: int
+
+    def __post_init__(self) -> None:
+        require_aware("TimeFrame.first_event_start", self.first_event_start)
+        require_aware("TimeFrame.last_event_end", self.last_event_end)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyViolations:
+    """Which booking policies forbid booking now (`BookingPolicyViolations` in time_slots.proto),
+    and the window in which booking is allowed (None when that side has no limit)."""
+
+    too_early_to_book: bool = False
+    too_late_to_book: bool = False
+    book_online_disabled: bool = False
+    earliest_booking_date: datetime | None = None
+    latest_booking_date: datetime | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.too_early_to_book or self.too_late_to_book or self.book_online_disabled
+
+
+@dataclass(frozen=True, slots=True)
+class NonBookableReasons:
+    """Why a slot is not bookable; all False when it is (`NonBookableReasons` in the proto)."""
+
+    no_remaining_capacity: bool = False
+    violates_booking_policy: bool = False
+    event_cancelled: bool = False
+    event_started: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.no_remaining_capacity or self.violates_booking_policy or self.event_cancelled or self.event_started
+
+
+@dataclass(frozen=True, slots=True)
+class CourseAvailability:
+    """The course as a whole: one decision for the schedule (seed 000 "Unified bookable: same for
+    all events in course"), as booking validation sees it.
+
+    - `open_spots`: the smallest remaining capacity among non-cancelled sessions still ahead
+      (start > now), clamped at 0; 0 when no session is ahead.
+    - `total_capacity`: the largest total capacity among non-cancelled sessions (0 when none).
+    - `total_sessions` / `remaining_sessions`: non-cancelled sessions / those of them still ahead
+      ("your registration includes 22/25 sessions").
+    - `first_event_start`: the policy reference time F actually used (from ScheduleTimeFrames, or
+      from the sessions when the time frame was unavailable); `last_event_end` likewise.
+    """
+
+    service_id: str
+    schedule_id: str
+    bookable: bool
+    violations: PolicyViolations
+    reasons: NonBookableReasons
+    open_spots: int
+    total_capacity: int
+    total_sessions: int
+    remaining_sessions: int
+    first_event_start: datetime | None
+    last_event_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSlot:
+    """One session as shown to a client (a course's session or a class).
+
+    `remaining_capacity` is clamped at 0 for display; `past` is True once the session has started
+    (start <= now). For a course, `bookable`, `violations`, `total_sessions` and
+    `remaining_sessions` are the course's. For a class they describe the one event:
+    `total_sessions` is always 1 and `remaining_sessions` is 1 while it is ahead and not
+    cancelled, else 0 (so 1/1 or 1/0).
+    """
+
+    offering: Offering
+    session: Session
+    bookable: bool
+    remaining_capacity: int
+    total_capacity: int
+    violations: PolicyViolations
+    reasons: NonBookableReasons
+    past: bool
+    total_sessions: int
+    remaining_sessions: int

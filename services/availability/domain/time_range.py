@@ -1,0 +1,130 @@
+"""Local date-times of an availability request, resolved in an IANA time zone. Pure.
+
+A request names a range in local wall time (`from_local_date`, `to_local_date`, DESIGN §3,
+interpreted in `time_zone`) and gets local wall times back (`local_start_date`, e.g.
+"2026-03-29T10:00:00", no offset). In between everything is a UTC instant.
+
+Local to UTC follows zoneinfo's PEP 495 semantics with fold=0:
+- A nonexistent local time (in the spring-forward gap) is read with the offset in force BEFORE the
+  transition, so it lands the length of the gap later on the wall clock: in Europe/Vienna on
+  2026-03-29, 02:30 (does not exist) is 01:30 UTC, which is 03:30 CEST; in America/New_York on
+  2026-03-08, 02:30 is 07:30 UTC = 03:30 EDT. It resolves forward, never to an earlier instant.
+- An ambiguous local time (the fall-back hour, which happens twice) is its FIRST occurrence, with
+  the offset in force before the transition: Europe/Vienna 2026-10-25 02:30 is 00:30 UTC (CEST),
+  not 01:30 UTC (CET).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.availability.domain.model import Session, require_aware
+from services.common.validation import Violations
+
+FROM_FIELD = "from_local_date"
+TO_FIELD = "to_local_date"
+TIME_ZONE_FIELD = "time_zone"
+MAX_TEXT_LENGTH = 40
+MAX_RANGE = timedelta(days=365)
+
+# ASCII digits only (`\d` would accept other scripts' digits); `T` as the only separator.
+_LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?", re.ASCII)
+# What an offset or a UTC designator looks like after the time, to explain the refusal precisely.
+_WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)", re.ASCII)
+_EXAMPLE = "e.g. 2026-03-29T10:00:00 or 2026-03-29"
+
+
+def _parse(field: str, text: str, violations: Violations) -> datetime | None:
+    if not text:
+        violations.add(field, "is required")
+        return None
+    if len(text) > MAX_TEXT_LENGTH:
+        violations.add(field, f"at most {MAX_TEXT_LENGTH} characters")
+        return None
+    if _LOCAL.fullmatch(text) is None:
+        if _WITH_OFFSET.fullmatch(text):
+            violations.add(field, f"must be a local date-time without an offset or Z: it is read in {TIME_ZONE_FIELD} ({_EXAMPLE})")
+        else:
+            violations.add(field, f"must be an ISO-8601 local date-time ({_EXAMPLE})")
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # the shape is right but the calendar says no: 2026-02-30, 25:00
+        violations.add(field, f"{text!r} is not a valid date-time")
+        return None
+
+
+def parse_local_date_time(field: str, text: str) -> datetime:
+    """A naive local datetime from `YYYY-MM-DDTHH:MM[:SS[.ffffff]]` or `YYYY-MM-DD` (midnight).
+    Offsets and `Z` are refused (the value is local to the request's time zone), as are empty,
+    malformed and overlong (> 40 characters) input: InvalidArgument naming `field`."""
+    violations = Violations()
+    value = _parse(field, text, violations)
+    violations.raise_if_any()
+    assert value is not None
+    return value
+
+
+def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a naive local wall time in `zone` (fold=0: a time in a spring-forward
+    gap resolves forward, an ambiguous fall-back time to its first occurrence; module docstring)."""
+    if local.tzinfo is not None:
+        raise ValueError(f"expected a naive local datetime, got {local!r}")
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def to_local_iso(instant_utc: datetime, zone: ZoneInfo) -> str:
+    """An instant as local wall time in `zone`, "YYYY-MM-DDTHH:MM:SS" without an offset (the
+    response names the zone separately); sub-second parts are dropped."""
+    require_aware("instant_utc", instant_utc)
+    return instant_utc.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRange:
+    """The half-open range [start_utc, end_utc) of a request, and the zone it was expressed in."""
+
+    start_utc: datetime
+    end_utc: datetime
+    zone: ZoneInfo
+
+    @classmethod
+    def resolve(cls, from_text: str, to_text: str, time_zone: str) -> LocalRange:
+        """Parse and check a request's range, reporting every violation at once.
+
+        - `to_local_date` must be after `from_local_date`, and at most 365 days later. Both are
+          compared as the local wall times the caller wrote (so 365 days means 365 calendar days
+          even when a DST change makes the UTC span an hour longer or shorter).
+        - `time_zone` must be an IANA name (the caller substitutes the business zone for an empty
+          one before calling).
+        - A `from` in a spring-forward gap resolves forward by the gap's length, so a `to` just
+          after the gap can resolve earlier than it (02:30 -> 03:30 CEST but 03:15 stays 03:15 on
+          the day clocks jump 02:00 -> 03:00); that range is empty (end_utc = start_utc), never
+          inverted. Two times inside the same gap both move by the gap and keep their order.
+        """
+        violations = Violations()
+        start = _parse(FROM_FIELD, from_text, violations)
+        end = _parse(TO_FIELD, to_text, violations)
+        violations.time_zone(TIME_ZONE_FIELD, time_zone)
+        if start is not None and end is not None:
+            if end <= start:
+                violations.add(TO_FIELD, f"must be after {FROM_FIELD}")
+            elif end - start > MAX_RANGE:
+                violations.add(TO_FIELD, "a range over 365 days is not supported")
+        violations.raise_if_any()
+        assert start is not None and end is not None
+        zone = ZoneInfo(time_zone)
+        start_utc = local_to_utc(start, zone)
+        end_utc = max(start_utc, local_to_utc(end, zone))
+        return cls(start_utc=start_utc, end_utc=end_utc, zone=zone)
+
+    def contains(self, instant: datetime) -> bool:
+        return self.start_utc <= instant < self.end_utc
+
+
+def in_range(session: Session, local_range: LocalRange) -> bool:
+    """Whether a session starts in the range: start in [start_utc, end_utc)."""
+    return local_range.contains(session.start)
