@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,8 +20,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2
-from services.devstack.infra import free_port
 from services.devstack.stack import SERVICE_PORTS, Platform
+from tests.integration.instances import extra_instance
 from tests.integration.timeframes_support import T0, Calendar, mask, ts, writer
 from tests.support import auth, expect_error
 
@@ -124,39 +125,41 @@ def test_a_second_instance_on_a_used_port_fails_clearly_instead_of_sharing_it(pl
 
 async def test_sigterm_drains_an_in_flight_rpc_before_the_process_exits(platform: Platform, tenant: str) -> None:
     """A second timeframes instance gets an UpdateEvent that blocks on a row lock the test holds;
-    SIGTERM arrives mid-call; the lock is released within the grace period; the call still
-    succeeds, new calls are refused meanwhile, and the process exits 0."""
-    port = free_port()
-    env = platform.service_env("timeframes") | {"GRPC_PORT": str(port), "SHUTDOWN_GRACE_SECONDS": "20"}
-    platform.supervisor.start("timeframes-drain", [sys.executable, "-m", "services.timeframes", "serve"], env=env)
-    try:
-        await asyncio.to_thread(platform.supervisor.wait_healthy, "timeframes-drain", port, 30)
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+    SIGTERM arrives mid-call; health stops reporting SERVING; the lock is released within the
+    grace period; the call still succeeds and the process exits 0."""
+    async with extra_instance(platform, "timeframes", "timeframes-drain", shutdown_grace_seconds="20") as instance:
+        async with grpc.aio.insecure_channel(instance.address) as ch:
             calendar = Calendar.of(ch, tenant)
             schedule = await calendar.schedule()
             event = await calendar.event(schedule.id)
-            db = await asyncpg.connect(env["DATABASE_URL"], server_settings={"search_path": "timeframes"})
+            db = await asyncpg.connect(platform.service_env("timeframes")["DATABASE_URL"], server_settings={"search_path": "timeframes"})
             try:
                 lock = db.transaction()
                 await lock.start()
                 await db.execute("SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, uuid.UUID(event.id))
                 moved = events_pb2.Event(id=event.id, revision=event.revision, title="moved during shutdown")
-                in_flight = asyncio.ensure_future(
-                    calendar.events.UpdateEvent(events_pb2.UpdateEventRequest(event=moved, mask=mask("title")), metadata=writer(tenant))
-                )
+                request = events_pb2.UpdateEventRequest(event=moved, mask=mask("title"))
+                in_flight = asyncio.ensure_future(calendar.events.UpdateEvent(request, metadata=writer(tenant)))
                 await asyncio.sleep(0.5)  # the call is now waiting on the lock inside the server
                 assert not in_flight.done()
-                os.kill(platform.supervisor.pid("timeframes-drain"), 15)
+                os.kill(platform.supervisor.pid(instance.name), signal.SIGTERM)
                 await asyncio.sleep(0.5)
-                assert platform.supervisor.is_running("timeframes-drain"), "exited without draining"
+                assert platform.supervisor.is_running(instance.name), "exited without draining"
+                assert not await _serving(instance.address)
                 await lock.rollback()
             finally:
                 await db.close()
             response = await asyncio.wait_for(in_flight, 10)
             assert response.event.title == "moved during shutdown"
             assert ts(T0) == event.start
-        exit_code = await asyncio.to_thread(platform.supervisor.stop, "timeframes-drain", 15)
+        exit_code = await asyncio.to_thread(platform.supervisor.stop, instance.name, 15)
         assert exit_code == 0
-    finally:
-        if platform.supervisor.is_running("timeframes-drain"):
-            platform.supervisor.stop("timeframes-drain", 5)
+
+
+async def _serving(address: str) -> bool:
+    async with grpc.aio.insecure_channel(address) as ch:
+        try:
+            response = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2)
+        except grpc.aio.AioRpcError:
+            return False
+    return response.status == health_pb2.HealthCheckResponse.SERVING
