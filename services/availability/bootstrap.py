@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import redis.asyncio as redis
@@ -10,10 +11,12 @@ from services.availability.adapters.cache import Cache
 from services.availability.adapters.dependencies import RETRYABLE, Dependencies
 from services.availability.adapters.toggles import FeatureToggles
 from services.availability.application.time_slots import TimeSlots
+from services.availability.entrypoints import events
 from services.availability.entrypoints.grpc import rpc_services
 from services.availability.settings import AvailabilitySettings
 from services.common.auth import ServiceTokens
 from services.common.clients import open_channel
+from services.common.kafka import KafkaConsumerRunner
 from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
 
@@ -32,7 +35,18 @@ def make_build(settings: AvailabilitySettings) -> Build:
         await toggles.start()
         stack.push_async_callback(toggles.stop)
         cache = Cache(client, settings.availability_cache_ttl_seconds, enabled=settings.availability_cache_enabled)
+        invalidation = KafkaConsumerRunner(settings, events.GROUP_ID, events.TOPICS, events.CacheInvalidation(cache).handle, transient=events.is_transient)
+        await stack.enter_async_context(invalidation)
+        live = asyncio.create_task(_cache_live_once_invalidated(invalidation, cache), name="cache-go-live")
+        stack.callback(live.cancel)
         slots = TimeSlots(Dependencies(channels), cache, toggles, CursorCodec(settings.cursor_key))
         return rpc_services(slots)
 
     return build
+
+
+async def _cache_live_once_invalidated(invalidation: KafkaConsumerRunner, cache: Cache) -> None:
+    """Use the cache only once invalidation events arrive (the consumer has its partitions);
+    until then every read goes to the dependencies."""
+    await invalidation.wait_assigned()
+    cache.go_live()

@@ -1,9 +1,9 @@
 from pydantic import Field
 
-from services.common.config import DatabaseSettings, ServiceSettings
+from services.common.config import DatabaseSettings, KafkaSettings, ServiceSettings
 
 
-class BookingsSettings(ServiceSettings, DatabaseSettings):
+class BookingsSettings(ServiceSettings, DatabaseSettings, KafkaSettings):
     service_name: str = "bookings"
     grpc_port: int = Field(default=50052, ge=1, le=65535)
     # calendar.schedules.v3.Schedules: CLASS and COURSE services get their schedule there.

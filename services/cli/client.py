@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 from google.protobuf import field_mask_pb2, timestamp_pb2
 
+from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
@@ -20,6 +21,7 @@ from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_g
 from services.api.common.v1 import paging_pb2
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE
 
+DEFAULT_AVAILABILITY_ADDRESS = "127.0.0.1:50051"
 DEFAULT_BOOKINGS_ADDRESS = "127.0.0.1:50052"
 DEFAULT_TIMEFRAMES_ADDRESS = "127.0.0.1:50054"
 MAX_PAGE = 1000  # the largest page any list RPC accepts
@@ -59,11 +61,20 @@ def instant(ts: timestamp_pb2.Timestamp) -> datetime:
 
 
 class Client:
-    """Stubs of the bookings (catalog, policies) and timeframes (schedules, events, time frames)
-    services. Channels open on first use and close with the client (use it as a context manager)."""
+    """Stubs of the bookings (catalog, policies), timeframes (schedules, events, time frames) and
+    availability (time slots) services. Channels open on first use and close with the client (use
+    it as a context manager)."""
 
-    def __init__(self, *, bookings_address: str, timeframes_address: str, token: str, timeout: float):
-        self._addresses = {"bookings": bookings_address, "timeframes": timeframes_address}
+    def __init__(
+        self,
+        *,
+        bookings_address: str,
+        timeframes_address: str,
+        token: str,
+        timeout: float,
+        availability_address: str = DEFAULT_AVAILABILITY_ADDRESS,
+    ):
+        self._addresses = {"bookings": bookings_address, "timeframes": timeframes_address, "availability": availability_address}
         self._metadata = (("authorization", f"Bearer {token}"),)
         self._timeout = timeout
         self._channels: dict[str, grpc.Channel] = {}
@@ -183,3 +194,14 @@ class Client:
     def list_time_frames(self, schedule_ids: Iterable[str]) -> timeframes_pb2.ListScheduleTimeFramesResponse:
         request = timeframes_pb2.ListScheduleTimeFramesRequest(schedule_ids=list(schedule_ids))
         return self._call("timeframes", timeframes_pb2_grpc.ScheduleTimeFramesStub, "ListScheduleTimeFrames", request)
+
+    # --- availability ----------------------------------------------------------------------------
+
+    def list_course_time_slots(self, request: time_slots_pb2.ListCourseEventTimeSlotsRequest) -> time_slots_pb2.ListCourseEventTimeSlotsResponse:
+        return self._call("availability", time_slots_pb2_grpc.CourseEventTimeSlotsStub, "ListCourseEventTimeSlots", request)
+
+    def get_course_time_slot(self, request: time_slots_pb2.GetCourseEventTimeSlotRequest) -> time_slots_pb2.GetCourseEventTimeSlotResponse:
+        return self._call("availability", time_slots_pb2_grpc.CourseEventTimeSlotsStub, "GetCourseEventTimeSlot", request)
+
+    def list_event_time_slots(self, request: time_slots_pb2.ListEventTimeSlotsRequest) -> time_slots_pb2.ListEventTimeSlotsResponse:
+        return self._call("availability", time_slots_pb2_grpc.EventTimeSlotsStub, "ListEventTimeSlots", request)

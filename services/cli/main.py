@@ -4,28 +4,45 @@
     bookings services create --type course --name "Pottery" --capacity 12 --time-zone Europe/Vienna
     bookings events bulk-create --schedule <schedule id> --start 2026-12-01T18:00 --duration 90 --count 10 --every 7d
     bookings timeframes <schedule id>
+    bookings availability courses --from 2026-12-01 --to 2026-12-31
+    bookings toggles set course_availability_enabled --allow <tenant>
 
 Parsing lives here; RPCs in `client.py`, output in `render.py`, local-time arithmetic in
-`timeseries.py`. Exit codes: 0 success, 1 a failed call or bad input, 2 a usage error.
+`timeseries.py`, availability in words in `slots.py`, feature toggles (Redis) in `toggles.py`.
+Exit codes: 0 success, 1 a failed call or bad input, 2 a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from google.protobuf import timestamp_pb2
 
+from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
 from services.api.calendar.events.v3 import events_pb2
-from services.cli import render, timeseries
-from services.cli.client import DEFAULT_BOOKINGS_ADDRESS, DEFAULT_SCOPES, DEFAULT_TIMEFRAMES_ADDRESS, MAX_PAGE, CallError, Client, instant, timestamp
+from services.api.common.v1 import paging_pb2
+from services.cli import render, timeseries, toggles
+from services.cli.client import (
+    DEFAULT_AVAILABILITY_ADDRESS,
+    DEFAULT_BOOKINGS_ADDRESS,
+    DEFAULT_SCOPES,
+    DEFAULT_TIMEFRAMES_ADDRESS,
+    MAX_PAGE,
+    CallError,
+    Client,
+    instant,
+    timestamp,
+)
 from services.common.auth import ALL_SCOPES, mint_token
 
 DEFAULT_TENANT = "demo"
@@ -81,6 +98,16 @@ def _minutes_or_off(text: str) -> int | str:
     return OFF if text.strip().lower() == OFF else _non_negative_int(text)
 
 
+def _percentage(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{value} is not within 0..100")
+    return value
+
+
 def _interval(text: str) -> timeseries.Interval:
     try:
         return timeseries.parse_interval(text)
@@ -97,6 +124,7 @@ class Context:
     env: Mapping[str, str]
     out: render.Renderer
     _client: Client | None = field(default=None, init=False)
+    _toggles: toggles.ToggleStore | None = field(default=None, init=False)
 
     def token(self) -> str:
         if self.args.token:
@@ -115,14 +143,23 @@ class Context:
             self._client = Client(
                 bookings_address=self.args.bookings_address,
                 timeframes_address=self.args.timeframes_address,
+                availability_address=self.args.availability_address,
                 token=self.token(),
                 timeout=self.args.timeout,
             )
         return self._client
 
+    @property
+    def toggles(self) -> toggles.ToggleStore:
+        if self._toggles is None:
+            self._toggles = toggles.ToggleStore(self.args.redis_url, self.args.timeout)
+        return self._toggles
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+        if self._toggles is not None:
+            self._toggles.close()
 
     def schedule_zone(self, schedule_id: str) -> ZoneInfo:
         name = self.client.get_schedule(schedule_id).schedule.time_zone
@@ -385,6 +422,150 @@ def cmd_timeframes(ctx: Context) -> None:
     ctx.out.time_frames(response, zones)
 
 
+# --- availability -----------------------------------------------------------------------------------
+
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+SlotsResponse = time_slots_pb2.ListCourseEventTimeSlotsResponse | time_slots_pb2.ListEventTimeSlotsResponse
+
+
+def local_window(from_text: str, to_text: str) -> tuple[datetime, datetime]:
+    """The naive local [from, to) of `--from`/`--to`. A bare date in `--to` includes that whole
+    day (`--to 2026-12-31` ends at 2027-01-01 00:00), a date-time is the exclusive end."""
+    start = local_arg(from_text, "--from")
+    end = local_arg(to_text, "--to")
+    if _DATE_ONLY.match(to_text):
+        end += timedelta(days=1)
+    if end <= start:
+        raise CliError(f"--to: {to_text!r} must be after --from {from_text!r}")
+    return start, end
+
+
+def _slots_request(ctx: Context, request_class: Any) -> Any:
+    args = ctx.args
+    start, end = local_window(args.from_, args.to)
+    if args.tz:
+        zone_arg(args.tz, "--tz")
+    request = request_class(
+        service_ids=args.service or [],
+        from_local_date=start.isoformat(timespec="seconds"),
+        to_local_date=end.isoformat(timespec="seconds"),
+        time_zone=args.tz or "",
+        min_bookable_capacity=args.party or 0,
+        cursor_paging=paging_pb2.CursorPaging(limit=args.limit or (MAX_PAGE if args.all else 0), cursor=args.cursor or ""),
+    )
+    if args.bookable_only:
+        request.include_non_bookable = False
+    return request
+
+
+def _pages(fetch: Callable[[Any], SlotsResponse], request: Any, follow: bool) -> SlotsResponse:
+    """One page, or with `follow` every page merged into one response of the same shape."""
+    response = fetch(request)
+    if not follow:
+        return response
+    merged = type(response)()
+    merged.CopyFrom(response)
+    while response.paging_metadata.has_next and response.paging_metadata.cursors.next:
+        request.cursor_paging.cursor = response.paging_metadata.cursors.next
+        response = fetch(request)
+        merged.time_slots.extend(response.time_slots)
+    merged.paging_metadata.CopyFrom(paging_pb2.PagingMetadata(count=len(merged.time_slots), cursors=paging_pb2.Cursors(), has_next=False))
+    return merged
+
+
+def _service_names(ctx: Context, kind: int, service_ids: Sequence[str]) -> dict[str, str]:
+    """Names for the table titles; best effort (a failure leaves the ids alone, with a note)."""
+    ids = list(dict.fromkeys(service_ids))
+    if not ids:
+        return {}
+    try:
+        if len(ids) <= 10:
+            return {i: ctx.client.get_service(i).service.name for i in ids}
+        return {s.id: s.name for s in ctx.client.iter_services(types=[kind])}
+    except CallError as err:
+        ctx.out.error([f"note: names not shown ({err.method} on {err.service} at {err.address}: {err.code.name})"])
+        return {}
+
+
+def _window_text(args: argparse.Namespace) -> str:
+    start, end = local_window(args.from_, args.to)
+    return f"from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+
+
+def _list_slots(ctx: Context, *, course: bool) -> None:
+    args = ctx.args
+    if course:
+        request = _slots_request(ctx, time_slots_pb2.ListCourseEventTimeSlotsRequest)
+        response = _pages(ctx.client.list_course_time_slots, request, args.all)
+    else:
+        request = _slots_request(ctx, time_slots_pb2.ListEventTimeSlotsRequest)
+        response = _pages(ctx.client.list_event_time_slots, request, args.all)
+    paging = response.paging_metadata
+    names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.COURSE if course else services_pb2.CLASS, [s.service_id for s in response.time_slots])
+    ctx.out.time_slots(
+        response,
+        course=course,
+        names=names,
+        party=args.party or 0,
+        now=datetime.now(UTC),
+        window=_window_text(args),
+        next_cursor=paging.cursors.next if paging.has_next else "",
+    )
+
+
+def cmd_availability_courses(ctx: Context) -> None:
+    _list_slots(ctx, course=True)
+
+
+def cmd_availability_classes(ctx: Context) -> None:
+    _list_slots(ctx, course=False)
+
+
+def cmd_availability_course(ctx: Context) -> None:
+    args = ctx.args
+    if args.tz:
+        zone_arg(args.tz, "--tz")
+    request = time_slots_pb2.GetCourseEventTimeSlotRequest(time_zone=args.tz or "", min_bookable_capacity=args.party or 0)
+    if args.event:
+        request.event_id = args.event
+    else:
+        request.schedule_id = args.schedule
+    response = ctx.client.get_course_time_slot(request)
+    names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.COURSE, [response.course.service_id])
+    ctx.out.course_availability(response, name=names.get(response.course.service_id, ""), party=args.party or 0, now=datetime.now(UTC))
+
+
+# --- feature toggles ----------------------------------------------------------------------------------
+
+
+def cmd_toggles_list(ctx: Context) -> None:
+    ctx.out.toggles(ctx.toggles.all(), toggles.KNOWN_TOGGLES)
+
+
+def cmd_toggles_set(ctx: Context) -> None:
+    args = ctx.args
+    name = toggles.check_name(args.name)
+    change = toggles.Edit(
+        percentage=args.percentage,
+        allow=tuple(args.allow or ()),
+        deny=tuple(args.deny or ()),
+        remove=tuple(args.remove or ()),
+        clear_allow=args.clear_allow,
+        clear_deny=args.clear_deny,
+    )
+    change.validate()
+    before, after, written = ctx.toggles.update(name, lambda rule: toggles.edit(rule, change))
+    ctx.out.toggle_change(name, before, after, written, toggles.changes(before.rule, after) if written else [])
+
+
+def cmd_toggles_check(ctx: Context) -> None:
+    name = toggles.check_name(ctx.args.name)
+    stored = ctx.toggles.get(name)
+    if stored.problem:
+        ctx.out.error([f"note: the stored rule of {name} is {stored.problem}"])
+    ctx.out.toggle_check(toggles.explain(name, ctx.args.tenant, stored.rule))
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
 
@@ -421,6 +602,16 @@ def _add_globals(parser: argparse.ArgumentParser, env: Mapping[str, str] | None)
         "--timeframes-address",
         default=default(e.get("TIMEFRAMES_ADDRESS") or DEFAULT_TIMEFRAMES_ADDRESS),
         help=f"env TIMEFRAMES_ADDRESS, default {DEFAULT_TIMEFRAMES_ADDRESS}",
+    )
+    group.add_argument(
+        "--availability-address",
+        default=default(e.get("AVAILABILITY_ADDRESS") or DEFAULT_AVAILABILITY_ADDRESS),
+        help=f"env AVAILABILITY_ADDRESS, default {DEFAULT_AVAILABILITY_ADDRESS}",
+    )
+    group.add_argument(
+        "--redis-url",
+        default=default(e.get("REDIS_URL") or toggles.DEFAULT_REDIS_URL),
+        help=f"Redis holding the feature toggles (env REDIS_URL, default {toggles.DEFAULT_REDIS_URL}, the one of `make run`)",
     )
     group.add_argument("--timeout", type=timeout, default=default(e.get("BOOKINGS_TIMEOUT") or "5"), help="seconds per call (env BOOKINGS_TIMEOUT, default 5)")
     group.add_argument("--json", dest="as_json", action="store_true", default=default(False), help="print the RPC response as JSON")
@@ -546,6 +737,56 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p = leaf(commands, "timeframes", cmd_timeframes, "first start, last end and number of sessions of schedules")
     p.add_argument("ids", nargs="+", metavar="SCHEDULE_ID")
     p.add_argument("--tz", help="show times in this zone (default: each schedule's)")
+
+    availability = commands.add_parser("availability", help="what can be booked: sessions, open spots and why not").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    for name, handler, help_text, kind in (
+        ("courses", cmd_availability_courses, "sessions of courses, one table per course (ListCourseEventTimeSlots)", "COURSE"),
+        ("classes", cmd_availability_classes, "sessions of classes, one table per class (ListEventTimeSlots)", "CLASS"),
+    ):
+        p = leaf(availability, name, handler, help_text)
+        p.add_argument("--from", dest="from_", required=True, metavar="LOCAL", help="sessions starting at or after (local date or date-time)")
+        p.add_argument("--to", required=True, metavar="LOCAL", help="sessions starting before a date-time, or up to the end of a date (inclusive)")
+        p.add_argument("--tz", help="zone of --from/--to and of the times shown (default: the business time zone)")
+        p.add_argument("--service", action="extend", nargs="+", metavar="ID", help=f"only these {kind} services (repeatable; default: all)")
+        p.add_argument("--bookable-only", action="store_true", help="hide sessions that cannot be booked")
+        p.add_argument("--party", type=_positive_int, metavar="N", help="party size: fewer open spots make a session not bookable (default 1)")
+        p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+        p.add_argument("--cursor", help="continue from a previous page")
+        p.add_argument("--all", action="store_true", help="follow cursors to the end")
+
+    p = leaf(availability, "course", cmd_availability_course, "one course as booking sees it: bookable, why not, spots, sessions, booking window")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--schedule", metavar="ID", help="the course's schedule")
+    which.add_argument("--event", metavar="ID", help="a session of the course (also shows that session)")
+    p.add_argument("--tz", help="show times in this zone (default: the business time zone)")
+    p.add_argument("--party", type=_positive_int, metavar="N", help="party size (default 1)")
+
+    known = ", ".join(toggles.KNOWN_TOGGLES)
+    toggle_help = "feature toggles in Redis (--redis-url); changes take effect within a second, no restart"
+    feature_toggles = commands.add_parser("toggles", help=toggle_help, description=f"{toggle_help}. Known toggles: {known}.").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    leaf(feature_toggles, "list", cmd_toggles_list, "every toggle: percentage, allow and deny lists")
+
+    p = leaf(
+        feature_toggles,
+        "set",
+        cmd_toggles_set,
+        f"change a toggle and print what changed (old → new); it {toggles.TAKES_EFFECT}. A tenant is on when allowed, "
+        "or not denied and its bucket (0..99) is below the percentage",
+    )
+    p.add_argument("name", metavar="NAME", help=f"one of: {known}")
+    p.add_argument("--percentage", type=_percentage, metavar="P", help="0..100: tenants whose bucket is below P are on (raising it only adds tenants)")
+    p.add_argument("--allow", action="extend", nargs="+", metavar="TENANT", help="always on for these tenants (takes them off the deny list)")
+    p.add_argument("--deny", action="extend", nargs="+", metavar="TENANT", help="always off for these tenants (takes them off the allow list)")
+    p.add_argument("--remove", action="extend", nargs="+", metavar="TENANT", help="off both lists: these tenants follow the percentage again")
+    p.add_argument("--clear-allow", action="store_true", help="empty the allow list first (then --allow adds)")
+    p.add_argument("--clear-deny", action="store_true", help="empty the deny list first (then --deny adds)")
+
+    p = leaf(feature_toggles, "check", cmd_toggles_check, "is a toggle on for a tenant (--tenant, default BOOKINGS_TENANT or demo), and why")
+    p.add_argument("name", metavar="NAME", help=f"one of: {known}")
     return parser
 
 
@@ -562,7 +803,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 0
     except CallError as err:
         ctx.out.error(render.call_error_lines(err))
-    except (CliError, timeseries.TimeSeriesError) as exc:
+    except (CliError, timeseries.TimeSeriesError, toggles.ToggleError) as exc:
         ctx.out.error([f"error: {exc}"])
     except KeyboardInterrupt:
         return 130

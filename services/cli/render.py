@@ -18,18 +18,21 @@ from zoneinfo import ZoneInfo
 import grpc
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
+from google.rpc import error_details_pb2
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.calendar.schedules.v3 import schedules_pb2
 from services.api.calendar.timeframes.v3 import timeframes_pb2
-from services.cli import timeseries
+from services.cli import slots, timeseries
 from services.cli.client import CallError, instant
-from services.common.grpc_status import error_reason, field_violations
+from services.cli.toggles import TAKES_EFFECT, Change, Decision, Stored, rule_dict, tenants_text
+from services.common.grpc_status import error_reason, field_violations, status_details
 
 WIDE = 200  # columns when stdout is not a terminal, so piped tables never wrap ids
 
@@ -275,6 +278,196 @@ class Renderer:
             )
         self.console.print(table)
 
+    # --- availability ----------------------------------------------------------------------------
+
+    def time_slots(
+        self,
+        response: time_slots_pb2.ListCourseEventTimeSlotsResponse | time_slots_pb2.ListEventTimeSlotsResponse,
+        *,
+        course: bool,
+        names: dict[str, str],
+        party: int,
+        now: datetime,
+        window: str,
+        next_cursor: str = "",
+    ) -> None:
+        """One table per course (or class), titled with its name and, for a course, its single
+        decision; a row per session with its local time in the response's zone."""
+        if self.as_json:
+            return self.json(response)
+        zone = _zone_or_utc(response.time_zone)
+        kind = "course" if course else "class"
+        groups: dict[str, list[Any]] = {}
+        for slot in response.time_slots:
+            groups.setdefault(slot.service_id, []).append(slot)
+        if not groups:
+            self.line(f"No {kind} sessions {window} (times in {zone.key})")
+        for service_id, items in groups.items():
+            title = Text(f"{names[service_id]} · " if service_id in names else "", style="bold")
+            title.append(f"{kind} {service_id}", style="bold")
+            if course:
+                title.append(" · " + self._course_decision(items[0], zone, now, party), style="bold")
+            table = Table(title=title, caption=f"times in {zone.key}", title_justify="left", caption_justify="left")
+            headers = ["session", "local time", "spots"] + (["sessions left"] if course else []) + ["bookable", "why not"]
+            for header in headers:
+                table.add_column(header, no_wrap=header != "why not", justify="right" if header in ("spots", "sessions left") else "left")
+            for slot in items:
+                why = slots.why_not(
+                    slot.booking_policy_violations,
+                    slot.non_bookable_reasons,
+                    zone=zone,
+                    now=now,
+                    party=party,
+                    remaining=slot.remaining_capacity,
+                    sessions_left=slot.remaining_sessions if course else None,
+                    course=course,
+                )
+                cells = [
+                    Text(slot.event_id),
+                    Text(slots.local_span(slot.local_start_date, slot.local_end_date, zone)),
+                    Text(slots.spots(slot.remaining_capacity, slot.total_capacity), style="red" if slot.remaining_capacity <= 0 else ""),
+                ]
+                if course:
+                    cells.append(Text(slots.sessions_left(slot.remaining_sessions, slot.total_sessions)))
+                cells += [Text(slots.yes_no(slot.bookable), style="green" if slot.bookable else "red"), Text(slots.why_not_text(slot.bookable, why))]
+                table.add_row(*cells)
+            self.console.print(table)
+        if next_cursor:
+            self.hint(f"More: --cursor {next_cursor}  (or --all)")
+
+    @staticmethod
+    def _course_decision(slot: time_slots_pb2.CourseEventTimeSlot, zone: ZoneInfo, now: datetime, party: int) -> str:
+        """The course's decision, which every slot repeats (without the session's own state)."""
+        reasons = time_slots_pb2.NonBookableReasons()
+        reasons.CopyFrom(slot.non_bookable_reasons)
+        reasons.event_cancelled = reasons.event_started = False
+        if not (reasons.no_remaining_capacity or reasons.violates_booking_policy):
+            return "bookable"
+        why = slots.why_not(slot.booking_policy_violations, reasons, zone=zone, now=now, party=party, sessions_left=slot.remaining_sessions)
+        return "not bookable: " + slots.why_not_text(False, why)
+
+    def course_availability(self, response: time_slots_pb2.GetCourseEventTimeSlotResponse, *, name: str, party: int, now: datetime) -> None:
+        if self.as_json:
+            return self.json(response)
+        c = response.course
+        zone = _zone_or_utc(response.time_zone)
+        first = slots.instant_of(c, "first_event_start_date")
+        last = slots.instant_of(c, "last_event_end_date")
+        why = slots.why_not(
+            c.booking_policy_violations,
+            c.non_bookable_reasons,
+            zone=zone,
+            now=now,
+            party=party,
+            remaining=c.open_spots,
+            sessions_left=c.remaining_sessions,
+            course=False,
+        )
+        rows = [
+            ("course", f"{name} ({c.service_id})" if name else c.service_id),
+            ("schedule id", c.schedule_id),
+            ("bookable", slots.yes_no(c.bookable)),
+            ("why not", slots.why_not_text(c.bookable, why)),
+            ("open spots", slots.spots(c.open_spots, c.total_capacity)),
+            ("sessions left", slots.sessions_left(c.remaining_sessions, c.total_sessions)),
+            ("first session", local_time(first, zone) if first else "-"),
+            ("last session ends", local_time(last, zone) if last else "-"),
+            ("booking window", slots.booking_window(c.booking_policy_violations, zone, now, first)),
+            ("time zone", zone.key),
+        ]
+        if response.HasField("time_slot"):
+            s = response.time_slot
+            session_why = slots.why_not(
+                s.booking_policy_violations,
+                s.non_bookable_reasons,
+                zone=zone,
+                now=now,
+                party=party,
+                remaining=s.remaining_capacity,
+                sessions_left=s.remaining_sessions,
+            )
+            rows += [
+                ("session", s.event_id),
+                ("session time", slots.local_span(s.local_start_date, s.local_end_date, zone)),
+                ("session spots", slots.spots(s.remaining_capacity, s.total_capacity)),
+                ("session bookable", slots.yes_no(s.bookable)),
+                ("session why not", slots.why_not_text(s.bookable, session_why)),
+            ]
+        self._fields(f"Course availability{f' · {name}' if name else ''}", rows)
+
+    # --- feature toggles -------------------------------------------------------------------------
+
+    def toggles(self, stored: dict[str, Stored], known: Sequence[str]) -> None:
+        names = [*known, *sorted(set(stored) - set(known))]
+        if self.as_json:
+            items = []
+            for name in names:
+                entry = stored.get(name)
+                rule = entry.rule if entry else None
+                items.append(
+                    {
+                        "name": name,
+                        "known": name in known,
+                        "set": entry is not None,
+                        "rule": rule_dict(rule),
+                        "problem": entry.problem if entry else "",
+                    }
+                )
+            return self.json({"toggles": items})
+        table = Table(
+            title="Feature toggles", caption="changes take effect within a second, no restart", title_justify="left", title_style="bold", caption_justify="left"
+        )
+        for header in ("toggle", "percentage", "allow", "deny", "note"):
+            table.add_column(header, no_wrap=header in ("toggle", "percentage"), justify="right" if header == "percentage" else "left")
+        for name in names:
+            entry = stored.get(name)
+            notes = [] if name in known else ["unknown to this CLI"]
+            if entry is None:
+                notes.append("not set: off for every tenant")
+                cells = ["0", "-", "-"]
+            elif entry.rule is None:
+                notes.append(entry.problem)
+                cells = ["?", "?", "?"]
+            else:
+                cells = [str(entry.rule.percentage), tenants_text(entry.rule.allow), tenants_text(entry.rule.deny)]
+            table.add_row(Text(name), *(Text(c) for c in cells), Text("; ".join(notes)))
+        self.console.print(table)
+
+    def toggle_change(self, name: str, before: Stored, after_rule: Any, written: bool, diff: Sequence[Change]) -> None:
+        if self.as_json:
+            return self.json(
+                {"toggle": name, "changed": written, "before": rule_dict(before.rule), "after": rule_dict(after_rule), "changes": [vars(c) for c in diff]}
+            )
+        if before.problem:
+            self.hint(f"note: the stored rule was {before.problem}; it was replaced")
+        if not written:
+            self.line(f"{name}: no change (percentage {after_rule.percentage}, allow {tenants_text(after_rule.allow)}, deny {tenants_text(after_rule.deny)})")
+            return
+        self.line(f"Changed {name} ({TAKES_EFFECT}):", style="bold")
+        for change in diff:
+            self.line(f"  {change}")
+
+    def toggle_check(self, decision: Decision) -> None:
+        if self.as_json:
+            return self.json(
+                {
+                    "toggle": decision.toggle,
+                    "tenant": decision.tenant,
+                    "enabled": decision.enabled,
+                    "bucket": decision.bucket,
+                    "rule": rule_dict(decision.rule),
+                    "why": decision.why,
+                }
+            )
+        state = "ON" if decision.enabled else "OFF"
+        text = Text(f"{decision.toggle} is ")
+        text.append(state, style="bold green" if decision.enabled else "bold red")
+        text.append(f" for tenant {decision.tenant}: {decision.why}")
+        self.console.print(text)
+        rule = decision.rule
+        stored = f"percentage {rule.percentage}, allow {tenants_text(rule.allow)}, deny {tenants_text(rule.deny)}" if rule else "not set"
+        self.line(f"  bucket {decision.bucket} of 0..99 (stable per toggle and tenant); rule: {stored}")
+
     def token(self, token: str, *, tenant: str, scopes: Iterable[str], ttl: int) -> None:
         if self.as_json:
             return self.json({"token": token, "tenant_id": tenant, "scopes": list(scopes), "ttl_seconds": ttl})
@@ -310,6 +503,16 @@ def call_error_lines(err: CallError) -> list[str]:
     if reason and code != grpc.StatusCode.INVALID_ARGUMENT:
         lines.append(f"  reason: {reason}")
     hint = _HINTS.get(code)
+    if reason == "FEATURE_DISABLED":
+        toggle = _error_metadata(err).get("toggle", "TOGGLE")
+        hint = f"an operator switches it on for a tenant with `bookings toggles set {toggle} --allow TENANT` ({TAKES_EFFECT})"
     if hint:
         lines.append("  hint: " + hint.format(service=err.service, address=err.address))
     return lines
+
+
+def _error_metadata(err: CallError) -> dict[str, str]:
+    for detail in status_details(err.error):
+        if isinstance(detail, error_details_pb2.ErrorInfo):
+            return dict(detail.metadata)
+    return {}

@@ -73,6 +73,32 @@ class DatabaseSettings(BaseSettings):
         return self.db_schema or str(getattr(self, "service_name", ""))
 
 
+class KafkaSettings(BaseSettings):
+    """Mixin for services that publish (outbox relay) or consume Kafka domain events."""
+
+    model_config = _CONFIG
+
+    # Comma-separated host:port list.
+    kafka_bootstrap_servers: str = Field(min_length=1)
+    # Idempotent producer (no duplicates from the producer's own retries). **true in
+    # production** (Strimzi Kafka). The local broker (Tansu) refuses the idempotent-producer
+    # handshake, hence false by default; delivery is at least once either way and every
+    # consumer is idempotent, so this only removes a source of duplicates.
+    kafka_enable_idempotence: bool = False
+    # Client id the broker logs and quotas see; empty means the service name.
+    kafka_client_id: str = ""
+    # How long a produce request (and a batch waiting for a partition leader) may take before it
+    # fails; also bounds how long shutdown waits to flush the producer.
+    kafka_request_timeout_ms: int = Field(default=15_000, ge=1_000, le=300_000)
+    # Consumer group liveness: a member silent this long is evicted and its partitions move on.
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100, le=100_000)
+
+    @property
+    def kafka_client_name(self) -> str:
+        return self.kafka_client_id or str(getattr(self, "service_name", "")) or "bookings-platform"
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 

@@ -1,20 +1,31 @@
 """Helpers of the availability integration tests (no tests here): build courses and classes
 through the public catalog and calendar APIs, switch feature toggles in Redis, and call the
-availability endpoints."""
+availability endpoints.
+
+The availability service reads the real clock, so every scenario is built relative to `now()`
+with margins of minutes: the few hundred milliseconds between building a scenario and asking for
+it never change an answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import grpc
 import redis.asyncio as redis
+from google.protobuf import field_mask_pb2, timestamp_pb2
 
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
+from services.api.common.v1 import paging_pb2
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule, get_rules, set_rule
 from services.devstack.stack import Platform
 from tests import support
@@ -22,12 +33,51 @@ from tests import support
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+WEEK = timedelta(days=7)
+VIENNA = "Europe/Vienna"
 # Feature toggles are re-read every 0.5 s by default; wait a little longer after a change.
 TOGGLE_PROPAGATION_SECONDS = 1.2
+EVERYONE = ToggleRule(percentage=100)
+
+T = TypeVar("T")
 
 
 def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def ts(instant: datetime) -> timestamp_pb2.Timestamp:
+    t = timestamp_pb2.Timestamp()
+    t.FromDatetime(instant)
+    return t
+
+
+support_ts = ts  # the name the first tests used
+
+
+def instant(t: timestamp_pb2.Timestamp) -> datetime:
+    return t.ToDatetime(tzinfo=UTC)
+
+
+def local(moment: datetime, zone: str = VIENNA) -> str:
+    """An instant as the local wall time a request or a response carries ("2027-03-28T10:00:00")."""
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def at_local(wall_time: str, zone: str) -> datetime:
+    """The UTC instant of a local wall time in `zone` (as a business would schedule it)."""
+    return datetime.fromisoformat(wall_time).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def window(start: datetime, end: datetime, zone: str = VIENNA) -> dict[str, str]:
+    """from_local_date / to_local_date / time_zone of a request covering [start, end)."""
+    return {"from_local_date": local(start, zone), "to_local_date": local(end, zone), "time_zone": zone}
+
+
+def wide_window(reference: datetime | None = None) -> dict[str, str]:
+    """A range comfortably around every scenario of these tests: 40 days back, 80 ahead."""
+    reference = reference or now()
+    return window(reference - 40 * DAY, reference + 80 * DAY)
 
 
 def policy(
@@ -37,6 +87,7 @@ def policy(
     book_after_start: bool = False,
     max_per_booking: int = 0,
 ) -> policy_pb2.BookingPolicy:
+    """A booking policy; `early` / `late` are the limits in minutes (None: that limit is off)."""
     p = policy_pb2.BookingPolicy()
     if early is not None:
         p.limit_early_booking.CopyFrom(policy_pb2.LimitEarlyBookingPolicy(enabled=True, earliest_booking_in_minutes=early))
@@ -62,6 +113,14 @@ class Offering:
     def schedule_id(self) -> str:
         return self.service.schedule_id
 
+    @property
+    def event_ids(self) -> list[str]:
+        return [e.id for e in self.events]
+
+
+def _by_start(events: Sequence[events_pb2.Event]) -> list[events_pb2.Event]:
+    return sorted(events, key=lambda e: (e.start.seconds, e.id))
+
 
 @dataclass
 class World:
@@ -74,7 +133,7 @@ class World:
     classes: time_slots_pb2_grpc.EventTimeSlotsStub
 
     @classmethod
-    def of(cls, channel, tenant: str) -> World:  # type: ignore[no-untyped-def]
+    def of(cls, channel: Callable[[str], grpc.aio.Channel], tenant: str) -> World:
         return cls(
             tenant,
             services_pb2_grpc.ServicesStub(channel("bookings")),
@@ -87,20 +146,22 @@ class World:
     def md(self) -> list[tuple[str, str]]:
         return support.auth(self.tenant)
 
+    # --- catalog and calendar ----------------------------------------------------------------
+
     async def offering(
         self,
         kind: int,
-        starts: list[datetime],
+        starts: Sequence[datetime],
         *,
         duration: timedelta = HOUR,
         capacity: int = 12,
         booking_policy: policy_pb2.BookingPolicy | None = None,
         online: bool = True,
-        time_zone: str = "Europe/Vienna",
+        time_zone: str = VIENNA,
         name: str = "Pottery",
     ) -> Offering:
         service = services_pb2.Service(
-            type=kind,
+            type=kind,  # type: ignore[arg-type]
             name=name,
             default_capacity=capacity,
             time_zone=time_zone,
@@ -110,48 +171,103 @@ class World:
         created = (await self.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=self.md)).service
         offering = Offering(created)
         if starts:
-            new = [events_pb2.Event(schedule_id=created.schedule_id, start=support_ts(s), end=support_ts(s + duration)) for s in starts]
+            new = [events_pb2.Event(schedule_id=created.schedule_id, start=ts(s), end=ts(s + duration)) for s in starts]
             response = await self.events.BulkCreateEvents(events_pb2.BulkCreateEventsRequest(events=new), metadata=self.md)
-            offering.events = sorted(response.events, key=lambda e: (e.start.ToDatetime(), e.id))
+            offering.events = _by_start(response.events)
         return offering
 
-    async def course(self, starts: list[datetime], **kwargs: object) -> Offering:
-        return await self.offering(services_pb2.COURSE, starts, **kwargs)  # type: ignore[arg-type]
+    async def course(self, starts: Sequence[datetime], **kwargs: Any) -> Offering:
+        return await self.offering(services_pb2.COURSE, starts, **kwargs)
 
-    async def klass(self, starts: list[datetime], **kwargs: object) -> Offering:
-        return await self.offering(services_pb2.CLASS, starts, **kwargs)  # type: ignore[arg-type]
+    async def klass(self, starts: Sequence[datetime], **kwargs: Any) -> Offering:
+        return await self.offering(services_pb2.CLASS, starts, **kwargs)
 
-    async def set_participants(self, event: events_pb2.Event, total: int, version: int = 1) -> events_pb2.Event:
-        """What the participations pipeline does, through the real internal RPC."""
-        request = events_pb2.UpdateEventParticipantsRequest(event_id=event.id, participants_total=total, version=version)
+    async def update_service(self, offering: Offering, mask: Sequence[str], **fields: Any) -> Offering:
+        """UpdateService with the given fields at the current revision."""
+        current = (await self.services.GetService(services_pb2.GetServiceRequest(service_id=offering.id), metadata=self.md)).service
+        changed = services_pb2.Service(id=offering.id, revision=current.revision, **fields)
+        request = services_pb2.UpdateServiceRequest(service=changed, mask=field_mask_pb2.FieldMask(paths=list(mask)))
+        offering.service = (await self.services.UpdateService(request, metadata=self.md)).service
+        return offering
+
+    async def add_event(self, offering: Offering, start: datetime, duration: timedelta = HOUR) -> events_pb2.Event:
+        event = events_pb2.Event(schedule_id=offering.schedule_id, start=ts(start), end=ts(start + duration))
+        created = (await self.events.CreateEvent(events_pb2.CreateEventRequest(event=event), metadata=self.md)).event
+        offering.events = _by_start([*offering.events, created])
+        return created
+
+    async def _current(self, event: events_pb2.Event) -> events_pb2.Event:
+        return (await self.events.GetEvent(events_pb2.GetEventRequest(event_id=event.id), metadata=self.md)).event
+
+    async def move(self, event: events_pb2.Event, start: datetime, duration: timedelta = HOUR) -> events_pb2.Event:
+        current = await self._current(event)
+        changed = events_pb2.Event(id=event.id, revision=current.revision, start=ts(start), end=ts(start + duration))
+        request = events_pb2.UpdateEventRequest(event=changed, mask=field_mask_pb2.FieldMask(paths=["start", "end"]))
+        return (await self.events.UpdateEvent(request, metadata=self.md)).event
+
+    async def cancel(self, event: events_pb2.Event) -> events_pb2.Event:
+        current = await self._current(event)
+        request = events_pb2.CancelEventRequest(event_id=event.id, revision=current.revision)
+        return (await self.events.CancelEvent(request, metadata=self.md)).event
+
+    async def set_participants(self, event: events_pb2.Event, total: int, version: int | None = None) -> events_pb2.Event:
+        """What the participations pipeline does, through the real internal RPC. Each write gets
+        a fresh, increasing version unless one is given."""
+        request = events_pb2.UpdateEventParticipantsRequest(event_id=event.id, participants_total=total, version=version or time.time_ns())
         response = await self.events.UpdateEventParticipants(request, metadata=support.auth(self.tenant, "internal"))
+        assert response.applied, f"participants write to {event.id} was refused as stale"
         return response.event
 
-    async def list_courses(self, **fields: object) -> time_slots_pb2.ListCourseEventTimeSlotsResponse:
-        request = time_slots_pb2.ListCourseEventTimeSlotsRequest(**fields)  # type: ignore[arg-type]
+    # --- availability ---------------------------------------------------------------------------
+
+    async def list_courses(self, **fields: Any) -> time_slots_pb2.ListCourseEventTimeSlotsResponse:
+        request = time_slots_pb2.ListCourseEventTimeSlotsRequest(**fields)
         return await self.courses.ListCourseEventTimeSlots(request, metadata=self.md)
 
-    async def list_classes(self, **fields: object) -> time_slots_pb2.ListEventTimeSlotsResponse:
-        request = time_slots_pb2.ListEventTimeSlotsRequest(**fields)  # type: ignore[arg-type]
+    async def list_classes(self, **fields: Any) -> time_slots_pb2.ListEventTimeSlotsResponse:
+        request = time_slots_pb2.ListEventTimeSlotsRequest(**fields)
         return await self.classes.ListEventTimeSlots(request, metadata=self.md)
 
+    async def get_course(self, **fields: Any) -> time_slots_pb2.GetCourseEventTimeSlotResponse:
+        request = time_slots_pb2.GetCourseEventTimeSlotRequest(**fields)
+        return await self.courses.GetCourseEventTimeSlot(request, metadata=self.md)
 
-def support_ts(instant: datetime):  # type: ignore[no-untyped-def]
-    from google.protobuf import timestamp_pb2
+    async def get_class(self, **fields: Any) -> time_slots_pb2.GetEventTimeSlotResponse:
+        request = time_slots_pb2.GetEventTimeSlotRequest(**fields)
+        return await self.classes.GetEventTimeSlot(request, metadata=self.md)
 
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(instant)
-    return ts
+    async def all_course_pages(self, limit: int, **fields: Any) -> list[time_slots_pb2.ListCourseEventTimeSlotsResponse]:
+        """Every page of a ListCourseEventTimeSlots query, following `cursors.next`."""
+        pages = []
+        cursor = ""
+        while True:
+            page = await self.list_courses(cursor_paging=paging_pb2.CursorPaging(limit=limit, cursor=cursor), **fields)
+            pages.append(page)
+            if not page.paging_metadata.has_next:
+                return pages
+            cursor = page.paging_metadata.cursors.next
+            assert cursor, "has_next without a next cursor"
+            assert len(pages) < 1000, "paging does not end"
 
 
-def local(instant: datetime, zone: str = "Europe/Vienna") -> str:
-    from zoneinfo import ZoneInfo
+async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], *, within: float) -> tuple[T, float]:
+    """Call `probe` until `accept` holds or `within` seconds pass; the last answer and how long it
+    took. For changes that propagate asynchronously (feature toggles, cache invalidation)."""
+    started = time.monotonic()
+    while True:
+        answer = await probe()
+        elapsed = time.monotonic() - started
+        if accept(answer) or elapsed >= within:
+            return answer, elapsed
+        await asyncio.sleep(0.05)
 
-    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(timespec="seconds")
+
+async def _redis(platform: Platform) -> redis.Redis:
+    return redis.Redis.from_url(platform.infra.env()["REDIS_URL"])
 
 
 async def set_toggle(platform: Platform, toggle: str, rule: ToggleRule, wait: bool = True) -> None:
-    client = redis.Redis.from_url(platform.infra.env()["REDIS_URL"])
+    client = await _redis(platform)
     try:
         await set_rule(client, toggle, rule)
     finally:
@@ -161,7 +277,7 @@ async def set_toggle(platform: Platform, toggle: str, rule: ToggleRule, wait: bo
 
 
 async def toggle_rules(platform: Platform) -> dict[str, ToggleRule]:
-    client = redis.Redis.from_url(platform.infra.env()["REDIS_URL"])
+    client = await _redis(platform)
     try:
         return await get_rules(client)
     finally:
@@ -169,7 +285,11 @@ async def toggle_rules(platform: Platform) -> dict[str, ToggleRule]:
 
 
 async def enable_course_availability_for_everyone(platform: Platform) -> None:
-    await set_toggle(platform, COURSE_AVAILABILITY_ENABLED, ToggleRule(percentage=100))
+    """Turn `course_availability_enabled` on at 100 %, waiting for the service to see it only
+    when the rule actually changes (so each test module does not pay the propagation delay)."""
+    if (await toggle_rules(platform)).get(COURSE_AVAILABILITY_ENABLED) == EVERYONE:
+        return
+    await set_toggle(platform, COURSE_AVAILABILITY_ENABLED, EVERYONE)
 
 
 def error_of(exc: BaseException) -> grpc.aio.AioRpcError:

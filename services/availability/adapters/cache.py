@@ -36,11 +36,19 @@ class _Counters:
 
 
 class Cache:
+    """Off until `go_live()`: entries are only read or written once the invalidation consumer is
+    receiving events, so nothing can be served that no invalidation would have dropped."""
+
     def __init__(self, client: redis.Redis, ttl_seconds: float, enabled: bool = True):
         self._client = client
         self._ttl_ms = int(ttl_seconds * 1000)
-        self.enabled = enabled
+        self._configured = enabled
+        self.enabled = False
         self._counters = _Counters()
+
+    def go_live(self) -> None:
+        self.enabled = self._configured
+        log.info("cache live", enabled=self.enabled)
 
     async def generation(self, tenant_id: str) -> int:
         if not self.enabled:

@@ -29,7 +29,7 @@ from services.availability.domain.model import CourseAvailability, Offering, Ser
 from services.availability.domain.policy import class_time_slot, course_availability, course_time_slots
 from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, visible
 from services.availability.domain.time_range import LocalRange, in_range
-from services.common.errors import DependencyUnavailable, FailedPrecondition, NotFound
+from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound
 from services.common.paging import CursorCodec, query_fingerprint
 from services.common.validation import Violations
 
@@ -133,10 +133,9 @@ class TimeSlots:
         try:
             self._require_course_availability(tenant)
             page = _validate_page(self._cursors, tenant, "ListCourseEventTimeSlots", query)
-            courses = await self._courses(tenant, query.service_ids, query.min_bookable_capacity)
+            courses, now = await self._courses(tenant, query.service_ids, query.min_bookable_capacity)
             zone = _zone(query.time_zone, [c.offering for c in courses])
             window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key)
-            now = self._clock()
             slots: list[TimeSlot] = []
             for course in courses:
                 shown = [s for s in course.sessions if in_range(s, window)]
@@ -168,7 +167,7 @@ class TimeSlots:
                 event = await self._deps.event(event_id)
                 schedule_id = event.schedule_id
             service_id = self._memo.service_of(tenant, schedule_id) or await self._deps.schedule_owner(schedule_id)
-            courses = await self._courses(tenant, (service_id,), min_bookable_capacity, field="schedule_id" if not event_id else "event_id")
+            courses, now = await self._courses(tenant, (service_id,), min_bookable_capacity, field="schedule_id" if not event_id else "event_id")
             course = courses[0]
             if course.offering.schedule_id != schedule_id:
                 raise NotFound("schedule", schedule_id)
@@ -177,7 +176,7 @@ class TimeSlots:
                 session = next((s for s in course.sessions if s.event_id == event_id), None)
                 if session is None:
                     raise NotFound("event", event_id)
-                slot = course_time_slots(self._clock(), course.offering, course.availability, [session])[0]
+                slot = course_time_slots(now, course.offering, course.availability, [session])[0]
             zone = _zone(time_zone, [course.offering])
             self._observe_courses(tenant, [course.availability], 1, started)
             return CourseView(course.availability, course.offering, slot, zone)
@@ -195,9 +194,11 @@ class TimeSlots:
                 {"toggle": COURSE_AVAILABILITY_ENABLED},
             )
 
-    async def _courses(self, tenant: str, service_ids: Sequence[str], min_bookable_capacity: int, field: str = "service_ids") -> list[_Course]:
+    async def _courses(self, tenant: str, service_ids: Sequence[str], min_bookable_capacity: int, field: str = "service_ids") -> tuple[list[_Course], datetime]:
         """Each requested COURSE (all of the tenant's when none requested) with its sessions,
-        time frame and policy, read concurrently."""
+        time frame and policy, read concurrently; and the one `now` every course was decided at,
+        which the caller must also use for the slots (`past`), so that a session starting between
+        two clock reads is never "ahead" for the course and "past" for its slot."""
         generation = await self._cache.generation(tenant)
         known_schedules = self._memo.schedules(tenant, service_ids) if service_ids else None
         if known_schedules is not None:
@@ -220,14 +221,15 @@ class TimeSlots:
         for event in events:
             sessions_by_schedule.setdefault(event.schedule_id, []).append(session_from_proto(event))
         courses = []
+        now = self._clock()
         for service in services:
             offering = offering_from_proto(service, policies.get(service.id))
             self._memo.remember(tenant, offering)
             sessions = sessions_by_schedule.get(service.schedule_id, [])
             frame = time_frame_from_proto(frames[service.schedule_id]) if frames and service.schedule_id in frames else None
-            availability = course_availability(self._clock(), offering, sessions, frame, min_bookable_capacity)
+            availability = course_availability(now, offering, sessions, frame, min_bookable_capacity)
             courses.append(_Course(offering, sessions, availability))
-        return courses
+        return courses, now
 
     # --- classes -------------------------------------------------------------------------------
 
@@ -241,9 +243,13 @@ class TimeSlots:
             offerings_proto = services
             zone = _zone(query.time_zone, [offering_from_proto(s, None) for s in offerings_proto])
             window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key)
+            # A range can resolve empty (a `from` in a spring-forward gap moves past a `to` just
+            # after it, see LocalRange.resolve); QueryEvents refuses to_date == from_date, so an
+            # empty range reads no events rather than turning that refusal into INTERNAL.
+            schedules = [s.schedule_id for s in services] if window.end_utc > window.start_utc else []
             policies, events = await asyncio.gather(
                 self._policy_map(tenant, generation, [s.id for s in services]),
-                self._deps.events([s.schedule_id for s in services], start=window.start_utc, end=window.end_utc),
+                self._deps.events(schedules, start=window.start_utc, end=window.end_utc),
             )
             by_schedule = {s.schedule_id: offering_from_proto(s, policies.get(s.id)) for s in services}
             now = self._clock()
@@ -366,11 +372,16 @@ class _Page:
 def _validate_page(cursors: CursorCodec, tenant: str, rpc: str, query: SlotQuery) -> _Page:
     v = Violations()
     v.ids("service_ids", list(query.service_ids))
-    v.time_zone("time_zone", query.time_zone, required=False)
     v.int_range("min_bookable_capacity", query.min_bookable_capacity, 0, MAX_PARTY)
-    for field, text in (("from_local_date", query.from_local_date), ("to_local_date", query.to_local_date)):
-        if not text:
-            v.add(field, "is required")
+    # The whole range (presence, syntax, order, 365 days) and the time zone are checked here,
+    # before any dependency is read, and reported with the other fields in one answer. The range
+    # rules do not depend on the zone (they compare local wall times), so an unset zone is checked
+    # with a stand-in; the business zone it defaults to is resolved again once services are read.
+    try:
+        LocalRange.resolve(query.from_local_date, query.to_local_date, query.time_zone or "UTC")
+    except InvalidArgument as exc:
+        for violation in exc.violations:
+            v.add(violation.field, violation.description)
     v.raise_if_any()
     fingerprint = query_fingerprint(
         tenant,

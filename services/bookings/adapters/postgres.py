@@ -2,7 +2,7 @@
 
 Every statement filters by the tenant of the current request (`current_tenant()`), read here and
 nowhere else, so no caller can reach another tenant's rows. Every write is one transaction and
-passes through `_changed`, where the transactional outbox row will be added.
+passes through `_changed`, which adds its integration event to the transactional outbox.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from services.bookings.domain.policies import (
 )
 from services.bookings.domain.ports import ServiceFilter, SortKey
 from services.bookings.domain.services import Service, ServiceType
+from services.bookings.mapping import service_event
+from services.common import outbox
 from services.common.auth import current_tenant
 from services.common.db import connection
 from services.common.errors import NotFound, RevisionMismatch
@@ -151,10 +153,11 @@ class PostgresServiceRepository:
             return await self._changed(conn, "deleted", row)
 
     async def _changed(self, conn: asyncpg.Connection, change: str, row: asyncpg.Record) -> Service:
-        """Every write ends here, inside its transaction. When catalog.service-events.v1 is
-        published, the outbox row (ServiceCreated/Updated/Deleted of `service`) is inserted here
-        with `conn`, so it commits or rolls back with the change itself."""
+        """Every write ends here, inside its transaction: its catalog.service-events.v1 message
+        (ServiceCreated/Updated/Deleted with the whole service) goes into the outbox with `conn`,
+        so it commits or rolls back with the change itself."""
         service = _service(row)
+        await outbox.record_many(conn, [service_event(current_tenant(), change, service)])
         return service
 
     async def _raise_missing_or_stale(self, conn: asyncpg.Connection, service_id: str, expected: int | None) -> NoReturn:

@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 
+from services.common import outbox
 from services.common.db import connection
 from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.model import (
@@ -35,6 +36,7 @@ from services.timeframes.domain.model import (
     ScheduleStatus,
     TimeFrame,
 )
+from services.timeframes.mapping import event_message
 
 _SCHEDULE_COLUMNS = "id, name, external_id, time_zone, default_capacity, status, revision, created_date"
 _EVENT_COLUMNS = (
@@ -163,9 +165,10 @@ class CalendarSession:
         return _event(row) if row else None
 
     async def record(self, change: EventChange, events: Sequence[Event]) -> None:
-        """Every change of an event passes here, inside its transaction. The outbox of
-        `calendar.event-events.v1` will insert one row per event here, so an event is published
-        if and only if its change commits."""
+        """Every change of an event passes here, inside its transaction: one
+        `calendar.event-events.v1` message per event goes into the outbox, so an event is
+        published if and only if its change commits."""
+        await outbox.record_many(self._conn, [event_message(self._tenant, change, event) for event in events])
 
     async def query_events(self, query: EventQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Event]:
         """Up to `limit` events matching the query, in (start, id) order, strictly after the

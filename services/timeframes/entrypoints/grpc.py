@@ -4,10 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import grpc
-from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
@@ -18,8 +15,9 @@ from services.common.auth import INTERNAL_SCOPE, current_tenant
 from services.common.server import RpcService
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import WireTimestamp
-from services.timeframes.domain.model import Event, EventStatus, Schedule, ScheduleStatus, TimeFrame
+from services.timeframes.domain.model import Schedule, ScheduleStatus, TimeFrame
 from services.timeframes.handlers import Calendar
+from services.timeframes.mapping import event_to_proto, timestamp
 
 READ = "calendar:read"
 WRITE = "calendar:write"
@@ -78,11 +76,11 @@ class EventsServicer(events_pb2_grpc.EventsServicer):
 
     async def CreateEvent(self, request: events_pb2.CreateEventRequest, context: grpc.aio.ServicerContext) -> events_pb2.CreateEventResponse:
         event = await self._calendar.create_event(current_tenant(), _event_input(request.event))
-        return events_pb2.CreateEventResponse(event=_event(event))
+        return events_pb2.CreateEventResponse(event=event_to_proto(event))
 
     async def BulkCreateEvents(self, request: events_pb2.BulkCreateEventsRequest, context: grpc.aio.ServicerContext) -> events_pb2.BulkCreateEventsResponse:
         events = await self._calendar.bulk_create_events(current_tenant(), [_event_input(e) for e in request.events])
-        return events_pb2.BulkCreateEventsResponse(events=[_event(e) for e in events])
+        return events_pb2.BulkCreateEventsResponse(events=[event_to_proto(e) for e in events])
 
     async def UpdateEvent(self, request: events_pb2.UpdateEventRequest, context: grpc.aio.ServicerContext) -> events_pb2.UpdateEventResponse:
         command = commands.UpdateEventInput(
@@ -92,16 +90,16 @@ class EventsServicer(events_pb2_grpc.EventsServicer):
             values=_event_input(request.event),
         )
         event = await self._calendar.update_event(current_tenant(), command)
-        return events_pb2.UpdateEventResponse(event=_event(event))
+        return events_pb2.UpdateEventResponse(event=event_to_proto(event))
 
     async def CancelEvent(self, request: events_pb2.CancelEventRequest, context: grpc.aio.ServicerContext) -> events_pb2.CancelEventResponse:
         command = commands.CancelEventInput(event_id=request.event_id, revision=request.revision)
         event = await self._calendar.cancel_event(current_tenant(), command)
-        return events_pb2.CancelEventResponse(event=_event(event))
+        return events_pb2.CancelEventResponse(event=event_to_proto(event))
 
     async def GetEvent(self, request: events_pb2.GetEventRequest, context: grpc.aio.ServicerContext) -> events_pb2.GetEventResponse:
         event = await self._calendar.get_event(current_tenant(), request.event_id)
-        return events_pb2.GetEventResponse(event=_event(event))
+        return events_pb2.GetEventResponse(event=event_to_proto(event))
 
     async def QueryEvents(self, request: events_pb2.QueryEventsRequest, context: grpc.aio.ServicerContext) -> events_pb2.QueryEventsResponse:
         command = commands.EventQueryInput(
@@ -113,7 +111,7 @@ class EventsServicer(events_pb2_grpc.EventsServicer):
         )
         page = await self._calendar.query_events(current_tenant(), command, limit=request.cursor_paging.limit, cursor=request.cursor_paging.cursor)
         return events_pb2.QueryEventsResponse(
-            events=[_event(e) for e in page.events],
+            events=[event_to_proto(e) for e in page.events],
             paging_metadata=paging_pb2.PagingMetadata(
                 count=len(page.events), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=bool(page.next_cursor)
             ),
@@ -124,7 +122,7 @@ class EventsServicer(events_pb2_grpc.EventsServicer):
     ) -> events_pb2.UpdateEventParticipantsResponse:
         command = commands.UpdateParticipantsInput(event_id=request.event_id, participants_total=request.participants_total, version=request.version)
         result = await self._calendar.update_participants(current_tenant(), command)
-        return events_pb2.UpdateEventParticipantsResponse(event=_event(result.event), applied=result.applied)
+        return events_pb2.UpdateEventParticipantsResponse(event=event_to_proto(result.event), applied=result.applied)
 
 
 class ScheduleTimeFramesServicer(timeframes_pb2_grpc.ScheduleTimeFramesServicer):
@@ -148,11 +146,6 @@ def _wire(message: Message, field: str) -> WireTimestamp | None:
     return WireTimestamp(ts.seconds, ts.nanos)
 
 
-def _timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
-    wire = WireTimestamp.of(instant)
-    return timestamp_pb2.Timestamp(seconds=wire.seconds, nanos=wire.nanos)
-
-
 def _event_input(event: events_pb2.Event) -> commands.EventInput:
     return commands.EventInput(
         schedule_id=event.schedule_id,
@@ -165,7 +158,6 @@ def _event_input(event: events_pb2.Event) -> commands.EventInput:
 
 
 _SCHEDULE_STATUS = {ScheduleStatus.ACTIVE: schedules_pb2.ACTIVE, ScheduleStatus.CANCELLED: schedules_pb2.CANCELLED}
-_EVENT_STATUS = {EventStatus.CONFIRMED: events_pb2.CONFIRMED, EventStatus.CANCELLED: events_pb2.CANCELLED}
 
 
 def _schedule(schedule: Schedule) -> schedules_pb2.Schedule:
@@ -177,32 +169,14 @@ def _schedule(schedule: Schedule) -> schedules_pb2.Schedule:
         default_capacity=schedule.default_capacity,
         status=_SCHEDULE_STATUS[schedule.status],
         revision=schedule.revision,
-        created_date=_timestamp(schedule.created_date),
-    )
-
-
-def _event(event: Event) -> events_pb2.Event:
-    return events_pb2.Event(
-        id=event.id,
-        schedule_id=event.schedule_id,
-        start=_timestamp(event.start),
-        end=_timestamp(event.end),
-        time_zone=event.time_zone,
-        total_capacity=event.total_capacity,
-        participants_total=event.participants_total,
-        remaining_capacity=event.remaining_capacity,
-        status=_EVENT_STATUS[event.status],
-        revision=event.revision,
-        title=event.title,
-        created_date=_timestamp(event.created_date),
-        updated_date=_timestamp(event.updated_date),
+        created_date=timestamp(schedule.created_date),
     )
 
 
 def _time_frame(frame: TimeFrame) -> timeframes_pb2.ScheduleTimeFrame:
     message = timeframes_pb2.ScheduleTimeFrame(schedule_id=frame.schedule_id, event_count=frame.event_count)
     if frame.first_event_start_date is not None:
-        message.first_event_start_date.CopyFrom(_timestamp(frame.first_event_start_date))
+        message.first_event_start_date.CopyFrom(timestamp(frame.first_event_start_date))
     if frame.last_event_end_date is not None:
-        message.last_event_end_date.CopyFrom(_timestamp(frame.last_event_end_date))
+        message.last_event_end_date.CopyFrom(timestamp(frame.last_event_end_date))
     return message

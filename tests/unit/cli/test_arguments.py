@@ -1,7 +1,7 @@
 """What the `bookings` CLI decides before it calls anything: bad local input (exit 1, one line),
 usage errors (exit 2), and the `token` command. No server is involved: the service addresses
-point at a port nothing listens on, so a call made by mistake would surface as an UNAVAILABLE
-error instead of the expected message. Calls to the real services are in
+and the Redis URL point at a port nothing listens on, so a call made by mistake would surface as
+an UNAVAILABLE (or Redis connection) error instead of the expected message. Calls to the real services are in
 tests/integration/test_cli.py."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import jwt
 import pytest
 
-from services.cli.main import main
+from services.cli.main import local_window, main
 
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
 NOWHERE = "127.0.0.1:1"
-ENV = {"AUTH_JWT_SECRET": SECRET, "BOOKINGS_ADDRESS": NOWHERE, "TIMEFRAMES_ADDRESS": NOWHERE}
+REDIS_NOWHERE = "redis://127.0.0.1:1/0"
+ENV = {"AUTH_JWT_SECRET": SECRET, "BOOKINGS_ADDRESS": NOWHERE, "TIMEFRAMES_ADDRESS": NOWHERE, "AVAILABILITY_ADDRESS": NOWHERE, "REDIS_URL": REDIS_NOWHERE}
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,27 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
         pytest.param(["events", "update", "x", "--revision", "1"], "nothing to update", id="event update without changes"),
         pytest.param(["events", "list", "--from", "2026-12-01"], "give --tz (or --schedule)", id="window without a zone"),
         pytest.param(["events", "list", "--tz", "Mars/Olympus"], "--tz: 'Mars/Olympus' is not an IANA time zone", id="bad display zone"),
+        pytest.param(
+            ["availability", "courses", "--from", "2026-12-31", "--to", "2026-12-01"],
+            "--to: '2026-12-01' must be after --from '2026-12-31'",
+            id="availability window inverted",
+        ),
+        pytest.param(
+            ["availability", "classes", "--from", "2026-12-01T10:00", "--to", "2026-12-01T10:00"],
+            "--to: '2026-12-01T10:00' must be after --from",
+            id="availability window empty",
+        ),
+        pytest.param(
+            ["availability", "courses", "--from", "2026-12-01T10:00Z", "--to", "2026-12-31"],
+            "--from: '2026-12-01T10:00Z' has a UTC offset",
+            id="availability window with an offset",
+        ),
+        pytest.param(
+            ["availability", "courses", "--from", "2026-12-01", "--to", "2026-12-31", "--tz", "Mars/Olympus"],
+            "--tz: 'Mars/Olympus' is not an IANA time zone",
+            id="availability bad zone",
+        ),
+        pytest.param(["availability", "course", "--schedule", "s", "--tz", "Nowhere"], "--tz: 'Nowhere' is not an IANA time zone", id="course bad zone"),
     ],
 )
 def test_local_input_errors_exit_1_with_one_line_and_no_call(cli: Cli, argv: list[str], message: str) -> None:
@@ -97,6 +119,14 @@ def test_without_token_or_secret_it_says_how_to_get_one(cli: Cli) -> None:
         pytest.param(["events", "create", "--schedule", "s", "--start", "2026-12-01T10:00", "--duration", "0"], id="duration not positive"),
         pytest.param(["services", "list", "--timeout", "0"], id="timeout not positive"),
         pytest.param(["nonsense"], id="unknown command"),
+        pytest.param(["availability", "courses", "--from", "2026-12-01"], id="availability without --to"),
+        pytest.param(["availability", "courses", "--from", "2026-12-01", "--to", "2026-12-31", "--party", "0"], id="party not positive"),
+        pytest.param(["availability", "course"], id="course without --schedule or --event"),
+        pytest.param(["availability", "course", "--schedule", "s", "--event", "e"], id="course with both --schedule and --event"),
+        pytest.param(["toggles", "set", "course_availability_enabled", "--percentage", "101"], id="percentage above 100"),
+        pytest.param(["toggles", "set", "course_availability_enabled", "--percentage", "-1"], id="percentage below 0"),
+        pytest.param(["toggles", "set", "course_availability_enabled", "--percentage", "ten"], id="percentage not a number"),
+        pytest.param(["toggles", "check"], id="check without a toggle"),
     ],
 )
 def test_usage_errors_exit_2(cli: Cli, argv: list[str]) -> None:
@@ -151,3 +181,68 @@ def test_token_command_with_secret_flag_needs_no_env(cli: Cli) -> None:
 
     assert result.code == 0
     assert jwt.decode(result.out.strip(), "x" * 32, algorithms=["HS256"])["tenant_id"] == "demo"
+
+
+# --- availability: the request the CLI would send ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("from_text", "to_text", "window"),
+    [
+        pytest.param("2026-12-01", "2026-12-31", ("2026-12-01T00:00:00", "2027-01-01T00:00:00"), id="a bare --to date includes that whole day"),
+        pytest.param("2026-12-01T08:00", "2026-12-01T12:30", ("2026-12-01T08:00:00", "2026-12-01T12:30:00"), id="a --to date-time is the exclusive end"),
+        pytest.param("2026-12-01", "2026-12-01", ("2026-12-01T00:00:00", "2026-12-02T00:00:00"), id="one day"),
+    ],
+)
+def test_availability_window(from_text: str, to_text: str, window: tuple[str, str]) -> None:
+    start, end = local_window(from_text, to_text)
+
+    assert (start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")) == window
+
+
+# --- toggles: refused before Redis is asked ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["toggles", "set", "dark_mode", "--percentage", "5"], id="set"),
+        pytest.param(["toggles", "check", "course_availabilty_enabled", "--tenant", "t"], id="check: a typo"),
+    ],
+)
+def test_an_unknown_toggle_is_refused_with_the_known_ones(cli: Cli, argv: list[str]) -> None:
+    result = cli(*argv)
+
+    assert result.code == 1 and result.out == ""
+    assert result.err == f"error: unknown toggle {argv[2]!r}; known toggles: course_availability_enabled, proxy_course_to_new_endpoint\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["toggles", "set", "course_availability_enabled"], "nothing to change", id="set without a change"),
+        pytest.param(
+            ["toggles", "set", "course_availability_enabled", "--allow", "a", "--deny", "a"], "a given to both --allow and --deny", id="allow and deny at once"
+        ),
+    ],
+)
+def test_toggle_set_input_errors_exit_1_before_redis(cli: Cli, argv: list[str], message: str) -> None:
+    result = cli(*argv)
+
+    assert result.code == 1 and message in result.err and "Redis" not in result.err
+
+
+def test_unreachable_redis_says_where_it_looked_without_the_password(cli: Cli) -> None:
+    result = cli("toggles", "list", "--redis-url", "redis://operator:s3cret@127.0.0.1:1/0")
+
+    assert result.code == 1 and result.out == ""
+    assert result.err.startswith("error: Redis at redis://operator:***@127.0.0.1:1/0: ")
+    assert "is the platform running (`make run`)? Pass --redis-url or set REDIS_URL" in result.err
+    assert "s3cret" not in result.err and "Traceback" not in result.err
+
+
+def test_toggles_help_says_changes_need_no_restart(cli: Cli) -> None:
+    result = cli("toggles", "set", "--help")
+
+    assert result.code == 0
+    assert "takes effect within a second, no restart" in " ".join(result.out.split())

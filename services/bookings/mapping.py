@@ -1,0 +1,118 @@
+"""Domain <-> protobuf mapping of the catalog, one place for both of its users: the gRPC
+entrypoints (requests and responses) and the outbox (the `catalog.service-events.v1` messages
+carry the same `bookings.catalog.v1.Service` the API returns)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+
+from services.api.bookings.catalog.v1 import services_pb2
+from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.catalog.service_events.v1 import service_events_pb2
+from services.bookings.domain.policies import (
+    BookAfterStart,
+    BookingPolicy,
+    CancellationPolicy,
+    LimitEarlyBooking,
+    LimitLateBooking,
+    ParticipantsPolicy,
+)
+from services.bookings.domain.services import Service, ServiceDraft
+from services.common.outbox import OutboxMessage
+
+# protos/topics/catalog.service-events.v1.md
+SERVICE_EVENTS_TOPIC = "catalog.service-events.v1"
+_SERVICE_EVENTS = {
+    "created": ("catalog.service.created.v1", service_events_pb2.ServiceCreated),
+    "updated": ("catalog.service.updated.v1", service_events_pb2.ServiceUpdated),
+    "deleted": ("catalog.service.deleted.v1", service_events_pb2.ServiceDeleted),
+}
+
+
+def service_event(tenant_id: str, change: str, service: Service) -> OutboxMessage:
+    """The integration event of a catalog write (`change`: created, updated or deleted): the
+    whole service as of the change, keyed by its id."""
+    ce_type, message = _SERVICE_EVENTS[change]
+    return OutboxMessage(
+        tenant_id=tenant_id,
+        topic=SERVICE_EVENTS_TOPIC,
+        key=service.id,
+        ce_type=ce_type,
+        message=message(service=service_to_proto(service)),
+        subject=service.id,
+    )
+
+
+def draft_from_proto(msg: services_pb2.Service) -> ServiceDraft:
+    """The caller-settable fields; output-only ones (id, schedule_id, revision, dates) are dropped."""
+    return ServiceDraft(
+        type=int(msg.type),
+        name=msg.name,
+        default_capacity=msg.default_capacity,
+        time_zone=msg.time_zone,
+        online_booking_enabled=msg.online_booking_enabled,
+        requires_manual_approval=msg.requires_manual_approval,
+        booking_policy=policy_from_proto(msg.booking_policy),
+    )
+
+
+def policy_from_proto(msg: booking_policy_pb2.BookingPolicy) -> BookingPolicy:
+    """An absent sub-policy reads as its zero value, which is exactly its meaning in the contract:
+    disabled (and a max party size of 0, the default)."""
+    early, late = msg.limit_early_booking, msg.limit_late_booking
+    cancellation = msg.cancellation_policy
+    return BookingPolicy(
+        limit_early_booking=LimitEarlyBooking(early.enabled, early.earliest_booking_in_minutes),
+        limit_late_booking=LimitLateBooking(late.enabled, late.latest_booking_in_minutes),
+        book_after_start_policy=BookAfterStart(msg.book_after_start_policy.enabled),
+        participants_policy=ParticipantsPolicy(msg.participants_policy.max_participants_per_booking),
+        cancellation_policy=CancellationPolicy(cancellation.enabled, cancellation.latest_cancellation_in_minutes),
+    )
+
+
+def policy_to_proto(policy: BookingPolicy) -> booking_policy_pb2.BookingPolicy:
+    """Every sub-policy is sent, disabled ones included, so a consumer never has to guess defaults."""
+    return booking_policy_pb2.BookingPolicy(
+        limit_early_booking=booking_policy_pb2.LimitEarlyBookingPolicy(
+            enabled=policy.limit_early_booking.enabled,
+            earliest_booking_in_minutes=policy.limit_early_booking.earliest_booking_in_minutes,
+        ),
+        limit_late_booking=booking_policy_pb2.LimitLateBookingPolicy(
+            enabled=policy.limit_late_booking.enabled,
+            latest_booking_in_minutes=policy.limit_late_booking.latest_booking_in_minutes,
+        ),
+        book_after_start_policy=booking_policy_pb2.BookAfterStartPolicy(enabled=policy.book_after_start_policy.enabled),
+        participants_policy=booking_policy_pb2.ParticipantsPolicy(max_participants_per_booking=policy.max_participants_per_booking),
+        cancellation_policy=booking_policy_pb2.CancellationPolicy(
+            enabled=policy.cancellation_policy.enabled,
+            latest_cancellation_in_minutes=policy.cancellation_policy.latest_cancellation_in_minutes,
+        ),
+    )
+
+
+def service_to_proto(service: Service) -> services_pb2.Service:
+    msg = services_pb2.Service(
+        id=service.id,
+        type=int(service.type),  # type: ignore[arg-type]
+        name=service.name,
+        schedule_id=service.schedule_id or "",
+        default_capacity=service.default_capacity,
+        time_zone=service.time_zone,
+        online_booking_enabled=service.online_booking_enabled,
+        booking_policy=policy_to_proto(service.booking_policy),
+        revision=service.revision,
+        requires_manual_approval=service.requires_manual_approval,
+    )
+    if service.created_at is not None:
+        msg.created_date.CopyFrom(_timestamp(service.created_at))
+    if service.updated_at is not None:
+        msg.updated_date.CopyFrom(_timestamp(service.updated_at))
+    return msg
+
+
+def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(value)
+    return ts
