@@ -8,6 +8,7 @@ Ctrl-C, when it stops every process it started.
 
 from __future__ import annotations
 
+import datetime
 import fcntl
 import os
 import secrets
@@ -63,8 +64,23 @@ def _acquire_lock() -> object:
     return handle
 
 
+def _enable_course_availability_for_demo(redis_url: str) -> None:
+    """The seed ships `course_availability_enabled` off; the demo tenant is allowed so the
+    examples work. Other tenants follow whatever rollout percentage an operator set."""
+    from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED
+    from services.cli.toggles import Edit, ToggleStore, edit
+
+    store = ToggleStore(redis_url, timeout=2.0)
+    try:
+        store.update(COURSE_AVAILABILITY_ENABLED, lambda rule: edit(rule, Edit(allow=("demo",))))
+    finally:
+        store.close()
+
+
 def _examples(token: str, platform: Platform, demo: object) -> str:
     b, t, a = platform.address("bookings"), platform.address("timeframes"), platform.address("availability")
+    today = datetime.date.today()
+    in_a_month = today + datetime.timedelta(days=31)
     course = getattr(demo, "course_service_id", "<service id>")
     schedule = getattr(demo, "course_schedule_id", "<schedule id>")
     return f"""
@@ -75,12 +91,18 @@ def _examples(token: str, platform: Platform, demo: object) -> str:
   .venv/bin/bookings events list --schedule {schedule}
   .venv/bin/bookings timeframes {schedule}
   .venv/bin/bookings services create --type course --name "Wheel throwing" --capacity 8 --time-zone Europe/Vienna
+  .venv/bin/bookings availability courses --from {today} --to {in_a_month}
+  .venv/bin/bookings availability course --schedule {schedule}
+  .venv/bin/bookings toggles list
 
   # grpcurl (reflection is on)
   grpcurl -plaintext {b} list
   grpcurl -plaintext -H "authorization: Bearer $BOOKINGS_TOKEN" -d '{{"service_id": "{course}"}}' {b} bookings.catalog.v1.Services/GetService
   grpcurl -plaintext -H "authorization: Bearer $BOOKINGS_TOKEN" -d '{{"schedule_ids": ["{schedule}"]}}' \\
     {t} calendar.timeframes.v3.ScheduleTimeFrames/ListScheduleTimeFrames
+  grpcurl -plaintext -H "authorization: Bearer $BOOKINGS_TOKEN" \\
+    -d '{{"from_local_date": "{today}", "to_local_date": "{in_a_month}"}}' \\
+    {a} bookings.availability.v2.CourseEventTimeSlots/ListCourseEventTimeSlots
   grpcurl -plaintext {a} grpc.health.v1.Health/Check
 """
 
@@ -119,6 +141,7 @@ def main() -> None:
         from services.devstack.demo import load_demo
 
         demo = load_demo(platform.address("bookings"), platform.address("timeframes"), secret)
+        _enable_course_availability_for_demo(platform.infra.env()["REDIS_URL"])
         token = mint_token(secret, tenant_id="demo", scopes=[s for s in ALL_SCOPES if s != "internal"], ttl_seconds=7 * 24 * 3600)
         ports = " ".join(f"{name}={platform.address(name)}" for name in service_ports)
         print(f"\nready in {time.monotonic() - started:.1f}s: {ports}", flush=True)
