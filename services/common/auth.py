@@ -78,11 +78,17 @@ def reset_principal(token: contextvars.Token[Principal | None]) -> None:
 
 
 class TokenVerifier:
+    """Verifies bearer tokens. A token that verified is remembered until it expires: clients and
+    services reuse a token for many calls, and a signature check per RPC is measurable CPU."""
+
+    _CACHE_SIZE = 10_000
+
     def __init__(self, settings: ServiceSettings):
         self._secret = settings.auth_jwt_secret
         self._issuer = settings.auth_issuer
         self._audience = settings.auth_audience
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=600) if settings.auth_jwks_url else None
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def verify(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -91,6 +97,18 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("authorization must be 'Bearer <JWT>'")
         token = token.strip()
+        cached = self._verified.get(token)
+        if cached is not None:
+            if time.time() < cached[0]:
+                return cached[1]
+            del self._verified[token]
+        principal, expires = await self._verify(token)
+        if len(self._verified) >= self._CACHE_SIZE:
+            self._verified.clear()  # simple bound; a miss only costs one signature check
+        self._verified[token] = (expires, principal)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 # PyJWKClient fetches over HTTP on a cache miss: keep it off the event loop.
@@ -117,7 +135,9 @@ class TokenVerifier:
         scope = claims.get("scope", "")
         if not isinstance(scope, str):
             raise AuthError("scope claim must be a space-separated string")
-        return Principal(tenant_id=tenant, subject=str(claims.get("sub", "")), scopes=frozenset(scope.split()), token=token)
+        principal = Principal(tenant_id=tenant, subject=str(claims.get("sub", "")), scopes=frozenset(scope.split()), token=token)
+        # Remembered no longer than decode() would accept it (same leeway).
+        return principal, float(claims["exp"]) + _LEEWAY_SECONDS
 
 
 def mint_token(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+
+import uvloop
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,7 +39,9 @@ def service_main(
 
     telemetry = configure_telemetry(settings.service_name)
     try:
-        asyncio.run(run_server(settings, make_build(settings)))
+        # uvloop: the same asyncio API with a faster event loop (grpc.aio supports it).
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(run_server(settings, make_build(settings)))
     except PortInUse as exc:
         log.error("port in use", error=str(exc))
         raise SystemExit(3) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -180,6 +181,9 @@ async def run_server(settings: ServiceSettings, build: Build, *, ready: Callable
         if port == 0:
             raise PortInUse(f"{settings.service_name}: cannot listen on {address}: the port is in use (is another instance running?)")
         await server.start()
+        # Everything built so far lives as long as the process: keep the cyclic GC from
+        # re-scanning it on every collection (fewer, shorter pauses under load).
+        gc.freeze()
         for name in ["", *names]:
             await health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("serving", address=address, services=names)

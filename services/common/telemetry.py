@@ -13,6 +13,7 @@ from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetr
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
 
 @dataclass
@@ -27,9 +28,14 @@ class Telemetry:
 
 def configure_telemetry(service: str, extra_readers: list[MetricReader] | None = None) -> Telemetry:
     resource = Resource.create({"service.name": service, "service.namespace": "bookings-platform"})
-    tracer_provider = TracerProvider(resource=resource)
+    exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    # Without an exporter, spans are not recorded (nothing would read them) unless the caller's
+    # trace is sampled; trace and span ids are still created and propagated, so logs carry them.
+    # With one, the standard OTEL_TRACES_SAMPLER settings apply (default: parent-based always on).
+    sampler = None if exporting or os.environ.get("OTEL_TRACES_SAMPLER") else ParentBased(ALWAYS_OFF)
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     readers: list[MetricReader] = list(extra_readers or [])
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    if exporting:
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 

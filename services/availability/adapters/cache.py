@@ -10,29 +10,53 @@ Invalidation is by tenant generation: every entry key carries the tenant's gener
 an invalidation increments it. A request that read old data from a dependency while the
 invalidation happened writes under the old generation, which nobody reads any more — the usual
 fill-after-invalidate race cannot resurrect stale data.
+
+A request reads the generation and all the entries it needs in one round trip (a Lua script;
+the keys it builds share the tenant's prefix, which is fine on a single Redis or a primary with
+replicas; with Redis Cluster a `{tenant}` hash tag would be needed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as redis
 import structlog
 from google.protobuf.message import Message
 from opentelemetry import metrics
 
-M = TypeVar("M", bound=Message)
 _PREFIX = "av:v1"
 log = structlog.get_logger("cache")
 
+_READ = """
+local generation = redis.call('GET', KEYS[1]) or '0'
+local keys = {}
+for i = 2, #ARGV do keys[#keys + 1] = ARGV[1] .. generation .. ':' .. ARGV[i] end
+if #keys == 0 then return {generation, {}} end
+return {generation, redis.call('MGET', unpack(keys))}
+"""
 
-class _Counters:
-    def __init__(self) -> None:
-        meter = metrics.get_meter("services.availability.cache")
-        self.hits = meter.create_counter("availability.cache.hits", description="cache entries found, by kind")
-        self.misses = meter.create_counter("availability.cache.misses", description="cache entries missing, by kind")
-        self.errors = meter.create_counter("availability.cache.errors", description="Redis failures (the request goes to the dependency)")
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of entry (services, policies...) and how to decode it."""
+
+    name: str
+    parse: Callable[[bytes], Any]
+
+
+@dataclass
+class Snapshot:
+    """What one request found in the cache: the tenant generation it read, and entries by kind.
+    `generation` None means the cache was not used (off, not live yet, or Redis away)."""
+
+    generation: int | None
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def of(self, kind: Kind) -> dict[str, Any]:
+        return self.found.get(kind.name, {})
 
 
 class Cache:
@@ -44,67 +68,56 @@ class Cache:
         self._ttl_ms = int(ttl_seconds * 1000)
         self._configured = enabled
         self.enabled = False
-        self._counters = _Counters()
+        self._read = client.register_script(_READ)
+        meter = metrics.get_meter("services.availability.cache")
+        self._hits = meter.create_counter("availability.cache.hits", description="cache entries found, by kind")
+        self._misses = meter.create_counter("availability.cache.misses", description="cache entries missing, by kind")
+        self._errors = meter.create_counter("availability.cache.errors", description="Redis failures (the request goes to the dependency)")
 
     def go_live(self) -> None:
         self.enabled = self._configured
         log.info("cache live", enabled=self.enabled)
 
-    async def generation(self, tenant_id: str) -> int:
-        if not self.enabled:
-            return 0
-        try:
-            value = await self._client.get(f"{_PREFIX}:{tenant_id}:gen")
-        except (redis.RedisError, OSError) as exc:
-            self._failed(exc)
-            return -1  # a generation no fill is written for: Redis is away, use the dependencies
-        return int(value or 0)
-
     async def invalidate_tenant(self, tenant_id: str) -> None:
         await self._client.incr(f"{_PREFIX}:{tenant_id}:gen")
 
-    def kind(self, kind: str, parse: Callable[[bytes], M]) -> CacheKind[M]:
-        return CacheKind(self, kind, parse)
-
-    def _failed(self, exc: Exception) -> None:
-        self._counters.errors.add(1)
-        log.warning("cache unavailable", error=str(exc))
-
-
-class CacheKind(Generic[M]):
-    """Entries of one kind (e.g. services), keyed by id within a tenant generation."""
-
-    def __init__(self, cache: Cache, kind: str, parse: Callable[[bytes], M]):
-        self._cache = cache
-        self._kind = kind
-        self._parse = parse
-
-    def _key(self, tenant_id: str, generation: int, item_id: str) -> str:
-        return f"{_PREFIX}:{tenant_id}:{generation}:{self._kind}:{item_id}"
-
-    async def get_many(self, tenant_id: str, generation: int, ids: Sequence[str]) -> dict[str, M]:
-        if not self._cache.enabled or generation < 0 or not ids:
-            return {}
+    async def read(self, tenant_id: str, wanted: Mapping[Kind, Sequence[str]]) -> Snapshot:
+        """The tenant's generation and the wanted entries, in one round trip."""
+        if not self.enabled:
+            return Snapshot(None)
+        wanted_ids = [(kind, item_id) for kind, ids in wanted.items() for item_id in ids]
         try:
-            values = await self._cache._client.mget([self._key(tenant_id, generation, i) for i in ids])
+            generation, values = await self._read(
+                keys=[f"{_PREFIX}:{tenant_id}:gen"], args=[f"{_PREFIX}:{tenant_id}:", *(f"{k.name}:{i}" for k, i in wanted_ids)]
+            )
         except (redis.RedisError, OSError) as exc:
-            self._cache._failed(exc)
-            return {}
-        found = {i: self._parse(v) for i, v in zip(ids, values, strict=True) if v is not None}
-        attrs = {"kind": self._kind}
-        if found:
-            self._cache._counters.hits.add(len(found), attrs)
-        if len(found) < len(ids):
-            self._cache._counters.misses.add(len(ids) - len(found), attrs)
-        return found
+            self._failed(exc)
+            return Snapshot(None)
+        snapshot = Snapshot(int(generation), {kind.name: {} for kind in wanted})
+        for (kind, item_id), value in zip(wanted_ids, values, strict=True):
+            if value is not None:
+                snapshot.found[kind.name][item_id] = kind.parse(value)
+        for kind, ids in wanted.items():
+            hits = len(snapshot.found[kind.name])
+            if hits:
+                self._hits.add(hits, {"kind": kind.name})
+            if hits < len(ids):
+                self._misses.add(len(ids) - hits, {"kind": kind.name})
+        return snapshot
 
-    async def put_many(self, tenant_id: str, generation: int, items: dict[str, M]) -> None:
-        if not self._cache.enabled or generation < 0 or not items:
+    async def write(self, tenant_id: str, snapshot: Snapshot, kind: Kind, items: Mapping[str, Message]) -> None:
+        """Store entries under the generation the request read (never a newer one)."""
+        if snapshot.generation is None or not items:
             return
+        prefix = f"{_PREFIX}:{tenant_id}:{snapshot.generation}:{kind.name}"
         try:
-            async with self._cache._client.pipeline(transaction=False) as pipe:
+            async with self._client.pipeline(transaction=False) as pipe:
                 for item_id, message in items.items():
-                    pipe.set(self._key(tenant_id, generation, item_id), message.SerializeToString(), px=self._cache._ttl_ms)
+                    pipe.set(f"{prefix}:{item_id}", message.SerializeToString(), px=self._ttl_ms)
                 await pipe.execute()
         except (redis.RedisError, OSError) as exc:
-            self._cache._failed(exc)
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        self._errors.add(1)
+        log.warning("cache unavailable", error=str(exc))

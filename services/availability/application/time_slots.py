@@ -22,7 +22,7 @@ from opentelemetry import metrics
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.calendar.timeframes.v3 import timeframes_pb2
-from services.availability.adapters.cache import Cache
+from services.availability.adapters.cache import Cache, Kind, Snapshot
 from services.availability.adapters.dependencies import Dependencies, offering_from_proto, session_from_proto, time_frame_from_proto
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, FeatureToggles
 from services.availability.domain.model import CourseAvailability, Offering, ServiceType, Session, TimeSlot
@@ -35,6 +35,11 @@ from services.common.validation import Violations
 
 log = structlog.get_logger("availability")
 MAX_PARTY = 10_000
+# What the cache holds (never events: capacity is always read fresh).
+SERVICES = Kind("service", services_pb2.Service.FromString)
+POLICIES = Kind("policy", booking_policy_pb2.ServiceBookingPolicy.FromString)
+TIME_FRAMES = Kind("time_frame", timeframes_pb2.ScheduleTimeFrame.FromString)
+SERVICE_LISTS = Kind("services_of_type", services_pb2.QueryServicesResponse.FromString)
 
 
 @dataclass(frozen=True)
@@ -120,10 +125,6 @@ class TimeSlots:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._memo = _ImmutableMemo()
         self._metrics = _Metrics()
-        self._services = cache.kind("service", services_pb2.Service.FromString)
-        self._policies = cache.kind("policy", booking_policy_pb2.ServiceBookingPolicy.FromString)
-        self._frames = cache.kind("time_frame", timeframes_pb2.ScheduleTimeFrame.FromString)
-        self._type_lists = cache.kind("services_of_type", services_pb2.QueryServicesResponse.FromString)
 
     # --- courses -------------------------------------------------------------------------------
 
@@ -199,23 +200,25 @@ class TimeSlots:
         time frame and policy, read concurrently; and the one `now` every course was decided at,
         which the caller must also use for the slots (`past`), so that a session starting between
         two clock reads is never "ahead" for the course and "past" for its slot."""
-        generation = await self._cache.generation(tenant)
         known_schedules = self._memo.schedules(tenant, service_ids) if service_ids else None
         if known_schedules is not None:
+            cached = await self._cache.read(tenant, {SERVICES: service_ids, POLICIES: service_ids, TIME_FRAMES: known_schedules})
             services, policies, events, frames = await asyncio.gather(
-                self._service_list(tenant, generation, service_ids, ServiceType.COURSE),
-                self._policy_map(tenant, generation, service_ids),
+                self._service_list(tenant, cached, service_ids, ServiceType.COURSE),
+                self._policy_map(tenant, cached, service_ids),
                 self._deps.events(known_schedules),
-                self._time_frames(tenant, generation, known_schedules),
+                self._time_frames(tenant, cached, known_schedules),
             )
             _check_services(services, service_ids, ServiceType.COURSE, field)
         else:
-            services = await self._service_list(tenant, generation, service_ids, ServiceType.COURSE)
+            cached = await self._cache.read(tenant, {SERVICES: service_ids} if service_ids else {SERVICE_LISTS: [ServiceType.COURSE.name]})
+            services = await self._service_list(tenant, cached, service_ids, ServiceType.COURSE)
             _check_services(services, service_ids, ServiceType.COURSE, field)
             ids = [s.id for s in services]
             schedules = [s.schedule_id for s in services]
+            cached = await self._cache.read(tenant, {POLICIES: ids, TIME_FRAMES: schedules})
             policies, events, frames = await asyncio.gather(
-                self._policy_map(tenant, generation, ids), self._deps.events(schedules), self._time_frames(tenant, generation, schedules)
+                self._policy_map(tenant, cached, ids), self._deps.events(schedules), self._time_frames(tenant, cached, schedules)
             )
         sessions_by_schedule: dict[str, list[Session]] = {}
         for event in events:
@@ -237,8 +240,9 @@ class TimeSlots:
         started = time.perf_counter()
         try:
             page = _validate_page(self._cursors, tenant, "ListEventTimeSlots", query)
-            generation = await self._cache.generation(tenant)
-            services = await self._service_list(tenant, generation, query.service_ids, ServiceType.CLASS)
+            wanted = {SERVICES: query.service_ids} if query.service_ids else {SERVICE_LISTS: [ServiceType.CLASS.name]}
+            cached = await self._cache.read(tenant, {**wanted, POLICIES: query.service_ids})
+            services = await self._service_list(tenant, cached, query.service_ids, ServiceType.CLASS)
             _check_services(services, query.service_ids, ServiceType.CLASS, "service_ids")
             offerings_proto = services
             zone = _zone(query.time_zone, [offering_from_proto(s, None) for s in offerings_proto])
@@ -248,7 +252,7 @@ class TimeSlots:
             # empty range reads no events rather than turning that refusal into INTERNAL.
             schedules = [s.schedule_id for s in services] if window.end_utc > window.start_utc else []
             policies, events = await asyncio.gather(
-                self._policy_map(tenant, generation, [s.id for s in services]),
+                self._policy_map(tenant, cached, [s.id for s in services]),
                 self._deps.events(schedules, start=window.start_utc, end=window.end_utc),
             )
             by_schedule = {s.schedule_id: offering_from_proto(s, policies.get(s.id)) for s in services}
@@ -268,9 +272,9 @@ class TimeSlots:
         v.raise_if_any()
         event = await self._deps.event(event_id)
         service_id = self._memo.service_of(tenant, event.schedule_id) or await self._deps.schedule_owner(event.schedule_id)
-        generation = await self._cache.generation(tenant)
+        cached = await self._cache.read(tenant, {SERVICES: (service_id,), POLICIES: (service_id,)})
         services, policies = await asyncio.gather(
-            self._service_list(tenant, generation, (service_id,), ServiceType.CLASS), self._policy_map(tenant, generation, (service_id,))
+            self._service_list(tenant, cached, (service_id,), ServiceType.CLASS), self._policy_map(tenant, cached, (service_id,))
         )
         _check_services(services, (service_id,), ServiceType.CLASS, "event_id")
         offering = offering_from_proto(services[0], policies.get(service_id))
@@ -280,24 +284,24 @@ class TimeSlots:
 
     # --- cached reads ----------------------------------------------------------------------------
 
-    async def _service_list(self, tenant: str, generation: int, service_ids: Sequence[str], kind: ServiceType) -> list[services_pb2.Service]:
+    async def _service_list(self, tenant: str, cached: Snapshot, service_ids: Sequence[str], kind: ServiceType) -> list[services_pb2.Service]:
         if not service_ids:
-            cached = await self._type_lists.get_many(tenant, generation, [kind.name])
-            if kind.name in cached:
-                return list(cached[kind.name].services)
+            listed = cached.of(SERVICE_LISTS).get(kind.name)
+            if listed is not None:
+                return list(listed.services)
             services = await self._deps.services((), (kind,))
-            await self._type_lists.put_many(tenant, generation, {kind.name: services_pb2.QueryServicesResponse(services=services)})
+            await self._cache.write(tenant, cached, SERVICE_LISTS, {kind.name: services_pb2.QueryServicesResponse(services=services)})
             return services
-        found = await self._services.get_many(tenant, generation, service_ids)
+        found = dict(cached.of(SERVICES))
         missing = [s for s in service_ids if s not in found]
         if missing:
-            fetched = await self._deps.services(missing, ())
-            await self._services.put_many(tenant, generation, {s.id: s for s in fetched})
-            found.update({s.id: s for s in fetched})
+            fetched = {s.id: s for s in await self._deps.services(missing, ())}
+            await self._cache.write(tenant, cached, SERVICES, fetched)
+            found.update(fetched)
         return [found[s] for s in service_ids if s in found]
 
-    async def _policy_map(self, tenant: str, generation: int, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
-        found = await self._policies.get_many(tenant, generation, service_ids)
+    async def _policy_map(self, tenant: str, cached: Snapshot, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
+        found = {s: p for s, p in cached.of(POLICIES).items() if s in service_ids}
         missing = [s for s in service_ids if s not in found]
         if missing:
             try:
@@ -306,14 +310,14 @@ class TimeSlots:
                 # A service deleted between the two reads: its absence is reported from the
                 # services read; the policy provider's view is not authoritative for existence.
                 fetched = {}
-            await self._policies.put_many(tenant, generation, fetched)
+            await self._cache.write(tenant, cached, POLICIES, fetched)
             found.update(fetched)
         return found
 
-    async def _time_frames(self, tenant: str, generation: int, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame] | None:
+    async def _time_frames(self, tenant: str, cached: Snapshot, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame] | None:
         """None when ScheduleTimeFrames is unavailable: the calculation then takes the first
         session from the events (seed 000, graceful degradation)."""
-        found = await self._frames.get_many(tenant, generation, schedule_ids)
+        found = dict(cached.of(TIME_FRAMES))
         missing = [s for s in schedule_ids if s not in found]
         if missing:
             try:
@@ -322,7 +326,7 @@ class TimeSlots:
                 self._metrics.dependency_errors.add(1, {"dependency": exc.dependency})
                 self._bi_error(tenant, "time_frames", exc, degraded=True)
                 return None
-            await self._frames.put_many(tenant, generation, fetched)
+            await self._cache.write(tenant, cached, TIME_FRAMES, fetched)
             found.update(fetched)
         return found
 

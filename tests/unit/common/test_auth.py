@@ -115,3 +115,32 @@ def test_settings_require_exactly_one_way_to_verify_tokens() -> None:
         ServiceSettings(grpc_port=1)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="exactly one"):
         ServiceSettings(grpc_port=1, auth_jwt_secret=SECRET, auth_jwks_url="https://x/jwks")  # type: ignore[call-arg]
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = TokenVerifier(settings())
+    token = mint_token(SECRET, tenant_id="t", scopes=[], ttl_seconds=-25)  # within the 30 s leeway: valid for ~5 s more
+    assert (await verifier.verify(f"Bearer {token}")).tenant_id == "t"
+    assert (await verifier.verify(f"Bearer {token}")).tenant_id == "t"  # served from memory
+    later = time.time() + 10
+    monkeypatch.setattr("services.common.auth.time.time", lambda: later)
+    monkeypatch.setattr("jwt.api_jwt.datetime", _FrozenDatetime(later))
+    with pytest.raises(AuthError, match="expired"):
+        await verifier.verify(f"Bearer {token}")
+
+
+class _FrozenDatetime:
+    """jwt reads the clock through datetime.now(tz=utc)."""
+
+    def __init__(self, at: float):
+        self._at = at
+
+    def now(self, tz=None):  # type: ignore[no-untyped-def]
+        import datetime
+
+        return datetime.datetime.fromtimestamp(self._at, tz)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        import datetime
+
+        return getattr(datetime.datetime, name)
