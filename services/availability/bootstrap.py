@@ -7,9 +7,12 @@ import contextlib
 
 import redis.asyncio as redis
 
+from services.availability.adapters.bookings import LEDGER_RETRYABLE, QueryBookingsLedger
 from services.availability.adapters.cache import Cache
 from services.availability.adapters.dependencies import RETRYABLE, Dependencies
 from services.availability.adapters.toggles import FeatureToggles
+from services.availability.application.calendar_v1 import AvailabilityCalendar
+from services.availability.application.memo import ServiceMemo
 from services.availability.application.time_slots import TimeSlots
 from services.availability.entrypoints import events
 from services.availability.entrypoints.grpc import rpc_services
@@ -39,8 +42,14 @@ def make_build(settings: AvailabilitySettings) -> Build:
         await stack.enter_async_context(invalidation)
         live = asyncio.create_task(_cache_live_once_invalidated(invalidation, cache), name="cache-go-live")
         stack.callback(live.cancel)
-        slots = TimeSlots(Dependencies(channels), cache, toggles, CursorCodec(settings.cursor_key))
-        return rpc_services(slots)
+        dependencies = Dependencies(channels)
+        memo = ServiceMemo()
+        slots = TimeSlots(dependencies, cache, toggles, CursorCodec(settings.cursor_key), memo)
+        # AvailabilityCalendar's legacy (consistent) capacity reads the bookings from bookings.
+        ledger = open_channel(settings.addresses["services"], tokens, settings.outbound_timeout_seconds, retryable=LEDGER_RETRYABLE)
+        stack.push_async_callback(ledger.close)
+        calendar = AvailabilityCalendar(dependencies, QueryBookingsLedger(ledger), toggles, memo, shadow_compare=settings.availability_shadow_compare)
+        return rpc_services(slots, calendar)
 
     return build
 

@@ -22,6 +22,9 @@ class AvailabilitySettings(ServiceSettings, KafkaSettings):
     availability_cache_ttl_seconds: float = Field(default=30.0, gt=0, le=3600)
     # How often feature toggles are re-read from Redis: a change takes effect within this.
     feature_toggle_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
+    # AvailabilityCalendar with proxy_course_to_new_endpoint off: also compute the v2 answer and
+    # count and log where it differs from the legacy one returned (rollout "response parity").
+    availability_shadow_compare: bool = True
 
     @property
     def addresses(self) -> dict[str, str]:

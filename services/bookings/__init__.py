@@ -1,2 +1,2 @@
 """Bookings: the service catalog (services and their booking policies), the default
-BookingPolicyProvider, and (in a later issue) bookings themselves."""
+BookingPolicyProvider, and bookings themselves (bookings.v2.Bookings)."""

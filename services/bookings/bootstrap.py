@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 
+from services.api.bookings.availability.v1.availability_calendar_pb2_grpc import AvailabilityCalendarStub
 from services.api.calendar.schedules.v3.schedules_pb2_grpc import SchedulesStub
+from services.bookings.adapters.availability import AvailabilityCalendarClient, open_availability_channel
 from services.bookings.adapters.postgres import PostgresServiceRepository
-from services.bookings.adapters.timeframes import TimeframesSchedules, open_timeframes_channel
+from services.bookings.adapters.postgres_bookings import PostgresBookingRepository
+from services.bookings.adapters.timeframes import TimeframesCalendar, TimeframesSchedules, open_timeframes_channel
+from services.bookings.application.bookings import Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
 from services.bookings.entrypoints.grpc import rpc_services
 from services.bookings.settings import BookingsSettings
@@ -20,13 +24,26 @@ def make_build(settings: BookingsSettings) -> Build:
     async def build(stack: contextlib.AsyncExitStack) -> list[RpcService]:
         pool = await create_pool(settings, settings.database_schema, settings.service_name)
         stack.push_async_callback(pool.close)
-        # catalog.service-events.v1 leaves through the outbox; stopped after the server drained.
+        # catalog.service-events.v1 and bookings.booking-events.v1 leave through the outbox; the
+        # relay stops after the server drained.
         await start_relay(stack, pool, settings, service=settings.service_name, schema=settings.database_schema)
         timeframes = open_timeframes_channel(settings, settings.timeframes_address)
         stack.push_async_callback(timeframes.close)
 
+        # CreateBooking validates through availability's AvailabilityCalendar (seed 000).
+        availability = open_availability_channel(settings, settings.availability_address)
+        stack.push_async_callback(availability.close)
+
         repository = PostgresServiceRepository(pool)
-        catalog = Catalog(repository, TimeframesSchedules(SchedulesStub(timeframes)), CursorCodec(settings.cursor_key))
-        return rpc_services(catalog, PolicyProvider(repository))
+        cursors = CursorCodec(settings.cursor_key)
+        catalog = Catalog(repository, TimeframesSchedules(SchedulesStub(timeframes)), cursors)
+        bookings = Bookings(
+            PostgresBookingRepository(pool),
+            repository,
+            AvailabilityCalendarClient(AvailabilityCalendarStub(availability)),
+            TimeframesCalendar(timeframes),
+            cursors,
+        )
+        return rpc_services(catalog, PolicyProvider(repository), bookings)
 
     return build

@@ -1,6 +1,7 @@
-"""Domain <-> protobuf mapping of the catalog, one place for both of its users: the gRPC
-entrypoints (requests and responses) and the outbox (the `catalog.service-events.v1` messages
-carry the same `bookings.catalog.v1.Service` the API returns)."""
+"""Domain <-> protobuf mapping of the catalog and of bookings, one place for both of their users:
+the gRPC entrypoints (requests and responses) and the outbox (the `catalog.service-events.v1`
+messages carry the same `bookings.catalog.v1.Service` the API returns, the
+`bookings.booking-events.v1` messages the same `bookings.v2.Booking`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from datetime import datetime
 
 from google.protobuf import timestamp_pb2
 
+from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.bookings.v2 import bookings_pb2
 from services.api.catalog.service_events.v1 import service_events_pb2
+from services.bookings.domain.bookings import Booking, BookingDraft, Change, Contact, EntityKind
 from services.bookings.domain.policies import (
     BookAfterStart,
     BookingPolicy,
@@ -116,3 +120,66 @@ def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     ts = timestamp_pb2.Timestamp()
     ts.FromDatetime(value)
     return ts
+
+
+# --- bookings ------------------------------------------------------------------------------------
+
+# protos/topics/bookings.booking-events.v1.md
+BOOKING_EVENTS_TOPIC = "bookings.booking-events.v1"
+_BOOKING_EVENTS = {
+    Change.CREATED: ("bookings.booking.created.v1", booking_events_pb2.BookingCreated),
+    Change.CONFIRMED: ("bookings.booking.confirmed.v1", booking_events_pb2.BookingConfirmed),
+    Change.DECLINED: ("bookings.booking.declined.v1", booking_events_pb2.BookingDeclined),
+    Change.CANCELED: ("bookings.booking.canceled.v1", booking_events_pb2.BookingCanceled),
+    Change.NUMBER_OF_PARTICIPANTS_UPDATED: ("bookings.booking.number_of_participants_updated.v1", booking_events_pb2.BookingNumberOfParticipantsUpdated),
+}
+
+
+def booking_event(tenant_id: str, change: Change, booking: Booking, previous_participants: int = 0) -> OutboxMessage:
+    """The integration event of a booking write: the whole booking as of the change, keyed by its
+    id (so one booking's events stay in order on one partition)."""
+    ce_type, message_type = _BOOKING_EVENTS[change]
+    message = message_type(booking=booking_to_proto(booking))
+    if change is Change.NUMBER_OF_PARTICIPANTS_UPDATED:
+        message.previous_number_of_participants = previous_participants  # type: ignore[attr-defined]
+    return OutboxMessage(tenant_id=tenant_id, topic=BOOKING_EVENTS_TOPIC, key=booking.id, ce_type=ce_type, message=message, subject=booking.id)
+
+
+def booking_draft_from_proto(request: bookings_pb2.CreateBookingRequest) -> BookingDraft:
+    """The caller-settable fields; output-only ones (id, status, revision, dates) are dropped."""
+    msg = request.booking
+    kind = msg.booked_entity.WhichOneof("item") or ""
+    if kind == "slot":
+        entity_kind, entity_id = EntityKind.SLOT.value, msg.booked_entity.slot.event_id
+    elif kind == "schedule":
+        entity_kind, entity_id = EntityKind.SCHEDULE.value, msg.booked_entity.schedule.schedule_id
+    else:
+        entity_kind, entity_id = "", ""
+    return BookingDraft(
+        service_id=msg.service_id,
+        entity_kind=entity_kind,
+        entity_id=entity_id,
+        number_of_participants=msg.number_of_participants,
+        contact=Contact(msg.contact.name, msg.contact.email),
+        idempotency_key=request.idempotency_key,
+    )
+
+
+def booking_to_proto(booking: Booking) -> bookings_pb2.Booking:
+    msg = bookings_pb2.Booking(
+        id=booking.id,
+        service_id=booking.service_id,
+        number_of_participants=booking.number_of_participants,
+        contact=bookings_pb2.ContactDetails(name=booking.contact.name, email=booking.contact.email),
+        status=int(booking.status),  # type: ignore[arg-type]
+        revision=booking.revision,
+    )
+    if booking.entity_kind is EntityKind.SCHEDULE:
+        msg.booked_entity.schedule.schedule_id = booking.entity_id
+    else:
+        msg.booked_entity.slot.event_id = booking.entity_id
+    if booking.created_at is not None:
+        msg.created_date.CopyFrom(_timestamp(booking.created_at))
+    if booking.updated_at is not None:
+        msg.updated_date.CopyFrom(_timestamp(booking.updated_at))
+    return msg

@@ -15,6 +15,7 @@ from google.protobuf import field_mask_pb2, timestamp_pb2
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
+from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
@@ -61,7 +62,7 @@ def instant(ts: timestamp_pb2.Timestamp) -> datetime:
 
 
 class Client:
-    """Stubs of the bookings (catalog, policies), timeframes (schedules, events, time frames) and
+    """Stubs of the bookings (catalog, policies, bookings), timeframes (schedules, events, time frames) and
     availability (time slots) services. Channels open on first use and close with the client (use
     it as a context manager)."""
 
@@ -138,6 +139,48 @@ class Client:
     def list_booking_policies(self, service_ids: Iterable[str]) -> booking_policy_pb2.ListBookingPoliciesResponse:
         request = booking_policy_pb2.ListBookingPoliciesRequest(service_ids=list(service_ids))
         return self._call("bookings", booking_policy_pb2_grpc.BookingPolicyProviderStub, "ListBookingPolicies", request)
+
+    # --- bookings (bookings service) -------------------------------------------------------------
+
+    def create_booking(self, booking: bookings_pb2.Booking, idempotency_key: str = "") -> bookings_pb2.CreateBookingResponse:
+        request = bookings_pb2.CreateBookingRequest(booking=booking, idempotency_key=idempotency_key)
+        return self._call("bookings", bookings_pb2_grpc.BookingsStub, "CreateBooking", request)
+
+    def get_booking(self, booking_id: str) -> bookings_pb2.GetBookingResponse:
+        return self._call("bookings", bookings_pb2_grpc.BookingsStub, "GetBooking", bookings_pb2.GetBookingRequest(booking_id=booking_id))
+
+    def query_bookings(
+        self,
+        *,
+        service_ids: Iterable[str] = (),
+        schedule_ids: Iterable[str] = (),
+        event_ids: Iterable[str] = (),
+        statuses: Iterable[int] = (),
+        limit: int = 0,
+        cursor: str = "",
+    ) -> bookings_pb2.QueryBookingsResponse:
+        request = bookings_pb2.QueryBookingsRequest(
+            service_ids=list(service_ids),
+            schedule_ids=list(schedule_ids),
+            event_ids=list(event_ids),
+            statuses=list(statuses),  # type: ignore[arg-type]
+            cursor_paging=paging_pb2.CursorPaging(limit=limit, cursor=cursor),
+        )
+        return self._call("bookings", bookings_pb2_grpc.BookingsStub, "QueryBookings", request)
+
+    def iter_bookings(self, *, page_size: int = MAX_PAGE, **filters: Any) -> Iterator[bookings_pb2.Booking]:
+        cursor = ""
+        while True:
+            response = self.query_bookings(limit=page_size, cursor=cursor, **filters)
+            yield from response.bookings
+            cursor = response.paging_metadata.cursors.next
+            if not (response.paging_metadata.has_next and cursor):
+                return
+
+    def change_booking(self, method: str, booking_id: str, revision: int, **fields: Any) -> Any:
+        """ConfirmBooking, DeclineBooking, CancelBooking or UpdateNumberOfParticipants."""
+        request = getattr(bookings_pb2, f"{method}Request")(booking_id=booking_id, revision=revision, **fields)
+        return self._call("bookings", bookings_pb2_grpc.BookingsStub, method, request)
 
     # --- calendar (timeframes service) -----------------------------------------------------------
 

@@ -5,6 +5,8 @@
     bookings events bulk-create --schedule <schedule id> --start 2026-12-01T18:00 --duration 90 --count 10 --every 7d
     bookings timeframes <schedule id>
     bookings availability courses --from 2026-12-01 --to 2026-12-31
+    bookings book course --service <service id> --name "Ada" --email ada@example.com --participants 2
+    bookings bookings list --status pending
     bookings toggles set course_availability_enabled --allow <tenant>
 
 Parsing lives here; RPCs in `client.py`, output in `render.py`, local-time arithmetic in
@@ -29,9 +31,10 @@ from google.protobuf import timestamp_pb2
 from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
+from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.common.v1 import paging_pb2
-from services.cli import render, timeseries, toggles
+from services.cli import dlq, render, timeseries, toggles
 from services.cli.client import (
     DEFAULT_AVAILABILITY_ADDRESS,
     DEFAULT_BOOKINGS_ADDRESS,
@@ -47,6 +50,7 @@ from services.common.auth import ALL_SCOPES, mint_token
 
 DEFAULT_TENANT = "demo"
 SERVICE_TYPES = {"course": services_pb2.COURSE, "class": services_pb2.CLASS, "appointment": services_pb2.APPOINTMENT}
+BOOKING_STATUSES = {"pending": bookings_pb2.PENDING, "confirmed": bookings_pb2.CONFIRMED, "declined": bookings_pb2.DECLINED, "canceled": bookings_pb2.CANCELED}
 OFF = "off"
 
 
@@ -535,6 +539,73 @@ def cmd_availability_course(ctx: Context) -> None:
     ctx.out.course_availability(response, name=names.get(response.course.service_id, ""), party=args.party or 0, now=datetime.now(UTC))
 
 
+# --- bookings -----------------------------------------------------------------------------------------
+
+
+def _new_booking(args: argparse.Namespace) -> bookings_pb2.Booking:
+    return bookings_pb2.Booking(
+        service_id=args.service,
+        number_of_participants=args.participants,
+        contact=bookings_pb2.ContactDetails(name=args.name, email=args.email),
+    )
+
+
+def cmd_book_course(ctx: Context) -> None:
+    args = ctx.args
+    booking = _new_booking(args)
+    # A course is booked whole, by its schedule: the service's own unless given.
+    booking.booked_entity.schedule.schedule_id = args.schedule or ctx.client.get_service(args.service).service.schedule_id
+    ctx.out.booking(ctx.client.create_booking(booking, args.idempotency_key or ""), verb="Booked course")
+
+
+def cmd_book_class(ctx: Context) -> None:
+    args = ctx.args
+    booking = _new_booking(args)
+    booking.booked_entity.slot.event_id = args.event
+    ctx.out.booking(ctx.client.create_booking(booking, args.idempotency_key or ""), verb="Booked class")
+
+
+def cmd_bookings_list(ctx: Context) -> None:
+    args = ctx.args
+    filters = {
+        "service_ids": args.service or (),
+        "schedule_ids": args.schedule or (),
+        "event_ids": args.event or (),
+        "statuses": [BOOKING_STATUSES[s] for s in dict.fromkeys(args.status or ())],
+    }
+    if args.all:
+        ctx.out.bookings(None, list(ctx.client.iter_bookings(page_size=args.limit or MAX_PAGE, **filters)), "")
+        return
+    response = ctx.client.query_bookings(limit=args.limit or 0, cursor=args.cursor or "", **filters)
+    paging = response.paging_metadata
+    ctx.out.bookings(response, list(response.bookings), paging.cursors.next if paging.has_next else "")
+
+
+def cmd_bookings_get(ctx: Context) -> None:
+    ctx.out.booking(ctx.client.get_booking(ctx.args.id))
+
+
+def _revision(ctx: Context) -> int:
+    """--revision, or the booking's current one (read first; the change still fails with ABORTED
+    if the booking changes between the read and the write)."""
+    if ctx.args.revision:
+        return int(ctx.args.revision)
+    return int(ctx.client.get_booking(ctx.args.id).booking.revision)
+
+
+def _change_booking(method: str, verb: str) -> Callable[[Context], None]:
+    def handler(ctx: Context) -> None:
+        ctx.out.booking(ctx.client.change_booking(method, ctx.args.id, _revision(ctx)), verb=verb)
+
+    return handler
+
+
+def cmd_bookings_participants(ctx: Context) -> None:
+    args = ctx.args
+    response = ctx.client.change_booking("UpdateNumberOfParticipants", args.id, _revision(ctx), number_of_participants=args.number)
+    ctx.out.booking(response, verb="Updated")
+
+
 # --- feature toggles ----------------------------------------------------------------------------------
 
 
@@ -763,6 +834,55 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--tz", help="show times in this zone (default: the business time zone)")
     p.add_argument("--party", type=_positive_int, metavar="N", help="party size (default 1)")
 
+    # Bookings: errors name their reason on the first line ("FAILED_PRECONDITION TOO_LATE_TO_BOOK: ...").
+    book = commands.add_parser("book", help="book a course (whole) or a class session").add_subparsers(dest="action", required=True, metavar="WHAT")
+    for name, handler, help_text in (
+        ("course", cmd_book_course, "book a whole course (all its sessions)"),
+        ("class", cmd_book_class, "book one session of a class"),
+    ):
+        p = leaf(book, name, handler, help_text)
+        p.set_defaults(inline_reason=True)
+        p.add_argument("--service", required=True, metavar="ID", help=f"the {name.upper()} service")
+        if name == "course":
+            p.add_argument("--schedule", metavar="ID", help="the course's schedule (default: the service's)")
+        else:
+            p.add_argument("--event", required=True, metavar="ID", help="the session to book")
+        p.add_argument("--name", required=True, help="contact name")
+        p.add_argument("--email", required=True, help="contact email")
+        p.add_argument("--participants", type=_positive_int, default=1, metavar="N", help="party size (default 1)")
+        p.add_argument("--idempotency-key", metavar="KEY", help="repeat a request safely: the same key never books twice")
+
+    bookings = commands.add_parser("bookings", help="bookings: list, show, confirm, decline, cancel, resize").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = leaf(bookings, "list", cmd_bookings_list, "list bookings (oldest first)")
+    p.set_defaults(inline_reason=True)
+    p.add_argument("--service", action="append", metavar="ID", help="repeatable")
+    p.add_argument("--schedule", action="append", metavar="ID", help="course bookings of this schedule (repeatable)")
+    p.add_argument("--event", action="append", metavar="ID", help="class bookings of this session (repeatable)")
+    p.add_argument("--status", action="append", type=str.lower, choices=list(BOOKING_STATUSES), help="repeatable")
+    p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+    p.add_argument("--cursor", help="continue from a previous page")
+    p.add_argument("--all", action="store_true", help="follow cursors to the end")
+
+    p = leaf(bookings, "get", cmd_bookings_get, "show a booking")
+    p.set_defaults(inline_reason=True)
+    p.add_argument("id")
+    for name, method, verb, help_text in (
+        ("confirm", "ConfirmBooking", "Confirmed", "confirm a PENDING booking"),
+        ("decline", "DeclineBooking", "Declined", "decline a PENDING booking"),
+        ("cancel", "CancelBooking", "Canceled", "cancel a booking (within the service's cancellation policy)"),
+    ):
+        p = leaf(bookings, name, _change_booking(method, verb), help_text)
+        p.set_defaults(inline_reason=True)
+        p.add_argument("id")
+        p.add_argument("--revision", type=_positive_int, help="only at this revision (default: the current one)")
+    p = leaf(bookings, "participants", cmd_bookings_participants, "change the party size of a booking")
+    p.set_defaults(inline_reason=True)
+    p.add_argument("id")
+    p.add_argument("number", type=_positive_int, metavar="N", help="the new number of participants")
+    p.add_argument("--revision", type=_positive_int, help="only at this revision (default: the current one)")
+
     known = ", ".join(toggles.KNOWN_TOGGLES)
     toggle_help = "feature toggles in Redis (--redis-url); changes take effect within a second, no restart"
     feature_toggles = commands.add_parser("toggles", help=toggle_help, description=f"{toggle_help}. Known toggles: {known}.").add_subparsers(
@@ -787,6 +907,8 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
     p = leaf(feature_toggles, "check", cmd_toggles_check, "is a toggle on for a tenant (--tenant, default BOOKINGS_TENANT or demo), and why")
     p.add_argument("name", metavar="NAME", help=f"one of: {known}")
+
+    dlq.add_commands(commands, leaf, env)  # dead letters: services/cli/dlq.py
     return parser
 
 
@@ -802,8 +924,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         args.handler(ctx)
         return 0
     except CallError as err:
-        ctx.out.error(render.call_error_lines(err))
-    except (CliError, timeseries.TimeSeriesError, toggles.ToggleError) as exc:
+        ctx.out.error(render.call_error_lines(err, inline_reason=getattr(args, "inline_reason", False)))
+    except (CliError, timeseries.TimeSeriesError, toggles.ToggleError, dlq.DlqError) as exc:
         ctx.out.error([f"error: {exc}"])
     except KeyboardInterrupt:
         return 130

@@ -26,6 +26,7 @@ from rich.text import Text
 from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.calendar.schedules.v3 import schedules_pb2
 from services.api.calendar.timeframes.v3 import timeframes_pb2
@@ -395,6 +396,51 @@ class Renderer:
             ]
         self._fields(f"Course availability{f' · {name}' if name else ''}", rows)
 
+    # --- bookings --------------------------------------------------------------------------------
+
+    def booking(self, response: Message, *, verb: str = "") -> None:
+        if self.as_json:
+            return self.json(response)
+        b: bookings_pb2.Booking = response.booking  # type: ignore[attr-defined]
+        if verb:
+            self.line(f"{verb}: {_participants(b.number_of_participants)}, {_enum(b, 'status')}", style="bold")
+            self._id("booking id", b.id)
+        rows = [
+            ("id", b.id),
+            ("service id", b.service_id),
+            ("booked", booked_entity(b)),
+            ("participants", str(b.number_of_participants)),
+            ("contact", f"{b.contact.name} <{b.contact.email}>"),
+            ("status", _enum(b, "status")),
+            ("revision", str(b.revision)),
+            ("created", utc_time(b.created_date) if b.HasField("created_date") else "-"),
+            ("updated", utc_time(b.updated_date) if b.HasField("updated_date") else "-"),
+        ]
+        self._fields(f"Booking {b.id}", rows)
+        if b.status == bookings_pb2.PENDING:
+            self.hint(f"Awaits approval: bookings bookings confirm {b.id}   or   bookings bookings decline {b.id}")
+
+    def bookings(self, response: Message | None, items: Sequence[bookings_pb2.Booking], next_cursor: str) -> None:
+        if self.as_json:
+            return self.json(response if response is not None else {"bookings": [to_dict(b) for b in items]})
+        table = Table(title=f"Bookings ({len(items)})", caption="times in UTC", title_justify="left", title_style="bold", caption_justify="left")
+        for header in ("id", "service id", "booked", "participants", "contact", "status", "revision", "created"):
+            table.add_column(header, no_wrap=header.endswith("id") or header == "booked", justify="right" if header in ("participants", "revision") else "left")
+        for b in items:
+            table.add_row(
+                Text(b.id),
+                Text(b.service_id),
+                Text(booked_entity(b)),
+                Text(str(b.number_of_participants)),
+                Text(f"{b.contact.name} <{b.contact.email}>"),
+                Text(_enum(b, "status"), style="red" if b.status in (bookings_pb2.DECLINED, bookings_pb2.CANCELED) else ""),
+                Text(str(b.revision)),
+                Text(utc_time(b.created_date)),
+            )
+        self.console.print(table)
+        if next_cursor:
+            self.hint(f"More: --cursor {next_cursor}  (or --all)")
+
     # --- feature toggles -------------------------------------------------------------------------
 
     def toggles(self, stored: dict[str, Stored], known: Sequence[str]) -> None:
@@ -490,17 +536,20 @@ _HINTS = {
 }
 
 
-def call_error_lines(err: CallError) -> list[str]:
+def call_error_lines(err: CallError, *, inline_reason: bool = False) -> list[str]:
     """`error: <CODE>: <message> (<Method> on <service> at <address>)`, then one line per field
-    violation or the machine-readable reason, then a hint for codes a person can act on."""
+    violation or the machine-readable reason, then a hint for codes a person can act on. With
+    `inline_reason` (the booking commands) the reason is on the first line instead:
+    `error: FAILED_PRECONDITION TOO_LATE_TO_BOOK: booking has closed (...)`."""
     code = err.code
     violations = field_violations(err.error) if code == grpc.StatusCode.INVALID_ARGUMENT else {}
     # The server's message of an INVALID_ARGUMENT joins the violations; they get a line each instead.
     message = f"{len(violations)} invalid field(s)" if violations else (err.details or code.name.lower())
-    lines = [f"error: {code.name}: {message} ({err.method} on {err.service} at {err.address})"]
+    reason = error_reason(err.error) if code != grpc.StatusCode.INVALID_ARGUMENT else None
+    status = f"{code.name} {reason}" if inline_reason and reason else code.name
+    lines = [f"error: {status}: {message} ({err.method} on {err.service} at {err.address})"]
     lines += [f"  {field}: {description}" for field, description in violations.items()]
-    reason = error_reason(err.error)
-    if reason and code != grpc.StatusCode.INVALID_ARGUMENT:
+    if reason and not inline_reason:
         lines.append(f"  reason: {reason}")
     hint = _HINTS.get(code)
     if reason == "FEATURE_DISABLED":
@@ -509,6 +558,21 @@ def call_error_lines(err: CallError) -> list[str]:
     if hint:
         lines.append("  hint: " + hint.format(service=err.service, address=err.address))
     return lines
+
+
+def booked_entity(b: bookings_pb2.Booking) -> str:
+    """What a booking is for, in words: `course schedule <id>` or `class event <id>`."""
+    if b.booked_entity.WhichOneof("item") == "schedule":
+        return f"course schedule {b.booked_entity.schedule.schedule_id}"
+    return f"class event {b.booked_entity.slot.event_id}"
+
+
+def utc_time(ts: Any) -> str:
+    return instant(ts).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _participants(n: int) -> str:
+    return f"{n} participant{'s' if n != 1 else ''}"
 
 
 def _error_metadata(err: CallError) -> dict[str, str]:

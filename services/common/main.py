@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-
-import uvloop
 from collections.abc import Callable
 from pathlib import Path
+
+import uvloop
 
 from services.common.config import DatabaseSettings, ServiceSettings, load_settings
 from services.common.db import migrate

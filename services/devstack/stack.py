@@ -16,7 +16,7 @@ from services.devstack.supervisor import Supervisor
 # Default local ports (DESIGN §3), each overridable.
 SERVICE_PORTS: dict[str, int] = {"availability": 50051, "bookings": 50052, "participations": 50053, "timeframes": 50054}
 # Services that own a Postgres schema and therefore have migrations.
-MIGRATED = ("bookings", "timeframes")
+MIGRATED = ("bookings", "participations", "timeframes")
 # Topics of DESIGN §4 with their local partition counts (contracts in protos/topics/), plus DLQs.
 TOPICS: dict[str, int] = {
     "bookings.booking-events.v1": 6,

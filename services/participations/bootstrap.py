@@ -1,16 +1,51 @@
-"""Wires the participations service. Pools and clients are created here, never at import."""
+"""Wires the participations service. The pool, the outbox relay, the timeframes channel and the
+two consumers are created here, on the server's exit stack, never at import. The stack closes in
+reverse: the consumers stop first (finishing and committing their in-flight messages), then the
+channel, the relay (finishing its round) and the producer, and the pool last."""
 
 from __future__ import annotations
 
 import contextlib
 
+from services.common.auth import ServiceTokens
+from services.common.clients import open_channel
+from services.common.db import create_pool
+from services.common.kafka import KafkaConsumerRunner
+from services.common.outbox import start_relay
+from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
+from services.participations.adapters.postgres import PostgresParticipations
+from services.participations.adapters.timeframes import RETRYABLE, TimeframesEvents
+from services.participations.entrypoints import events
 from services.participations.entrypoints.grpc import rpc_services
+from services.participations.handlers import EventUpdater, Participations
 from services.participations.settings import ParticipationsSettings
 
 
 def make_build(settings: ParticipationsSettings) -> Build:
     async def build(stack: contextlib.AsyncExitStack) -> list[RpcService]:
-        return rpc_services()
+        schema = settings.database_schema
+        pool = await create_pool(settings, schema, application_name=settings.service_name)
+        stack.push_async_callback(pool.close)
+        # Fail at start-up, with the fix, rather than on every message.
+        if await pool.fetchval("SELECT to_regclass('participations')") is None:
+            raise RuntimeError(f"schema {schema!r} is not migrated: run `python -m services.participations migrate` first")
+        # bookings.participation-events.v1 leaves through the outbox.
+        await start_relay(stack, pool, settings, service=settings.service_name, schema=schema)
+
+        tokens = ServiceTokens(settings)
+        channel = open_channel(settings.timeframes_address, tokens, settings.outbound_timeout_seconds, retryable=RETRYABLE)
+        stack.push_async_callback(channel.close)
+
+        store = PostgresParticipations(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
+        participations = Participations(store, CursorCodec(settings.cursor_key))
+        updater = EventUpdater(store, TimeframesEvents(channel, tokens))
+        for group, topics, handler in (
+            (events.BOOKINGS_GROUP, events.BOOKINGS_TOPICS, events.BookingsConsumer(participations).handle),
+            (events.UPDATER_GROUP, events.UPDATER_TOPICS, events.EventUpdaterConsumer(updater).handle),
+        ):
+            runner = KafkaConsumerRunner(settings, group, topics, handler, max_attempts=settings.consumer_max_attempts)
+            await stack.enter_async_context(runner)
+        return rpc_services(participations)
 
     return build

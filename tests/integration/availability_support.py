@@ -21,12 +21,14 @@ import grpc
 import redis.asyncio as redis
 from google.protobuf import field_mask_pb2, timestamp_pb2
 
+from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
+from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule, get_rules, set_rule
+from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, PROXY_COURSE_TO_NEW_ENDPOINT, ToggleRule, get_rules, set_rule
 from services.devstack.stack import Platform
 from tests import support
 
@@ -131,6 +133,9 @@ class World:
     events: events_pb2_grpc.EventsStub
     courses: time_slots_pb2_grpc.CourseEventTimeSlotsStub
     classes: time_slots_pb2_grpc.EventTimeSlotsStub
+    # bookings.v2.Bookings and the legacy bookings.availability.v1.AvailabilityCalendar.
+    bookings: bookings_pb2_grpc.BookingsStub | None = None
+    calendar: availability_calendar_pb2_grpc.AvailabilityCalendarStub | None = None
 
     @classmethod
     def of(cls, channel: Callable[[str], grpc.aio.Channel], tenant: str) -> World:
@@ -140,6 +145,8 @@ class World:
             events_pb2_grpc.EventsStub(channel("timeframes")),
             time_slots_pb2_grpc.CourseEventTimeSlotsStub(channel("availability")),
             time_slots_pb2_grpc.EventTimeSlotsStub(channel("availability")),
+            bookings_pb2_grpc.BookingsStub(channel("bookings")),
+            availability_calendar_pb2_grpc.AvailabilityCalendarStub(channel("availability")),
         )
 
     @property
@@ -159,6 +166,7 @@ class World:
         online: bool = True,
         time_zone: str = VIENNA,
         name: str = "Pottery",
+        manual_approval: bool = False,
     ) -> Offering:
         service = services_pb2.Service(
             type=kind,  # type: ignore[arg-type]
@@ -167,6 +175,7 @@ class World:
             time_zone=time_zone,
             online_booking_enabled=online,
             booking_policy=booking_policy or policy_pb2.BookingPolicy(),
+            requires_manual_approval=manual_approval,
         )
         created = (await self.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=self.md)).service
         offering = Offering(created)
@@ -217,6 +226,49 @@ class World:
         response = await self.events.UpdateEventParticipants(request, metadata=support.auth(self.tenant, "internal"))
         assert response.applied, f"participants write to {event.id} was refused as stale"
         return response.event
+
+    async def hold_participants(self, event: events_pb2.Event, total: int) -> events_pb2.Event:
+        """Pin an event's participant total with a version no pipeline write can beat: its
+        `remaining_capacity` stays as if the participations pipeline had not caught up yet (the
+        eventual-consistency window of seed 000 "Event Update Pipeline", held open)."""
+        return await self.set_participants(event, total, version=HELD_VERSION)
+
+    # --- bookings (bookings.v2.Bookings) ------------------------------------------------------------
+
+    def _bookings(self) -> bookings_pb2_grpc.BookingsStub:
+        assert self.bookings is not None, "World.of(...) sets the bookings stub"
+        return self.bookings
+
+    async def book(
+        self,
+        offering: Offering,
+        event: events_pb2.Event | None = None,
+        *,
+        participants: int = 1,
+        name: str = "Ada Lovelace",
+        email: str = "ada@example.com",
+        idempotency_key: str = "",
+    ) -> bookings_pb2.Booking:
+        """CreateBooking: the whole course, or `event` of a class."""
+        request = bookings_pb2.CreateBookingRequest(booking=booking_of(offering, event, participants, name, email), idempotency_key=idempotency_key)
+        return (await self._bookings().CreateBooking(request, metadata=self.md)).booking
+
+    async def get_booking(self, booking_id: str) -> bookings_pb2.Booking:
+        return (await self._bookings().GetBooking(bookings_pb2.GetBookingRequest(booking_id=booking_id), metadata=self.md)).booking
+
+    # --- the legacy validation API (AvailabilityCalendar, scope `internal`) ---------------------
+
+    def _calendar(self) -> availability_calendar_pb2_grpc.AvailabilityCalendarStub:
+        assert self.calendar is not None, "World.of(...) sets the calendar stub"
+        return self.calendar
+
+    async def schedule_availability(self, schedule_id: str, participants: int = 1) -> availability_calendar_pb2.ScheduleAvailability:
+        request = availability_calendar_pb2.GetScheduleAvailabilityRequest(schedule_id=schedule_id, number_of_participants=participants)
+        return (await self._calendar().GetScheduleAvailability(request, metadata=support.auth(self.tenant, "internal"))).availability
+
+    async def slot_availability(self, event_id: str, participants: int = 1) -> availability_calendar_pb2.SlotAvailability:
+        request = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=event_id, number_of_participants=participants)
+        return (await self._calendar().GetSlotAvailability(request, metadata=support.auth(self.tenant, "internal"))).availability
 
     # --- availability ---------------------------------------------------------------------------
 
@@ -295,3 +347,47 @@ async def enable_course_availability_for_everyone(platform: Platform) -> None:
 def error_of(exc: BaseException) -> grpc.aio.AioRpcError:
     assert isinstance(exc, grpc.aio.AioRpcError)
     return exc
+
+
+# --- bookings and the AvailabilityCalendar proxy toggle ------------------------------------------------
+
+# Greater than any version the participations pipeline writes (microseconds) or `set_participants`
+# draws (nanoseconds): a total written with it is never replaced.
+HELD_VERSION = 2**62
+
+
+def booking_of(
+    offering: Offering,
+    event: events_pb2.Event | None = None,
+    participants: int = 1,
+    name: str = "Ada Lovelace",
+    email: str = "ada@example.com",
+) -> bookings_pb2.Booking:
+    """A CreateBooking booking: the course's schedule, or `event` of a class."""
+    booking = bookings_pb2.Booking(service_id=offering.id, number_of_participants=participants, contact=bookings_pb2.ContactDetails(name=name, email=email))
+    if event is None:
+        booking.booked_entity.schedule.schedule_id = offering.schedule_id
+    else:
+        booking.booked_entity.slot.event_id = event.id
+    return booking
+
+
+async def set_proxy(platform: Platform, tenant: str, on: bool) -> None:
+    """Turn `proxy_course_to_new_endpoint` on or off for one tenant (its allow or deny list),
+    leaving every other tenant's state alone; waits for the service to see it only when the
+    tenant's state actually changes."""
+    rule = (await toggle_rules(platform)).get(PROXY_COURSE_TO_NEW_ENDPOINT) or ToggleRule()
+    if rule.enabled_for(PROXY_COURSE_TO_NEW_ENDPOINT, tenant) == on:
+        return
+    allow, deny = set(rule.allow) - {tenant}, set(rule.deny) - {tenant}
+    (allow if on else deny).add(tenant)
+    await set_toggle(platform, PROXY_COURSE_TO_NEW_ENDPOINT, ToggleRule(rule.percentage, frozenset(allow), frozenset(deny)))
+
+
+async def forget_proxy(platform: Platform, tenant: str) -> None:
+    """Take a tenant off both lists of `proxy_course_to_new_endpoint` again (a test's clean-up:
+    the lists do not grow with every test). Does not wait: the tenant is not used any more."""
+    rule = (await toggle_rules(platform)).get(PROXY_COURSE_TO_NEW_ENDPOINT)
+    if rule is None or tenant not in rule.allow | rule.deny:
+        return
+    await set_toggle(platform, PROXY_COURSE_TO_NEW_ENDPOINT, ToggleRule(rule.percentage, rule.allow - {tenant}, rule.deny - {tenant}), wait=False)

@@ -109,6 +109,11 @@ def keys_seen(keys: set[str]) -> Callable[[list[ConsumerRecord[Any, Any]]], bool
     return lambda records: keys <= {r.key.decode() for r in records}
 
 
+def values_seen(values: set[str]) -> Callable[[list[ConsumerRecord[Any, Any]]], bool]:
+    """For PrivateOutbox messages (StringValue values)."""
+    return lambda records: values <= {wrappers_pb2.StringValue.FromString(r.value).value for r in records}
+
+
 @pytest.fixture
 def bootstrap(platform: Platform) -> str:
     return platform.infra.env()["KAFKA_BOOTSTRAP_SERVERS"]
@@ -316,12 +321,14 @@ class PrivateOutbox:
         await relay.start()
         return relay
 
-    async def write(self, *keys: str) -> None:
+    async def write(self, *values: str) -> None:
+        """One transaction; each value's entity (its Kafka key) is its first letter, so "a1",
+        "a2", "a3" are three versions of entity "a" and must come out in that order."""
         assert self.pool is not None
         async with self.pool.acquire() as conn, conn.transaction():
             await outbox.record_many(
                 conn,
-                [outbox.OutboxMessage(self.tenant, self.topic, key, "test.thing.created.v1", wrappers_pb2.StringValue(value=key), key) for key in keys],
+                [outbox.OutboxMessage(self.tenant, self.topic, v[:1], "test.thing.created.v1", wrappers_pb2.StringValue(value=v), v[:1]) for v in values],
             )
 
     async def unpublished(self) -> int:
@@ -477,13 +484,13 @@ async def test_a_paused_broker_delays_publishing_but_writes_succeed_and_nothing_
         catalog_messages = await reader.drain()
     async with TopicReader(bootstrap, private.topic, of_tenant(private.tenant)) as reader:
         wanted = {f"p{i}" for i in range(5)}
-        await reader.until(keys_seen(wanted), timeout=30)
+        await reader.until(values_seen(wanted), timeout=30)
         private_messages = await reader.drain()
 
     # At least once: a request that timed out may still have reached the broker, so a message can
     # appear twice (with the same ce_id); none is missing.
     assert {m.key.decode() for m in catalog_messages} == set(services)
-    assert {m.key.decode() for m in private_messages} >= wanted
+    assert {wrappers_pb2.StringValue.FromString(m.value).value for m in private_messages} >= wanted
 
     def duplicates(messages: list[ConsumerRecord[Any, Any]]) -> int:
         return len(messages) - len({headers(m)["ce_id"] for m in messages})

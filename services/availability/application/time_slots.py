@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from services.api.calendar.timeframes.v3 import timeframes_pb2
 from services.availability.adapters.cache import Cache, Kind, Snapshot
 from services.availability.adapters.dependencies import Dependencies, offering_from_proto, session_from_proto, time_frame_from_proto
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, FeatureToggles
+from services.availability.application.memo import ServiceMemo
 from services.availability.domain.model import CourseAvailability, Offering, ServiceType, Session, TimeSlot
 from services.availability.domain.policy import class_time_slot, course_availability, course_time_slots
 from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, visible
@@ -86,44 +86,16 @@ class _Metrics:
         }
 
 
-class _ImmutableMemo:
-    """service id -> (schedule id, type) and schedule id -> service id. Both never change for a
-    service's lifetime, so remembering them is always correct; bounded LRU."""
-
-    def __init__(self, size: int = 100_000):
-        self._size = size
-        self._by_service: OrderedDict[tuple[str, str], tuple[str, ServiceType]] = OrderedDict()
-        self._by_schedule: OrderedDict[tuple[str, str], str] = OrderedDict()
-
-    def remember(self, tenant: str, offering: Offering) -> None:
-        for memo, key, value in (
-            (self._by_service, (tenant, offering.service_id), (offering.schedule_id, offering.type)),
-            (self._by_schedule, (tenant, offering.schedule_id), offering.service_id),
-        ):
-            memo[key] = value  # type: ignore[index]
-            memo.move_to_end(key)  # type: ignore[arg-type]
-            if len(memo) > self._size:
-                memo.popitem(last=False)
-
-    def schedules(self, tenant: str, service_ids: Sequence[str]) -> list[str] | None:
-        """The schedule ids of all the services, or None when one is unknown."""
-        found = [self._by_service.get((tenant, s)) for s in service_ids]
-        if any(f is None for f in found):
-            return None
-        return [f[0] for f in found if f is not None]
-
-    def service_of(self, tenant: str, schedule_id: str) -> str | None:
-        return self._by_schedule.get((tenant, schedule_id))
-
-
 class TimeSlots:
-    def __init__(self, deps: Dependencies, cache: Cache, toggles: FeatureToggles, cursors: CursorCodec, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self, deps: Dependencies, cache: Cache, toggles: FeatureToggles, cursors: CursorCodec, memo: ServiceMemo, clock: Callable[[], datetime] | None = None
+    ):
         self._deps = deps
         self._cache = cache
         self._toggles = toggles
         self._cursors = cursors
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._memo = _ImmutableMemo()
+        self._memo = memo
         self._metrics = _Metrics()
 
     # --- courses -------------------------------------------------------------------------------

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 import grpc
 from google.protobuf import timestamp_pb2
 
-from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.common.v1 import paging_pb2
+from services.availability.application.calendar_v1 import AvailabilityCalendar
 from services.availability.application.time_slots import CourseView, SlotPage, SlotQuery, TimeSlots
 from services.availability.domain.model import CourseAvailability, NonBookableReasons, PolicyViolations, TimeSlot
 from services.availability.domain.time_range import to_local_iso
+from services.availability.entrypoints.calendar_v1 import calendar_rpc_service
 from services.common.auth import current_tenant
 from services.common.server import RpcService
 
@@ -153,9 +154,8 @@ class EventTimeSlotsServicer(time_slots_pb2_grpc.EventTimeSlotsServicer):
         return time_slots_pb2.GetEventTimeSlotResponse(time_slot=event_slot_proto(slot, zone), time_zone=zone.key)
 
 
-def rpc_services(slots: TimeSlots) -> list[RpcService]:
+def rpc_services(slots: TimeSlots, calendar: AvailabilityCalendar) -> list[RpcService]:
     v2 = time_slots_pb2.DESCRIPTOR.services_by_name
-    v1 = availability_calendar_pb2.DESCRIPTOR.services_by_name
     return [
         RpcService(
             CourseEventTimeSlotsServicer(slots),
@@ -169,12 +169,6 @@ def rpc_services(slots: TimeSlots) -> list[RpcService]:
             v2["EventTimeSlots"],
             {"ListEventTimeSlots": READ, "GetEventTimeSlot": READ},
         ),
-        # The legacy validation API arrives with the bookings pipeline issue; until then the
-        # contract is hosted and answers UNIMPLEMENTED.
-        RpcService(
-            availability_calendar_pb2_grpc.AvailabilityCalendarServicer(),
-            availability_calendar_pb2_grpc.add_AvailabilityCalendarServicer_to_server,
-            v1["AvailabilityCalendar"],
-            {"GetScheduleAvailability": "internal", "GetSlotAvailability": "internal"},
-        ),
+        # The legacy validation API CreateBooking asks (entrypoints/calendar_v1.py).
+        calendar_rpc_service(calendar),
     ]

@@ -1,18 +1,31 @@
-"""gRPC client of calendar.schedules.v3.Schedules (hosted by the timeframes service)."""
+"""gRPC clients of the timeframes service: calendar.schedules.v3.Schedules (the catalog creates
+a schedule per CLASS or COURSE) and the calendar reads bookings need (an event, a course's first
+session) from calendar.events.v3.Events and calendar.timeframes.v3.ScheduleTimeFrames."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import grpc
 
+from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
+from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
+from services.api.common.v1 import paging_pb2
+from services.bookings.domain.ports import CalendarEvent
 from services.common.auth import ServiceTokens
-from services.common.clients import open_channel, unavailable
+from services.common.clients import call_dependency, open_channel, unavailable
 from services.common.config import ServiceSettings
+from services.common.errors import DependencyUnavailable, NotFound
 
 SCHEDULES = schedules_pb2.DESCRIPTOR.services_by_name["Schedules"].full_name
+EVENTS = events_pb2.DESCRIPTOR.services_by_name["Events"].full_name
+TIME_FRAMES = timeframes_pb2.DESCRIPTOR.services_by_name["ScheduleTimeFrames"].full_name
 # Safe to repeat: GetSchedule reads, and CreateSchedule is idempotent by external_id (a second
 # call with the same external_id returns the schedule the first one created).
 RETRYABLE = [(SCHEDULES, "CreateSchedule"), (SCHEDULES, "GetSchedule")]
+# The calendar reads of bookings (cancellation policy, class event check): reads, safe to repeat.
+CALENDAR_READS = [(EVENTS, "GetEvent"), (EVENTS, "QueryEvents"), (TIME_FRAMES, "ListScheduleTimeFrames")]
 
 # Codes after which timeframes may well answer a moment later: the caller gets UNAVAILABLE and
 # may retry. Any other code means the two services disagree on the contract (a bug), which the
@@ -31,7 +44,7 @@ _TRANSIENT = frozenset(
 
 
 def open_timeframes_channel(settings: ServiceSettings, address: str) -> grpc.aio.Channel:
-    return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=RETRYABLE)
+    return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=[*RETRYABLE, *CALENDAR_READS])
 
 
 class TimeframesSchedules:
@@ -51,3 +64,39 @@ class TimeframesSchedules:
         if not response.schedule.id:
             raise RuntimeError("timeframes answered CreateSchedule without a schedule id")
         return response.schedule.id
+
+
+class TimeframesCalendar:
+    """The `Calendar` port: an event, and the first session start of a course."""
+
+    def __init__(self, channel: grpc.aio.Channel):
+        self._events = events_pb2_grpc.EventsStub(channel)
+        self._time_frames = timeframes_pb2_grpc.ScheduleTimeFramesStub(channel)
+
+    async def event(self, event_id: str) -> CalendarEvent | None:
+        try:
+            response = await call_dependency("timeframes", self._events.GetEvent(events_pb2.GetEventRequest(event_id=event_id)), not_found=("event", event_id))
+        except NotFound:
+            return None
+        e = response.event
+        return CalendarEvent(id=e.id, schedule_id=e.schedule_id, start=e.start.ToDatetime(tzinfo=UTC), cancelled=e.status == events_pb2.CANCELLED)
+
+    async def first_session_start(self, schedule_id: str) -> datetime | None:
+        request = timeframes_pb2.ListScheduleTimeFramesRequest(schedule_ids=[schedule_id])
+        try:
+            response = await call_dependency("timeframes", self._time_frames.ListScheduleTimeFrames(request), not_found=("schedule", schedule_id))
+        except NotFound:
+            return None
+        except DependencyUnavailable:
+            # As availability degrades (seed 000 "Graceful Degradation"): the first non-cancelled
+            # event, which QueryEvents returns first (ordered by start).
+            return await self._first_event_start(schedule_id)
+        for frame in response.time_frames:
+            if frame.schedule_id == schedule_id and frame.HasField("first_event_start_date"):
+                return frame.first_event_start_date.ToDatetime(tzinfo=UTC)
+        return None
+
+    async def _first_event_start(self, schedule_id: str) -> datetime | None:
+        request = events_pb2.QueryEventsRequest(schedule_ids=[schedule_id], cursor_paging=paging_pb2.CursorPaging(limit=1))
+        response = await call_dependency("timeframes", self._events.QueryEvents(request))
+        return response.events[0].start.ToDatetime(tzinfo=UTC) if response.events else None

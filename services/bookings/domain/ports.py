@@ -1,4 +1,4 @@
-"""What the catalog needs from the outside world, as protocols the adapters implement (and
+"""What the catalog and bookings need from the outside world, as protocols the adapters implement (and
 unit tests fake). Every repository method acts on the tenant of the current request only."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.bookings.domain.bookings import Booking, BookingStatus, Change
 from services.bookings.domain.services import Service, ServiceType
 
 
@@ -52,4 +53,78 @@ class Schedules(Protocol):
     async def create_schedule(self, *, external_id: str, name: str, time_zone: str, default_capacity: int) -> str:
         """Creates the schedule (or returns the one already created with `external_id`) and
         returns its id. DependencyUnavailable when timeframes cannot answer."""
+        ...
+
+
+# --- bookings -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """QueryBookings filters; an empty tuple means any. Filters of different fields all apply."""
+
+    service_ids: tuple[str, ...] = ()
+    schedule_ids: tuple[str, ...] = ()  # bookings of a whole course (booked_entity.schedule)
+    event_ids: tuple[str, ...] = ()  # bookings of one class event (booked_entity.slot)
+    statuses: tuple[BookingStatus, ...] = ()
+
+
+class BookingRepository(Protocol):
+    async def get(self, booking_id: str) -> Booking | None: ...
+
+    async def by_idempotency_key(self, key: str) -> Booking | None: ...
+
+    async def query(self, where: BookingFilter, after: SortKey | None, limit: int) -> list[Booking]:
+        """In (created_at, id) order, after `after`."""
+        ...
+
+    async def create(self, booking: Booking) -> tuple[Booking, bool]:
+        """Stores the booking with its BookingCreated event in one transaction: (stored, True).
+        When another booking already holds its idempotency key (a concurrent or earlier request
+        with the same key), nothing is written: (that booking, False)."""
+        ...
+
+    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int) -> Booking:
+        """Stores `booking` at `expected_revision + 1` with the event of `change`, in one
+        transaction; NotFound, or RevisionMismatch if the stored revision moved on."""
+        ...
+
+
+@dataclass(frozen=True)
+class AvailabilityAnswer:
+    """bookings.availability.v1 ScheduleAvailability / SlotAvailability, as validation needs it."""
+
+    bookable: bool
+    open_spots: int
+    total_spots: int
+    refusal_reason: str  # empty when bookable
+
+
+class Availability(Protocol):
+    """bookings.availability.v1.AvailabilityCalendar (hosted by availability). Both raise
+    DependencyUnavailable when availability cannot answer, NotFound for an unknown id."""
+
+    async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer: ...
+
+    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer: ...
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    id: str
+    schedule_id: str
+    start: datetime
+    cancelled: bool
+
+
+class Calendar(Protocol):
+    """The reads of calendar.events.v3 / calendar.timeframes.v3 (timeframes) bookings needs."""
+
+    async def event(self, event_id: str) -> CalendarEvent | None:
+        """None when the event does not exist (in this tenant)."""
+        ...
+
+    async def first_session_start(self, schedule_id: str) -> datetime | None:
+        """F of a course: ScheduleTimeFrames' first_event_start_date, or the first event's start
+        when time frames cannot answer; None when the schedule has no non-cancelled event."""
         ...

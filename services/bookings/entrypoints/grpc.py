@@ -1,8 +1,8 @@
 """gRPC entrypoints of the bookings service: proto -> domain, call the use case, domain -> proto.
 
 Hosts bookings.catalog.v1.Services, the default bookings.policies.v1.BookingPolicyProvider and
-the bookings.v2.Bookings contract (UNIMPLEMENTED until the bookings issue lands). The proto <->
-domain mapping is in services/bookings/mapping.py, shared with the outbox's integration events.
+bookings.v2.Bookings. The proto <-> domain mapping is in services/bookings/mapping.py, shared with
+the outbox's integration events.
 """
 
 from __future__ import annotations
@@ -15,9 +15,17 @@ from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.common.v1 import paging_pb2
+from services.bookings.application.bookings import BookingPage, Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
 from services.bookings.domain.services import UpdateServiceCommand
-from services.bookings.mapping import draft_from_proto, policy_from_proto, policy_to_proto, service_to_proto  # noqa: F401 (re-exported)
+from services.bookings.mapping import (  # noqa: F401 (policy_from_proto re-exported)
+    booking_draft_from_proto,
+    booking_to_proto,
+    draft_from_proto,
+    policy_from_proto,
+    policy_to_proto,
+    service_to_proto,
+)
 from services.common.server import RpcService
 
 CATALOG_READ, CATALOG_WRITE = "catalog:read", "catalog:write"
@@ -80,7 +88,48 @@ class BookingPolicyProviderServicer:
         )
 
 
-def rpc_services(catalog: Catalog, provider: PolicyProvider) -> list[RpcService]:
+class BookingsServicer:
+    """bookings.v2.Bookings"""
+
+    def __init__(self, bookings: Bookings):
+        self._bookings = bookings
+
+    async def CreateBooking(self, request: bookings_pb2.CreateBookingRequest, context: grpc.aio.ServicerContext) -> Any:
+        booking = await self._bookings.create(booking_draft_from_proto(request))
+        return bookings_pb2.CreateBookingResponse(booking=booking_to_proto(booking))
+
+    async def GetBooking(self, request: bookings_pb2.GetBookingRequest, context: grpc.aio.ServicerContext) -> Any:
+        return bookings_pb2.GetBookingResponse(booking=booking_to_proto(await self._bookings.get(request.booking_id)))
+
+    async def QueryBookings(self, request: bookings_pb2.QueryBookingsRequest, context: grpc.aio.ServicerContext) -> Any:
+        page: BookingPage = await self._bookings.query(
+            list(request.service_ids),
+            list(request.schedule_ids),
+            list(request.event_ids),
+            [int(s) for s in request.statuses],
+            request.cursor_paging.limit,
+            request.cursor_paging.cursor,
+        )
+        return bookings_pb2.QueryBookingsResponse(
+            bookings=[booking_to_proto(b) for b in page.bookings],
+            paging_metadata=paging_pb2.PagingMetadata(count=len(page.bookings), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=page.has_next),
+        )
+
+    async def ConfirmBooking(self, request: bookings_pb2.ConfirmBookingRequest, context: grpc.aio.ServicerContext) -> Any:
+        return bookings_pb2.ConfirmBookingResponse(booking=booking_to_proto(await self._bookings.confirm(request.booking_id, request.revision)))
+
+    async def DeclineBooking(self, request: bookings_pb2.DeclineBookingRequest, context: grpc.aio.ServicerContext) -> Any:
+        return bookings_pb2.DeclineBookingResponse(booking=booking_to_proto(await self._bookings.decline(request.booking_id, request.revision)))
+
+    async def CancelBooking(self, request: bookings_pb2.CancelBookingRequest, context: grpc.aio.ServicerContext) -> Any:
+        return bookings_pb2.CancelBookingResponse(booking=booking_to_proto(await self._bookings.cancel(request.booking_id, request.revision)))
+
+    async def UpdateNumberOfParticipants(self, request: bookings_pb2.UpdateNumberOfParticipantsRequest, context: grpc.aio.ServicerContext) -> Any:
+        booking = await self._bookings.update_number_of_participants(request.booking_id, request.revision, request.number_of_participants)
+        return bookings_pb2.UpdateNumberOfParticipantsResponse(booking=booking_to_proto(booking))
+
+
+def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings) -> list[RpcService]:
     bookings_rpcs = bookings_pb2.DESCRIPTOR.services_by_name["Bookings"]
     return [
         RpcService(
@@ -103,9 +152,7 @@ def rpc_services(catalog: Catalog, provider: PolicyProvider) -> list[RpcService]
             {"ListBookingPolicies": CATALOG_READ},
         ),
         RpcService(
-            # The contract only, visible through reflection; the runtime answers UNIMPLEMENTED
-            # (the generated base raises NotImplementedError) until bookings are built.
-            bookings_pb2_grpc.BookingsServicer(),
+            BookingsServicer(bookings),
             bookings_pb2_grpc.add_BookingsServicer_to_server,
             bookings_rpcs,
             {m.name: BOOKINGS_READ if m.name in ("GetBooking", "QueryBookings") else BOOKINGS_WRITE for m in bookings_rpcs.methods},

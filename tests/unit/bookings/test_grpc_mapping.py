@@ -57,7 +57,7 @@ def test_a_service_maps_to_its_proto_with_dates_and_revision() -> None:
 
 
 def test_every_hosted_rpc_declares_its_scope() -> None:
-    scopes = {svc.descriptor.full_name: svc.scopes for svc in rpc_services(catalog=None, provider=None)}  # type: ignore[arg-type]
+    scopes = {svc.descriptor.full_name: svc.scopes for svc in rpc_services(catalog=None, provider=None, bookings=None)}  # type: ignore[arg-type]
     assert scopes["bookings.catalog.v1.Services"] == {
         "CreateService": "catalog:write",
         "GetService": "catalog:read",

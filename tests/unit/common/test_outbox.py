@@ -14,7 +14,7 @@ from services.common.outbox import channel_for, current_trace_context, source_fo
 
 ROOT = Path(__file__).resolve().parents[3]
 # Every service that publishes integration events has the outbox in its own schema.
-PUBLISHERS = {"bookings": "0001_catalog", "timeframes": "0001_calendar"}
+PUBLISHERS = {"bookings": "0001_catalog", "participations": "0001_participations", "timeframes": "0001_calendar"}
 
 
 def _migration(service: str) -> str:

@@ -1,0 +1,44 @@
+"""gRPC client of bookings.availability.v1.AvailabilityCalendar (hosted by availability): the one
+rule set that decides whether a booking may be made (seed 000 "How Bookings Service Will Use New
+Endpoint"). Both RPCs are reads, so the channel retries them on UNAVAILABLE."""
+
+from __future__ import annotations
+
+import grpc
+
+from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
+from services.bookings.domain.ports import AvailabilityAnswer
+from services.common.auth import ServiceTokens
+from services.common.clients import call_dependency, open_channel
+from services.common.config import ServiceSettings
+
+CALENDAR = availability_calendar_pb2.DESCRIPTOR.services_by_name["AvailabilityCalendar"].full_name
+RETRYABLE = [(CALENDAR, "GetScheduleAvailability"), (CALENDAR, "GetSlotAvailability")]
+
+
+def open_availability_channel(settings: ServiceSettings, address: str) -> grpc.aio.Channel:
+    return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=RETRYABLE)
+
+
+def _answer(availability: availability_calendar_pb2.ScheduleAvailability | availability_calendar_pb2.SlotAvailability) -> AvailabilityAnswer:
+    return AvailabilityAnswer(
+        bookable=availability.bookable,
+        open_spots=availability.open_spots,
+        total_spots=availability.total_spots,
+        refusal_reason=availability.refusal_reason,
+    )
+
+
+class AvailabilityCalendarClient:
+    def __init__(self, stub: availability_calendar_pb2_grpc.AvailabilityCalendarStub):
+        self._stub = stub
+
+    async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer:
+        request = availability_calendar_pb2.GetScheduleAvailabilityRequest(schedule_id=schedule_id, number_of_participants=number_of_participants)
+        response = await call_dependency("availability", self._stub.GetScheduleAvailability(request), not_found=("schedule", schedule_id))
+        return _answer(response.availability)
+
+    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
+        request = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=event_id, number_of_participants=number_of_participants)
+        response = await call_dependency("availability", self._stub.GetSlotAvailability(request), not_found=("event", event_id))
+        return _answer(response.availability)

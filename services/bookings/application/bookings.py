@@ -1,0 +1,278 @@
+"""Use cases of bookings (bookings.v2.Bookings): validate, ask availability, store with the event.
+
+Order of every write, so that a rejected or failed request leaves nothing behind: validate the
+request completely; read what it is about; ask the other services (availability, timeframes),
+which only read; then one transaction writes the booking and its outbox row. Nothing is written
+before the last step, so a refusal (FAILED_PRECONDITION), an unreachable dependency
+(UNAVAILABLE) or a stale revision (ABORTED) changes nothing.
+
+Decisions (the contract leaves them open):
+- Availability validation is the seed's: CreateBooking asks
+  `AvailabilityCalendar.GetScheduleAvailability(schedule, party)` for a COURSE and
+  `GetSlotAvailability(event, party)` for a CLASS, and refuses with the answer's `refusal_reason`.
+  Whether that capacity is consistent (bookings summed) or eventually consistent
+  (`Event.remaining_capacity`) is availability's `proxy_course_to_new_endpoint` toggle.
+- A party size increase is validated like a create of the added participants: the new size must
+  be within the service's `max_participants_per_booking` (MAX_PARTICIPANTS_EXCEEDED, checked
+  here), and availability must accept `new - old` more participants now (so the booking policies
+  apply as to a new booking: no additions after booking has closed, and capacity for the added
+  ones only, since the booking's current participants already hold their spots). A decrease
+  needs no check and is allowed whenever the booking is active.
+- An idempotency key reused with a different request is INVALID_ARGUMENT on `idempotency_key`
+  (the client has a bug to fix, as with any bad field), not ALREADY_EXISTS: the booking the key
+  names is not what this request asked for.
+- The cancellation policy applies to PENDING and CONFIRMED bookings alike (both hold spots).
+  A booking whose class event was cancelled (or whose service was deleted) can always be
+  canceled: there is nothing left to protect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from services.bookings.domain.bookings import (
+    RESOURCE,
+    Action,
+    Booking,
+    BookingDraft,
+    BookingStatus,
+    Change,
+    new_booking,
+    refusal,
+    replay,
+    request_fingerprint,
+    require_cancellable_now,
+    require_max_participants,
+    transition,
+    validate_change,
+    validate_draft,
+    with_participants,
+)
+from services.bookings.domain.policies import MAX_PARTICIPANTS_PER_BOOKING
+from services.bookings.domain.ports import Availability, AvailabilityAnswer, BookingFilter, BookingRepository, Calendar, ServiceRepository, SortKey
+from services.bookings.domain.services import Service, ServiceType
+from services.common.auth import current_tenant
+from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
+from services.common.paging import DEFAULT_LIMIT, MAX_LIMIT, CursorCodec, query_fingerprint
+from services.common.validation import Violations, is_uuid
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CHANGES = {Action.CONFIRM: Change.CONFIRMED, Action.DECLINE: Change.DECLINED, Action.CANCEL: Change.CANCELED}
+
+
+@dataclass(frozen=True)
+class BookingPage:
+    bookings: list[Booking]
+    next_cursor: str  # empty on the last page
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
+
+
+class Bookings:
+    def __init__(
+        self,
+        repository: BookingRepository,
+        services: ServiceRepository,
+        availability: Availability,
+        calendar: Calendar,
+        cursors: CursorCodec,
+        *,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self._repository = repository
+        self._services = services
+        self._availability = availability
+        self._calendar = calendar
+        self._cursors = cursors
+        self._new_id = new_id
+        self._clock = clock
+
+    # --- create ----------------------------------------------------------------------------------
+
+    async def create(self, draft: BookingDraft) -> Booking:
+        validate_draft(draft)
+        if draft.idempotency_key:
+            # A replay is answered from storage, without asking availability again: the booking
+            # exists whatever capacity says now.
+            existing = await self._repository.by_idempotency_key(draft.idempotency_key)
+            if existing is not None:
+                return replay(existing, request_fingerprint(draft))
+        service = await self._service(draft.service_id)
+        booking = new_booking(draft, self._new_id(), service)
+        await self._validate(service, booking, booking.number_of_participants)
+        stored, created = await self._repository.create(booking)
+        if not created:
+            # A concurrent request with the same key won the insert (unique index); this one
+            # wrote nothing and answers with that booking, or refuses a different request.
+            assert booking.request_fingerprint is not None
+            return replay(stored, booking.request_fingerprint)
+        return stored
+
+    async def _validate(self, service: Service, booking: Booking, number_of_participants: int) -> None:
+        """Refuses (FAILED_PRECONDITION with availability's reason) unless availability accepts
+        `number_of_participants` more participants on the booking's entity now."""
+        if booking.schedule_id is not None:
+            answer = await self._availability.schedule(booking.schedule_id, number_of_participants)
+        else:
+            assert booking.event_id is not None
+            # The event must be a session of this service's schedule: read concurrently with the
+            # availability answer, and checked first, so a wrong event is reported as such even
+            # when availability refuses it (e.g. as an event of a COURSE).
+            event, answer = await asyncio.gather(
+                self._calendar.event(booking.event_id), self._availability.slot(booking.event_id, number_of_participants), return_exceptions=True
+            )
+            if isinstance(event, BaseException):
+                raise event
+            if event is None:
+                raise NotFound("event", booking.event_id)
+            if event.schedule_id != service.schedule_id:
+                raise InvalidArgument.single("booking.booked_entity.slot.event_id", f"is not an event of service {service.id}")
+            if isinstance(answer, BaseException):
+                raise answer
+        _require_bookable(answer)
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    async def get(self, booking_id: str) -> Booking:
+        v = Violations()
+        v.id("booking_id", booking_id)
+        v.raise_if_any()
+        booking = await self._repository.get(booking_id)
+        if booking is None:
+            raise NotFound(RESOURCE, booking_id)
+        return booking
+
+    async def query(
+        self,
+        service_ids: Sequence[str],
+        schedule_ids: Sequence[str],
+        event_ids: Sequence[str],
+        statuses: Sequence[int],
+        limit: int,
+        cursor: str,
+    ) -> BookingPage:
+        v = Violations()
+        v.ids("service_ids", list(service_ids))
+        v.ids("schedule_ids", list(schedule_ids))
+        v.ids("event_ids", list(event_ids))
+        parsed: list[BookingStatus] = []
+        for i, status in enumerate(statuses):
+            try:
+                parsed.append(BookingStatus(status))
+            except ValueError:
+                v.add(f"statuses[{i}]", f"{status} is not a booking status: PENDING, CONFIRMED, DECLINED or CANCELED")
+        v.check(len(set(statuses)) == len(statuses), "statuses", "must not repeat a status")
+        v.check(0 <= limit <= MAX_LIMIT, "cursor_paging.limit", f"must be between 0 and {MAX_LIMIT} (0 means {DEFAULT_LIMIT})")
+        v.raise_if_any()
+
+        where = BookingFilter(
+            service_ids=tuple(sorted(service_ids)),
+            schedule_ids=tuple(sorted(schedule_ids)),
+            event_ids=tuple(sorted(event_ids)),
+            statuses=tuple(sorted(parsed)),
+        )
+        # The cursor is bound to the tenant and the filters; the page size may change between pages.
+        fingerprint = query_fingerprint(
+            "bookings.v2.QueryBookings", current_tenant(), where.service_ids, where.schedule_ids, where.event_ids, [s.name for s in where.statuses]
+        )
+        page = self._cursors.page(limit, cursor, fingerprint)
+        after = _decode_sort_key(page.after) if page.after is not None else None
+        rows = await self._repository.query(where, after, page.limit + 1)
+        bookings, more = rows[: page.limit], len(rows) > page.limit
+        next_cursor = self._cursors.encode(_encode_sort_key(bookings[-1]), fingerprint) if more else ""
+        return BookingPage(bookings, next_cursor)
+
+    # --- changes ---------------------------------------------------------------------------------
+
+    async def confirm(self, booking_id: str, revision: int) -> Booking:
+        return await self._transition(booking_id, revision, Action.CONFIRM)
+
+    async def decline(self, booking_id: str, revision: int) -> Booking:
+        return await self._transition(booking_id, revision, Action.DECLINE)
+
+    async def cancel(self, booking_id: str, revision: int) -> Booking:
+        return await self._transition(booking_id, revision, Action.CANCEL)
+
+    async def _transition(self, booking_id: str, revision: int, action: Action) -> Booking:
+        validate_change(booking_id, revision).raise_if_any()
+        current = await self._current(booking_id, revision)
+        changed = transition(current, action)
+        if action is Action.CANCEL:
+            await self._require_cancellable(current)
+        return await self._repository.update(changed, revision, _CHANGES[action], current.number_of_participants)
+
+    async def update_number_of_participants(self, booking_id: str, revision: int, number_of_participants: int) -> Booking:
+        v = validate_change(booking_id, revision)
+        v.int_range("number_of_participants", number_of_participants, 1, MAX_PARTICIPANTS_PER_BOOKING)
+        v.raise_if_any()
+        current = await self._current(booking_id, revision)
+        changed = with_participants(current, number_of_participants)
+        if changed == current:
+            return current  # nothing changes: no new revision, no event
+        added = number_of_participants - current.number_of_participants
+        if added > 0:
+            service = await self._service(current.service_id)
+            require_max_participants(number_of_participants, service.booking_policy.max_participants_per_booking)
+            await self._validate(service, current, added)
+        return await self._repository.update(changed, revision, Change.NUMBER_OF_PARTICIPANTS_UPDATED, current.number_of_participants)
+
+    async def _current(self, booking_id: str, revision: int) -> Booking:
+        current = await self._repository.get(booking_id)
+        if current is None:
+            raise NotFound(RESOURCE, booking_id)
+        if current.revision != revision:
+            # Checked before the rules: the change was decided on another version. The
+            # repository checks again atomically (UPDATE ... WHERE revision = n).
+            raise RevisionMismatch(RESOURCE, booking_id, revision, current.revision)
+        return current
+
+    async def _require_cancellable(self, booking: Booking) -> None:
+        service = await self._services.get(booking.service_id)
+        if service is None or not service.booking_policy.cancellation_policy.enabled:
+            return
+        reference = await self._reference_time(service, booking)
+        require_cancellable_now(self._clock(), service.booking_policy.cancellation_policy, reference)
+
+    async def _reference_time(self, service: Service, booking: Booking) -> datetime | None:
+        """DESIGN §3: a course's cancellation window is measured from its first session, a class's
+        from its event. None (no limit) for a cancelled or vanished class event."""
+        if service.type is ServiceType.COURSE and booking.schedule_id is not None:
+            return await self._calendar.first_session_start(booking.schedule_id)
+        if booking.event_id is not None:
+            event = await self._calendar.event(booking.event_id)
+            return None if event is None or event.cancelled else event.start
+        return None
+
+    async def _service(self, service_id: str) -> Service:
+        service = await self._services.get(service_id)
+        if service is None:
+            raise NotFound("service", service_id)
+        return service
+
+
+def _require_bookable(answer: AvailabilityAnswer) -> None:
+    if answer.bookable:
+        return
+    if not answer.refusal_reason:
+        # The contract gives every not-bookable answer a reason; one without is a bug there.
+        raise RuntimeError("availability answered not bookable without a refusal_reason")
+    raise refusal(answer.refusal_reason, open_spots=answer.open_spots, total_spots=answer.total_spots)
+
+
+def _encode_sort_key(booking: Booking) -> list[object]:
+    assert booking.created_at is not None
+    return [(booking.created_at - _EPOCH) // timedelta(microseconds=1), booking.id]
+
+
+def _decode_sort_key(key: list[object]) -> SortKey:
+    # Signed by us, so well-formed unless the key format changed between releases.
+    if len(key) == 2 and isinstance(key[0], int) and isinstance(key[1], str) and is_uuid(key[1]):
+        return SortKey(_EPOCH + timedelta(microseconds=key[0]), key[1])
+    raise InvalidArgument.single("cursor_paging.cursor", "is not a cursor returned by this RPC")

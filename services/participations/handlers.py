@@ -1,0 +1,210 @@
+"""The participations service's use cases.
+
+- `Participations.apply_booking`: the bookings consumer's effect. One transaction locks the
+  booking's row, applies the participation rule (domain/model.py) and records the
+  `bookings.participation-events.v1` messages of the change in the outbox.
+- `EventUpdater`: the seed's "self domain event + task queue". For each participation message it
+  finds the affected events and settles each: recompute the total from the participations table
+  under the event's lock, take the next version, commit, then write total and version to
+  timeframes. Never a delta, so duplicates and reordering only repeat an identical write.
+- `Participations.get` / `query`: the read API.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+
+from services.common.errors import InvalidArgument, NotFound
+from services.common.paging import CursorCodec, query_fingerprint
+from services.common.validation import is_uuid
+from services.participations.domain import queries
+from services.participations.domain.model import Announcement, BookingSnapshot, Decision, Participation, Target, apply_booking
+from services.participations.domain.queries import ParticipationQuery
+from services.participations.domain.totals import EventLookup, EventRef, affected_events, next_version, participants_total
+
+log = structlog.get_logger("participations")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_CURSOR_FIELD = "cursor_paging.cursor"
+# A booking's first row raced with another delivery of the same booking (only during a
+# rebalance): start over, the second round sees the row.
+_INSERT_ATTEMPTS = 3
+
+
+class ParticipationSession(Protocol):
+    """What the use cases need from storage (adapters/postgres.py), bound to one tenant."""
+
+    async def of_booking(self, booking_id: str, *, for_update: bool = False) -> Participation | None: ...
+    async def insert(self, p: Participation) -> bool: ...
+    async def update(self, p: Participation) -> None: ...
+    async def record(self, announcements: Sequence[Announcement]) -> None: ...
+    async def participation(self, participation_id: str) -> Participation | None: ...
+    async def query(self, query: ParticipationQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Participation]: ...
+    async def counted_on(self, event: EventRef) -> list[Participation]: ...
+    async def has_active_on_schedule(self, schedule_id: str) -> bool: ...
+    async def lock_event_total(self, event_id: str) -> int: ...
+    async def save_event_total(self, event_id: str, version: int, participants_total: int) -> None: ...
+
+
+class ParticipationStore(Protocol):
+    def read(self, tenant_id: str) -> AbstractAsyncContextManager[ParticipationSession]: ...
+    def write(self, tenant_id: str) -> AbstractAsyncContextManager[ParticipationSession]: ...
+
+
+class CalendarEvents(Protocol):
+    """The timeframes service (adapters/timeframes.py)."""
+
+    def events(self, tenant_id: str, lookup: EventLookup) -> AsyncIterator[EventRef]: ...
+    async def update_participants(self, tenant_id: str, event_id: str, participants_total: int, version: int) -> bool | None: ...
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _clock_micros() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class ParticipationPage:
+    participations: list[Participation]
+    next_cursor: str  # "" on the last page
+
+
+class Participations:
+    def __init__(self, store: ParticipationStore, cursors: CursorCodec, *, new_id: Callable[[], str] = _new_id, now: Callable[[], datetime] = _now):
+        self._store = store
+        self._cursors = cursors
+        self._new_id = new_id
+        self._now = now
+
+    # --- the bookings consumer ---------------------------------------------------------------------
+
+    async def apply_booking(self, tenant: str, booking: BookingSnapshot) -> Decision:
+        """Idempotent by booking id, ordered by booking revision (domain/model.apply_booking)."""
+        for _ in range(_INSERT_ATTEMPTS):
+            async with self._store.write(tenant) as session:
+                stored = await session.of_booking(booking.id, for_update=True)
+                decision = apply_booking(stored, booking, new_id=self._new_id(), now=self._now())
+                if decision.save is None:
+                    return decision
+                if stored is None:
+                    if not await session.insert(decision.save):
+                        continue  # another delivery stored the first row meanwhile: start over
+                else:
+                    await session.update(decision.save)
+                await session.record(decision.announcements)
+                return decision
+        raise RuntimeError(f"booking {booking.id}: its participation row kept changing under this transaction")
+
+    # --- the read API ------------------------------------------------------------------------------
+
+    async def get(self, tenant: str, participation_id: str) -> Participation:
+        participation_id = queries.validate_participation_id(participation_id)
+        async with self._store.read(tenant) as session:
+            participation = await session.participation(participation_id)
+        if participation is None:
+            raise NotFound("participation", participation_id)
+        return participation
+
+    async def query(self, tenant: str, event_ids: list[str], schedule_ids: list[str], booking_ids: list[str], *, limit: int, cursor: str) -> ParticipationPage:
+        violations = []
+        query: ParticipationQuery | None = None
+        try:
+            query = queries.validate_query(event_ids, schedule_ids, booking_ids)
+        except InvalidArgument as exc:
+            violations.extend(exc.violations)
+        # The cursor is bound to the tenant and every filter (not the page size).
+        fingerprint = query_fingerprint(tenant, "bookings.participations.v3.Participations/QueryParticipations", *query.fingerprint_parts()) if query else ""
+        try:
+            page = self._cursors.page(limit, cursor if query else "", fingerprint)
+        except InvalidArgument as exc:
+            violations.extend(exc.violations)
+        if violations:
+            raise InvalidArgument(violations)
+        assert query is not None
+
+        after = _decode_sort_key(page.after) if page.after is not None else None
+        async with self._store.read(tenant) as session:
+            found = await session.query(query, after=after, limit=page.limit + 1)
+        if len(found) <= page.limit:
+            return ParticipationPage(found, "")
+        found = found[: page.limit]
+        return ParticipationPage(found, self._cursors.encode(_sort_key(found[-1]), fingerprint))
+
+
+@dataclass(frozen=True)
+class Settlement:
+    event_id: str
+    participants_total: int
+    version: int
+    applied: bool | None  # None: timeframes has no such event
+
+
+class EventUpdater:
+    def __init__(self, store: ParticipationStore, calendar: CalendarEvents, *, clock_micros: Callable[[], int] = _clock_micros):
+        self._store = store
+        self._calendar = calendar
+        self._clock_micros = clock_micros
+
+    async def participation_changed(self, tenant: str, target: Target) -> list[Settlement]:
+        """Settles every event a participation on `target` counts on."""
+        settlements = [await self.settle(tenant, event) async for event in self._calendar.events(tenant, affected_events(target))]
+        if not settlements:
+            log.warning("no event to settle: timeframes has none for this participation's target", target=target.id, kind=target.kind.value)
+        return settlements
+
+    async def session_created(self, tenant: str, event: EventRef) -> Settlement | None:
+        """A session added to a schedule: the course participations already on the schedule count
+        on it too. Only when there are any (most new sessions are of classes, with nothing to
+        count yet); a participation committed after this check announces itself and settles the
+        session through `participation_changed`, which finds it."""
+        async with self._store.read(tenant) as session:
+            if not await session.has_active_on_schedule(event.schedule_id):
+                return None
+        return await self.settle(tenant, event)
+
+    async def settle(self, tenant: str, event: EventRef) -> Settlement:
+        """Recompute the event's total under its lock, commit the new version, then write both to
+        timeframes (outside the transaction: no lock is held across the RPC). Of two settlements
+        of one event the later one has the greater version and read a sum at least as new, and
+        timeframes keeps the greatest version, so the order in which the RPCs land never matters."""
+        async with self._store.write(tenant) as session:
+            stored_version = await session.lock_event_total(event.id)
+            total = participants_total(event, await session.counted_on(event))
+            version = next_version(stored_version, self._clock_micros())
+            await session.save_event_total(event.id, version, total)
+        applied = await self._calendar.update_participants(tenant, event.id, total, version)
+        if applied is None:
+            log.warning("event to settle not found in timeframes", event_id=event.id)
+        log.debug("event settled", event_id=event.id, participants_total=total, version=version, applied=applied)
+        return Settlement(event.id, total, version, applied)
+
+
+def _sort_key(p: Participation) -> list[Any]:
+    return [(p.created_date - _EPOCH) // _MICROSECOND, p.id]
+
+
+def _decode_sort_key(key: list[Any]) -> tuple[datetime, str]:
+    # The cursor is signed, so a bad key means a cursor of another version of this RPC.
+    if len(key) != 2 or not isinstance(key[0], int) or isinstance(key[0], bool) or not isinstance(key[1], str) or not is_uuid(key[1]):
+        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC")
+    try:
+        created = _EPOCH + key[0] * _MICROSECOND
+    except OverflowError:
+        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC") from None
+    return created, key[1]

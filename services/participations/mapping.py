@@ -1,0 +1,61 @@
+"""Domain -> protobuf mapping of participations, one place for both of its users: the gRPC
+entrypoints and the outbox (the `bookings.participation-events.v1` messages carry the same
+`bookings.participations.v3.Participation` the API returns)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+
+from services.api.bookings.participation_events.v1 import participation_events_pb2
+from services.api.bookings.participations.v3 import participations_pb2
+from services.common.outbox import OutboxMessage
+from services.participations.domain.model import Announcement, Participation, ParticipationChange, TargetKind
+
+# protos/topics/bookings.participation-events.v1.md
+PARTICIPATION_EVENTS_TOPIC = "bookings.participation-events.v1"
+
+
+def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(instant)
+    return ts
+
+
+def participation_to_proto(p: Participation) -> participations_pb2.Participation:
+    message = participations_pb2.Participation(
+        id=p.id,
+        booking_id=p.booking_id,
+        service_id=p.service_id,
+        party_size=p.party_size,
+        booking_revision=p.booking_revision,
+        created_date=timestamp(p.created_date),
+        updated_date=timestamp(p.updated_date),
+    )
+    if p.target.kind is TargetKind.EVENT:
+        message.event_id = p.target.id
+    else:
+        message.schedule_id = p.target.id
+    return message
+
+
+def announcement_message(tenant_id: str, announcement: Announcement) -> OutboxMessage:
+    """The integration event of one participation change, keyed by the participation id (so the
+    updater sees one participation's changes in order)."""
+    participation = participation_to_proto(announcement.participation)
+    message: participation_events_pb2.ParticipationCreated | participation_events_pb2.ParticipationUpdated | participation_events_pb2.ParticipationRemoved
+    if announcement.change is ParticipationChange.CREATED:
+        message = participation_events_pb2.ParticipationCreated(participation=participation)
+    elif announcement.change is ParticipationChange.UPDATED:
+        message = participation_events_pb2.ParticipationUpdated(participation=participation, previous_party_size=announcement.previous_party_size)
+    else:
+        message = participation_events_pb2.ParticipationRemoved(participation=participation)
+    return OutboxMessage(
+        tenant_id=tenant_id,
+        topic=PARTICIPATION_EVENTS_TOPIC,
+        key=announcement.participation.id,
+        ce_type=announcement.change.value,
+        message=message,
+        subject=announcement.participation.id,
+    )

@@ -1,0 +1,351 @@
+"""The booking use cases (services/bookings/application/bookings.py) against in-memory fakes of
+the repository, the catalog, availability and the calendar: what is asked of availability and
+when, that nothing is written on any rejection, idempotent replays, the precedence of errors."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.bookings.application.bookings import Bookings
+from services.bookings.domain.bookings import Booking, BookingDraft, BookingStatus, Change, Contact
+from services.bookings.domain.policies import BookingPolicy, CancellationPolicy, ParticipantsPolicy
+from services.bookings.domain.ports import AvailabilityAnswer, BookingFilter, CalendarEvent, SortKey
+from services.bookings.domain.services import Service, ServiceType
+from services.common.auth import Principal, bind_principal, current_tenant, reset_principal
+from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound, RevisionMismatch
+from services.common.paging import CursorCodec
+
+TENANT = "tenant-a"
+COURSE_ID = "11111111-1111-4111-8111-111111111111"
+CLASS_ID = "22222222-2222-4222-8222-222222222222"
+COURSE_SCHEDULE = "33333333-3333-4333-8333-333333333333"
+CLASS_SCHEDULE = "44444444-4444-4444-8444-444444444444"
+EVENT_ID = "55555555-5555-4555-8555-555555555555"
+FOREIGN_EVENT = "66666666-6666-4666-8666-666666666666"
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+OK = AvailabilityAnswer(bookable=True, open_spots=5, total_spots=10, refusal_reason="")
+
+
+@pytest.fixture(autouse=True)
+def as_tenant() -> Iterator[None]:
+    token = bind_principal(Principal(tenant_id=TENANT, subject="test", scopes=frozenset({"internal"}), token=""))
+    yield
+    reset_principal(token)
+
+
+def policy(max_participants: int = 4, cancel_minutes: int | None = None) -> BookingPolicy:
+    cancellation = CancellationPolicy(cancel_minutes is not None, cancel_minutes or 0)
+    return BookingPolicy(participants_policy=ParticipantsPolicy(max_participants), cancellation_policy=cancellation)
+
+
+def service(kind: ServiceType, *, manual: bool = False, p: BookingPolicy | None = None) -> Service:
+    course = kind is ServiceType.COURSE
+    return Service(
+        id=COURSE_ID if course else CLASS_ID,
+        type=kind,
+        name="x",
+        default_capacity=10,
+        time_zone="Europe/Vienna",
+        online_booking_enabled=True,
+        requires_manual_approval=manual,
+        booking_policy=p or policy(),
+        schedule_id=COURSE_SCHEDULE if course else CLASS_SCHEDULE,
+    )
+
+
+@dataclass
+class FakeRepository:
+    rows: dict[str, Booking] = field(default_factory=dict)
+    events: list[tuple[Change, str, int]] = field(default_factory=list)  # the outbox
+    clock: Iterator[int] = field(default_factory=itertools.count)
+    lose_race_to: Booking | None = None  # make the next create find the key taken concurrently
+
+    async def get(self, booking_id: str) -> Booking | None:
+        assert current_tenant() == TENANT
+        return self.rows.get(booking_id)
+
+    async def by_idempotency_key(self, key: str) -> Booking | None:
+        return next((b for b in self.rows.values() if b.idempotency_key == key), None)
+
+    async def query(self, where: BookingFilter, after: SortKey | None, limit: int) -> list[Booking]:
+        return sorted(self.rows.values(), key=lambda b: (b.created_at, b.id))[:limit]
+
+    async def create(self, booking: Booking) -> tuple[Booking, bool]:
+        if self.lose_race_to is not None:
+            winner, self.lose_race_to = self.lose_race_to, None
+            self.rows[winner.id] = winner
+            return winner, False
+        stored = replace(booking, created_at=NOW + timedelta(seconds=next(self.clock)))
+        self.rows[booking.id] = stored
+        self.events.append((Change.CREATED, booking.id, 0))
+        return stored, True
+
+    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int) -> Booking:
+        current = self.rows[booking.id]
+        if current.revision != expected_revision:
+            raise RevisionMismatch("booking", booking.id, expected_revision, current.revision)
+        stored = replace(booking, revision=expected_revision + 1)
+        self.rows[booking.id] = stored
+        self.events.append((change, booking.id, previous_participants))
+        return stored
+
+
+@dataclass
+class FakeServices:
+    services: dict[str, Service] = field(default_factory=dict)
+
+    async def get(self, service_id: str) -> Service | None:
+        return self.services.get(service_id)
+
+
+@dataclass
+class FakeAvailability:
+    answer: AvailabilityAnswer = OK
+    error: Exception | None = None
+    asked: list[tuple[str, str, int]] = field(default_factory=list)
+
+    async def _reply(self, kind: str, entity: str, n: int) -> AvailabilityAnswer:
+        self.asked.append((kind, entity, n))
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+    async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer:
+        return await self._reply("schedule", schedule_id, number_of_participants)
+
+    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
+        return await self._reply("slot", event_id, number_of_participants)
+
+
+@dataclass
+class FakeCalendar:
+    events: dict[str, CalendarEvent] = field(default_factory=dict)
+    first_starts: dict[str, datetime] = field(default_factory=dict)
+
+    async def event(self, event_id: str) -> CalendarEvent | None:
+        return self.events.get(event_id)
+
+    async def first_session_start(self, schedule_id: str) -> datetime | None:
+        return self.first_starts.get(schedule_id)
+
+
+@dataclass
+class World:
+    repository: FakeRepository
+    services: FakeServices
+    availability: FakeAvailability
+    calendar: FakeCalendar
+    bookings: Bookings
+
+
+@pytest.fixture
+def world() -> World:
+    ids = (f"aaaaaaaa-0000-4000-8000-{n:012d}" for n in itertools.count(1))
+    repository, services, availability = FakeRepository(), FakeServices(), FakeAvailability()
+    calendar = FakeCalendar(
+        events={
+            EVENT_ID: CalendarEvent(EVENT_ID, CLASS_SCHEDULE, NOW + timedelta(hours=2), False),
+            FOREIGN_EVENT: CalendarEvent(FOREIGN_EVENT, COURSE_SCHEDULE, NOW + timedelta(hours=2), False),
+        },
+        first_starts={COURSE_SCHEDULE: NOW + timedelta(hours=2)},
+    )
+    for kind in (ServiceType.COURSE, ServiceType.CLASS):
+        s = service(kind)
+        services.services[s.id] = s
+    bookings = Bookings(repository, services, availability, calendar, CursorCodec(b"k" * 32), new_id=lambda: next(ids), clock=lambda: NOW)
+    return World(repository, services, availability, calendar, bookings)
+
+
+def course_draft(**fields: object) -> BookingDraft:
+    values: dict[str, object] = {
+        "service_id": COURSE_ID,
+        "entity_kind": "schedule",
+        "entity_id": COURSE_SCHEDULE,
+        "number_of_participants": 2,
+        "contact": Contact("Ada", "ada@example.com"),
+    }
+    values.update(fields)
+    return BookingDraft(**values)  # type: ignore[arg-type]
+
+
+def class_draft(event_id: str = EVENT_ID, **fields: object) -> BookingDraft:
+    return course_draft(service_id=CLASS_ID, entity_kind="slot", entity_id=event_id, **fields)
+
+
+# --- create ----------------------------------------------------------------------------------------
+
+
+async def test_a_course_booking_asks_for_its_schedule_and_party(world: World) -> None:
+    booking = await world.bookings.create(course_draft(number_of_participants=3))
+    assert world.availability.asked == [("schedule", COURSE_SCHEDULE, 3)]
+    assert booking.status is BookingStatus.CONFIRMED
+    assert world.repository.events == [(Change.CREATED, booking.id, 0)]
+
+
+async def test_a_class_booking_asks_for_its_event(world: World) -> None:
+    await world.bookings.create(class_draft())
+    assert world.availability.asked == [("slot", EVENT_ID, 2)]
+
+
+async def test_a_manual_approval_service_creates_pending(world: World) -> None:
+    world.services.services[COURSE_ID] = service(ServiceType.COURSE, manual=True)
+    assert (await world.bookings.create(course_draft())).status is BookingStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["TOO_EARLY_TO_BOOK", "TOO_LATE_TO_BOOK", "BOOK_ONLINE_DISABLED", "CAPACITY_EXCEEDED", "EVENT_CANCELLED", "MAX_PARTICIPANTS_EXCEEDED"],
+)
+async def test_a_refusal_is_its_reason_and_writes_nothing(world: World, reason: str) -> None:
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=1, total_spots=10, refusal_reason=reason)
+    with pytest.raises(FailedPrecondition) as exc:
+        await world.bookings.create(class_draft())
+    assert exc.value.reason == reason
+    assert (world.repository.rows, world.repository.events) == ({}, [])
+
+
+async def test_availability_unreachable_writes_nothing(world: World) -> None:
+    world.availability.error = DependencyUnavailable("availability", "UNAVAILABLE")
+    with pytest.raises(DependencyUnavailable):
+        await world.bookings.create(course_draft())
+    assert world.repository.rows == {}
+
+
+async def test_a_not_bookable_answer_without_a_reason_is_a_contract_bug(world: World) -> None:
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="")
+    with pytest.raises(RuntimeError):
+        await world.bookings.create(course_draft())
+    assert world.repository.rows == {}
+
+
+async def test_a_wrong_event_is_reported_before_availability_s_answer(world: World) -> None:
+    # The event of a COURSE: availability refuses it too (as a contract error), but the caller
+    # learns what is wrong with its request.
+    world.availability.error = RuntimeError("availability refused the call: INVALID_ARGUMENT")
+    with pytest.raises(InvalidArgument) as exc:
+        await world.bookings.create(class_draft(FOREIGN_EVENT))
+    assert exc.value.violations[0].field == "booking.booked_entity.slot.event_id"
+    with pytest.raises(NotFound):
+        await world.bookings.create(class_draft("77777777-7777-4777-8777-777777777777"))
+    assert world.repository.rows == {}
+
+
+async def test_invalid_requests_ask_nobody(world: World) -> None:
+    with pytest.raises(InvalidArgument):
+        await world.bookings.create(course_draft(number_of_participants=0))
+    with pytest.raises(NotFound):
+        await world.bookings.create(course_draft(service_id="99999999-9999-4999-8999-999999999999"))
+    assert world.availability.asked == []
+
+
+async def test_a_replayed_key_is_answered_from_storage_without_asking_again(world: World) -> None:
+    first = await world.bookings.create(course_draft(idempotency_key="k"))
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED")
+
+    again = await world.bookings.create(course_draft(idempotency_key="k"))
+
+    assert again == first
+    assert len(world.availability.asked) == 1
+    assert len(world.repository.events) == 1
+
+
+async def test_losing_the_insert_race_answers_with_the_winners_booking(world: World) -> None:
+    winner = await world.bookings.create(course_draft(idempotency_key="k"))
+    world.repository.rows.clear()
+    world.repository.lose_race_to = winner
+
+    assert await world.bookings.create(course_draft(idempotency_key="k")) == winner
+    world.repository.lose_race_to = winner
+    with pytest.raises(InvalidArgument):
+        await world.bookings.create(course_draft(idempotency_key="k", number_of_participants=1))
+
+
+# --- party size ------------------------------------------------------------------------------------
+
+
+async def test_an_increase_asks_for_the_added_participants_only(world: World) -> None:
+    booking = await world.bookings.create(course_draft(number_of_participants=1))
+    world.availability.asked.clear()
+
+    grown = await world.bookings.update_number_of_participants(booking.id, 1, 4)
+
+    assert world.availability.asked == [("schedule", COURSE_SCHEDULE, 3)]
+    assert (grown.number_of_participants, grown.revision) == (4, 2)
+    assert world.repository.events[-1] == (Change.NUMBER_OF_PARTICIPANTS_UPDATED, booking.id, 1)
+
+
+async def test_a_decrease_or_no_change_asks_nobody(world: World) -> None:
+    booking = await world.bookings.create(class_draft(number_of_participants=3))
+    world.availability.asked.clear()
+
+    assert await world.bookings.update_number_of_participants(booking.id, 1, 3) == booking
+    smaller = await world.bookings.update_number_of_participants(booking.id, 1, 1)
+
+    assert world.availability.asked == []
+    assert (smaller.number_of_participants, smaller.revision) == (1, 2)
+
+
+async def test_an_increase_over_the_limit_is_refused_before_asking(world: World) -> None:
+    booking = await world.bookings.create(course_draft(number_of_participants=1))
+    world.availability.asked.clear()
+    with pytest.raises(FailedPrecondition) as exc:
+        await world.bookings.update_number_of_participants(booking.id, 1, 5)
+    assert exc.value.reason == "MAX_PARTICIPANTS_EXCEEDED"
+    assert world.availability.asked == []
+    assert world.repository.rows[booking.id] == booking
+
+
+async def test_an_increase_availability_refuses_writes_nothing(world: World) -> None:
+    booking = await world.bookings.create(course_draft(number_of_participants=1))
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED")
+    with pytest.raises(FailedPrecondition):
+        await world.bookings.update_number_of_participants(booking.id, 1, 2)
+    assert world.repository.rows[booking.id] == booking
+    assert len(world.repository.events) == 1
+
+
+async def test_a_stale_revision_is_aborted_before_any_rule(world: World) -> None:
+    booking = await world.bookings.create(course_draft())
+    await world.bookings.cancel(booking.id, 1)
+    with pytest.raises(RevisionMismatch):
+        await world.bookings.update_number_of_participants(booking.id, 1, 3)  # stale, and canceled
+
+
+# --- cancellation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "minutes, allowed",
+    [pytest.param(None, True, id="no policy"), pytest.param(60, True, id="2 h ahead, 60 min window"), pytest.param(180, False, id="2 h ahead, 3 h window")],
+)
+async def test_the_course_window_is_measured_from_its_first_session(world: World, minutes: int | None, allowed: bool) -> None:
+    world.services.services[COURSE_ID] = service(ServiceType.COURSE, p=policy(cancel_minutes=minutes))
+    booking = await world.bookings.create(course_draft())
+    if allowed:
+        assert (await world.bookings.cancel(booking.id, 1)).status is BookingStatus.CANCELED
+        return
+    with pytest.raises(FailedPrecondition) as exc:
+        await world.bookings.cancel(booking.id, 1)
+    assert exc.value.reason == "TOO_LATE_TO_CANCEL"
+    assert world.repository.rows[booking.id].status is BookingStatus.CONFIRMED
+
+
+async def test_the_class_window_is_measured_from_its_event_unless_it_was_cancelled(world: World) -> None:
+    world.services.services[CLASS_ID] = service(ServiceType.CLASS, p=policy(cancel_minutes=180))
+    booking = await world.bookings.create(class_draft())
+    with pytest.raises(FailedPrecondition):
+        await world.bookings.cancel(booking.id, 1)
+    world.calendar.events[EVENT_ID] = replace(world.calendar.events[EVENT_ID], cancelled=True)
+    assert (await world.bookings.cancel(booking.id, 1)).status is BookingStatus.CANCELED
+
+
+async def test_a_booking_of_a_deleted_service_can_be_canceled(world: World) -> None:
+    world.services.services[COURSE_ID] = service(ServiceType.COURSE, p=policy(cancel_minutes=180))
+    booking = await world.bookings.create(course_draft())
+    del world.services.services[COURSE_ID]
+    assert (await world.bookings.cancel(booking.id, 1)).status is BookingStatus.CANCELED
