@@ -48,9 +48,21 @@ async def connection(pool: asyncpg.Pool, acquire_timeout: float, *, transaction:
                 yield conn
 
 
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    """No reset query when a connection goes back to the pool. asyncpg's default (UNLISTEN *,
+    advisory unlock, RESET ALL, CLOSE ALL) costs a server round trip on every release, measurable
+    on the hottest reads; this code base leaves no session state behind (the outbox relay, the
+    only LISTEN and advisory-lock user, releases both itself). Open transactions are still rolled
+    back and listeners dropped by asyncpg itself."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(settings: DatabaseSettings, schema: str, application_name: str) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         settings.database_url,
+        connection_class=_Connection,
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         server_settings={

@@ -318,11 +318,12 @@ class OutboxRelay:
                 await self._publish_loop(conn)
             finally:
                 self.active = False
-                # Also done by the pool when the connection goes back (RESET: UNLISTEN *,
-                # pg_advisory_unlock_all); explicit so a live connection never keeps the lock. A
-                # dead connection has nothing to release (its session, and lock, are gone).
+                # The pool does not reset sessions (services.common.db): release the listener and
+                # the lock here, each on its own, so a live connection never keeps the lock. A dead
+                # connection has nothing to release (its session, and lock, are gone).
                 with contextlib.suppress(Exception):
                     await conn.remove_listener(self.channel, self._notified)
+                with contextlib.suppress(Exception):
                     await conn.fetchval(_UNLOCK, self._lock_name)
             return True
 

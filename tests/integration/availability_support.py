@@ -39,6 +39,9 @@ WEEK = timedelta(days=7)
 VIENNA = "Europe/Vienna"
 # Feature toggles are re-read every 0.5 s by default; wait a little longer after a change.
 TOGGLE_PROPAGATION_SECONDS = 1.2
+# How long a catalog or calendar change may take to reach availability's cache (the Kafka
+# consumer dropping the entries typically needs tens of milliseconds).
+PROPAGATION_SECONDS = 5.0  # a bound for polling, generous for a loaded 2-core machine
 EVERYONE = ToggleRule(percentage=100)
 
 T = TypeVar("T")

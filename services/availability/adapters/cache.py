@@ -1,15 +1,17 @@
-"""Redis cache of what changes rarely: services, booking policies and schedule time frames.
+"""Redis cache: services, booking policies, schedule time frames, and a course's events.
 
 Staleness bound: an entry is dropped as soon as availability consumes the Kafka event of its
-change (`catalog.service-events.v1`, `calendar.event-events.v1`; typically well under a second
+change (`catalog.service-events.v1`, `calendar.event-events.v1`; typically tens of milliseconds
 after the commit) and lives at most `ttl` seconds (default 30) even if an event were lost.
-Capacity (events) is never cached: it is always read from timeframes, so it is never staler than
-the events it comes from.
+Capacity (a course's events with `remaining_capacity`) is cached per schedule and dropped by
+every event message of that schedule, participant-total updates included: it is never staler
+than the event messages it comes from (the same stream that announces every capacity change).
 
-Invalidation is by tenant generation: every entry key carries the tenant's generation number and
-an invalidation increments it. A request that read old data from a dependency while the
-invalidation happened writes under the old generation, which nobody reads any more — the usual
-fill-after-invalidate race cannot resurrect stale data.
+Invalidation is by generation: every entry key carries the tenant's generation number, and a
+*scoped* entry (a schedule's events) also its scope's; an invalidation increments one of them. A
+request that read old data from a dependency while the invalidation happened writes under the
+old generation, which nobody reads any more — the usual fill-after-invalidate race cannot
+resurrect stale data.
 
 A request reads the generation and all the entries it needs in one round trip (a Lua script;
 the keys it builds share the tenant's prefix, which is fine on a single Redis or a primary with
@@ -30,21 +32,31 @@ from opentelemetry import metrics
 _PREFIX = "av:v1"
 log = structlog.get_logger("cache")
 
+# ARGV[1] = tenant prefix; then pairs (entry suffix "kind:id", scoped "1"/"0"). A scoped entry's
+# key also carries its scope generation (prefix .. "scope:" .. suffix).
 _READ = """
 local generation = redis.call('GET', KEYS[1]) or '0'
-local keys = {}
-for i = 2, #ARGV do keys[#keys + 1] = ARGV[1] .. generation .. ':' .. ARGV[i] end
-if #keys == 0 then return {generation, {}} end
-return {generation, redis.call('MGET', unpack(keys))}
+local keys, scopes = {}, {}
+for i = 2, #ARGV, 2 do
+  local scope = ''
+  if ARGV[i + 1] == '1' then scope = redis.call('GET', ARGV[1] .. 'scope:' .. ARGV[i]) or '0' end
+  scopes[#scopes + 1] = scope
+  keys[#keys + 1] = ARGV[1] .. generation .. ':' .. ARGV[i] .. ':' .. scope
+end
+if #keys == 0 then return {generation, {}, {}} end
+return {generation, redis.call('MGET', unpack(keys)), scopes}
 """
+_SCOPE_TTL_SECONDS = 86_400  # far longer than any entry written under a scope generation
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of entry (services, policies...) and how to decode it."""
+    """One kind of entry (services, policies...) and how to decode it. A `scoped` kind is also
+    invalidated per entry (`Cache.invalidate_scope`), not only per tenant."""
 
     name: str
     parse: Callable[[bytes], Any]
+    scoped: bool = False
 
 
 @dataclass
@@ -54,6 +66,7 @@ class Snapshot:
 
     generation: int | None
     found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scopes: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> scope generation read
 
     def of(self, kind: Kind) -> dict[str, Any]:
         return self.found.get(kind.name, {})
@@ -81,20 +94,29 @@ class Cache:
     async def invalidate_tenant(self, tenant_id: str) -> None:
         await self._client.incr(f"{_PREFIX}:{tenant_id}:gen")
 
+    async def invalidate_scope(self, tenant_id: str, kind: Kind, item_id: str) -> None:
+        key = f"{_PREFIX}:{tenant_id}:scope:{kind.name}:{item_id}"
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, _SCOPE_TTL_SECONDS)
+            await pipe.execute()
+
     async def read(self, tenant_id: str, wanted: Mapping[Kind, Sequence[str]]) -> Snapshot:
         """The tenant's generation and the wanted entries, in one round trip."""
         if not self.enabled:
             return Snapshot(None)
         wanted_ids = [(kind, item_id) for kind, ids in wanted.items() for item_id in ids]
+        args = [f"{_PREFIX}:{tenant_id}:"]
+        for kind, item_id in wanted_ids:
+            args += [f"{kind.name}:{item_id}", "1" if kind.scoped else "0"]
         try:
-            generation, values = await self._read(
-                keys=[f"{_PREFIX}:{tenant_id}:gen"], args=[f"{_PREFIX}:{tenant_id}:", *(f"{k.name}:{i}" for k, i in wanted_ids)]
-            )
+            generation, values, scopes = await self._read(keys=[f"{_PREFIX}:{tenant_id}:gen"], args=args)
         except (redis.RedisError, OSError) as exc:
             self._failed(exc)
             return Snapshot(None)
         snapshot = Snapshot(int(generation), {kind.name: {} for kind in wanted})
-        for (kind, item_id), value in zip(wanted_ids, values, strict=True):
+        for (kind, item_id), value, scope in zip(wanted_ids, values, scopes, strict=True):
+            snapshot.scopes[(kind.name, item_id)] = scope.decode() if isinstance(scope, bytes) else str(scope)
             if value is not None:
                 snapshot.found[kind.name][item_id] = kind.parse(value)
         for kind, ids in wanted.items():
@@ -113,7 +135,10 @@ class Cache:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for item_id, message in items.items():
-                    pipe.set(f"{prefix}:{item_id}", message.SerializeToString(), px=self._ttl_ms)
+                    scope = snapshot.scopes.get((kind.name, item_id))
+                    if scope is None:
+                        continue  # not read in this snapshot: its scope generation is unknown
+                    pipe.set(f"{prefix}:{item_id}:{scope}", message.SerializeToString(), px=self._ttl_ms)
                 await pipe.execute()
         except (redis.RedisError, OSError) as exc:
             self._failed(exc)

@@ -5,7 +5,7 @@ a deadline; all four are reads, so UNAVAILABLE is retried with backoff by the ch
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -36,8 +36,12 @@ _TYPES = {services_pb2.COURSE: ServiceType.COURSE, services_pb2.CLASS: ServiceTy
 _PROTO_TYPES = {v: k for k, v in _TYPES.items()}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _instant(ts: timestamp_pb2.Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=UTC)
+    # Timestamp.ToDatetime in arithmetic (it is pure Python in protobuf and runs twice per event).
+    return _EPOCH + timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
 
 
 def _timestamp(instant: datetime) -> timestamp_pb2.Timestamp:

@@ -20,6 +20,7 @@ from opentelemetry import metrics
 
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.calendar.events.v3 import events_pb2
 from services.api.calendar.timeframes.v3 import timeframes_pb2
 from services.availability.adapters.cache import Cache, Kind, Snapshot
 from services.availability.adapters.dependencies import Dependencies, offering_from_proto, session_from_proto, time_frame_from_proto
@@ -40,6 +41,8 @@ SERVICES = Kind("service", services_pb2.Service.FromString)
 POLICIES = Kind("policy", booking_policy_pb2.ServiceBookingPolicy.FromString)
 TIME_FRAMES = Kind("time_frame", timeframes_pb2.ScheduleTimeFrame.FromString)
 SERVICE_LISTS = Kind("services_of_type", services_pb2.QueryServicesResponse.FromString)
+# A course schedule's events (with capacity): dropped by every event message of the schedule.
+COURSE_EVENTS = Kind("course_events", events_pb2.QueryEventsResponse.FromString, scoped=True)
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,12 @@ class TimeSlots:
         two clock reads is never "ahead" for the course and "past" for its slot."""
         known_schedules = self._memo.schedules(tenant, service_ids) if service_ids else None
         if known_schedules is not None:
-            cached = await self._cache.read(tenant, {SERVICES: service_ids, POLICIES: service_ids, TIME_FRAMES: known_schedules})
+            wanted = {SERVICES: service_ids, POLICIES: service_ids, TIME_FRAMES: known_schedules, COURSE_EVENTS: known_schedules}
+            cached = await self._cache.read(tenant, wanted)
             services, policies, events, frames = await asyncio.gather(
                 self._service_list(tenant, cached, service_ids, ServiceType.COURSE),
                 self._policy_map(tenant, cached, service_ids),
-                self._deps.events(known_schedules),
+                self._course_events(tenant, cached, known_schedules),
                 self._time_frames(tenant, cached, known_schedules),
             )
             _check_services(services, service_ids, ServiceType.COURSE, field)
@@ -188,9 +192,9 @@ class TimeSlots:
             _check_services(services, service_ids, ServiceType.COURSE, field)
             ids = [s.id for s in services]
             schedules = [s.schedule_id for s in services]
-            cached = await self._cache.read(tenant, {POLICIES: ids, TIME_FRAMES: schedules})
+            cached = await self._cache.read(tenant, {POLICIES: ids, TIME_FRAMES: schedules, COURSE_EVENTS: schedules})
             policies, events, frames = await asyncio.gather(
-                self._policy_map(tenant, cached, ids), self._deps.events(schedules), self._time_frames(tenant, cached, schedules)
+                self._policy_map(tenant, cached, ids), self._course_events(tenant, cached, schedules), self._time_frames(tenant, cached, schedules)
             )
         sessions_by_schedule: dict[str, list[Session]] = {}
         for event in events:
@@ -285,6 +289,18 @@ class TimeSlots:
             await self._cache.write(tenant, cached, POLICIES, fetched)
             found.update(fetched)
         return found
+
+    async def _course_events(self, tenant: str, cached: Snapshot, schedule_ids: Sequence[str]) -> list[events_pb2.Event]:
+        """Every event of the courses' schedules (cancelled included)."""
+        found: dict[str, events_pb2.QueryEventsResponse] = dict(cached.of(COURSE_EVENTS))
+        missing = [s for s in schedule_ids if s not in found]
+        if missing:
+            by_schedule: dict[str, events_pb2.QueryEventsResponse] = {s: events_pb2.QueryEventsResponse() for s in missing}
+            for event in await self._deps.events(missing):
+                by_schedule[event.schedule_id].events.append(event)
+            await self._cache.write(tenant, cached, COURSE_EVENTS, by_schedule)
+            found.update(by_schedule)
+        return [e for s in schedule_ids for e in found[s].events]
 
     async def _time_frames(self, tenant: str, cached: Snapshot, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame] | None:
         """None when ScheduleTimeFrames is unavailable: the calculation then takes the first

@@ -80,7 +80,9 @@ def to_local_iso(instant_utc: datetime, zone: ZoneInfo) -> str:
     """An instant as local wall time in `zone`, "YYYY-MM-DDTHH:MM:SS" without an offset (the
     response names the zone separately); sub-second parts are dropped."""
     require_aware("instant_utc", instant_utc)
-    return instant_utc.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
+    # strftime straight from the aware local time: the same text as replace(tzinfo=None).isoformat
+    # (timespec="seconds"), with one object fewer per slot of every answer.
+    return instant_utc.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,14 @@ def _reasons(r: NonBookableReasons) -> time_slots_pb2.NonBookableReasons:
     )
 
 
-def course_slot_proto(slot: TimeSlot, zone: ZoneInfo) -> time_slots_pb2.CourseEventTimeSlot:
+def course_slot_proto(slot: TimeSlot, zone: ZoneInfo, shared: dict[int, object] | None = None) -> time_slots_pb2.CourseEventTimeSlot:
+    """`shared` memoises the violations message per course within one answer: every session of a
+    course carries the same violations object."""
+    violations = shared.get(id(slot.violations)) if shared is not None else None
+    if violations is None:
+        violations = _violations(slot.violations)
+        if shared is not None:
+            shared[id(slot.violations)] = violations
     return time_slots_pb2.CourseEventTimeSlot(
         service_id=slot.offering.service_id,
         schedule_id=slot.offering.schedule_id,
@@ -58,7 +65,7 @@ def course_slot_proto(slot: TimeSlot, zone: ZoneInfo) -> time_slots_pb2.CourseEv
         bookable=slot.bookable,
         remaining_capacity=slot.remaining_capacity,
         total_capacity=slot.total_capacity,
-        booking_policy_violations=_violations(slot.violations),
+        booking_policy_violations=violations,
         non_bookable_reasons=_reasons(slot.reasons),
         past=slot.past,
         total_sessions=slot.total_sessions,
@@ -120,8 +127,9 @@ class CourseEventTimeSlotsServicer(time_slots_pb2_grpc.CourseEventTimeSlotsServi
 
     async def ListCourseEventTimeSlots(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
         page = await self._slots.list_course_slots(current_tenant(), _query(request))
+        shared: dict[int, object] = {}
         return time_slots_pb2.ListCourseEventTimeSlotsResponse(
-            time_slots=[course_slot_proto(s, page.zone) for s in page.slots], time_zone=page.zone.key, paging_metadata=_paging(page)
+            time_slots=[course_slot_proto(s, page.zone, shared) for s in page.slots], time_zone=page.zone.key, paging_metadata=_paging(page)
         )
 
     async def GetCourseEventTimeSlot(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
