@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration lint protos check-protos lint-protos clean
+.PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline
 
 install: $(STAMP)
 
@@ -46,6 +46,19 @@ node_modules/.bin/buf: package.json package-lock.json
 
 lint-protos: node_modules/.bin/buf
 	@cd protos && ../node_modules/.bin/buf lint
+
+# Not a test (not part of `make test`): ListCourseEventTimeSlots under open-loop load with the whole
+# platform running; writes bench/results/availability.{md,json,png}. ~5 minutes. See bench/README.md.
+bench-availability: install
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@BENCH_VIA_MAKE=1 $(PY) -m bench.availability $(BENCH_ARGS)
+
+# Not a test either: CreateBooking at a steady rate (20/s for 60 s) and how long each booking takes to
+# show in availability, with consumer lag and outbox backlogs over time; writes
+# bench/results/pipeline.{md,json,png}. ~2-3 minutes. See bench/pipeline.py.
+bench-pipeline: install
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@BENCH_VIA_MAKE=1 $(PY) -m bench.pipeline $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .devstack

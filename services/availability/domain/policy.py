@@ -187,9 +187,14 @@ def course_time_slots(now: datetime, offering: Offering, course: CourseAvailabil
         raise ValueError(f"course availability of {course.service_id}/{course.schedule_id} given for {offering.service_id}/{offering.schedule_id}")
     _require_schedule(offering.schedule_id, sessions_to_show)
     slots = []
+    # At most four distinct reasons per course (cancelled x started): shared between its slots.
+    reasons_of: dict[tuple[bool, bool], NonBookableReasons] = {}
     for session in sessions_to_show:
         past = session.start <= now
-        reasons = dataclasses.replace(course.reasons, event_cancelled=session.cancelled, event_started=past)
+        key = (session.cancelled, past)
+        reasons = reasons_of.get(key)
+        if reasons is None:
+            reasons = reasons_of[key] = dataclasses.replace(course.reasons, event_cancelled=session.cancelled, event_started=past)
         slots.append(
             TimeSlot(
                 offering=offering,

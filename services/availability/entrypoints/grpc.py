@@ -49,13 +49,15 @@ def _reasons(r: NonBookableReasons) -> time_slots_pb2.NonBookableReasons:
 
 
 def course_slot_proto(slot: TimeSlot, zone: ZoneInfo, shared: dict[int, object] | None = None) -> time_slots_pb2.CourseEventTimeSlot:
-    """`shared` memoises the violations message per course within one answer: every session of a
-    course carries the same violations object."""
-    violations = shared.get(id(slot.violations)) if shared is not None else None
+    """`shared` memoises the violations and reasons messages within one answer: the sessions of a
+    course share those objects (domain.policy.course_time_slots)."""
+    shared = {} if shared is None else shared
+    violations = shared.get(id(slot.violations))
     if violations is None:
-        violations = _violations(slot.violations)
-        if shared is not None:
-            shared[id(slot.violations)] = violations
+        violations = shared[id(slot.violations)] = _violations(slot.violations)
+    reasons = shared.get(id(slot.reasons))
+    if reasons is None:
+        reasons = shared[id(slot.reasons)] = _reasons(slot.reasons)
     return time_slots_pb2.CourseEventTimeSlot(
         service_id=slot.offering.service_id,
         schedule_id=slot.offering.schedule_id,
@@ -66,7 +68,7 @@ def course_slot_proto(slot: TimeSlot, zone: ZoneInfo, shared: dict[int, object] 
         remaining_capacity=slot.remaining_capacity,
         total_capacity=slot.total_capacity,
         booking_policy_violations=violations,
-        non_bookable_reasons=_reasons(slot.reasons),
+        non_bookable_reasons=reasons,
         past=slot.past,
         total_sessions=slot.total_sessions,
         remaining_sessions=slot.remaining_sessions,
