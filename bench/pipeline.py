@@ -886,6 +886,8 @@ def interpretation(results: dict[str, Any], a: dict[str, Any]) -> list[str]:
                 + (f", {t['not_visible_at_end']} not visible everywhere by the end" if t["not_visible_at_end"] else "")
                 + ". It grows with the length of the run instead of settling, so its percentiles describe this run, not a steady state."
             )
+        elif not (math.isnan(first) or math.isnan(last)) and last > 1.3 * first and last - first > 500:
+            lines.append(f"- **The capacity lag of {kind} bookings rises somewhat** over the run ({thirds}), less than it would if the path fell behind.")
         else:
             lines.append(f"- **The capacity lag of {kind} bookings does not grow** over the run: {thirds}.")
     ev = peaks["consumer_lag"].get(UPDATER_GROUP, {})
@@ -908,11 +910,10 @@ def interpretation(results: dict[str, Any], a: dict[str, Any]) -> list[str]:
         lines.append(
             "- **Why capacity is fresh all the same.** A settlement never applies its message's delta: it recomputes the session's total from the "
             f"participations table (services/participations/domain/totals.py), which `{BOOKINGS_GROUP}` keeps current (its lag stays at a few "
-            "messages). So "
-            "settling a session for an *old* message makes it current for every booking committed so far: the capacity lag is the wait until "
-            "*some* message of that session is settled, not until its own. The many messages behind it then only repeat identical writes. "
-            "Bookings of a session become visible together, which draws the falling diagonals of the class lags in the plot; a course "
-            "message settles all 30 sessions, so course bookings rarely wait long for one."
+            "messages). So settling a session for an *old* message makes it current for every booking committed so far: the capacity lag "
+            "is the wait until *some* message of that session is settled, not until its own. The many messages behind it then only repeat "
+            "identical writes. Bookings of a session become visible together, which draws the falling arcs of the class lags in the plot "
+            "(lag = one moment − each commit); a course message settles all 30 sessions, so course bookings rarely wait long for one."
         )
     if cl.visible and cf.visible and cl.p50_ms > cf.p50_ms:
         lines.append(
@@ -951,7 +952,10 @@ def interpretation(results: dict[str, Any], a: dict[str, Any]) -> list[str]:
         + (
             "No process is near a full core: the pipeline is limited by its sequential waits (one settlement after the other), not by CPU."
             if max(load.values(), default=0) < 80 and results["cpu"]["load"]["machine_busy_pct"] < 90
-            else "A Python process near 100 % of a core, or a machine near 100 % busy, is saturated: queues and lags grow from there."
+            else "No single process is near a full core, but the cores were: every queue (gRPC, Postgres, the consumers) waited for CPU too, "
+            "so part of each lag above is the machine's, not the design's."
+            if max(load.values(), default=0) < 80
+            else "A Python process near 100 % of a core is saturated: queues and lags grow from there."
         )
     )
     return lines

@@ -38,12 +38,13 @@ def make_build(settings: AvailabilitySettings) -> Build:
         await toggles.start()
         stack.push_async_callback(toggles.stop)
         cache = Cache(client, settings.availability_cache_ttl_seconds, enabled=settings.availability_cache_enabled)
-        invalidation = KafkaConsumerRunner(
-            settings, events.GROUP_ID, events.TOPICS, events.CacheInvalidation(cache, COURSE_EVENTS).handle, transient=events.is_transient
-        )
-        await stack.enter_async_context(invalidation)
-        live = asyncio.create_task(_cache_live_once_invalidated(invalidation, cache), name="cache-go-live")
-        stack.callback(live.cancel)
+        if settings.availability_cache_enabled:
+            # Nothing to invalidate without a cache: such an instance stays out of the group.
+            handler = events.CacheInvalidation(cache, COURSE_EVENTS).handle
+            invalidation = KafkaConsumerRunner(settings, events.GROUP_ID, events.TOPICS, handler, transient=events.is_transient)
+            await stack.enter_async_context(invalidation)
+            live = asyncio.create_task(_cache_live_once_invalidated(invalidation, cache), name="cache-go-live")
+            stack.callback(live.cancel)
         dependencies = Dependencies(channels)
         memo = ServiceMemo()
         slots = TimeSlots(dependencies, cache, toggles, CursorCodec(settings.cursor_key), memo)

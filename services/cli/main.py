@@ -8,6 +8,7 @@
     bookings book course --service <service id> --name "Ada" --email ada@example.com --participants 2
     bookings bookings list --status pending
     bookings toggles set course_availability_enabled --allow <tenant>
+    bookings watch capacity --schedule <schedule id>
 
 Parsing lives here; RPCs in `client.py`, output in `render.py`, local-time arithmetic in
 `timeseries.py`, availability in words in `slots.py`, feature toggles (Redis) in `toggles.py`.
@@ -34,7 +35,7 @@ from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.common.v1 import paging_pb2
-from services.cli import dlq, render, timeseries, toggles
+from services.cli import dlq, render, timeseries, toggles, watch
 from services.cli.client import (
     DEFAULT_AVAILABILITY_ADDRESS,
     DEFAULT_BOOKINGS_ADDRESS,
@@ -909,6 +910,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help=f"one of: {known}")
 
     dlq.add_commands(commands, leaf, env)  # dead letters: services/cli/dlq.py
+    watch.add_commands(commands, leaf)  # live views: services/cli/watch.py
     return parser
 
 

@@ -28,11 +28,41 @@ TRANSIENT_ERRORS = (
 )
 
 
+def lost_connection(exc: BaseException) -> bool:
+    """asyncpg errors that only say the server ended the session, so the request may succeed on
+    a fresh connection, as with the TRANSIENT_ERRORS (seen when Postgres restarts under load):
+
+    - InterfaceError "cannot call Transaction.__aexit__(): the underlying connection is closed":
+      the session ended mid-transaction, and the rollback on the way out raises this in place of
+      the ConnectionDoesNotExistError it is handling;
+    - InternalClientError "cannot switch to state 12; another operation (2) is in progress": an
+      idle pooled connection received the server's FATAL "terminating connection due to
+      administrator command", which put its protocol out of step (error-consume state), and was
+      handed out before the socket's closing was noticed (MagicStack/asyncpg#1069). `connection`
+      terminates such a connection so that the pool never hands it out again."""
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        return True
+    if not isinstance(exc, asyncpg.InterfaceError):
+        return False
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, TRANSIENT_ERRORS):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return "connection is closed" in str(exc)
+
+
 @contextlib.contextmanager
 def unavailable_on_transient_errors() -> Iterator[None]:
     try:
         yield
     except TRANSIENT_ERRORS as exc:
+        raise DependencyUnavailable("postgres", f"{type(exc).__name__}: {exc}") from exc
+    except (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError) as exc:
+        if not lost_connection(exc):
+            raise
         raise DependencyUnavailable("postgres", f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -41,11 +71,15 @@ async def connection(pool: asyncpg.Pool, acquire_timeout: float, *, transaction:
     """A pooled connection (optionally in a transaction); database outages become UNAVAILABLE."""
     with unavailable_on_transient_errors():
         async with pool.acquire(timeout=acquire_timeout) as conn:
-            if not transaction:
-                yield conn
-                return
-            async with conn.transaction():
-                yield conn
+            try:
+                if not transaction:
+                    yield conn
+                    return
+                async with conn.transaction():
+                    yield conn
+            except asyncpg.exceptions.InternalClientError:
+                conn.terminate()  # its protocol is out of step: the pool must not hand it out again
+                raise
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]

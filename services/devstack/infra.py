@@ -202,6 +202,20 @@ def _postgres_credentials() -> Mapping[str, Any]:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
+def _setpriv_prefix() -> list[str]:
+    """`setpriv` switching to the postgres system user (when we are root and have setpriv), used
+    instead of subprocess's user=/group=/extra_groups= to start the server. With those,
+    subprocess must fork() rather than vfork(), and a fork() of a process whose gRPC threads are
+    busy (a test restarting Postgres under load) runs gRPC's at-fork handlers in the child, which
+    then often dies of SIGSEGV or SIGABRT before it execs. setpriv drops the privileges after the
+    exec instead."""
+    creds = _postgres_credentials()
+    setpriv = shutil.which("setpriv") if creds else None
+    if not setpriv:
+        return []
+    return [setpriv, f"--reuid={creds['user']}", f"--regid={creds['group']}", "--clear-groups"]
+
+
 def _ensure_system_user(name: str) -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(name)
@@ -349,10 +363,10 @@ class Postgres(_Component):
         ]
         for key, value in self.settings.items():
             argv += ["-c", f"{key}={value}"]
-        return argv
+        return [*_setpriv_prefix(), *argv]
 
     def _popen_kwargs(self) -> dict[str, Any]:
-        return dict(_postgres_credentials())
+        return {} if _setpriv_prefix() else dict(_postgres_credentials())
 
     def _ready(self) -> bool:
         # The TCP check is cheap; pg_isready then confirms postgres accepts sessions (not "starting up").
