@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -38,6 +39,10 @@ _CURSOR_FIELD = "cursor_paging.cursor"
 # A booking's first row raced with another delivery of the same booking (only during a
 # rebalance): start over, the second round sees the row.
 _INSERT_ATTEMPTS = 3
+
+
+# Sessions of one course settled at once (each takes a pooled connection for its transaction).
+_SETTLE_CONCURRENCY = 4
 
 
 class ParticipationSession(Protocol):
@@ -163,7 +168,20 @@ class EventUpdater:
 
     async def participation_changed(self, tenant: str, target: Target) -> list[Settlement]:
         """Settles every event a participation on `target` counts on."""
-        settlements = [await self.settle(tenant, event) async for event in self._calendar.events(tenant, affected_events(target))]
+        # A course participation touches every session: settle them a few at a time (each event
+        # has its own lock and version, so their order does not matter), not one after another.
+        events = [event async for event in self._calendar.events(tenant, affected_events(target))]
+        limit = asyncio.Semaphore(_SETTLE_CONCURRENCY)
+
+        async def settle(event: EventRef) -> Settlement:
+            async with limit:
+                return await self.settle(tenant, event)
+
+        results = await asyncio.gather(*(settle(e) for e in events), return_exceptions=True)
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise failed  # the message is retried; settling again is idempotent
+        settlements = [r for r in results if isinstance(r, Settlement)]
         if not settlements:
             log.warning("no event to settle: timeframes has none for this participation's target", target=target.id, kind=target.kind.value)
         return settlements
