@@ -78,6 +78,7 @@ from services.api.common.v1 import paging_pb2
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, PROXY_COURSE_TO_NEW_ENDPOINT, ToggleRule, get_rules, set_rule
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE, mint_token
 from services.devstack.stack import MIGRATED, TOPICS, Platform
+from services.participations import handlers as participations_handlers
 from services.participations.entrypoints.events import BOOKINGS_GROUP, BOOKINGS_TOPICS, UPDATER_GROUP, UPDATER_TOPICS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -873,18 +874,23 @@ def interpretation(results: dict[str, Any], a: dict[str, Any]) -> list[str]:
         f"- **A course booking** ({COURSE_SESSIONS} sessions to settle) shows on its first session after p50 {_s(cf.p50_ms)} and on all "
         f"{COURSE_SESSIONS} after p50 {_s(ca.p50_ms)}, p95 {_s(ca.p95_ms)}, p99 {_s(ca.p99_ms)} ({ca.visible}/{ca.bookings} seen everywhere). "
         f"The sessions of one course booking become visible one after the other, ≈ {per_session:.0f} ms apart at the median: the event updater "
-        "settles them sequentially (a transaction and an UpdateEventParticipants call each), and each settlement re-reads every active "
-        "participation of the schedule, so that cost grows with the number of course bookings (services/participations: `EventUpdater.settle`, "
-        "`counted_on`)."
+        + (
+            "settles them one after the other"
+            if results["meta"].get("settle_concurrency", 1) <= 1
+            else f"settles them at most {results['meta']['settle_concurrency']} at a time"
+        )
+        + " (a transaction and an UpdateEventParticipants call each), and each settlement re-reads every active participation of the "
+        "schedule, so that cost grows with the number of course bookings (services/participations: `EventUpdater.settle`, `counted_on`)."
     )
     for kind, t in trend.items():
         first, middle, last = t["p50_ms_by_third"]
         thirds = f"p50 by third of the run {_s(first)} → {_s(middle)} → {_s(last)}"
         if _grows(t):
             lines.append(
-                f"- **The capacity lag of {kind} bookings grows at this rate**: {thirds}"
+                f"- **The capacity lag of {kind} bookings rose over the run**: {thirds}"
                 + (f", {t['not_visible_at_end']} not visible everywhere by the end" if t["not_visible_at_end"] else "")
-                + ". It grows with the length of the run instead of settling, so its percentiles describe this run, not a steady state."
+                + ". Whether it keeps growing or that was an episode (see the plot) a run this short cannot tell; its percentiles describe "
+                "this run, not a steady state."
             )
         elif not (math.isnan(first) or math.isnan(last)) and last > 1.3 * first and last - first > 500:
             lines.append(f"- **The capacity lag of {kind} bookings rises somewhat** over the run ({thirds}), less than it would if the path fell behind.")
@@ -892,10 +898,19 @@ def interpretation(results: dict[str, Any], a: dict[str, Any]) -> list[str]:
             lines.append(f"- **The capacity lag of {kind} bookings does not grow** over the run: {thirds}.")
     ev = peaks["consumer_lag"].get(UPDATER_GROUP, {})
     bc = peaks["consumer_lag"].get(BOOKINGS_GROUP, {})
+    booked = a["throughput"].get(f"{BOOKINGS_GROUP} bookings.booking-events.v1", {})
     lines.append(
-        f"- **Consumer lag**: `{BOOKINGS_GROUP}` peaked at {_pct(bc.get('max'))} messages ({_pct(bc.get('at_load_end'))} when the load ended): "
-        f"turning bookings into participations keeps up. `{UPDATER_GROUP}` peaked at {_pct(ev.get('max'))} "
-        f"({_pct(ev.get('at_load_end'))} when the load ended, {_pct(ev.get('last'))} at the last sample)."
+        f"- **Consumer lag**: `{BOOKINGS_GROUP}` committed {_rate(booked.get('committed_per_s_load', math.nan))} of "
+        f"{_rate(booked.get('in_per_s_load', math.nan))} messages/s during the load and peaked at {_pct(bc.get('max'))} messages behind "
+        f"({_pct(bc.get('at_load_end'))} when the load ended)"
+        + (
+            ": turning bookings into participations keeps up."
+            if (bc.get("max") or 0) <= 20
+            else ": it keeps up on average but fell behind for a while; it shares the participations process (one event loop, one "
+            "connection pool) with the event updater."
+        )
+        + f" `{UPDATER_GROUP}` peaked at {_pct(ev.get('max'))} ({_pct(ev.get('at_load_end'))} when the load ended, "
+        f"{_pct(ev.get('last'))} at the last sample)."
     )
     part = a["throughput"].get(f"{UPDATER_GROUP} bookings.participation-events.v1")
     if part and not math.isnan(part["in_per_s_load"]) and part["committed_per_s_load"] < 0.9 * part["in_per_s_load"]:
@@ -903,17 +918,22 @@ def interpretation(results: dict[str, Any], a: dict[str, Any]) -> list[str]:
         lines.append(
             f"- **The event updater does not keep up with its messages.** During the load {part['in_per_s_load']:.1f} participation messages/s "
             f"arrived and {part['committed_per_s_load']:.1f}/s were committed; after it, {_rate(part['committed_per_s_after'])}/s"
-            + (f", so the {part['lag_last']} still waiting at the last sample need about {rest:.0f} s more." if not math.isnan(rest) and rest else ".")
+            + (
+                f", so the {part['lag_last']} still waiting at the last sample need in the order of {rest:.0f} s more (commits come in steps: a coarse figure)."
+                if not math.isnan(rest) and rest
+                else "."
+            )
             + f" Under a steady {o['rate']:.0f} bookings/s its backlog grows for as long as the load lasts (see the plot), and it stays busy "
             "after the load (participations' CPU in the drain window)."
         )
         lines.append(
-            "- **Why capacity is fresh all the same.** A settlement never applies its message's delta: it recomputes the session's total from the "
-            f"participations table (services/participations/domain/totals.py), which `{BOOKINGS_GROUP}` keeps current (its lag stays at a few "
-            "messages). So settling a session for an *old* message makes it current for every booking committed so far: the capacity lag "
-            "is the wait until *some* message of that session is settled, not until its own. The many messages behind it then only repeat "
-            "identical writes. Bookings of a session become visible together, which draws the falling arcs of the class lags in the plot "
-            "(lag = one moment − each commit); a course message settles all 30 sessions, so course bookings rarely wait long for one."
+            "- **Why capacity is fresh all the same.** A settlement never applies its message's delta: it recomputes the session's "
+            f"total from the participations table (services/participations/domain/totals.py), which `{BOOKINGS_GROUP}` keeps "
+            f"current (peak lag {_pct(bc.get('max'))} messages). So settling a session for an *old* message makes it current for "
+            "every booking committed so far: the capacity lag is the wait until *some* message of that session is settled, not until "
+            "its own. The many messages behind it then only repeat identical writes. Bookings of a session become visible together, "
+            "which draws the falling arcs of the class lags in the plot (lag = one moment − each commit); a course message settles "
+            "all 30 sessions, so course bookings rarely wait long for one."
         )
     if cl.visible and cf.visible and cl.p50_ms > cf.p50_ms:
         lines.append(
@@ -1068,7 +1088,11 @@ def markdown(results: dict[str, Any], a: dict[str, Any], png_name: str) -> str:
         w("")
     tp = a["throughput"]
     if tp:
-        w("Messages per second (from the same samples: high watermarks = arriving, committed offsets = done):\n")
+        w(
+            "Messages per second (from the same samples: high watermarks = arriving, committed offsets = done). The event updater commits "
+            "in steps, when a whole fetched batch is done, so its rates over a window of tens of seconds are coarse, and the last column "
+            "(lag at the last sample / committed per second after the load) is an order of magnitude, no more:\n"
+        )
         w("| group, topic | arriving/s, load | committed/s, load | arriving/s, after | committed/s, after | lag, last sample | rest at that rate |")
         w("|---|---|---|---|---|---|---|")
         for key, v in tp.items():
@@ -1187,13 +1211,25 @@ def write(results: dict[str, Any], out: Path) -> list[Path]:
     md.write_text(markdown(results, a, png.name))
     paths.append(md)
     raw = out / "pipeline.json"
-    doc = {k: v for k, v in results.items() if k not in ("rows", "sent")}
+    doc = {k: v for k, v in results.items() if k not in ("rows", "sent", "world")}
+    doc["world"] = {k: v for k, v in results["world"].items() if k != "metadata"}  # no bearer token in the report
     doc["analysis"] = a
-    doc["bookings"] = [
-        {**asdict(r), "lag_first_ms": r.lag_first_ms, "lag_all_ms": r.lag_all_ms, "lag_from_answer_ms": r.lag_from_answer_ms} for r in results["rows"]
-    ]
+    # Every booking, one row each (times in s from the start of the load, wall clock; NaN/null: not seen).
+    t0 = results["t0"]
+    sessions = {e: i for i, e in enumerate(results["world"]["class_events"])}
+    doc["bookings"] = {
+        "columns": ["kind", "class_session", "measured", "created_s", "answered_s", "visible_first_s", "visible_all_s"],
+        "rows": [
+            [r.kind, sessions.get(r.event_id, -1), r.measured, *(round(v - t0, 3) for v in (r.created, r.answered, r.visible_first, r.visible_all))]
+            for r in sorted(results["rows"], key=lambda r: r.created)
+        ],
+    }
     doc["failed_requests"] = [asdict(s) for s in results["sent"] if s.error]
-    raw.write_text(json.dumps(jsonable(doc), indent=1) + "\n")
+    # One line per booking row instead of one per value.
+    rows = json.dumps(jsonable(doc["bookings"]["rows"]), separators=(",", ":"))[1:-1].replace("],[", "],\n  [")
+    doc["bookings"]["rows"] = "__ROWS__"
+    text = json.dumps(jsonable(doc), indent=1).replace('"__ROWS__"', "[\n  " + rows + "\n ]")
+    raw.write_text(text + "\n")
     paths.append(raw)
     return paths
 
@@ -1263,6 +1299,8 @@ def main(argv: list[str] | None = None) -> int:
         "platform_start_s": round(platform_seconds, 1),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in opts.__dict__.items()},
         "machine": machine(),
+        # How many sessions of one course the event updater settles at once, in the code measured.
+        "settle_concurrency": getattr(participations_handlers, "_SETTLE_CONCURRENCY", 1),
     }
     paths = write(results, opts.out)
     say(f"done in {results['meta']['duration_s']:.0f} s: " + ", ".join(str(p.relative_to(REPO)) if p.is_relative_to(REPO) else str(p) for p in paths))
