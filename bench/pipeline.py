@@ -1012,6 +1012,10 @@ def markdown(results: dict[str, Any], a: dict[str, Any], png_name: str) -> str:
         w(f"- **Code measured**: commit `{m['commit']}` plus uncommitted changes in " + ", ".join(f"`{f}`" for f in m["uncommitted_service_changes"]))
     w(f"- **Command**: `{meta['command']}`")
     w(
+        f"- **Event updater** in the code measured: settles at most {meta.get('settle_concurrency', 1)} session(s) of a course at once "
+        "(`_SETTLE_CONCURRENCY`, services/participations/handlers.py)"
+    )
+    w(
         f"- **Workload**: one tenant with a COURSE ({COURSE_SESSIONS} sessions, one a day over {DAYS} days) and a CLASS "
         f"({o['class_sessions']} sessions over the same days), capacity {o['capacity']} per session; toggles for the tenant: "
         + ", ".join(f"`{k}` {v}" for k, v in results["world"]["toggles"].items())
