@@ -576,12 +576,11 @@ class KafkaConsumerRunner:
     async def _track_idle_partitions(self, consumer: AIOKafkaConsumer, fetched: Mapping[TopicPartition, Any]) -> None:
         """Partitions that returned nothing still have a lag (zero when caught up): once fetched,
         their position is known and is where this consumer stands."""
-        try:
+        # A rebalance under way (assignment changing) leaves positions to the next round.
+        with contextlib.suppress(AssertionError, IllegalStateError):
             for tp in consumer.assignment():
                 if tp not in self._positions and tp not in fetched and consumer.highwater(tp) is not None:
                     self._positions[tp] = await consumer.position(tp)
-        except (AssertionError, IllegalStateError):
-            pass  # a rebalance is under way
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

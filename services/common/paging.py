@@ -8,8 +8,9 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from services.common.errors import InvalidArgument
 
@@ -72,3 +73,33 @@ class CursorCodec:
             raise InvalidArgument.single(_CURSOR_FIELD, "is too long")
         after = self.decode(cursor, fingerprint) if cursor else None
         return Page(limit=limit or default, after=after)
+
+
+class Filters(Protocol):
+    def fingerprint_parts(self) -> list[object]: ...
+
+
+F = TypeVar("F", bound=Filters)
+
+
+def validated_page(codec: CursorCodec, tenant: str, rpc: str, validate: Callable[[], F], limit: int, cursor: str) -> tuple[F, Page, str]:
+    """Validate a query's filters and its paging together, so every bad field is reported in one
+    INVALID_ARGUMENT. The cursor is bound to the tenant, the RPC and every filter (not the page
+    size, which may change from page to page); with invalid filters only the limit is checked, as
+    the cursor belongs to valid ones. Returns the filters, the page and the cursor fingerprint."""
+    violations = []
+    query: F | None = None
+    try:
+        query = validate()
+    except InvalidArgument as exc:
+        violations.extend(exc.violations)
+    fingerprint = query_fingerprint(tenant, rpc, *query.fingerprint_parts()) if query is not None else ""
+    page: Page | None = None
+    try:
+        page = codec.page(limit, cursor if query is not None else "", fingerprint)
+    except InvalidArgument as exc:
+        violations.extend(exc.violations)
+    if violations:
+        raise InvalidArgument(violations)
+    assert query is not None and page is not None
+    return query, page, fingerprint

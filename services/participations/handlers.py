@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import structlog
 
 from services.common.errors import InvalidArgument, NotFound
-from services.common.paging import CursorCodec, query_fingerprint
+from services.common.paging import CursorCodec, validated_page
 from services.common.validation import is_uuid
 from services.participations.domain import queries
 from services.participations.domain.model import Announcement, BookingSnapshot, Decision, Participation, Target, apply_booking
@@ -127,21 +127,14 @@ class Participations:
         return participation
 
     async def query(self, tenant: str, event_ids: list[str], schedule_ids: list[str], booking_ids: list[str], *, limit: int, cursor: str) -> ParticipationPage:
-        violations = []
-        query: ParticipationQuery | None = None
-        try:
-            query = queries.validate_query(event_ids, schedule_ids, booking_ids)
-        except InvalidArgument as exc:
-            violations.extend(exc.violations)
-        # The cursor is bound to the tenant and every filter (not the page size).
-        fingerprint = query_fingerprint(tenant, "bookings.participations.v3.Participations/QueryParticipations", *query.fingerprint_parts()) if query else ""
-        try:
-            page = self._cursors.page(limit, cursor if query else "", fingerprint)
-        except InvalidArgument as exc:
-            violations.extend(exc.violations)
-        if violations:
-            raise InvalidArgument(violations)
-        assert query is not None
+        query, page, fingerprint = validated_page(
+            self._cursors,
+            tenant,
+            "bookings.participations.v3.Participations/QueryParticipations",
+            lambda: queries.validate_query(event_ids, schedule_ids, booking_ids),
+            limit,
+            cursor,
+        )
 
         after = _decode_sort_key(page.after) if page.after is not None else None
         async with self._store.read(tenant) as session:

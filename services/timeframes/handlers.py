@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
-from services.common.paging import CursorCodec, query_fingerprint
+from services.common.paging import CursorCodec, validated_page
 from services.common.validation import is_uuid
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import EventQuery
@@ -147,23 +147,9 @@ class Calendar:
             return await self._event(session, event_id)
 
     async def query_events(self, tenant: str, command: commands.EventQueryInput, *, limit: int, cursor: str) -> EventPage:
-        violations = []
-        query: EventQuery | None = None
-        try:
-            query = commands.validate_event_query(command)
-        except InvalidArgument as exc:
-            violations.extend(exc.violations)
-        # The cursor is bound to the tenant and every filter (not the page size, which may change
-        # from page to page).
-        fingerprint = query_fingerprint(tenant, "calendar.events.v3.Events/QueryEvents", *query.fingerprint_parts()) if query else ""
-        try:
-            # With invalid filters only the limit can be checked: the cursor belongs to valid ones.
-            page = self._cursors.page(limit, cursor if query else "", fingerprint)
-        except InvalidArgument as exc:
-            violations.extend(exc.violations)
-        if violations:
-            raise InvalidArgument(violations)
-        assert query is not None
+        query, page, fingerprint = validated_page(
+            self._cursors, tenant, "calendar.events.v3.Events/QueryEvents", lambda: commands.validate_event_query(command), limit, cursor
+        )
 
         after = _decode_sort_key(page.after) if page.after is not None else None
         async with self._store.read(tenant) as session:

@@ -46,7 +46,20 @@ class FakeSession:
         return next((p for p in self._data.rows.values() if p.id == participation_id and p.active), None)
 
     async def query(self, query: ParticipationQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Participation]:
-        raise NotImplementedError  # served by the real store only (tests/integration/test_participations_api.py)
+        """The store's rule (domain/queries.py) over the in-memory rows, in (created, id) order."""
+        targets = set(query.event_ids) | set(query.schedule_ids)
+        found = sorted(
+            (
+                p
+                for p in self._data.rows.values()
+                if p.active
+                and (not targets or p.target.id in targets)
+                and (not query.booking_ids or p.booking_id in query.booking_ids)
+                and (after is None or (p.created_date, p.id) > after)
+            ),
+            key=lambda p: (p.created_date, p.id),
+        )
+        return found[:limit]
 
     async def counted_on(self, event: EventRef) -> list[Participation]:
         return [p for p in self._data.rows.values() if counts_on(p, event)]
