@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import platform as pyplatform
 import shutil
@@ -98,6 +99,7 @@ class Options:
     quiet_max_wait: float
     out: Path
     keep: bool
+    availability_workers: int
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -121,6 +123,12 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 3 s steps at 50,200 rps, short ratio phases")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the report goes (default bench/results)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data) after a successful run")
+    parser.add_argument(
+        "--availability-workers",
+        type=int,
+        default=2,
+        help="GRPC_WORKERS of the availability service in the rate sweep: processes sharing its port, one per core (default %(default)s)",
+    )
     a = parser.parse_args(argv)
     rates = tuple(float(r) for r in a.rates.split(",") if r.strip())
     step, low_seconds, profile_seconds = a.step_seconds, a.low_seconds, a.profile_seconds
@@ -140,6 +148,7 @@ def parse_args(argv: list[str] | None) -> Options:
         quiet_max_wait=a.quiet_max_wait,
         out=a.out,
         keep=a.keep,
+        availability_workers=a.availability_workers,
     )
 
 
@@ -159,7 +168,7 @@ class Ports:
         return port
 
 
-def make_platform(state_dir: Path, ports: Ports) -> Platform:
+def make_platform(state_dir: Path, ports: Ports, availability_workers: int = 1) -> Platform:
     infra = InfraPorts.free()
     ports.taken |= {infra.postgres, infra.redis, infra.kafka}
     dropped = {"DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "OTEL_EXPORTER_OTLP_ENDPOINT", *OWN_ENV}
@@ -171,6 +180,7 @@ def make_platform(state_dir: Path, ports: Ports) -> Platform:
         service_ports={name: ports.take() for name in SERVICE_PORTS},
         stream_logs=False,
         base_env=env,
+        service_overrides={"availability": {"GRPC_WORKERS": str(availability_workers)}},
     )
 
 
@@ -252,6 +262,9 @@ async def create_course(stack: Platform) -> Course:
     return Course(tenant, md, internal, created.id, created.schedule_id, _local(now), _local(now + timedelta(days=DAYS)))
 
 
+CLIENT_CONNECTIONS = 8
+
+
 def availability_call(channel: grpc.aio.Channel, course: Course, timeout: float) -> Callable[[], Awaitable[Any]]:
     stub = time_slots_pb2_grpc.CourseEventTimeSlotsStub(channel)
     request = course.request()
@@ -260,6 +273,12 @@ def availability_call(channel: grpc.aio.Channel, course: Course, timeout: float)
         return stub.ListCourseEventTimeSlots(request, metadata=course.metadata, timeout=timeout)
 
     return call
+
+
+def rotating(calls: list[Callable[[], Awaitable[Any]]]) -> Callable[[], Awaitable[Any]]:
+    """One call after the other over several connections."""
+    turn = itertools.cycle(calls)
+    return lambda: next(turn)()
 
 
 async def until_ready(call: Callable[[], Awaitable[Any]], expect_slots: int, timeout: float = 20.0) -> Any:
@@ -404,9 +423,12 @@ async def run(stack: Platform, ports: Ports, opts: Options) -> dict[str, Any]:
         },
         alone=frozenset({"generator"}),
     )
-    channel = grpc.aio.insecure_channel(stack.address("availability"))
+    # Several connections, like several client processes: the kernel spreads connections (not
+    # calls) over the availability workers' SO_REUSEPORT sockets. A local subchannel pool each,
+    # or grpc would share one connection between them.
+    channels = [grpc.aio.insecure_channel(stack.address("availability"), options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(CLIENT_CONNECTIONS)]
     try:
-        call = availability_call(channel, course, opts.timeout)
+        call = rotating([availability_call(channel, course, opts.timeout) for channel in channels])
         response = await until_ready(call, SESSIONS)
         results["setup"] = {
             "tenant": course.tenant,
@@ -462,7 +484,7 @@ async def run(stack: Platform, ports: Ports, opts: Options) -> dict[str, Any]:
         if skipped:
             say(f"skipped rates {skipped}: the two rates before collapsed")
     finally:
-        await channel.close()
+        await asyncio.gather(*(channel.close() for channel in channels))
     return results
 
 
@@ -523,7 +545,8 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
         # one reading through the proxies, one direct (the same work without the delay).
         for name, port in instances.items():
             env = stack.service_env("availability")
-            env.update({"GRPC_PORT": str(port), "AVAILABILITY_CACHE_ENABLED": "false"})
+            # One process each: these compare one request's path at a low rate, not throughput.
+            env.update({"GRPC_PORT": str(port), "AVAILABILITY_CACHE_ENABLED": "false", "GRPC_WORKERS": "1"})
             if name == "availability-fanout":
                 env.update({ADDRESS_ENV[dep]: f"127.0.0.1:{proxy_ports[dep]}" for dep in DEPENDENCIES})
             stack.supervisor.start(name, [sys.executable, "-m", "services.availability", "serve"], env=env)
@@ -649,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     started_at = datetime.now(UTC)
     state_dir = Path(tempfile.mkdtemp(prefix="bench-availability-"))
     ports = Ports()
-    stack = make_platform(state_dir, ports)
+    stack = make_platform(state_dir, ports, opts.availability_workers)
     signal.signal(signal.SIGTERM, _terminate)
     # Ctrl-C stops the run cleanly even when started where SIGINT was ignored (e.g. `cmd &` in a script).
     signal.signal(signal.SIGINT, signal.default_int_handler)

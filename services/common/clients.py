@@ -33,7 +33,9 @@ class _OutboundInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
 def _service_config(retryable: Iterable[tuple[str, str]]) -> str:
     names = [{"service": s, "method": m} for s, m in retryable]
-    config: dict[str, Any] = {"methodConfig": []}
+    # round_robin: with a `dns:///` address of a headless Service every pod behind it gets a
+    # connection and calls rotate over them (pick_first, the default, would pin one pod).
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": []}
     if names:
         config["methodConfig"].append(
             {

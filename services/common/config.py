@@ -25,6 +25,12 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
     # Deadline applied to every outbound RPC that has none (or a longer one) from its caller.
     outbound_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Server processes sharing the port (SO_REUSEPORT), for a machine with several cores and no
+    # orchestrator; on Kubernetes keep 1 per pod and scale pods. A Python process uses one core.
+    grpc_workers: int = Field(default=1, ge=1, le=64)
+    # Set by the worker supervisor for its workers only: they bind with SO_REUSEPORT. A single
+    # process never does, so a second instance on the same port fails instead of sharing traffic.
+    grpc_reuse_port: bool = False
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"

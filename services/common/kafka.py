@@ -317,6 +317,12 @@ class KafkaConsumerRunner:
         task, self._task = self._task, None
         if task is None:
             return
+        if self._consumer is None:
+            # Still connecting or joining the group: nothing handled, nothing to commit, and a
+            # join can outlast any grace period (a rebalance waits for departed members).
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return
         done, _ = await asyncio.wait({task}, timeout=timeout)
         if not done:
             log.warning("consumer did not stop in time; cancelling its in-flight handlers", group=self.group_id, timeout=timeout)
@@ -368,6 +374,10 @@ class KafkaConsumerRunner:
             consumer.subscribe(list(self.topics), listener=_Rebalance(self))
             try:
                 await consumer.start()
+            except asyncio.CancelledError:  # stopped while connecting (see stop)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(consumer.stop(), 2.0)
+                raise
             except KafkaError as exc:
                 log.warning("kafka unavailable; consumer retrying", group=self.group_id, error=repr(exc))
                 await consumer.stop()

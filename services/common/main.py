@@ -14,6 +14,7 @@ from services.common.db import migrate
 from services.common.logging import configure_logging, get_logger
 from services.common.server import Build, PortInUse, run_server
 from services.common.telemetry import configure_telemetry
+from services.common.workers import supervise
 
 
 def service_main(
@@ -36,6 +37,9 @@ def service_main(
         applied = migrate(settings.database_url, settings.database_schema, migrations)
         log.info("migrated", schema=settings.database_schema, applied=applied)
         return
+
+    if settings.grpc_workers > 1:
+        raise SystemExit(supervise(settings, parser.prog.removeprefix("python -m ")))
 
     telemetry = configure_telemetry(settings.service_name)
     try:

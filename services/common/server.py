@@ -158,9 +158,14 @@ async def run_server(settings: ServiceSettings, build: Build, *, ready: Callable
         server = grpc.aio.server(
             interceptors=[aio_server_interceptor()],
             options=[
-                # Without this a second process silently binds the same port and steals traffic.
-                ("grpc.so_reuseport", 0),
+                # Without this a second process silently binds the same port and steals traffic;
+                # only the workers of one supervisor (services.common.workers) share a port.
+                ("grpc.so_reuseport", 1 if settings.grpc_reuse_port else 0),
                 ("grpc.keepalive_time_ms", 30_000),
+                # Clients re-resolve and reconnect when a connection ages out, so pods added by a
+                # scale-out get calls within minutes; the grace lets in-flight calls finish.
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 30_000),
                 ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ],
         )

@@ -35,6 +35,8 @@ class Platform:
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     stream_logs: bool = True
     base_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Per service, variables set on top of everything else (e.g. the benchmark's GRPC_WORKERS).
+    service_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.infra = Infra(self.state_dir, self.infra_ports, env=self.base_env)
@@ -58,6 +60,7 @@ class Platform:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(self.service_overrides.get(service, {}))
         return env
 
     def start_infra(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from services.availability.domain.model import Session, require_aware
@@ -80,8 +81,15 @@ def to_local_iso(instant_utc: datetime, zone: ZoneInfo) -> str:
     """An instant as local wall time in `zone`, "YYYY-MM-DDTHH:MM:SS" without an offset (the
     response names the zone separately); sub-second parts are dropped."""
     require_aware("instant_utc", instant_utc)
-    # strftime straight from the aware local time: the same text as replace(tzinfo=None).isoformat
-    # (timespec="seconds"), with one object fewer per slot of every answer.
+    return _local_iso(instant_utc, zone)
+
+
+@lru_cache(maxsize=65_536)
+def _local_iso(instant_utc: datetime, zone: ZoneInfo) -> str:
+    # Memoised: the same session times are formatted for every request that shows them (two per
+    # slot of every answer), and an instant's wall time in a zone never changes (zoneinfo's rules
+    # are loaded once per process). strftime straight from the aware local time: the same text as
+    # replace(tzinfo=None).isoformat(timespec="seconds"), with one object fewer.
     return instant_utc.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")
 
 
