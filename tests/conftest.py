@@ -1,9 +1,13 @@
 """Session fixtures: the real platform (embedded Postgres, Redis, Kafka-protocol broker and the
 four services) started once per test session exactly as `make run` starts it, on free ports.
-Each test gets its own tenant, so tests are isolated without resetting anything."""
+Each test gets its own tenant, so tests are isolated without resetting anything.
+
+The services export their telemetry over OTLP to a receiver in this process (`otlp`), as they
+would to an OpenTelemetry Collector in production; only traces a test samples are recorded."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -12,11 +16,22 @@ import pytest
 
 from services.devstack.infra import InfraPorts, free_port
 from services.devstack.stack import SERVICE_PORTS, Platform
+from tests.integration.otlp_support import OtlpReceiver
 from tests.support import JWT_SECRET
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def otlp() -> Iterator[OtlpReceiver]:
+    """What the session's services exported: spans by trace id, and every metric's description."""
+    receiver = OtlpReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Iterator[Platform]:
     infra_ports = InfraPorts.free()
     taken = {infra_ports.postgres, infra_ports.redis, infra_ports.kafka}
     service_ports: dict[str, int] = {}
@@ -31,6 +46,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         infra_ports=infra_ports,
         service_ports=service_ports,
         stream_logs=False,
+        base_env={**os.environ, **otlp.exporter_env()},
     )
     try:
         stack.start()

@@ -30,6 +30,11 @@ How the relay publishes, and why:
   retried, never skipped: it holds back the rows after it, because order per entity matters
   more than progress. `outbox.oldest_age_seconds` is what to alert on.
 - Published rows are deleted after a retention (a day), a bounded batch at a time.
+- Tracing: `record` stores the writer's W3C trace context with each row; the relay publishes each
+  row inside a PRODUCER span (`send <topic>`) that is a child of that context and lasts until the
+  broker acknowledged, and the message's `traceparent` header is that span's. So one trace runs
+  from the RPC that wrote the change through the publish to every consumer of the message.
+  Rows written outside any trace get no span and no header (never a new root trace per row).
 
 Public API: `record` / `record_many` (+ `OutboxMessage`) to write, `OutboxRelay` to publish,
 `start_relay` to wire both into a service's bootstrap, `channel_for` / `source_for` for names.
@@ -52,8 +57,10 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from google.protobuf.message import Message
-from opentelemetry import metrics, propagate
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
+from opentelemetry.trace import Span, SpanKind, StatusCode, TracerProvider
 
 from services.common.config import KafkaSettings
 from services.common.kafka import Backoff, cloudevent_headers, create_producer
@@ -231,6 +238,7 @@ class OutboxRelay:
         cleanup_batch: int = 1000,
         sample_interval: float = 5.0,
         meter_provider: MeterProvider | None = None,
+        tracer_provider: TracerProvider | None = None,
     ):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -259,6 +267,7 @@ class OutboxRelay:
         self._next_cleanup = 0.0
         self._metrics = _RelayMetrics.of(meter_provider or metrics.get_meter_provider())
         self._metrics.relays.add(self)
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -372,17 +381,23 @@ class OutboxRelay:
             if not rows:
                 return 0
             futures: list[asyncio.Future[Any]] = []
+            spans: list[Span] = []
             try:
                 async with asyncio.timeout(self._publish_timeout):
                     await self._ensure_producer()
                     for row in rows:
-                        futures.append(await self._producer.send(row["topic"], value=row["payload"], key=row["key"].encode(), headers=self._headers(row)))
+                        span = self._producer_span(row)
+                        spans.append(span)
+                        headers = self._headers(row, span)
+                        futures.append(await self._producer.send(row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers))
                     await asyncio.wait(futures)
             except TimeoutError:
                 raise PublishTimeout(f"{sum(not f.done() for f in futures)} of {len(rows)} messages not acknowledged in {self._publish_timeout}s") from None
             finally:
                 for future in futures:  # retrieve every outcome, so none is reported as unhandled
                     future.add_done_callback(_consume_outcome)
+                for index, span in enumerate(spans):
+                    _end_producer_span(span, futures[index] if index < len(futures) else None)
             for future in futures:  # any failure fails the round: all its rows go out again
                 if future.cancelled():
                     raise PublishTimeout("a send was cancelled")
@@ -393,7 +408,37 @@ class OutboxRelay:
         self._published(rows)
         return len(rows)
 
-    def _headers(self, row: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+    def _producer_span(self, row: Mapping[str, Any]) -> Span:
+        """The PRODUCER span of one row's publish, a child of the writer's stored context. A row
+        without one gets the invalid span: nothing recorded, no trace header."""
+        if not row["traceparent"]:
+            return trace.INVALID_SPAN
+        carrier = {"traceparent": row["traceparent"]}
+        if row["tracestate"]:
+            carrier["tracestate"] = row["tracestate"]
+        # An explicit, otherwise empty context: the relay's own (none) must never be the parent.
+        writer = propagate.extract(carrier, context=Context())
+        if not trace.get_current_span(writer).get_span_context().is_valid:
+            return trace.INVALID_SPAN  # a malformed stored header: better no span than a new root trace
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": row["topic"],
+            "messaging.kafka.message.key": row["key"],
+            "messaging.message.id": str(row["ce_id"]),
+            "cloudevents.event_type": row["ce_type"],
+            "tenant.id": row["tenant_id"],
+            "outbox.channel": self.channel,
+        }
+        return self._tracer.start_span(f"send {row['topic']}", context=writer, kind=SpanKind.PRODUCER, attributes=attributes)
+
+    def _headers(self, row: Mapping[str, Any], span: Span = trace.INVALID_SPAN) -> list[tuple[str, bytes]]:
+        traceparent, tracestate = row["traceparent"], row["tracestate"]
+        if span.get_span_context().is_valid:
+            # Consumers continue from the publish, not from the writer: the Kafka hop shows in the trace.
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span, Context()))
+            traceparent, tracestate = carrier.get("traceparent", traceparent), carrier.get("tracestate") or None
         return cloudevent_headers(
             ce_id=str(row["ce_id"]),
             source=self.source,
@@ -401,8 +446,8 @@ class OutboxRelay:
             time=row["ce_time"],
             subject=row["ce_subject"],
             tenant_id=row["tenant_id"],
-            traceparent=row["traceparent"],
-            tracestate=row["tracestate"],
+            traceparent=traceparent,
+            tracestate=tracestate,
         )
 
     def _published(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -452,6 +497,23 @@ class OutboxRelay:
 def _consume_outcome(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
+
+
+def _end_producer_span(span: Span, future: asyncio.Future[Any] | None) -> None:
+    """End a publish's span with its outcome: acknowledged, failed, or not acknowledged (timed out,
+    or never sent); on failure the round is rolled back and the row goes out again, in a new span."""
+    if future is None or not future.done():
+        span.set_status(StatusCode.ERROR, "not acknowledged")
+    elif future.cancelled():
+        span.set_status(StatusCode.ERROR, "send cancelled")
+    elif (error := future.exception()) is not None:
+        span.record_exception(error)
+        span.set_status(StatusCode.ERROR, f"{type(error).__name__}: {error}")
+    else:
+        metadata = future.result()
+        span.set_attribute("messaging.destination.partition.id", str(metadata.partition))
+        span.set_attribute("messaging.kafka.offset", metadata.offset)
+    span.end()
 
 
 @dataclass

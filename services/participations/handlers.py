@@ -7,6 +7,11 @@
   finds the affected events and settles each: recompute the total from the participations table
   under the event's lock, take the next version, commit, then write total and version to
   timeframes. Never a delta, so duplicates and reordering only repeat an identical write.
+  It settles inside the handling of the message (nothing is queued or coalesced), so each
+  settlement's span (`settle event participants`) is a child of that message's CONSUMER span and
+  the booking's trace reaches timeframes' write. `participations.propagation_lag` (seconds) is
+  observed for each event whose total timeframes applied: from the booking change's commit (the
+  booking message's ce_time, stored with the participation) to the acknowledgement of the write.
 - `Participations.get` / `query`: the read API.
 """
 
@@ -22,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import MeterProvider
 
 from services.common.errors import InvalidArgument, NotFound
 from services.common.paging import CursorCodec, validated_page
@@ -43,6 +50,12 @@ _INSERT_ATTEMPTS = 3
 
 # Sessions of one course settled at once (each takes a pooled connection for its transaction).
 _SETTLE_CONCURRENCY = 4
+# Booking commit -> capacity updated: tens of milliseconds when the pipeline keeps up, minutes
+# when a consumer is down. Seconds, as Prometheus expects; explicit buckets because the SDK's
+# default ones (0 to 10 000) are meant for milliseconds.
+_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
+
+_tracer = trace.get_tracer(__name__)
 
 
 class ParticipationSession(Protocol):
@@ -56,6 +69,7 @@ class ParticipationSession(Protocol):
     async def query(self, query: ParticipationQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Participation]: ...
     async def counted_on(self, event: EventRef) -> list[Participation]: ...
     async def has_active_on_schedule(self, schedule_id: str) -> bool: ...
+    async def booking_committed_at(self, participation_id: str) -> datetime | None: ...
     async def lock_event_total(self, event_id: str) -> int: ...
     async def save_event_total(self, event_id: str, version: int, participants_total: int) -> None: ...
 
@@ -154,13 +168,37 @@ class Settlement:
 
 
 class EventUpdater:
-    def __init__(self, store: ParticipationStore, calendar: CalendarEvents, *, clock_micros: Callable[[], int] = _clock_micros):
+    def __init__(
+        self,
+        store: ParticipationStore,
+        calendar: CalendarEvents,
+        *,
+        clock_micros: Callable[[], int] = _clock_micros,
+        now: Callable[[], datetime] = _now,
+        meter_provider: MeterProvider | None = None,
+    ):
         self._store = store
         self._calendar = calendar
         self._clock_micros = clock_micros
+        self._now = now
+        self._lag = (
+            (meter_provider or metrics.get_meter_provider())
+            .get_meter("services.participations")
+            .create_histogram(
+                "participations.propagation_lag",
+                unit="s",
+                description="Booking commit to participant total applied in timeframes, per event settled",
+                explicit_bucket_boundaries_advisory=list(_LAG_BUCKETS),
+            )
+        )
 
-    async def participation_changed(self, tenant: str, target: Target) -> list[Settlement]:
-        """Settles every event a participation on `target` counts on."""
+    async def participation_changed(self, tenant: str, target: Target, *, cause: str | None = None) -> list[Settlement]:
+        """Settles every event a participation on `target` counts on. `cause`: the id of the
+        participation whose change this is, to measure the propagation lag from its booking."""
+        committed_at = None
+        if cause is not None:
+            async with self._store.read(tenant) as session:
+                committed_at = await session.booking_committed_at(cause)
         # A course participation touches every session: settle them a few at a time (each event
         # has its own lock and version, so their order does not matter), not one after another.
         events = [event async for event in self._calendar.events(tenant, affected_events(target))]
@@ -168,7 +206,12 @@ class EventUpdater:
 
         async def settle(event: EventRef) -> Settlement:
             async with limit:
-                return await self.settle(tenant, event)
+                settlement = await self.settle(tenant, event)
+            if settlement.applied and committed_at is not None:
+                lag = (self._now() - committed_at).total_seconds()
+                # Clamped: the two clocks (bookings' database, this host) may disagree slightly.
+                self._lag.record(max(lag, 0.0), {"participations.target.kind": target.kind.value})
+            return settlement
 
         results = await asyncio.gather(*(settle(e) for e in events), return_exceptions=True)
         failed = next((r for r in results if isinstance(r, BaseException)), None)
@@ -194,12 +237,15 @@ class EventUpdater:
         timeframes (outside the transaction: no lock is held across the RPC). Of two settlements
         of one event the later one has the greater version and read a sum at least as new, and
         timeframes keeps the greatest version, so the order in which the RPCs land never matters."""
-        async with self._store.write(tenant) as session:
-            stored_version = await session.lock_event_total(event.id)
-            total = participants_total(event, await session.counted_on(event))
-            version = next_version(stored_version, self._clock_micros())
-            await session.save_event_total(event.id, version, total)
-        applied = await self._calendar.update_participants(tenant, event.id, total, version)
+        with _tracer.start_as_current_span("settle event participants", attributes={"tenant.id": tenant, "calendar.event.id": event.id}) as span:
+            async with self._store.write(tenant) as session:
+                stored_version = await session.lock_event_total(event.id)
+                total = participants_total(event, await session.counted_on(event))
+                version = next_version(stored_version, self._clock_micros())
+                await session.save_event_total(event.id, version, total)
+            applied = await self._calendar.update_participants(tenant, event.id, total, version)
+            span.set_attributes({"calendar.event.participants_total": total, "calendar.event.participants_version": version})
+            span.set_attribute("calendar.event.applied", "missing" if applied is None else str(applied).lower())
         if applied is None:
             log.warning("event to settle not found in timeframes", event_id=event.id)
         log.debug("event settled", event_id=event.id, participants_total=total, version=version, applied=applied)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from opentelemetry import trace
+
 from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec, validated_page
 from services.common.validation import is_uuid
@@ -33,6 +35,7 @@ from services.timeframes.domain.model import (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _CURSOR_FIELD = "cursor_paging.cursor"
+_tracer = trace.get_tracer(__name__)
 
 
 class CalendarSession(Protocol):
@@ -129,17 +132,22 @@ class Calendar:
 
     async def update_participants(self, tenant: str, command: commands.UpdateParticipantsInput) -> ParticipantsResult:
         command = commands.validate_update_participants(command)
-        async with self._store.write(tenant) as session:
-            # The row lock orders concurrent settlements of one event: each compares its version
-            # with the one the previous writer stored, never with a stale read.
-            current = await self._event(session, command.event_id, for_update=True)
-            settlement = current.settle_participants(command.participants_total, command.version)
-            if not settlement.applied:
-                return ParticipantsResult(current, applied=False)
-            saved = await self._save(session, settlement.event, current.revision)
-            if settlement.changed:
-                await session.record(EventChange.PARTICIPANTS_UPDATED, [saved])
-            return ParticipantsResult(saved, applied=True)
+        # Its own span: the end of a booking's trace, where capacity actually changes (the RPC's
+        # server span also covers authentication and mapping).
+        attributes = {"tenant.id": tenant, "calendar.event.id": command.event_id, "calendar.event.participants_version": command.version}
+        with _tracer.start_as_current_span("write participants_total", attributes=attributes) as span:
+            async with self._store.write(tenant) as session:
+                # The row lock orders concurrent settlements of one event: each compares its version
+                # with the one the previous writer stored, never with a stale read.
+                current = await self._event(session, command.event_id, for_update=True)
+                settlement = current.settle_participants(command.participants_total, command.version)
+                span.set_attributes({"calendar.event.applied": settlement.applied, "calendar.event.changed": settlement.changed})
+                if not settlement.applied:
+                    return ParticipantsResult(current, applied=False)
+                saved = await self._save(session, settlement.event, current.revision)
+                if settlement.changed:
+                    await session.record(EventChange.PARTICIPANTS_UPDATED, [saved])
+                return ParticipantsResult(saved, applied=True)
 
     async def get_event(self, tenant: str, event_id: str) -> Event:
         event_id = commands.validate_id("event_id", event_id)

@@ -24,7 +24,7 @@ from services.participations.domain.queries import ParticipationQuery
 from services.participations.domain.totals import EventRef
 from services.participations.mapping import announcement_message
 
-_COLUMNS = "id, booking_id, service_id, event_id, schedule_id, party_size, booking_revision, active, created_date, updated_date"
+_COLUMNS = "id, booking_id, service_id, event_id, schedule_id, party_size, booking_revision, active, created_date, updated_date, booking_committed_at"
 
 
 class PostgresParticipations:
@@ -65,7 +65,7 @@ class ParticipationSession:
         status = await self._conn.execute(
             f"""
             INSERT INTO participations (tenant_id, {_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (tenant_id, booking_id) DO NOTHING
             """,
             self._tenant,
@@ -78,7 +78,7 @@ class ParticipationSession:
             """
             UPDATE participations SET
                 booking_id = $3, service_id = $4, event_id = $5, schedule_id = $6, party_size = $7,
-                booking_revision = $8, active = $9, created_date = $10, updated_date = $11
+                booking_revision = $8, active = $9, created_date = $10, updated_date = $11, booking_committed_at = $12
             WHERE tenant_id = $1 AND id = $2
             """,
             self._tenant,
@@ -141,6 +141,12 @@ class ParticipationSession:
         )
         return [_participation(r) for r in rows]
 
+    async def booking_committed_at(self, participation_id: str) -> datetime | None:
+        """When the booking change the participation (tombstones included) reflects was written."""
+        return await self._conn.fetchval(  # type: ignore[no-any-return]
+            "SELECT booking_committed_at FROM participations WHERE tenant_id = $1 AND id = $2", self._tenant, participation_id
+        )
+
     async def has_active_on_schedule(self, schedule_id: str) -> bool:
         return bool(
             await self._conn.fetchval(
@@ -171,7 +177,19 @@ class ParticipationSession:
 def _values(p: Participation) -> tuple[Any, ...]:
     event_id = p.target.id if p.target.kind is TargetKind.EVENT else None
     schedule_id = p.target.id if p.target.kind is TargetKind.SCHEDULE else None
-    return (p.id, p.booking_id, p.service_id, event_id, schedule_id, p.party_size, p.booking_revision, p.active, p.created_date, p.updated_date)
+    return (
+        p.id,
+        p.booking_id,
+        p.service_id,
+        event_id,
+        schedule_id,
+        p.party_size,
+        p.booking_revision,
+        p.active,
+        p.created_date,
+        p.updated_date,
+        p.booking_committed_at,
+    )
 
 
 def _participation(row: asyncpg.Record) -> Participation:
@@ -186,4 +204,5 @@ def _participation(row: asyncpg.Record) -> Participation:
         active=row["active"],
         created_date=row["created_date"],
         updated_date=row["updated_date"],
+        booking_committed_at=row["booking_committed_at"],
     )

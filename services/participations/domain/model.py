@@ -59,6 +59,9 @@ class BookingSnapshot:
     number_of_participants: int
     status: BookingStatus
     revision: int
+    # When the bookings service wrote this revision (the message's ce_time); None when unknown.
+    # Only measured (participations.propagation_lag), never part of the rule.
+    committed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Participation:
     active: bool
     created_date: datetime
     updated_date: datetime
+    booking_committed_at: datetime | None = None  # of the booking revision this row reflects
 
 
 class ParticipationChange(enum.Enum):
@@ -129,6 +133,7 @@ def apply_booking(stored: Participation | None, booking: BookingSnapshot, *, new
             active=active,
             created_date=now,
             updated_date=now,
+            booking_committed_at=booking.committed_at,
         )
         # A first message that already says canceled (it overtook the create) leaves a tombstone
         # and announces nothing: there was no participation, and there is none.
@@ -142,6 +147,7 @@ def apply_booking(stored: Participation | None, booking: BookingSnapshot, *, new
         booking_revision=booking.revision,
         active=active,
         updated_date=now,
+        booking_committed_at=booking.committed_at,
     )
     if not stored.active:
         # Revived (a newer revision holds capacity again), or still gone: only the revision moves.

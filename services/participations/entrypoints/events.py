@@ -15,6 +15,9 @@ not know are skipped: a topic may gain new types that old consumers ignore (prot
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
+
 from google.protobuf.message import DecodeError, Message
 
 from services.api.bookings.booking_events.v1 import booking_events_pb2
@@ -109,6 +112,16 @@ def booking_snapshot(booking: bookings_pb2.Booking) -> BookingSnapshot:
     )
 
 
+def committed_at(envelope: Envelope) -> datetime | None:
+    """The message's `ce_time` (when the bookings service wrote the change), None when missing or
+    unreadable: it only feeds a metric, so it never makes a message poison."""
+    try:
+        instant = datetime.fromisoformat(envelope.headers.get("ce_time", ""))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo is not None else None
+
+
 class BookingsConsumer:
     def __init__(self, participations: Participations):
         self._participations = participations
@@ -121,7 +134,7 @@ class BookingsConsumer:
         message = decode(envelope, message_type)
         if not message.HasField("booking"):  # type: ignore[attr-defined]
             raise PoisonMessage(f"{envelope.ce_type} without a booking")
-        booking = booking_snapshot(message.booking)  # type: ignore[attr-defined]
+        booking = dataclasses.replace(booking_snapshot(message.booking), committed_at=committed_at(envelope))  # type: ignore[attr-defined]
         decision = await self._participations.apply_booking(envelope.tenant_id, booking)
         log.debug(
             "booking applied",
@@ -151,7 +164,9 @@ class EventUpdaterConsumer:
         if not is_uuid(target_id):
             raise PoisonMessage(f"{envelope.ce_type}: participation.{target_field or 'target'} must be a UUID")
         target = Target.event(target_id) if target_field == "event_id" else Target.schedule(target_id)
-        await self._updater.participation_changed(envelope.tenant_id, target)
+        # The cause only feeds the propagation-lag metric: an id that is no UUID just goes unmeasured.
+        cause = participation.id if is_uuid(participation.id) else None
+        await self._updater.participation_changed(envelope.tenant_id, target, cause=cause)
 
     async def _calendar_event(self, envelope: Envelope) -> None:
         # Moves, cancellations and participant updates (our own writes coming back) change no

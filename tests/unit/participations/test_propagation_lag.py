@@ -1,0 +1,100 @@
+"""participations.propagation_lag: booking commit (the booking message's ce_time, kept with the
+participation) to the participant total applied in timeframes, observed once per event whose
+total timeframes took, and never invented when the commit time is unknown."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
+
+from services.api.bookings.booking_events.v1 import booking_events_pb2
+from services.api.bookings.participation_events.v1 import participation_events_pb2
+from services.api.bookings.participations.v3 import participations_pb2
+from services.common.kafka import Envelope
+from services.common.paging import CursorCodec
+from services.participations.entrypoints.events import BookingsConsumer, EventUpdaterConsumer
+from services.participations.handlers import EventUpdater, Participations
+from tests.unit.participations.fakes import FakeCalendar, FakeStore
+from tests.unit.participations.test_consumers import BOOKING_ID, CLASS_EVENT, CREATED, EVENT_ID, TENANT, booking
+
+COMMITTED = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+SETTLED = COMMITTED + timedelta(milliseconds=1500)
+
+
+def _booking_message(ce_time: str | None) -> Envelope:
+    headers = {"ce_type": CREATED} | ({"ce_time": ce_time} if ce_time is not None else {})
+    value = booking_events_pb2.BookingCreated(booking=booking(number_of_participants=2)).SerializeToString()
+    return Envelope(topic="bookings.booking-events.v1", partition=0, offset=0, key=BOOKING_ID, headers=headers, ce_type=CREATED, tenant_id=TENANT, value=value)
+
+
+def _participation_message(participation_id: str) -> Envelope:
+    participation = participations_pb2.Participation(id=participation_id, booking_id=BOOKING_ID, event_id=EVENT_ID, party_size=2)
+    ce_type = "bookings.participation.created.v1"
+    value = participation_events_pb2.ParticipationCreated(participation=participation).SerializeToString()
+    return Envelope(
+        topic="bookings.participation-events.v1",
+        partition=0,
+        offset=0,
+        key=participation_id,
+        headers={"ce_type": ce_type},
+        ce_type=ce_type,
+        tenant_id=TENANT,
+        value=value,
+    )
+
+
+class Pipeline:
+    def __init__(self) -> None:
+        self.store = FakeStore()
+        self.calendar = FakeCalendar(sessions={TENANT: [CLASS_EVENT]})
+        self.reader = InMemoryMetricReader()
+        ids = (f"0b4a6c8e-0000-4000-8000-{n:012d}" for n in itertools.count())
+        self.bookings = BookingsConsumer(Participations(self.store, CursorCodec(b"k"), new_id=lambda: next(ids), now=lambda: SETTLED))
+        clock = itertools.count(1000)
+        updater = EventUpdater(self.store, self.calendar, clock_micros=lambda: next(clock), now=lambda: SETTLED, meter_provider=MeterProvider([self.reader]))
+        self.updater = EventUpdaterConsumer(updater)
+
+    async def book_and_settle(self, ce_time: str | None) -> None:
+        await self.bookings.handle(_booking_message(ce_time))
+        participation = self.store.data(TENANT).rows[BOOKING_ID]
+        await self.updater.handle(_participation_message(participation.id))
+
+    def lags(self) -> list[HistogramDataPoint]:
+        data = self.reader.get_metrics_data()
+        if data is None:
+            return []
+        return [
+            point
+            for resource in data.resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+            if metric.name == "participations.propagation_lag"
+            for point in metric.data.data_points
+        ]
+
+
+async def test_the_lag_runs_from_the_booking_commit_to_the_applied_total() -> None:
+    pipeline = Pipeline()
+    await pipeline.book_and_settle("2026-11-21T10:00:00.000000Z")
+    (point,) = pipeline.lags()
+    assert (point.count, point.sum) == (1, pytest.approx(1.5))
+    assert dict(point.attributes or {}) == {"participations.target.kind": "event"}
+
+
+@pytest.mark.parametrize("ce_time", [None, "", "yesterday", "2026-11-21T10:00:00"], ids=["no ce_time", "empty", "malformed", "no time zone"])
+async def test_without_a_readable_commit_time_nothing_is_measured_and_the_booking_still_counts(ce_time: str | None) -> None:
+    pipeline = Pipeline()
+    await pipeline.book_and_settle(ce_time)
+    assert pipeline.lags() == []
+    assert pipeline.calendar.total(TENANT, CLASS_EVENT.id) == 2
+
+
+async def test_a_total_timeframes_refused_as_stale_is_not_a_capacity_update() -> None:
+    pipeline = Pipeline()
+    pipeline.calendar.stored[(TENANT, CLASS_EVENT.id)] = (10**18, 2)  # a newer settlement already landed
+    await pipeline.book_and_settle("2026-11-21T10:00:00.000000Z")
+    assert pipeline.lags() == []
