@@ -100,6 +100,7 @@ class Options:
     out: Path
     keep: bool
     availability_workers: int
+    warm_rate: float
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -108,6 +109,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--step-seconds", type=float, default=15.0, help="measured seconds per rate (default %(default)s)")
     parser.add_argument("--warmup-seconds", type=float, default=2.0, help="unmeasured seconds at each rate first (default %(default)s)")
     parser.add_argument("--low-rate", type=float, default=20.0, help="rate of the ratio measurements (default %(default)s)")
+    parser.add_argument("--warm-rate", type=float, default=100.0, help="the fan-out ratio again at this rate (0: not; default %(default)s)")
     parser.add_argument("--low-seconds", type=float, default=10.0, help="seconds of each ratio measurement (default %(default)s)")
     parser.add_argument("--delay-ms", type=float, default=20.0, help="delay each proxied dependency adds (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=2.0, help="deadline of each request, s (default %(default)s)")
@@ -149,6 +151,7 @@ def parse_args(argv: list[str] | None) -> Options:
         out=a.out,
         keep=a.keep,
         availability_workers=a.availability_workers,
+        warm_rate=a.warm_rate,
     )
 
 
@@ -587,6 +590,12 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
         out["parallel_undelayed"] = await measure("parallel fan-out, direct deps", nocache_call, rate, secs, opts, meter)
         out["sequential"] = await measure("old sequential flow, +20 ms deps", seq_delayed, rate, secs, opts, meter)
         out["sequential_undelayed"] = await measure("old sequential flow, direct deps", seq_direct, rate, secs, opts, meter)
+        if opts.warm_rate:
+            # The same pair at a rate where no process idles between requests (at 20/s every hop
+            # also pays the wake-up of an idle process): what the fan-out costs once warm.
+            warm = opts.warm_rate
+            out["parallel_warm"] = await measure(f"parallel fan-out, +20 ms deps, {warm:.0f}/s", fanout_call, warm, secs, opts, meter)
+            out["parallel_undelayed_warm"] = await measure(f"parallel fan-out, direct deps, {warm:.0f}/s", nocache_call, warm, secs, opts, meter)
         return out
     finally:
         for ch in channels:

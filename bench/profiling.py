@@ -47,7 +47,9 @@ async def record(name: str, pid: int, seconds: float, out: Path, rate: int = 100
         return profile
     # --gil: only the thread holding the GIL is sampled, so the samples are the interpreter's CPU
     # time (gRPC's poller thread waiting in C would otherwise look busy all the time).
-    argv = [exe, "record", "-p", str(pid), "--subprocesses", "-d", str(int(seconds)), "-r", str(rate), "--gil", "--nonblocking", "--nolineno", "--format", "raw", "-o", str(out)]
+    # --subprocesses: a service run with GRPC_WORKERS > 1 is a supervisor whose workers do the work.
+    argv = [exe, "record", "-p", str(pid), "--subprocesses", "-d", str(int(seconds)), "-r", str(rate)]
+    argv += ["--gil", "--nonblocking", "--nolineno", "--format", "raw", "-o", str(out)]
     proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await proc.communicate()
     if proc.returncode != 0 or not out.exists():

@@ -67,6 +67,8 @@ class ExportedSpan:
     attributes: dict[str, Any]
     links: tuple[tuple[str, str], ...]  # (trace id, span id)
     status: str  # UNSET, OK, ERROR
+    start_ns: int = 0  # Unix epoch, ns
+    end_ns: int = 0
 
     def __str__(self) -> str:
         return f"{self.service}: {self.kind} {self.name!r} {self.span_id} <- {self.parent_span_id or 'root'}"
@@ -155,6 +157,8 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer, metrics_service_
                             attributes=_attributes(span.attributes),
                             links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
                             status=trace_pb2.Status.StatusCode.Name(span.status.code).removeprefix("STATUS_CODE_"),
+                            start_ns=span.start_time_unix_nano,
+                            end_ns=span.end_time_unix_nano,
                         )
                     )
         with self._lock:
