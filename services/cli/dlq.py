@@ -30,11 +30,13 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
+from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
 from services.cli import render
-from services.common.kafka import DLQ_SUFFIX, decode_headers
+from services.common.config import KafkaSettings
+from services.common.kafka import DLQ_SUFFIX, connection_options, decode_headers
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:59092"  # the broker of `make run` (services/devstack/infra.InfraPorts)
 DEFAULT_LIST_LIMIT = 100
@@ -147,7 +149,7 @@ class DlqContents:
 
 async def read_dead_letters(bootstrap: str, topic: str, *, limit: int | None, timeout: float) -> DlqContents:
     """The topic from the beginning up to its end as of now, no consumer group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=_CLIENT_ID, enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(**_connection(bootstrap), enable_auto_commit=False, auto_offset_reset="earliest")
     await _started(consumer, bootstrap, timeout)
     try:
         if topic not in await consumer.topics():
@@ -186,7 +188,7 @@ class Replayed:
 async def replay(bootstrap: str, topic: str, letters: Sequence[DeadLetter], *, timeout: float) -> list[Replayed]:
     """Publish each dead letter to `topic` in order, each acknowledged before the next is sent
     (a failure leaves a clear prefix replayed, which the output reports)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=_CLIENT_ID, acks="all", request_timeout_ms=int(timeout * 1000))
+    producer = AIOKafkaProducer(**_connection(bootstrap), acks="all", request_timeout_ms=int(timeout * 1000))
     await _started(producer, bootstrap, timeout)
     done: list[Replayed] = []
     try:
@@ -199,6 +201,16 @@ async def replay(bootstrap: str, topic: str, letters: Sequence[DeadLetter], *, t
         raise DlqError(f"publishing to {topic} on {bootstrap} failed after replaying {replayed}: {exc!r}") from exc
     finally:
         await producer.stop()
+
+
+def _connection(bootstrap: str) -> dict[str, Any]:
+    """The broker, with the same TLS/SASL settings as the services (KAFKA_SECURITY_PROTOCOL …
+    from the environment: in a pod, the CLI talks to Kafka exactly as the service does)."""
+    try:
+        settings = KafkaSettings(kafka_bootstrap_servers=bootstrap, kafka_client_id=_CLIENT_ID)
+    except ValidationError as exc:
+        raise DlqError(f"Kafka settings: {exc}") from None
+    return connection_options(settings)
 
 
 async def _started(client: AIOKafkaConsumer | AIOKafkaProducer, bootstrap: str, timeout: float) -> None:

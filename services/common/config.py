@@ -99,6 +99,31 @@ class KafkaSettings(BaseSettings):
     # Consumer group liveness: a member silent this long is evicted and its partitions move on.
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100, le=100_000)
+    # Transport security. PLAINTEXT locally; production (Strimzi) listens with TLS and
+    # authenticates each service as a SCRAM user: SASL_SSL + SCRAM-SHA-512, the cluster CA
+    # certificate (KAFKA_SSL_CAFILE) and the user's password from the Secret Strimzi creates.
+    # KAFKA_SSL_CERTFILE/KEYFILE are for mutual-TLS users instead of SCRAM.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> KafkaSettings:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        tls = self.kafka_security_protocol.endswith("SSL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password):
+            raise ValueError("KAFKA_SASL_USERNAME/PASSWORD are set but KAFKA_SECURITY_PROTOCOL is not SASL_PLAINTEXT or SASL_SSL")
+        if not tls and (self.kafka_ssl_cafile or self.kafka_ssl_certfile or self.kafka_ssl_keyfile):
+            raise ValueError("KAFKA_SSL_* files are set but KAFKA_SECURITY_PROTOCOL is not SSL or SASL_SSL")
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("set both KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE (mutual TLS), or neither")
+        return self
 
     @property
     def kafka_client_name(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import psycopg
@@ -108,8 +108,11 @@ async def create_pool(settings: DatabaseSettings, schema: str, application_name:
 
 
 def _yoyo_url(database_url: str, schema: str) -> str:
+    """DATABASE_URL as yoyo's psycopg URL: the connection parameters in its query (sslmode,
+    sslrootcert, target_session_attrs …) are kept, yoyo passes them on to psycopg."""
     parts = urlsplit(database_url)
-    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode({"schema": schema}), ""))
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "schema"] + [("schema", schema)]
+    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), ""))
 
 
 def migrate(database_url: str, schema: str, migrations: Path) -> list[str]:

@@ -23,6 +23,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.helpers import create_ssl_context
 from aiokafka.protocol.group import JoinGroupRequest, LeaveGroupRequest
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 from opentelemetry import metrics, propagate, trace
@@ -46,13 +47,31 @@ _MAX_ERROR_LENGTH = 2000
 # --- producer --------------------------------------------------------------------------------------
 
 
+def connection_options(settings: KafkaSettings) -> dict[str, Any]:
+    """Where the brokers are and how to talk to them (TLS, SASL), for every aiokafka client."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "client_id": settings.kafka_client_name,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol.endswith("SSL"):
+        # Verifies the brokers' certificates and host names; with no CA file, the system's CAs.
+        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile, certfile=settings.kafka_ssl_certfile, keyfile=settings.kafka_ssl_keyfile)
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password,
+        )
+    return options
+
+
 def producer_config(settings: KafkaSettings) -> dict[str, Any]:
     """The producer every service uses: acknowledged by all in-sync replicas, a 5 ms linger so a
     relay batch goes out in few requests, no compression (small protobuf messages), idempotence
     as configured (true in production, false against the local broker)."""
     return {
-        "bootstrap_servers": settings.kafka_bootstrap_servers,
-        "client_id": settings.kafka_client_name,
+        **connection_options(settings),
         "acks": "all",
         "enable_idempotence": settings.kafka_enable_idempotence,
         "linger_ms": 5,
@@ -362,8 +381,7 @@ class KafkaConsumerRunner:
         backoff = Backoff(*self._retry_backoff)
         while not self._stopping.is_set():
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                client_id=self._settings.kafka_client_name,
+                **connection_options(self._settings),
                 group_id=self.group_id,
                 enable_auto_commit=False,
                 auto_offset_reset=self._auto_offset_reset,

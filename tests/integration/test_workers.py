@@ -25,6 +25,10 @@ def _established(process: psutil.Process, port: int) -> int:
     return sum(1 for c in process.net_connections(kind="tcp") if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED)
 
 
+def _listening(process: psutil.Process, port: int) -> bool:
+    return any(c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN for c in process.net_connections(kind="tcp"))
+
+
 async def _wait_for(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
@@ -36,6 +40,8 @@ async def test_two_workers_share_the_port_and_each_serves_connections(platform: 
     async with extra_instance(platform, "availability", "availability-workers", grpc_workers="2") as instance:
         workers = _workers(platform.supervisor.pid(instance.name))
         assert len(workers) == 2
+        # Health answered by one worker says nothing of the other: wait until both listen.
+        await _wait_for(lambda: all(_listening(w, instance.port) for w in workers))
         # 24 separate connections (a local subchannel pool each): with two listening sockets the
         # chance that all land on one worker is 2^-23.
         channels = [grpc.aio.insecure_channel(instance.address, options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(24)]

@@ -4,9 +4,12 @@ validation of every object is `deploy/tools/validate.mjs` (make deploy-check).""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from services.availability.entrypoints import events as availability_events
 from services.availability.settings import AvailabilitySettings
@@ -40,7 +43,7 @@ CONSUMER_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 # Settings that hold credentials or keys: only ever from a Secret.
-SECRET_SETTINGS = {"DATABASE_URL", "REDIS_URL", "AUTH_JWT_SECRET", "AUTH_SERVICE_SIGNING_KEY", "CURSOR_SIGNING_KEY"}
+SECRET_SETTINGS = {"DATABASE_URL", "REDIS_URL", "AUTH_JWT_SECRET", "AUTH_SERVICE_SIGNING_KEY", "CURSOR_SIGNING_KEY", "KAFKA_SASL_PASSWORD"}
 # Variables read by the OpenTelemetry SDK itself (services/common/telemetry.py).
 STANDARD_PREFIXES = ("OTEL_",)
 
@@ -266,3 +269,106 @@ def test_prod_scales_within_partitions_and_survives_disruptions(rendered: dict[s
 def test_dev_runs_one_pod_per_service(rendered: dict[str, list[Obj]]) -> None:
     assert not of_kind(rendered["dev"], "HorizontalPodAutoscaler")
     assert {name: d["spec"]["replicas"] for name, d in deployments(rendered["dev"]).items()} == dict.fromkeys(SERVICE_PORTS, 1)
+
+
+# What the production Secrets hold (deploy/README.md), with made-up values: which optional keys
+# exist decides which settings a pod gets (JWKS in production, never the dev HS256 secret).
+PRODUCTION_SECRETS: dict[tuple[str, str], str] = {
+    ("bookings-db-app", "uri"): "postgresql://app:pw@bookings-db-rw:5432/app",
+    ("bookings-redis", "url"): "rediss://:pw@redis.example.com:6380/0",
+    ("bookings-auth", "jwks-url"): "https://auth.example.com/.well-known/jwks.json",
+    ("bookings-auth", "issuer"): "https://auth.example.com/",
+    ("bookings-auth", "audience"): "bookings-platform",
+    ("bookings-auth", "cursor-signing-key"): "c" * 64,
+    **{(f"{service}-service-key", key): "x" for service in SETTINGS for key in ("private-key.pem", "key-id")},
+    **{(f"{service}-kafka", "password"): "scram-password" for service in SETTINGS},
+}
+
+
+def _resolved(objects: list[Obj], container: Obj) -> dict[str, str]:
+    env = {}
+    for var, source in environment(objects, container).items():
+        if "value" in source:
+            env[var] = source["value"]
+            continue
+        ref = source["valueFrom"]["secretKeyRef"]
+        value = PRODUCTION_SECRETS.get((ref["name"], ref["key"]))
+        assert value is not None or ref.get("optional"), f"{var}: a required key {ref['key']} of Secret {ref['name']} that the production Secrets lack"
+        if value is not None:
+            env[var] = value
+    return env
+
+
+def test_every_container_of_prod_starts_with_the_production_secrets(rendered: dict[str, list[Obj]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The services refuse contradictory settings at start-up (services/common/config.py): the
+    rendered environment of every container, migrate init containers included, must pass."""
+    objects = rendered["prod"]
+    for name, deployment in deployments(objects).items():
+        spec = deployment["spec"]["template"]["spec"]
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            with monkeypatch.context() as patch:
+                for var in list(os.environ):
+                    patch.delenv(var)
+                for var, value in _resolved(objects, container).items():
+                    patch.setenv(var, value)
+                try:
+                    SETTINGS[name]()
+                except ValidationError as exc:
+                    pytest.fail(f"{name}/{container['name']} would not start: {exc}")
+
+
+def _publishers() -> dict[str, set[str]]:
+    """service -> the topics it publishes, from each topic's contract (protos/topics/<topic>.md)."""
+    out: dict[str, set[str]] = {}
+    for topic in TOPICS:
+        if topic.endswith(".dlq"):
+            continue
+        contract = (Path(__file__).resolve().parents[3] / "protos/topics" / f"{topic}.md").read_text()
+        match = re.search(r"^\| Producer \| (\w+) service", contract, re.MULTILINE)
+        assert match, f"{topic}: its contract names no producer"
+        out.setdefault(match.group(1), set()).add(topic)
+    return out
+
+
+@overlays
+def test_kafka_is_reached_over_tls_as_one_scram_user_per_service(rendered: dict[str, list[Obj]], overlay: str) -> None:
+    objects = rendered[overlay]
+    (kafka,) = of_kind(objects, "Kafka").values()
+    for listener in kafka["spec"]["kafka"]["listeners"]:
+        assert listener["tls"] and listener["authentication"]["type"] == "scram-sha-512", f"listener {listener['name']} must be TLS with SCRAM"
+    assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
+    users = of_kind(objects, "KafkaUser")
+    for name, deployment in deployments(objects).items():
+        container = main_container(deployment)
+        env = environment(objects, container)
+        assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL", name
+        user = env["KAFKA_SASL_USERNAME"]["value"]
+        assert user in users and users[user]["spec"]["authentication"]["type"] == "scram-sha-512", f"{name}: no SCRAM KafkaUser {user}"
+        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": user, "key": "password"}, name
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        ca_mounts = [m for m in container["volumeMounts"] if env["KAFKA_SSL_CAFILE"]["value"].startswith(m["mountPath"] + "/")]
+        assert len(ca_mounts) == 1, f"{name}: KAFKA_SSL_CAFILE is not on a mounted volume"
+        assert volumes[ca_mounts[0]["name"]]["secret"]["secretName"] == f"{kafka['metadata']['name']}-cluster-ca-cert", name
+
+
+@overlays
+def test_each_service_user_may_do_exactly_what_the_service_does(rendered: dict[str, list[Obj]], overlay: str) -> None:
+    """ACLs from the code: a publisher writes its topics; a consumer reads its topics and group
+    and writes its dead letters. Describe comes with each; nothing else, no prefixes."""
+    objects = rendered[overlay]
+    users = of_kind(objects, "KafkaUser")
+    publishers = _publishers()
+    for name, deployment in deployments(objects).items():
+        user = environment(objects, main_container(deployment))["KAFKA_SASL_USERNAME"]["value"]
+        expected = {("topic", topic, "Write") for topic in publishers.get(name, ())}
+        for group, topics in CONSUMER_GROUPS.get(name, {}).items():
+            expected |= {("group", group, "Read")}
+            expected |= {("topic", topic, "Read") for topic in topics} | {("topic", f"{topic}.dlq", "Write") for topic in topics}
+        granted = set()
+        for acl in users[user]["spec"]["authorization"]["acls"]:
+            resource = acl["resource"]
+            assert resource.get("patternType", "literal") == "literal", f"{user}: prefix ACL {resource}"
+            granted |= {(resource["type"], resource["name"], op) for op in acl["operations"] if op != "Describe"}
+            if resource["type"] == "topic":
+                assert "Describe" in acl["operations"], f"{user}: {resource['name']} without Describe (clients fetch metadata)"
+        assert granted == expected, f"{name}: granted {sorted(granted - expected)} beyond, missing {sorted(expected - granted)}"
