@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     # Set by the worker supervisor for its workers only: they bind with SO_REUSEPORT. A single
     # process never does, so a second instance on the same port fails instead of sharing traffic.
     grpc_reuse_port: bool = False
+    # Application RPCs in progress at most (per process) before new ones are refused with
+    # RESOURCE_EXHAUSTED; health checks are never refused. 0 turns shedding off.
+    grpc_max_in_flight: int = Field(default=256, ge=0, le=100_000)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"

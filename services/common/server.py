@@ -59,12 +59,21 @@ class _Metrics:
         meter = metrics.get_meter("services.common.server")
         self.requests = meter.create_counter("rpc.server.requests", unit="{request}", description="RPCs handled, by method and status code")
         self.duration = meter.create_histogram("rpc.server.duration", unit="ms", description="RPC handling time, by method and status code")
+        self.shed = meter.create_counter(
+            "rpc.server.shed", unit="{request}", description="RPCs refused with RESOURCE_EXHAUSTED because too many were in progress"
+        )
 
 
 class _Guard:
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, max_in_flight: int = 0) -> None:
         self._verifier = verifier
         self._metrics = _Metrics()
+        # Load shedding: beyond this many application RPCs in progress, a new one is refused at
+        # once (RESOURCE_EXHAUSTED, which callers retry with backoff) rather than queued until
+        # every caller misses its deadline. Health checks are not counted or refused, so an
+        # overloaded pod is not also restarted by its liveness probe. 0: no limit.
+        self._max_in_flight = max_in_flight
+        self._in_flight = 0
 
     def wrap(self, service: str, method: str, scope: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         attrs_base = {"rpc.service": service, "rpc.method": method}
@@ -73,7 +82,11 @@ class _Guard:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             tenant = None
+            self._in_flight += 1
             try:
+                if self._max_in_flight and self._in_flight > self._max_in_flight:
+                    self._metrics.shed.add(1, attrs_base)
+                    raise _Abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"overloaded: more than {self._max_in_flight} calls in progress; retry with backoff")
                 principal = await self._authenticate(context, scope)
                 tenant = principal.tenant_id
                 token = bind_principal(principal)
@@ -102,6 +115,7 @@ class _Guard:
                 log.exception("unhandled error", rpc=f"{service}/{method}", tenant_id=tenant)
                 await context.abort(code, "internal error; see the service logs for this trace")
             finally:
+                self._in_flight -= 1
                 elapsed_ms = (time.perf_counter() - started) * 1000.0
                 code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
                 attrs = {**attrs_base, "rpc.grpc.status_code": code_name}
@@ -169,7 +183,7 @@ async def run_server(settings: ServiceSettings, build: Build, *, ready: Callable
                 ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ],
         )
-        guard = _Guard(TokenVerifier(settings))
+        guard = _Guard(TokenVerifier(settings), settings.grpc_max_in_flight)
         for svc in services:
             svc.add_to_server(_guarded_servicer(guard, svc), server)
 

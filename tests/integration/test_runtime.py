@@ -166,3 +166,37 @@ async def _serving(address: str) -> bool:
         except grpc.aio.AioRpcError:
             return False
     return response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_beyond_its_in_flight_limit_a_service_sheds_calls_at_once_but_keeps_answering_health(platform: Platform, tenant: str) -> None:
+    """GRPC_MAX_IN_FLIGHT=1 on a second timeframes instance: one UpdateEvent held on a row lock
+    fills it; the next call is refused with RESOURCE_EXHAUSTED right away (not queued until its
+    deadline), health still says SERVING, and once the held call ends calls are served again."""
+    async with extra_instance(platform, "timeframes", "timeframes-shed", grpc_max_in_flight="1") as instance:
+        async with grpc.aio.insecure_channel(instance.address) as ch:
+            calendar = Calendar.of(ch, tenant)
+            schedule = await calendar.schedule()
+            event = await calendar.event(schedule.id)
+            db = await asyncpg.connect(platform.service_env("timeframes")["DATABASE_URL"], server_settings={"search_path": "timeframes"})
+            try:
+                lock = db.transaction()
+                await lock.start()
+                await db.execute("SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, uuid.UUID(event.id))
+                moved = events_pb2.Event(id=event.id, revision=event.revision, title="held")
+                held = asyncio.ensure_future(
+                    calendar.events.UpdateEvent(events_pb2.UpdateEventRequest(event=moved, mask=mask("title")), metadata=writer(tenant))
+                )
+                await asyncio.sleep(0.5)  # waiting on the lock inside the server
+                assert not held.done()
+                started = time.monotonic()
+                refused = calendar.events.GetEvent(events_pb2.GetEventRequest(event_id=event.id), metadata=writer(tenant), timeout=5)
+                error = await expect_error(grpc.StatusCode.RESOURCE_EXHAUSTED, refused)
+                assert "overloaded" in (error.details() or "")
+                assert time.monotonic() - started < 1.0, "refused only after waiting"
+                assert await _serving(instance.address)
+                await lock.rollback()
+            finally:
+                await db.close()
+            assert (await asyncio.wait_for(held, 10)).event.title == "held"
+            got = await calendar.events.GetEvent(events_pb2.GetEventRequest(event_id=event.id), metadata=writer(tenant))
+            assert got.event.title == "held"
