@@ -54,11 +54,19 @@ def _sampled_traceparent() -> tuple[str, str, str]:
     return f"00-{trace_id}-{span_id}-01", trace_id, span_id
 
 
-def _complete(spans: list[ExportedSpan]) -> bool:
-    """The last links of the chain have arrived: timeframes' write and availability's consume of
-    the participant update it announced."""
-    names = {(s.service, s.name) for s in spans}
-    return ("timeframes", "write participants_total") in names and ("availability", f"process {EVENT_TOPIC}") in names
+def _complete(client_span_id: str) -> Callable[[list[ExportedSpan]], bool]:
+    """The last links of the chain have arrived (timeframes' write and availability's consume of
+    the participant update it announced) and so has every span they hang from: each process
+    exports on its own schedule, so a child can arrive before its parent's process sent the
+    parent (participations' CONSUMER span ends only after the settlement it contains)."""
+
+    def complete(spans: list[ExportedSpan]) -> bool:
+        names = {(s.service, s.name) for s in spans}
+        known = {s.span_id for s in spans} | {client_span_id}
+        ends = ("timeframes", "write participants_total") in names and ("availability", f"process {EVENT_TOPIC}") in names
+        return ends and all(s.parent_span_id in known for s in spans)
+
+    return complete
 
 
 async def test_a_booking_yields_one_trace_from_the_rpc_through_kafka_to_the_timeframes_write(
@@ -77,7 +85,7 @@ async def test_a_booking_yields_one_trace_from_the_rpc_through_kafka_to_the_time
 
     settled, _ = await eventually(current, lambda e: e.remaining_capacity == 3, within=30)
     assert settled.remaining_capacity == 3, "the booking never reached the event's capacity"
-    trace = Trace(await otlp.wait_for_spans(trace_id, _complete, within=15))
+    trace = Trace(await otlp.wait_for_spans(trace_id, _complete(client_span_id), within=15))
 
     # One trace, recorded by all four services.
     assert {s.trace_id for s in trace.spans} == {trace_id}
