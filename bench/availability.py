@@ -27,8 +27,6 @@ import contextlib
 import itertools
 import os
 import platform as pyplatform
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -211,13 +209,13 @@ async def wait_healthy(stack: Platform, name: str, port: int) -> None:
 # --- the course under test --------------------------------------------------------------------------
 
 
-def _ts(instant: datetime) -> timestamp_pb2.Timestamp:
+def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
     ts = timestamp_pb2.Timestamp()
     ts.FromDatetime(instant)
     return ts
 
 
-def _local(instant: datetime) -> str:
+def local_date(instant: datetime) -> str:
     return instant.astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
@@ -252,7 +250,7 @@ async def create_course(stack: Platform) -> Course:
         first = (now + timedelta(days=1)).replace(minute=0, second=0)
         # 30 sessions, one a day from tomorrow: they all fall inside the 31-day window asked for.
         events = [
-            events_pb2.Event(schedule_id=created.schedule_id, start=_ts(first + timedelta(days=i)), end=_ts(first + timedelta(days=i, hours=2)))
+            events_pb2.Event(schedule_id=created.schedule_id, start=timestamp(first + timedelta(days=i)), end=timestamp(first + timedelta(days=i, hours=2)))
             for i in range(SESSIONS)
         ]
         events_stub = events_pb2_grpc.EventsStub(timeframes)
@@ -262,7 +260,7 @@ async def create_course(stack: Platform) -> Course:
         await set_rule(client, COURSE_AVAILABILITY_ENABLED, ToggleRule(allow=frozenset({tenant})))
     finally:
         await client.aclose()
-    return Course(tenant, md, internal, created.id, created.schedule_id, _local(now), _local(now + timedelta(days=DAYS)))
+    return Course(tenant, md, internal, created.id, created.schedule_id, local_date(now), local_date(now + timedelta(days=DAYS)))
 
 
 CLIENT_CONNECTIONS = 8
@@ -663,58 +661,20 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _command(args: list[str]) -> str:
-    if os.environ.get("BENCH_VIA_MAKE"):
-        return "make bench-availability" + (f" BENCH_ARGS='{' '.join(args)}'" if args else "")
-    return " ".join([".venv/bin/python -m bench.availability", *args])
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
     from bench import report  # matplotlib is imported late: the measurement does not need it
 
     began = time.monotonic()
     started_at = datetime.now(UTC)
-    state_dir = Path(tempfile.mkdtemp(prefix="bench-availability-"))
     ports = Ports()
-    stack = make_platform(state_dir, ports, opts.availability_workers)
-    signal.signal(signal.SIGTERM, _terminate)
-    # Ctrl-C stops the run cleanly even when started where SIGINT was ignored (e.g. `cmd &` in a script).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    ok = False
-    try:
-        say(f"starting the platform in {state_dir} (logs in {state_dir / 'logs'})")
-        stack.start()
-        platform_seconds = time.monotonic() - began
-        say(f"platform up in {platform_seconds:.1f} s")
-        results = runtime.run(run(stack, ports, opts))
-        ok = True
-    except KeyboardInterrupt:
-        say("interrupted: stopping the platform")
+    stack = make_platform(Path(tempfile.mkdtemp(prefix="bench-availability-")), ports, opts.availability_workers)
+    outcome = runtime.on_platform(stack, lambda s: run(s, ports, opts), keep=opts.keep, say=say)
+    if outcome is None:
         return 130
-    finally:
-        # A second Ctrl-C must not leave Postgres, Redis, Kafka or a service behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            stack.stop()
-        finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            if ok and not opts.keep:
-                shutil.rmtree(state_dir, ignore_errors=True)
-            else:
-                say(f"kept {state_dir} (service logs in logs/)")
+    results, platform_seconds = outcome
     results["meta"] = {
-        "date": started_at.isoformat(timespec="seconds"),
-        "command": _command(argv or sys.argv[1:]),
-        "argv": list(argv or sys.argv[1:]),
-        "duration_s": round(time.monotonic() - began, 1),
-        "platform_start_s": round(platform_seconds, 1),
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in opts.__dict__.items()},
+        **runtime.meta("bench.availability", argv, opts, started_at=started_at, began=began, platform_seconds=platform_seconds),
         "machine": machine(),
         "targets": {
             "p99_at_200_ms": TARGET_P99_AT_200_MS,

@@ -42,8 +42,6 @@ import contextlib
 import json
 import math
 import os
-import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -53,7 +51,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import grpc
@@ -61,11 +58,9 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
-from google.protobuf import timestamp_pb2
 
 from bench import runtime
-from bench.availability import Ports, machine, make_platform, say, until_ready
-from bench.availability import _terminate as terminate
+from bench.availability import ZONE, Ports, local_date, machine, make_platform, say, timestamp, until_ready
 from bench.loadgen import StepResult, open_loop, percentile
 from bench.procstats import CpuMeter, Usage
 from bench.report import _jsonable as jsonable
@@ -83,7 +78,6 @@ from services.participations.entrypoints.events import BOOKINGS_GROUP, BOOKINGS_
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
-ZONE = "Europe/Vienna"
 COURSE_SESSIONS = 30
 DAYS = 31
 GROUPS = {BOOKINGS_GROUP: BOOKINGS_TOPICS, UPDATER_GROUP: UPDATER_TOPICS}
@@ -158,16 +152,6 @@ def parse_args(argv: list[str] | None) -> Options:
 # --- the tenant ---------------------------------------------------------------------------------------
 
 
-def _ts(instant: datetime) -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(instant)
-    return ts
-
-
-def _local(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
 @dataclass
 class World:
     tenant: str
@@ -188,7 +172,7 @@ async def _service(stub: services_pb2_grpc.ServicesStub, md: list[tuple[str, str
 
 
 async def _sessions(stub: events_pb2_grpc.EventsStub, md: list[tuple[str, str]], schedule_id: str, starts: list[datetime]) -> list[str]:
-    events = [events_pb2.Event(schedule_id=schedule_id, start=_ts(s), end=_ts(s + timedelta(hours=2))) for s in starts]
+    events = [events_pb2.Event(schedule_id=schedule_id, start=timestamp(s), end=timestamp(s + timedelta(hours=2))) for s in starts]
     response = await stub.BulkCreateEvents(events_pb2.BulkCreateEventsRequest(events=events), metadata=md)
     return [e.id for e in sorted(response.events, key=lambda e: (e.start.seconds, e.id))]
 
@@ -218,7 +202,7 @@ async def create_world(stack: Platform, opts: Options) -> World:
             await set_rule(client, name, ToggleRule(rule.percentage, frozenset(allow), frozenset(deny)))
     finally:
         await client.aclose()
-    window = {"from_local_date": _local(now), "to_local_date": _local(now + timedelta(days=DAYS)), "time_zone": ZONE}
+    window = {"from_local_date": local_date(now), "to_local_date": local_date(now + timedelta(days=DAYS)), "time_zone": ZONE}
     return World(tenant, md, course.id, course.schedule_id, course_events, klass.id, klass.schedule_id, class_events, window, toggles)
 
 
@@ -1258,50 +1242,17 @@ def summary(results: dict[str, Any]) -> str:
 # --- entry point ------------------------------------------------------------------------------------------
 
 
-def _command(args: list[str]) -> str:
-    if os.environ.get("BENCH_VIA_MAKE"):
-        return "make bench-pipeline" + (f" BENCH_ARGS='{' '.join(args)}'" if args else "")
-    return " ".join([".venv/bin/python -m bench.pipeline", *args])
-
-
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
     began = time.monotonic()
     started_at = datetime.now(UTC)
-    state_dir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    stack = make_platform(state_dir, Ports())
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    ok = False
-    platform_seconds = 0.0
-    try:
-        say(f"starting the platform in {state_dir} (logs in {state_dir / 'logs'})")
-        stack.start()
-        platform_seconds = time.monotonic() - began
-        say(f"platform up in {platform_seconds:.1f} s")
-        results = runtime.run(run(stack, opts))
-        ok = True
-    except KeyboardInterrupt:
-        say("interrupted: stopping the platform")
+    stack = make_platform(Path(tempfile.mkdtemp(prefix="bench-pipeline-")), Ports())
+    outcome = runtime.on_platform(stack, lambda s: run(s, opts), keep=opts.keep, say=say)
+    if outcome is None:
         return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            stack.stop()
-        finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            if ok and not opts.keep:
-                shutil.rmtree(state_dir, ignore_errors=True)
-            else:
-                say(f"kept {state_dir} (service logs in logs/)")
+    results, platform_seconds = outcome
     results["meta"] = {
-        "date": started_at.isoformat(timespec="seconds"),
-        "command": _command(argv if argv is not None else sys.argv[1:]),
-        "argv": list(argv if argv is not None else sys.argv[1:]),
-        "duration_s": round(time.monotonic() - began, 1),
-        "platform_start_s": round(platform_seconds, 1),
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in opts.__dict__.items()},
+        **runtime.meta("bench.pipeline", argv, opts, started_at=started_at, began=began, platform_seconds=platform_seconds),
         "machine": machine(),
         # How many sessions of one course the event updater settles at once, in the code measured.
         "settle_concurrency": getattr(participations_handlers, "_SETTLE_CONCURRENCY", 1),

@@ -35,6 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from services.cli import render
+from services.cli.arguments import positive_int
 from services.common.config import KafkaSettings
 from services.common.kafka import DLQ_SUFFIX, connection_options, decode_headers
 
@@ -292,16 +293,6 @@ def cmd_replay(ctx: _Context) -> None:
 Leaf = Callable[[Any, str, Callable[[Any], None], str], argparse.ArgumentParser]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
-
-
 def add_commands(commands: Any, leaf: Leaf, env: Mapping[str, str]) -> None:
     """`bookings dlq list|replay`, added to the CLI's command parsers."""
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP
@@ -315,7 +306,7 @@ def add_commands(commands: Any, leaf: Leaf, env: Mapping[str, str]) -> None:
 
     p = leaf(dlq, "list", cmd_list, "dead letters of a topic from the beginning: offset, key, type, tenant, error, when")
     common(p)
-    p.add_argument("--limit", type=_positive_int, default=DEFAULT_LIST_LIMIT, help=f"show at most this many (default {DEFAULT_LIST_LIMIT})")
+    p.add_argument("--limit", type=positive_int, default=DEFAULT_LIST_LIMIT, help=f"show at most this many (default {DEFAULT_LIST_LIMIT})")
 
     p = leaf(dlq, "replay", cmd_replay, "publish dead letters again to the original topic (without the dlq_* headers)")
     common(p)

@@ -36,6 +36,7 @@ from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.common.v1 import paging_pb2
 from services.cli import dlq, render, timeseries, toggles, watch
+from services.cli.arguments import non_negative_int, positive_int
 from services.cli.client import (
     DEFAULT_AVAILABILITY_ADDRESS,
     DEFAULT_BOOKINGS_ADDRESS,
@@ -79,28 +80,8 @@ def local_arg(text: str, option: str) -> datetime:
 # --- argument types ---------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
 def _minutes_or_off(text: str) -> int | str:
-    return OFF if text.strip().lower() == OFF else _non_negative_int(text)
+    return OFF if text.strip().lower() == OFF else non_negative_int(text)
 
 
 def _percentage(text: str) -> int:
@@ -695,7 +676,7 @@ def _policy_flags(parser: argparse.ArgumentParser, *, update: bool) -> None:
     group.add_argument("--early-minutes", type=_minutes_or_off, metavar="N", help=f"booking opens N minutes before the start{off}")
     group.add_argument("--late-minutes", type=_minutes_or_off, metavar="N", help=f"booking closes N minutes before the start{off}")
     group.add_argument("--book-after-start", action=argparse.BooleanOptionalAction, default=None, help="courses: allow booking after the first session started")
-    group.add_argument("--max-per-booking", type=_positive_int, metavar="N", help="participants per booking (default 1)")
+    group.add_argument("--max-per-booking", type=positive_int, metavar="N", help="participants per booking (default 1)")
     group.add_argument("--cancel-minutes", type=_minutes_or_off, metavar="N", help=f"cancellation allowed until N minutes before the start{off}")
 
 
@@ -713,7 +694,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
     p = leaf(commands, "token", cmd_token, "print a dev HS256 token (all non-internal scopes by default)")
     p.add_argument("--scopes", nargs="+", metavar="SCOPE", help=f"scopes to grant (default: {' '.join(DEFAULT_SCOPES)})")
-    p.add_argument("--ttl", type=_positive_int, default=3600, help="lifetime in seconds (default 3600)")
+    p.add_argument("--ttl", type=positive_int, default=3600, help="lifetime in seconds (default 3600)")
     p.add_argument("--secret", help="HS256 secret (default env AUTH_JWT_SECRET)")
 
     services = commands.add_parser("services", help="the catalog: courses, classes, appointments").add_subparsers(
@@ -722,7 +703,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p = leaf(services, "create", cmd_services_create, "create a service (a course or class also gets its schedule)")
     p.add_argument("--type", required=True, choices=list(SERVICE_TYPES))
     p.add_argument("--name", required=True)
-    p.add_argument("--capacity", type=_positive_int, help="participants per session (courses and classes)")
+    p.add_argument("--capacity", type=positive_int, help="participants per session (courses and classes)")
     p.add_argument("--time-zone", required=True, help="IANA zone of the business, e.g. Europe/Vienna")
     p.add_argument("--online-booking", action=argparse.BooleanOptionalAction, default=None, help="bookable online (default yes)")
     p.add_argument("--manual-approval", action="store_true", default=None, help="bookings start PENDING until confirmed")
@@ -730,7 +711,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
     p = leaf(services, "list", cmd_services_list, "list services (oldest first)")
     p.add_argument("--type", action="append", choices=list(SERVICE_TYPES), help="only this type (repeatable)")
-    p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+    p.add_argument("--limit", type=positive_int, help="page size (server default 50, max 1000)")
     p.add_argument("--cursor", help="continue from a previous page")
     p.add_argument("--all", action="store_true", help="follow cursors to the end")
 
@@ -739,9 +720,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
     p = leaf(services, "update", cmd_services_update, "change the fields given (the others keep their value)")
     p.add_argument("id")
-    p.add_argument("--revision", type=_positive_int, required=True, help="the current revision (optimistic concurrency)")
+    p.add_argument("--revision", type=positive_int, required=True, help="the current revision (optimistic concurrency)")
     p.add_argument("--name")
-    p.add_argument("--capacity", type=_positive_int)
+    p.add_argument("--capacity", type=positive_int)
     p.add_argument("--time-zone")
     p.add_argument("--online-booking", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--manual-approval", action=argparse.BooleanOptionalAction, default=None)
@@ -749,7 +730,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
     p = leaf(services, "delete", cmd_services_delete, "delete a service")
     p.add_argument("id")
-    p.add_argument("--revision", type=_positive_int, help="only delete at this revision")
+    p.add_argument("--revision", type=positive_int, help="only delete at this revision")
 
     p = leaf(services, "policies", cmd_services_policies, "show the booking policies of services")
     p.add_argument("ids", nargs="+", metavar="ID")
@@ -762,12 +743,12 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         p = leaf(events, name, handler, help_text)
         p.add_argument("--schedule", required=True, metavar="ID")
         p.add_argument("--start", required=True, metavar="LOCAL", help="local date-time, e.g. 2026-12-01T10:00")
-        p.add_argument("--duration", type=_positive_int, required=True, metavar="MINUTES")
+        p.add_argument("--duration", type=positive_int, required=True, metavar="MINUTES")
         p.add_argument("--time-zone", help="zone of --start (default: the schedule's)")
-        p.add_argument("--capacity", type=_positive_int, help="default: the schedule's")
+        p.add_argument("--capacity", type=positive_int, help="default: the schedule's")
         p.add_argument("--title")
         if name == "bulk-create":
-            p.add_argument("--count", type=_positive_int, required=True, help=f"number of sessions (1..{timeseries.MAX_SERIES})")
+            p.add_argument("--count", type=positive_int, required=True, help=f"number of sessions (1..{timeseries.MAX_SERIES})")
             p.add_argument(
                 "--every",
                 type=_interval,
@@ -781,7 +762,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--to", metavar="LOCAL", help="sessions starting before (local date or date-time)")
     p.add_argument("--include-cancelled", action="store_true")
     p.add_argument("--tz", help="zone for --from/--to and the table (default: the schedule's / each event's)")
-    p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+    p.add_argument("--limit", type=positive_int, help="page size (server default 50, max 1000)")
     p.add_argument("--cursor")
     p.add_argument("--all", action="store_true", help="follow cursors to the end")
 
@@ -791,16 +772,16 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
     p = leaf(events, "update", cmd_events_update, "move, resize or retitle a session")
     p.add_argument("id")
-    p.add_argument("--revision", type=_positive_int, required=True)
+    p.add_argument("--revision", type=positive_int, required=True)
     p.add_argument("--start", metavar="LOCAL", help="new local start (in --time-zone or the event's zone); keeps the duration")
-    p.add_argument("--duration", type=_positive_int, metavar="MINUTES")
+    p.add_argument("--duration", type=positive_int, metavar="MINUTES")
     p.add_argument("--time-zone", help="the event's display zone (and the zone of --start); the instants stay unless --start is given")
-    p.add_argument("--capacity", type=_positive_int)
+    p.add_argument("--capacity", type=positive_int)
     p.add_argument("--title")
 
     p = leaf(events, "cancel", cmd_events_cancel, "cancel a session")
     p.add_argument("id")
-    p.add_argument("--revision", type=_positive_int, required=True)
+    p.add_argument("--revision", type=positive_int, required=True)
 
     schedules = commands.add_parser("schedules", help="calendar schedules").add_subparsers(dest="action", required=True, metavar="ACTION")
     p = leaf(schedules, "get", cmd_schedules_get, "show a schedule")
@@ -823,8 +804,8 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         p.add_argument("--tz", help="zone of --from/--to and of the times shown (default: the business time zone)")
         p.add_argument("--service", action="extend", nargs="+", metavar="ID", help=f"only these {kind} services (repeatable; default: all)")
         p.add_argument("--bookable-only", action="store_true", help="hide sessions that cannot be booked")
-        p.add_argument("--party", type=_positive_int, metavar="N", help="party size: fewer open spots make a session not bookable (default 1)")
-        p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+        p.add_argument("--party", type=positive_int, metavar="N", help="party size: fewer open spots make a session not bookable (default 1)")
+        p.add_argument("--limit", type=positive_int, help="page size (server default 50, max 1000)")
         p.add_argument("--cursor", help="continue from a previous page")
         p.add_argument("--all", action="store_true", help="follow cursors to the end")
 
@@ -833,7 +814,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     which.add_argument("--schedule", metavar="ID", help="the course's schedule")
     which.add_argument("--event", metavar="ID", help="a session of the course (also shows that session)")
     p.add_argument("--tz", help="show times in this zone (default: the business time zone)")
-    p.add_argument("--party", type=_positive_int, metavar="N", help="party size (default 1)")
+    p.add_argument("--party", type=positive_int, metavar="N", help="party size (default 1)")
 
     # Bookings: errors name their reason on the first line ("FAILED_PRECONDITION TOO_LATE_TO_BOOK: ...").
     book = commands.add_parser("book", help="book a course (whole) or a class session").add_subparsers(dest="action", required=True, metavar="WHAT")
@@ -850,7 +831,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             p.add_argument("--event", required=True, metavar="ID", help="the session to book")
         p.add_argument("--name", required=True, help="contact name")
         p.add_argument("--email", required=True, help="contact email")
-        p.add_argument("--participants", type=_positive_int, default=1, metavar="N", help="party size (default 1)")
+        p.add_argument("--participants", type=positive_int, default=1, metavar="N", help="party size (default 1)")
         p.add_argument("--idempotency-key", metavar="KEY", help="repeat a request safely: the same key never books twice")
 
     bookings = commands.add_parser("bookings", help="bookings: list, show, confirm, decline, cancel, resize").add_subparsers(
@@ -862,7 +843,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--schedule", action="append", metavar="ID", help="course bookings of this schedule (repeatable)")
     p.add_argument("--event", action="append", metavar="ID", help="class bookings of this session (repeatable)")
     p.add_argument("--status", action="append", type=str.lower, choices=list(BOOKING_STATUSES), help="repeatable")
-    p.add_argument("--limit", type=_positive_int, help="page size (server default 50, max 1000)")
+    p.add_argument("--limit", type=positive_int, help="page size (server default 50, max 1000)")
     p.add_argument("--cursor", help="continue from a previous page")
     p.add_argument("--all", action="store_true", help="follow cursors to the end")
 
@@ -877,12 +858,12 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         p = leaf(bookings, name, _change_booking(method, verb), help_text)
         p.set_defaults(inline_reason=True)
         p.add_argument("id")
-        p.add_argument("--revision", type=_positive_int, help="only at this revision (default: the current one)")
+        p.add_argument("--revision", type=positive_int, help="only at this revision (default: the current one)")
     p = leaf(bookings, "participants", cmd_bookings_participants, "change the party size of a booking")
     p.set_defaults(inline_reason=True)
     p.add_argument("id")
-    p.add_argument("number", type=_positive_int, metavar="N", help="the new number of participants")
-    p.add_argument("--revision", type=_positive_int, help="only at this revision (default: the current one)")
+    p.add_argument("number", type=positive_int, metavar="N", help="the new number of participants")
+    p.add_argument("--revision", type=positive_int, help="only at this revision (default: the current one)")
 
     known = ", ".join(toggles.KNOWN_TOGGLES)
     toggle_help = "feature toggles in Redis (--redis-url); changes take effect within a second, no restart"

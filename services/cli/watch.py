@@ -41,6 +41,7 @@ from rich.text import Text
 
 from services.api.calendar.events.v3 import events_pb2
 from services.cli import render, timeseries
+from services.cli.arguments import positive_int
 from services.cli.client import CallError, Client, instant
 
 DEFAULT_INTERVAL = 0.5
@@ -436,16 +437,6 @@ def _interval(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
-
-
 def add_commands(commands: Any, leaf: Leaf) -> None:
     """`bookings watch capacity`, added to the CLI's command parsers."""
     group = commands.add_parser("watch", help="live views that refresh in place until Ctrl-C").add_subparsers(dest="action", required=True, metavar="WHAT")
@@ -466,4 +457,4 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     p.add_argument("--tz", help="show times in this zone (default: the schedule's)")
     how_long = p.add_mutually_exclusive_group()
     how_long.add_argument("--once", action="store_true", help="print one snapshot and exit")
-    how_long.add_argument("--count", type=_count, metavar="N", help="stop after N refreshes (default: until Ctrl-C)")
+    how_long.add_argument("--count", type=positive_int, metavar="N", help="stop after N refreshes (default: until Ctrl-C)")

@@ -20,24 +20,23 @@ def violations_proto(answer: CalendarAnswer) -> availability_calendar_pb2.Bookin
     )
 
 
+def _availability_fields(answer: CalendarAnswer) -> dict[str, object]:
+    """ScheduleAvailability and SlotAvailability carry the same fields."""
+    return {
+        "total_spots": answer.total_spots,
+        "open_spots": answer.open_spots,
+        "booking_policy_violations": violations_proto(answer),
+        "bookable": answer.bookable,
+        "refusal_reason": answer.refusal_reason,
+    }
+
+
 def schedule_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2.ScheduleAvailability:
-    return availability_calendar_pb2.ScheduleAvailability(
-        total_spots=answer.total_spots,
-        open_spots=answer.open_spots,
-        booking_policy_violations=violations_proto(answer),
-        bookable=answer.bookable,
-        refusal_reason=answer.refusal_reason,
-    )
+    return availability_calendar_pb2.ScheduleAvailability(**_availability_fields(answer))
 
 
 def slot_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2.SlotAvailability:
-    return availability_calendar_pb2.SlotAvailability(
-        total_spots=answer.total_spots,
-        open_spots=answer.open_spots,
-        booking_policy_violations=violations_proto(answer),
-        bookable=answer.bookable,
-        refusal_reason=answer.refusal_reason,
-    )
+    return availability_calendar_pb2.SlotAvailability(**_availability_fields(answer))
 
 
 class AvailabilityCalendarServicer(availability_calendar_pb2_grpc.AvailabilityCalendarServicer):

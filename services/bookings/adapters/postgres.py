@@ -7,7 +7,6 @@ passes through `_changed`, which adds its integration event to the transactional
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -27,7 +26,7 @@ from services.bookings.domain.services import Service, ServiceType
 from services.bookings.mapping import service_event
 from services.common import outbox
 from services.common.auth import current_tenant
-from services.common.db import connection
+from services.common.db import PooledRepository
 from services.common.errors import NotFound, RevisionMismatch
 
 RESOURCE = "service"
@@ -37,11 +36,7 @@ _COLUMNS = (
 )
 
 
-class PostgresServiceRepository:
-    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float = 5.0):
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-
+class PostgresServiceRepository(PooledRepository):
     # --- reads -----------------------------------------------------------------------------------
 
     async def get(self, service_id: str) -> Service | None:
@@ -171,12 +166,6 @@ class PostgresServiceRepository:
         raise RevisionMismatch(RESOURCE, service_id, expected or 0, actual)
 
     # --- connections -----------------------------------------------------------------------------
-
-    def _connection(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        return connection(self._pool, self._acquire_timeout)
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        return connection(self._pool, self._acquire_timeout, transaction=True)
 
 
 def _service(row: asyncpg.Record) -> Service:

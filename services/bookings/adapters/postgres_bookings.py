@@ -7,7 +7,6 @@ message to the transactional outbox: a booking change exists if and only if its 
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, NoReturn
 
 import asyncpg
@@ -17,7 +16,7 @@ from services.bookings.domain.ports import BookingFilter, SortKey
 from services.bookings.mapping import booking_event
 from services.common import outbox
 from services.common.auth import current_tenant
-from services.common.db import connection
+from services.common.db import PooledRepository
 from services.common.errors import NotFound, RevisionMismatch
 
 _COLUMNS = (
@@ -26,11 +25,7 @@ _COLUMNS = (
 )
 
 
-class PostgresBookingRepository:
-    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float = 5.0):
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-
+class PostgresBookingRepository(PooledRepository):
     # --- reads -----------------------------------------------------------------------------------
 
     async def get(self, booking_id: str) -> Booking | None:
@@ -141,12 +136,6 @@ class PostgresBookingRepository:
         raise RevisionMismatch(RESOURCE, booking_id, expected, actual)
 
     # --- connections -----------------------------------------------------------------------------
-
-    def _connection(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        return connection(self._pool, self._acquire_timeout)
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        return connection(self._pool, self._acquire_timeout, transaction=True)
 
 
 def _booking(row: asyncpg.Record) -> Booking:

@@ -1,0 +1,24 @@
+"""Argument types shared by the CLI's commands: a bad value is refused by argparse with a message
+naming it, before anything is called."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def whole_number(text: str, *, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive" if minimum == 1 else f"{text!r} must be {minimum} or more")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return whole_number(text, minimum=1)
+
+
+def non_negative_int(text: str) -> int:
+    return whole_number(text, minimum=0)
