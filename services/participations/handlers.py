@@ -11,7 +11,8 @@
   settlement's span (`settle event participants`) is a child of that message's CONSUMER span and
   the booking's trace reaches timeframes' write. `participations.propagation_lag` (seconds) is
   observed for each event whose total timeframes applied: from the booking change's commit (the
-  booking message's ce_time, stored with the participation) to the acknowledgement of the write.
+  booking message's ce_time, stored with the participation and carried by its participation
+  message) to the acknowledgement of the write.
 - `Participations.get` / `query`: the read API.
 """
 
@@ -69,7 +70,6 @@ class ParticipationSession(Protocol):
     async def query(self, query: ParticipationQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Participation]: ...
     async def counted_on(self, event: EventRef) -> list[Participation]: ...
     async def has_active_on_schedule(self, schedule_id: str) -> bool: ...
-    async def booking_committed_at(self, participation_id: str) -> datetime | None: ...
     async def lock_event_total(self, event_id: str) -> int: ...
     async def save_event_total(self, event_id: str, version: int, participants_total: int) -> None: ...
 
@@ -192,13 +192,9 @@ class EventUpdater:
             )
         )
 
-    async def participation_changed(self, tenant: str, target: Target, *, cause: str | None = None) -> list[Settlement]:
-        """Settles every event a participation on `target` counts on. `cause`: the id of the
-        participation whose change this is, to measure the propagation lag from its booking."""
-        committed_at = None
-        if cause is not None:
-            async with self._store.read(tenant) as session:
-                committed_at = await session.booking_committed_at(cause)
+    async def participation_changed(self, tenant: str, target: Target, *, booking_committed_at: datetime | None = None) -> list[Settlement]:
+        """Settles every event a participation on `target` counts on. `booking_committed_at`: when
+        the booking change behind it was committed, to measure the propagation lag from there."""
         # A course participation touches every session: settle them a few at a time (each event
         # has its own lock and version, so their order does not matter), not one after another.
         events = [event async for event in self._calendar.events(tenant, affected_events(target))]
@@ -207,8 +203,8 @@ class EventUpdater:
         async def settle(event: EventRef) -> Settlement:
             async with limit:
                 settlement = await self.settle(tenant, event)
-            if settlement.applied and committed_at is not None:
-                lag = (self._now() - committed_at).total_seconds()
+            if settlement.applied and booking_committed_at is not None:
+                lag = (self._now() - booking_committed_at).total_seconds()
                 # Clamped: the two clocks (bookings' database, this host) may disagree slightly.
                 self._lag.record(max(lag, 0.0), {"participations.target.kind": target.kind.value})
             return settlement

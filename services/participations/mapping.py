@@ -51,6 +51,8 @@ def announcement_message(tenant_id: str, announcement: Announcement) -> OutboxMe
         message = participation_events_pb2.ParticipationUpdated(participation=participation, previous_party_size=announcement.previous_party_size)
     else:
         message = participation_events_pb2.ParticipationRemoved(participation=participation)
+    if announcement.participation.booking_committed_at is not None:
+        message.booking_committed_at.CopyFrom(timestamp(announcement.participation.booking_committed_at))
     return OutboxMessage(
         tenant_id=tenant_id,
         topic=PARTICIPATION_EVENTS_TOPIC,

@@ -141,12 +141,6 @@ class ParticipationSession:
         )
         return [_participation(r) for r in rows]
 
-    async def booking_committed_at(self, participation_id: str) -> datetime | None:
-        """When the booking change the participation (tombstones included) reflects was written."""
-        return await self._conn.fetchval(  # type: ignore[no-any-return]
-            "SELECT booking_committed_at FROM participations WHERE tenant_id = $1 AND id = $2", self._tenant, participation_id
-        )
-
     async def has_active_on_schedule(self, schedule_id: str) -> bool:
         return bool(
             await self._conn.fetchval(

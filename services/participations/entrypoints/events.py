@@ -16,7 +16,7 @@ not know are skipped: a topic may gain new types that old consumers ignore (prot
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError, Message
 
@@ -164,9 +164,9 @@ class EventUpdaterConsumer:
         if not is_uuid(target_id):
             raise PoisonMessage(f"{envelope.ce_type}: participation.{target_field or 'target'} must be a UUID")
         target = Target.event(target_id) if target_field == "event_id" else Target.schedule(target_id)
-        # The cause only feeds the propagation-lag metric: an id that is no UUID just goes unmeasured.
-        cause = participation.id if is_uuid(participation.id) else None
-        await self._updater.participation_changed(envelope.tenant_id, target, cause=cause)
+        # Only for the propagation-lag metric; messages written before the field existed go unmeasured.
+        committed = message.booking_committed_at.ToDatetime(UTC) if message.HasField("booking_committed_at") else None  # type: ignore[attr-defined]
+        await self._updater.participation_changed(envelope.tenant_id, target, booking_committed_at=committed)
 
     async def _calendar_event(self, envelope: Envelope) -> None:
         # Moves, cancellations and participant updates (our own writes coming back) change no

@@ -45,9 +45,6 @@ class FakeSession:
     async def participation(self, participation_id: str) -> Participation | None:
         return next((p for p in self._data.rows.values() if p.id == participation_id and p.active), None)
 
-    async def booking_committed_at(self, participation_id: str) -> datetime | None:
-        return next((p.booking_committed_at for p in self._data.rows.values() if p.id == participation_id), None)
-
     async def query(self, query: ParticipationQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Participation]:
         """The store's rule (domain/queries.py) over the in-memory rows, in (created, id) order."""
         targets = set(query.event_ids) | set(query.schedule_ids)

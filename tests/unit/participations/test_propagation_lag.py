@@ -1,9 +1,11 @@
 """participations.propagation_lag: booking commit (the booking message's ce_time, kept with the
-participation) to the participant total applied in timeframes, observed once per event whose
-total timeframes took, and never invented when the commit time is unknown."""
+participation and carried by the participation message) to the participant total applied in
+timeframes, observed once per event whose total timeframes took, and never invented when the
+commit time is unknown."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -13,13 +15,14 @@ from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricR
 
 from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.participation_events.v1 import participation_events_pb2
-from services.api.bookings.participations.v3 import participations_pb2
 from services.common.kafka import Envelope
+from services.common.outbox import OutboxMessage
 from services.common.paging import CursorCodec
 from services.participations.entrypoints.events import BookingsConsumer, EventUpdaterConsumer
 from services.participations.handlers import EventUpdater, Participations
+from services.participations.mapping import announcement_message
 from tests.unit.participations.fakes import FakeCalendar, FakeStore
-from tests.unit.participations.test_consumers import BOOKING_ID, CLASS_EVENT, CREATED, EVENT_ID, TENANT, booking
+from tests.unit.participations.test_consumers import BOOKING_ID, CLASS_EVENT, CREATED, TENANT, booking
 
 COMMITTED = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 SETTLED = COMMITTED + timedelta(milliseconds=1500)
@@ -31,19 +34,17 @@ def _booking_message(ce_time: str | None) -> Envelope:
     return Envelope(topic="bookings.booking-events.v1", partition=0, offset=0, key=BOOKING_ID, headers=headers, ce_type=CREATED, tenant_id=TENANT, value=value)
 
 
-def _participation_message(participation_id: str) -> Envelope:
-    participation = participations_pb2.Participation(id=participation_id, booking_id=BOOKING_ID, event_id=EVENT_ID, party_size=2)
-    ce_type = "bookings.participation.created.v1"
-    value = participation_events_pb2.ParticipationCreated(participation=participation).SerializeToString()
+def _participation_message(outbox: OutboxMessage) -> Envelope:
+    """The participation message as the relay publishes the outbox row the bookings consumer wrote."""
     return Envelope(
-        topic="bookings.participation-events.v1",
+        topic=outbox.topic,
         partition=0,
         offset=0,
-        key=participation_id,
-        headers={"ce_type": ce_type},
-        ce_type=ce_type,
-        tenant_id=TENANT,
-        value=value,
+        key=outbox.key,
+        headers={"ce_type": outbox.ce_type},
+        ce_type=outbox.ce_type,
+        tenant_id=outbox.tenant_id,
+        value=outbox.message.SerializeToString(),
     )
 
 
@@ -58,10 +59,14 @@ class Pipeline:
         updater = EventUpdater(self.store, self.calendar, clock_micros=lambda: next(clock), now=lambda: SETTLED, meter_provider=MeterProvider([self.reader]))
         self.updater = EventUpdaterConsumer(updater)
 
-    async def book_and_settle(self, ce_time: str | None) -> None:
+    async def book(self, ce_time: str | None) -> Envelope:
+        """The booking message handled; the participation message it announced."""
         await self.bookings.handle(_booking_message(ce_time))
-        participation = self.store.data(TENANT).rows[BOOKING_ID]
-        await self.updater.handle(_participation_message(participation.id))
+        (announcement,) = self.store.data(TENANT).outbox[-1:]
+        return _participation_message(announcement_message(TENANT, announcement))
+
+    async def book_and_settle(self, ce_time: str | None) -> None:
+        await self.updater.handle(await self.book(ce_time))
 
     def lags(self) -> list[HistogramDataPoint]:
         data = self.reader.get_metrics_data()
@@ -89,6 +94,17 @@ async def test_the_lag_runs_from_the_booking_commit_to_the_applied_total() -> No
 async def test_without_a_readable_commit_time_nothing_is_measured_and_the_booking_still_counts(ce_time: str | None) -> None:
     pipeline = Pipeline()
     await pipeline.book_and_settle(ce_time)
+    assert pipeline.lags() == []
+    assert pipeline.calendar.total(TENANT, CLASS_EVENT.id) == 2
+
+
+async def test_a_participation_message_from_before_the_commit_time_field_is_settled_unmeasured() -> None:
+    pipeline = Pipeline()
+    envelope = await pipeline.book("2026-11-21T10:00:00.000000Z")
+    message = participation_events_pb2.ParticipationCreated.FromString(envelope.value)
+    assert message.HasField("booking_committed_at")
+    message.ClearField("booking_committed_at")
+    await pipeline.updater.handle(dataclasses.replace(envelope, value=message.SerializeToString()))
     assert pipeline.lags() == []
     assert pipeline.calendar.total(TENANT, CLASS_EVENT.id) == 2
 

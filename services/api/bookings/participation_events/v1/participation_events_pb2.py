@@ -23,19 +23,20 @@ _sym_db = _symbol_database.Default()
 
 
 from services.api.bookings.participations.v3 import participations_pb2 as bookings_dot_participations_dot_v3_dot_participations__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n;bookings/participation_events/v1/participation_events.proto\x12 bookings.participation_events.v1\x1a/bookings/participations/v3/participations.proto\"X\n\x14ParticipationCreated\x12@\n\rparticipation\x18\x01 \x01(\x0b\x32).bookings.participations.v3.Participation\"u\n\x14ParticipationUpdated\x12@\n\rparticipation\x18\x01 \x01(\x0b\x32).bookings.participations.v3.Participation\x12\x1b\n\x13previous_party_size\x18\x02 \x01(\x05\"X\n\x14ParticipationRemoved\x12@\n\rparticipation\x18\x01 \x01(\x0b\x32).bookings.participations.v3.Participationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n;bookings/participation_events/v1/participation_events.proto\x12 bookings.participation_events.v1\x1a/bookings/participations/v3/participations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\x01\n\x14ParticipationCreated\x12@\n\rparticipation\x18\x01 \x01(\x0b\x32).bookings.participations.v3.Participation\x12\x38\n\x14\x62ooking_committed_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaf\x01\n\x14ParticipationUpdated\x12@\n\rparticipation\x18\x01 \x01(\x0b\x32).bookings.participations.v3.Participation\x12\x1b\n\x13previous_party_size\x18\x02 \x01(\x05\x12\x38\n\x14\x62ooking_committed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x01\n\x14ParticipationRemoved\x12@\n\rparticipation\x18\x01 \x01(\x0b\x32).bookings.participations.v3.Participation\x12\x38\n\x14\x62ooking_committed_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bookings.participation_events.v1.participation_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PARTICIPATIONCREATED']._serialized_start=146
-  _globals['_PARTICIPATIONCREATED']._serialized_end=234
-  _globals['_PARTICIPATIONUPDATED']._serialized_start=236
-  _globals['_PARTICIPATIONUPDATED']._serialized_end=353
-  _globals['_PARTICIPATIONREMOVED']._serialized_start=355
-  _globals['_PARTICIPATIONREMOVED']._serialized_end=443
+  _globals['_PARTICIPATIONCREATED']._serialized_start=180
+  _globals['_PARTICIPATIONCREATED']._serialized_end=326
+  _globals['_PARTICIPATIONUPDATED']._serialized_start=329
+  _globals['_PARTICIPATIONUPDATED']._serialized_end=504
+  _globals['_PARTICIPATIONREMOVED']._serialized_start=507
+  _globals['_PARTICIPATIONREMOVED']._serialized_end=653
 # @@protoc_insertion_point(module_scope)
