@@ -9,7 +9,7 @@ What it does (bench/README.md explains why):
    days, switches `course_availability_enabled` on for that tenant (allow list) and warms up;
 2. low rate (20/s): availability's p50, and the p50 of a bare grpc.aio fan-out to four no-ops
    (bench/floor.py) -> the distance to the floor;
-3. fan-out: four delaying TCP proxies (bench/delay_proxy.py, +20 ms per response), a second
+3. fan-out: four delaying TCP proxies (bench/delay_proxy.py, calibrated to +20 ms per read), a second
    availability instance reading every dependency through them with its cache off, and the
    seed's old sequential client flow (bench/legacy_flow.py) through the same proxies;
 4. the rate sweep (open loop, bench/loadgen.py), CPU per process per step; at the first rate
@@ -76,6 +76,8 @@ TARGET_FLOOR_RATIO = 2.0
 DEPENDENCIES = ("services", "policies", "events", "time_frames")
 ADDRESS_ENV = {"services": "SERVICES_ADDRESS", "policies": "POLICY_PROVIDER_ADDRESS", "events": "EVENTS_ADDRESS", "time_frames": "TIME_FRAMES_ADDRESS"}
 HOST_OF = {"services": "bookings", "policies": "bookings", "events": "timeframes", "time_frames": "timeframes"}
+PROXY_CHECK_CALLS = 50
+CALIBRATION_ROUNDS = 2
 
 
 def say(message: str) -> None:
@@ -518,11 +520,15 @@ async def floor_phase(stack: Platform, ports: Ports, opts: Options, meter: CpuMe
 
 async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Options, meter: CpuMeter) -> dict[str, Any]:
     proxy_ports = {dep: ports.take() for dep in DEPENDENCIES}
-    routes = [f"{proxy_ports[dep]}={stack.address(HOST_OF[dep])}" for dep in DEPENDENCIES]
-    argv = [sys.executable, "-m", "bench.delay_proxy", "--delay-ms", str(opts.delay_ms)]
-    for route in routes:
-        argv += ["--route", route]
-    start_helper(stack, "delay-proxy", argv)
+
+    async def start_proxy(hold_ms: dict[str, float]) -> None:
+        argv = [sys.executable, "-m", "bench.delay_proxy", "--delay-ms", str(opts.delay_ms)]
+        for dep in DEPENDENCIES:
+            argv += ["--route", f"{proxy_ports[dep]}={stack.address(HOST_OF[dep])}@{hold_ms[dep]:.3f}"]
+        start_helper(stack, "delay-proxy", argv)
+        for port in proxy_ports.values():
+            await wait_port(stack, "delay-proxy", port)
+
     instances = {"availability-fanout": ports.take(), "availability-nocache": ports.take()}
     channels: list[grpc.aio.Channel] = []
 
@@ -531,16 +537,37 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
         channels.append(ch)
         return ch
 
+    async def added_by_proxy(dep: str) -> tuple[float, float]:
+        """p50 of one read of `dep` direct and through its proxy, sequential calls, fresh channels."""
+        direct = await closed_loop_p50(dependency_calls(open_ch(stack.address(HOST_OF[dep])), dep, course), PROXY_CHECK_CALLS)
+        proxied = await closed_loop_p50(dependency_calls(open_ch(f"127.0.0.1:{proxy_ports[dep]}"), dep, course), PROXY_CHECK_CALLS)
+        return direct, proxied
+
     try:
-        for port in proxy_ports.values():
-            await wait_port(stack, "delay-proxy", port)
-        # 2a. the delay each proxy really adds: one dependency read, direct vs. through the proxy.
+        # 2a. calibration: the proxy by itself costs a little (a hop each way, its timer firing
+        # late), so a route holding exactly the delay adds more than the delay. Each round measures
+        # what a route adds and shortens its hold by the excess; then a read through the proxy
+        # takes +delay, as if the dependency answered that much later.
+        hold = {dep: opts.delay_ms for dep in DEPENDENCIES}
+        calibration: list[dict[str, float]] = []
+        for _ in range(CALIBRATION_ROUNDS):
+            await start_proxy(hold)
+            added = {}
+            for dep in DEPENDENCIES:
+                direct, proxied = await added_by_proxy(dep)
+                added[dep] = proxied - direct
+            stack.supervisor.stop("delay-proxy")
+            calibration.append(added)
+            held = ", ".join(f"{dep} {hold[dep]:.2f}" for dep in DEPENDENCIES)
+            say(f"proxy calibration: holding {held} ms adds " + ", ".join(f"{added[dep]:.2f}" for dep in DEPENDENCIES))
+            hold = {dep: max(0.0, hold[dep] - (added[dep] - opts.delay_ms)) for dep in DEPENDENCIES}
+        await start_proxy(hold)
+        # The check: the delay each proxy now really adds.
         check: dict[str, dict[str, float]] = {}
         for dep in DEPENDENCIES:
-            direct = await closed_loop_p50(dependency_calls(open_ch(stack.address(HOST_OF[dep])), dep, course), 30)
-            proxied = await closed_loop_p50(dependency_calls(open_ch(f"127.0.0.1:{proxy_ports[dep]}"), dep, course), 30)
-            check[dep] = {"direct_p50_ms": direct, "proxied_p50_ms": proxied, "added_ms": proxied - direct}
-            say(f"proxy check {dep:<12} direct p50 {direct:6.2f} ms, through proxy {proxied:6.2f} ms: +{proxied - direct:5.2f} ms")
+            direct, proxied = await added_by_proxy(dep)
+            check[dep] = {"hold_ms": hold[dep], "direct_p50_ms": direct, "proxied_p50_ms": proxied, "added_ms": proxied - direct}
+            say(f"proxy check {dep:<12} holds {hold[dep]:5.2f} ms; direct p50 {direct:6.2f} ms, through proxy {proxied:6.2f} ms: +{proxied - direct:5.2f} ms")
 
         # 2b. two more availability instances with the cache off (all four reads every time):
         # one reading through the proxies, one direct (the same work without the delay).
@@ -583,7 +610,7 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
             slots = await c()
             assert len(slots) == SESSIONS, f"the sequential flow found {len(slots)} slots"
         rate, secs = opts.low_rate, opts.low_seconds
-        out: dict[str, Any] = {"delay_ms": opts.delay_ms, "proxy_check": check, "proxy_ports": proxy_ports}
+        out: dict[str, Any] = {"delay_ms": opts.delay_ms, "proxy_check": check, "proxy_calibration": calibration, "proxy_ports": proxy_ports}
         out["parallel"] = await measure("parallel fan-out, +20 ms deps", fanout_call, rate, secs, opts, meter)
         out["parallel_undelayed"] = await measure("parallel fan-out, direct deps", nocache_call, rate, secs, opts, meter)
         out["sequential"] = await measure("old sequential flow, +20 ms deps", seq_delayed, rate, secs, opts, meter)

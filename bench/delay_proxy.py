@@ -1,6 +1,11 @@
 """A TCP proxy that adds a fixed delay to every response, standing in for a slow dependency.
 
-    python -m bench.delay_proxy --delay-ms 20 --route 40001=127.0.0.1:50052 --route 40002=...
+    python -m bench.delay_proxy --delay-ms 20 --route 40001=127.0.0.1:50052 --route 40002=...@18.7
+
+A route may hold its responses for its own time (`@MS`), else for `--delay-ms`. The bench uses
+that to calibrate: the proxy itself costs something (one more hop each way, timer overshoot), so
+each route holds the delay minus what the proxy measurably adds with no hold at all, and one RPC
+through it then takes +delay, as it would if the dependency itself were that much slower.
 
 Bytes from the client go upstream at once; every chunk coming back from the server is held
 until `delay` after it arrived, then written in arrival order. Chunks are delayed in a pipeline
@@ -83,12 +88,12 @@ def _handler(target_host: str, target_port: int, delay: float):  # type: ignore[
     return handle
 
 
-async def serve(routes: list[tuple[int, str, int]], delay: float) -> None:
+async def serve(routes: list[tuple[int, str, int, float]]) -> None:
     servers = []
-    for listen_port, host, port in routes:
+    for listen_port, host, port, delay in routes:
         server = await asyncio.start_server(_handler(host, port, delay), "127.0.0.1", listen_port)
         servers.append(server)
-        print(f"proxy 127.0.0.1:{listen_port} -> {host}:{port} (+{delay * 1000:.1f} ms on responses)", flush=True)
+        print(f"proxy 127.0.0.1:{listen_port} -> {host}:{port} (responses held {delay * 1000:.2f} ms)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -100,15 +105,16 @@ async def serve(routes: list[tuple[int, str, int]], delay: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--delay-ms", type=float, required=True)
-    parser.add_argument("--route", action="append", required=True, help="LISTEN_PORT=HOST:PORT")
+    parser.add_argument("--delay-ms", type=float, required=True, help="how long each response is held, unless its route says")
+    parser.add_argument("--route", action="append", required=True, help="LISTEN_PORT=HOST:PORT[@HOLD_MS]")
     args = parser.parse_args()
     routes = []
     for route in args.route:
         listen, _, target = route.partition("=")
+        target, _, hold = target.partition("@")
         host, _, port = target.rpartition(":")
-        routes.append((int(listen), host, int(port)))
-    runtime.run(serve(routes, args.delay_ms / 1000.0))
+        routes.append((int(listen), host, int(port), float(hold or args.delay_ms) / 1000.0))
+    runtime.run(serve(routes))
 
 
 if __name__ == "__main__":
