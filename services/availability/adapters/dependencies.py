@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import grpc
 from google.protobuf import timestamp_pb2
 
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
@@ -17,7 +16,7 @@ from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.availability.domain.model import BookingPolicy, Offering, ServiceType, Session, TimeFrame
-from services.common.clients import call_dependency
+from services.common.clients import Channel, call_dependency
 from services.common.errors import NotFound
 
 SERVICES = services_pb2.DESCRIPTOR.services_by_name["Services"].full_name
@@ -102,7 +101,7 @@ def time_frame_from_proto(frame: timeframes_pb2.ScheduleTimeFrame) -> TimeFrame:
 class Dependencies:
     """The four reads, each translated to domain objects."""
 
-    def __init__(self, channels: dict[str, grpc.aio.Channel]):
+    def __init__(self, channels: dict[str, Channel]):
         self._services = services_pb2_grpc.ServicesStub(channels["services"])
         self._policies = booking_policy_pb2_grpc.BookingPolicyProviderStub(channels["policies"])
         self._events = events_pb2_grpc.EventsStub(channels["events"])

@@ -4,19 +4,17 @@ Endpoint"). Both RPCs are reads, so the channel retries them on UNAVAILABLE."""
 
 from __future__ import annotations
 
-import grpc
-
 from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
 from services.bookings.domain.ports import AvailabilityAnswer
 from services.common.auth import ServiceTokens
-from services.common.clients import call_dependency, open_channel
+from services.common.clients import Channel, call_dependency, open_channel
 from services.common.config import ServiceSettings
 
 CALENDAR = availability_calendar_pb2.DESCRIPTOR.services_by_name["AvailabilityCalendar"].full_name
 RETRYABLE = [(CALENDAR, "GetScheduleAvailability"), (CALENDAR, "GetSlotAvailability")]
 
 
-def open_availability_channel(settings: ServiceSettings, address: str) -> grpc.aio.Channel:
+def open_availability_channel(settings: ServiceSettings, address: str) -> Channel:
     return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=RETRYABLE)
 
 

@@ -14,7 +14,7 @@ from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_g
 from services.api.common.v1 import paging_pb2
 from services.bookings.domain.ports import CalendarEvent
 from services.common.auth import ServiceTokens
-from services.common.clients import call_dependency, open_channel, unavailable
+from services.common.clients import Channel, call_dependency, open_channel, unavailable
 from services.common.config import ServiceSettings
 from services.common.errors import DependencyUnavailable, NotFound
 
@@ -43,7 +43,7 @@ _TRANSIENT = frozenset(
 )
 
 
-def open_timeframes_channel(settings: ServiceSettings, address: str) -> grpc.aio.Channel:
+def open_timeframes_channel(settings: ServiceSettings, address: str) -> Channel:
     return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=[*RETRYABLE, *CALENDAR_READS])
 
 
@@ -69,7 +69,7 @@ class TimeframesSchedules:
 class TimeframesCalendar:
     """The `Calendar` port: an event, and the first session start of a course."""
 
-    def __init__(self, channel: grpc.aio.Channel):
+    def __init__(self, channel: Channel):
         self._events = events_pb2_grpc.EventsStub(channel)
         self._time_frames = timeframes_pb2_grpc.ScheduleTimeFramesStub(channel)
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import grpc
-
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.common.auth import ServiceTokens
-from services.common.clients import call_dependency
+from services.common.clients import Channel, call_dependency
 from services.common.errors import NotFound
 from services.participations.domain.totals import EventLookup, EventRef
 
@@ -29,7 +27,7 @@ PAGE = 1000  # QueryEvents' largest page: a course has tens to hundreds of sessi
 
 
 class TimeframesEvents:
-    def __init__(self, channel: grpc.aio.Channel, tokens: ServiceTokens):
+    def __init__(self, channel: Channel, tokens: ServiceTokens):
         self._events = events_pb2_grpc.EventsStub(channel)
         self._tokens = tokens
 
