@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import os
 import platform as pyplatform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,7 +78,8 @@ DEPENDENCIES = ("services", "policies", "events", "time_frames")
 ADDRESS_ENV = {"services": "SERVICES_ADDRESS", "policies": "POLICY_PROVIDER_ADDRESS", "events": "EVENTS_ADDRESS", "time_frames": "TIME_FRAMES_ADDRESS"}
 HOST_OF = {"services": "bookings", "policies": "bookings", "events": "timeframes", "time_frames": "timeframes"}
 PROXY_CHECK_CALLS = 50
-CALIBRATION_ROUNDS = 2
+CALIBRATION_ROUNDS = 3
+IDLE_SECONDS = 5.0
 
 
 def say(message: str) -> None:
@@ -370,6 +372,7 @@ async def _measure_once(
     step = await open_loop(call, rate=rate, duration=seconds, warmup=warmup, label=label, timeout=opts.timeout)
     usage = CpuMeter.percent(before, meter.snapshot())
     step.cpu_pct, step.machine_busy_pct, step.foreign_cpu_pct, step.quiet_wait_s = usage.per_group, usage.machine_busy_pct, usage.foreign_pct, waited
+    step.switches = usage.switches
     say(
         f"{label:<34} {rate:>5.0f}/s  ok {step.ok:>5} err {step.errors:>4}  achieved {step.achieved_rps:7.1f}/s  "
         f"p50 {step.p50_ms:7.2f}  p95 {step.p95_ms:7.2f}  p99 {step.p99_ms:7.2f}  max {step.max_ms:7.1f} ms  "
@@ -545,22 +548,22 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
 
     try:
         # 2a. calibration: the proxy by itself costs a little (a hop each way, its timer firing
-        # late), so a route holding exactly the delay adds more than the delay. Each round measures
-        # what a route adds and shortens its hold by the excess; then a read through the proxy
-        # takes +delay, as if the dependency answered that much later.
-        hold = {dep: opts.delay_ms for dep in DEPENDENCIES}
+        # late), so a route holding exactly the delay adds more than the delay. Each round
+        # measures what every route adds while holding the delay; each route then holds the delay
+        # minus its mean excess, so a read through it takes +delay, as if the dependency answered
+        # that much later. (The excess does not depend on the hold: averaging rounds beats
+        # correcting round after round, which chases the noise of a p50 of 50 calls.)
+        await start_proxy({dep: opts.delay_ms for dep in DEPENDENCIES})
         calibration: list[dict[str, float]] = []
         for _ in range(CALIBRATION_ROUNDS):
-            await start_proxy(hold)
             added = {}
             for dep in DEPENDENCIES:
                 direct, proxied = await added_by_proxy(dep)
                 added[dep] = proxied - direct
-            stack.supervisor.stop("delay-proxy")
             calibration.append(added)
-            held = ", ".join(f"{dep} {hold[dep]:.2f}" for dep in DEPENDENCIES)
-            say(f"proxy calibration: holding {held} ms adds " + ", ".join(f"{added[dep]:.2f}" for dep in DEPENDENCIES))
-            hold = {dep: max(0.0, hold[dep] - (added[dep] - opts.delay_ms)) for dep in DEPENDENCIES}
+            say(f"proxy calibration: holding {opts.delay_ms:.0f} ms adds " + ", ".join(f"{dep} {added[dep]:.2f}" for dep in DEPENDENCIES))
+        stack.supervisor.stop("delay-proxy")
+        hold = {dep: max(0.0, opts.delay_ms - statistics.mean(r[dep] - opts.delay_ms for r in calibration)) for dep in DEPENDENCIES}
         await start_proxy(hold)
         # The check: the delay each proxy now really adds.
         check: dict[str, dict[str, float]] = {}
@@ -611,6 +614,11 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
             assert len(slots) == SESSIONS, f"the sequential flow found {len(slots)} slots"
         rate, secs = opts.low_rate, opts.low_seconds
         out: dict[str, Any] = {"delay_ms": opts.delay_ms, "proxy_check": check, "proxy_calibration": calibration, "proxy_ports": proxy_ports}
+        # The processes' own background (timers, Kafka fetches, metric export): thread switches
+        # per second with no request, to take off the steps' counts.
+        before = meter.snapshot()
+        await asyncio.sleep(IDLE_SECONDS)
+        out["idle_switches_per_s"] = {name: n / IDLE_SECONDS for name, n in CpuMeter.percent(before, meter.snapshot()).switches.items()}
         out["parallel"] = await measure("parallel fan-out, +20 ms deps", fanout_call, rate, secs, opts, meter)
         out["parallel_undelayed"] = await measure("parallel fan-out, direct deps", nocache_call, rate, secs, opts, meter)
         out["sequential"] = await measure("old sequential flow, +20 ms deps", seq_delayed, rate, secs, opts, meter)

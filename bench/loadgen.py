@@ -54,6 +54,7 @@ class StepResult:
     send_lag_p99_ms: float = math.nan
     generator_cpu_pct: float = math.nan  # this process's CPU (all threads), % of one core
     cpu_pct: dict[str, float] = field(default_factory=dict)  # per process group, % of one core
+    switches: dict[str, int] = field(default_factory=dict)  # per process group, thread context switches (warm-up included)
     machine_busy_pct: float = math.nan  # all cores, 100 = every core busy
     foreign_cpu_pct: float = math.nan  # % of one core used by processes the bench did not start
     quiet_wait_s: float = 0.0  # waited this long for other processes to calm down first

@@ -1,5 +1,6 @@
 """CPU used per process group (a service, Postgres with its backends, the generator...) between
-two snapshots, so a report can say who used the shared cores during a step."""
+two snapshots, so a report can say who used the shared cores during a step; and how often the
+group's threads were switched in (each a wake-up that an idle machine pays the most for)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,33 @@ def _tree_cpu(root: int, tree: bool = True) -> float:
     return total
 
 
+def _thread_switches(pid: int) -> int:
+    """Context switches (voluntary + involuntary) of every thread of one process, from
+    /proc/<pid>/task/*/status: the process-level counters cover its main thread only."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{tid}/status") as status:
+                for line in status:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+    return total
+
+
+def _tree_switches(root: int, tree: bool = True) -> int:
+    try:
+        proc = psutil.Process(root)
+        procs = [proc, *proc.children(recursive=True)] if tree else [proc]
+    except psutil.Error:
+        return 0
+    return sum(_thread_switches(p.pid) for p in procs)
+
+
 @dataclass
 class Snapshot:
     wall: float
     groups: dict[str, float]
+    switches: dict[str, int]  # per group: context switches of all its threads so far
     machine_busy: float  # busy CPU seconds of the whole machine (all cores added up)
     machine_total: float
     kernel_irq: float  # of which interrupt handling (loopback networking runs much of it)
@@ -55,11 +79,12 @@ class CpuMeter:
         groups = {name: _tree_cpu(pid, tree=name not in self.alone) for name, pid in self.roots.items()}
         # Everything this benchmark started (the platform, helpers, profilers) descends from it.
         groups[_OURS] = _tree_cpu(os.getpid())
+        switches = {name: _tree_switches(pid, tree=name not in self.alone) for name, pid in self.roots.items()}
         t = psutil.cpu_times()
         total = sum(t)
         idle = t.idle + getattr(t, "iowait", 0.0)
         irq = getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
-        return Snapshot(time.monotonic(), groups, total - idle, total, irq)
+        return Snapshot(time.monotonic(), groups, switches, total - idle, total, irq)
 
     @staticmethod
     def percent(before: Snapshot, after: Snapshot) -> Usage:
@@ -75,7 +100,8 @@ class CpuMeter:
         # time is left out of the foreign share: our own loopback traffic is most of it.
         irq = after.kernel_irq - before.kernel_irq
         foreign = max(0.0, 100.0 * (busy - irq - ours) / wall)
-        return Usage(per, round(machine, 1), round(foreign, 1))
+        switches = {name: max(after.switches.get(name, 0) - n, 0) for name, n in before.switches.items()}
+        return Usage(per, round(machine, 1), round(foreign, 1), switches)
 
     async def foreign_load(self, seconds: float = 1.0) -> float:
         """% of one core used by processes this benchmark did not start, over `seconds`."""
@@ -98,3 +124,4 @@ class Usage:
     per_group: dict[str, float]  # % of one core
     machine_busy_pct: float  # % of all cores
     foreign_pct: float  # % of one core used by processes outside this benchmark
+    switches: dict[str, int]  # per group: context switches of its threads between the snapshots

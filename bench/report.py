@@ -275,11 +275,11 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
             f"Each dependency address (services, policies, events, time frames) points at its own TCP proxy that holds every "
             f"server→client chunk, so each RPC through it takes +{d:.0f} ms, as if the dependency answered {d:.0f} ms later. The proxy "
             f"by itself adds a little more (a hop each way, its timer firing late), so it is calibrated first: each round measures what "
-            f"every route adds and shortens its hold by the excess over {d:.0f} ms. Measured with one read of each dependency, "
-            "sequential calls direct and through the proxy (p50):\n"
+            f"every route adds while holding {d:.0f} ms, and each route then holds {d:.0f} ms minus its mean excess. Measured with one "
+            "read of each dependency, sequential calls direct and through the proxy (p50):\n"
         )
         rounds = fan.get("proxy_calibration", [])
-        header = "".join(f" round {i + 1}: added ms |" for i in range(len(rounds)))
+        header = "".join(f" round {i + 1}: added ms holding {d:.0f} |" for i in range(len(rounds)))
         w(f"| dependency |{header} held ms | direct p50 ms | through proxy p50 ms | added ms |")
         w("|---|" + "---|" * (len(rounds) + 5))
         for dep, c in fan["proxy_check"].items():
@@ -305,6 +305,23 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
             label = f"availability, parallel fan-out, at {s.rate:.0f}/s"
             w(f"| {label} | +{d:.0f} ms each | {_ms(s.p50_ms)} | {_ms(s.p95_ms)} | {_ms(s.p99_ms)} | {ratio:.2f} | {added:.2f} |")
             w(f"| {label} | direct | {_ms(b.p50_ms)} | {_ms(b.p95_ms)} | {_ms(b.p99_ms)} | | |")
+        idle = fan.get("idle_switches_per_s")
+        if idle:
+            columns = ("availability", "bookings", "timeframes", "postgres")
+            w(
+                "\nThread context switches per request (all threads of each process group, less the same processes' rate with no "
+                "request, measured for 5 s before these rows): every one is a thread woken up, which an idle machine pays the most for.\n"
+            )
+            w("| flow | dependencies | " + " | ".join(columns) + " | total |")
+            w("|---|---|" + "---|" * (len(columns) + 1))
+            for key, instance in (("parallel_undelayed", "availability-nocache"), ("parallel", "availability-fanout")):
+                st = fan[key]
+                seconds = st.duration + st.warmup
+                requests = max(st.rate * seconds, 1.0)
+                groups = [instance if c == "availability" else c for c in columns]
+                per = [(st.switches.get(g, 0) - idle.get(g, 0.0) * seconds) / requests for g in groups]
+                dependencies = "direct" if key.endswith("undelayed") else f"+{d:.0f} ms each"
+                w(f"| availability, parallel fan-out | {dependencies} | " + " | ".join(f"{v:.0f}" for v in per) + f" | {sum(per):.0f} |")
         w(
             "\nThe issue's ratio is p50 / 20 ms, so it includes the request's own processing time; the last column subtracts the same flow's "
             "p50 without the delay and so counts only how many dependency delays a request waits for in a row (1 = all in parallel, 3 = three in a row). "
