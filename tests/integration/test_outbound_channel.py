@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
@@ -53,7 +53,7 @@ async def address() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def tenant() -> AsyncIterator[str]:
+def tenant() -> Iterator[str]:
     """A caller handling a request of tenant t-1, as the server runtime binds it."""
     token = bind_principal(Principal(tenant_id="t-1", subject="user", scopes=frozenset({"bookings.read"}), token="x"))
     yield "t-1"
