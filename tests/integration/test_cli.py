@@ -17,8 +17,6 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,8 +24,8 @@ from typing import Any
 import pytest
 
 from services.cli import timeseries
-from services.cli.main import main
 from services.devstack.stack import Platform
+from tests.integration.cli_support import Cli, platform_env, runner
 from tests.support import token
 
 pytestmark = pytest.mark.integration
@@ -37,42 +35,14 @@ VIENNA = timeseries.zone("Europe/Vienna")
 UNKNOWN_ID = "3f1c9a52-6d1e-4b8a-9b1f-2d4c5e6f7a8b"  # a well-formed id nothing has
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Result]
-
-
 @pytest.fixture
 def cli_env(platform: Platform, tenant: str) -> dict[str, str]:
-    # No token: the CLI mints a dev token for BOOKINGS_TENANT from AUTH_JWT_SECRET.
-    return {
-        "AUTH_JWT_SECRET": platform.jwt_secret,
-        "BOOKINGS_TENANT": tenant,
-        "BOOKINGS_ADDRESS": platform.address("bookings"),
-        "TIMEFRAMES_ADDRESS": platform.address("timeframes"),
-        "BOOKINGS_TIMEOUT": "15",
-    }
+    return platform_env(platform, tenant, availability=False)
 
 
 @pytest.fixture
 def cli(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Cli:
-    """cli(*argv, env=None) runs `bookings *argv` with `cli_env` (or `env`) -> Result."""
-
-    def run(*argv: str, env: Mapping[str, str] | None = None) -> Result:
-        code = main(list(argv), env=cli_env if env is None else env)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return runner(cli_env, capsys)
 
 
 def printed_id(label: str, output: str) -> str:

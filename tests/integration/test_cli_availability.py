@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall
 from typing import Any
@@ -27,10 +26,10 @@ import redis
 
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, HASH_KEY, KNOWN_TOGGLES, PROXY_COURSE_TO_NEW_ENDPOINT, bucket
-from services.cli.main import main
 from services.devstack.stack import Platform
 from tests import support
 from tests.integration.availability_support import enable_course_availability_for_everyone
+from tests.integration.cli_support import Cli, Result, platform_env, runner
 
 pytestmark = pytest.mark.integration
 
@@ -43,45 +42,14 @@ async def _course_availability_on(platform: Platform) -> None:
     await enable_course_availability_for_everyone(platform)
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-    def ok(self) -> Result:
-        assert self.code == 0, self.err
-        return self
-
-
-Cli = Callable[..., Result]
-
-
 @pytest.fixture
 def cli_env(platform: Platform, tenant: str) -> dict[str, str]:
-    return {
-        "AUTH_JWT_SECRET": platform.jwt_secret,
-        "BOOKINGS_TENANT": tenant,
-        "BOOKINGS_ADDRESS": platform.address("bookings"),
-        "TIMEFRAMES_ADDRESS": platform.address("timeframes"),
-        "AVAILABILITY_ADDRESS": platform.address("availability"),
-        "REDIS_URL": platform.infra.env()["REDIS_URL"],
-        "BOOKINGS_TIMEOUT": "15",
-    }
+    return platform_env(platform, tenant, REDIS_URL=platform.infra.env()["REDIS_URL"])
 
 
 @pytest.fixture
 def cli(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Cli:
-    def run(*argv: str, env: Mapping[str, str] | None = None) -> Result:
-        code = main(list(argv), env=cli_env if env is None else env)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return runner(cli_env, capsys)
 
 
 # --- building scenarios ----------------------------------------------------------------------------------

@@ -5,39 +5,19 @@ up through gRPC (tests/integration/availability_support.py); the CLI does the bo
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 import pytest
 
-from services.cli.main import main
 from services.devstack.stack import Platform
 from tests.integration.availability_support import DAY, MINUTE, World, forget_proxy, now, policy, set_proxy
+from tests.integration.cli_support import Cli, platform_env, runner
 
 pytestmark = pytest.mark.integration
 
 CONTACT = ("--name", "Ada Lovelace", "--email", "ada@example.com")
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def ok(self) -> Result:
-        assert self.code == 0, self.err
-        return self
-
-    def json(self) -> Any:
-        return json.loads(self.ok().out)
-
-
-Cli = Callable[..., Result]
 
 
 @pytest.fixture
@@ -49,21 +29,7 @@ async def world(channel: Callable[[str], grpc.aio.Channel], tenant: str, platfor
 
 @pytest.fixture
 def cli(platform: Platform, tenant: str, capsys: pytest.CaptureFixture[str]) -> Cli:
-    env = {
-        "AUTH_JWT_SECRET": platform.jwt_secret,
-        "BOOKINGS_TENANT": tenant,
-        "BOOKINGS_ADDRESS": platform.address("bookings"),
-        "TIMEFRAMES_ADDRESS": platform.address("timeframes"),
-        "AVAILABILITY_ADDRESS": platform.address("availability"),
-        "BOOKINGS_TIMEOUT": "15",
-    }
-
-    def run(*argv: str, env_override: Mapping[str, str] | None = None) -> Result:
-        code = main(list(argv), env=env_override or env)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return runner(platform_env(platform, tenant), capsys)
 
 
 def printed_id(output: str) -> str:

@@ -11,12 +11,10 @@ with a hook that makes its change through synchronous gRPC and then sleeps as as
 from __future__ import annotations
 
 import io
-import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -29,26 +27,9 @@ from services.cli.main import main
 from services.devstack.stack import Platform
 from tests import support
 from tests.integration.availability_support import DAY, HOUR, World, booking_of, forget_proxy, now, policy, set_proxy
+from tests.integration.cli_support import Cli, platform_env, runner
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def ok(self) -> Result:
-        assert self.code == 0, self.err
-        return self
-
-    def lines(self) -> list[dict[str, Any]]:
-        """The JSON lines of a `--json` watch."""
-        return [json.loads(line) for line in self.ok().out.splitlines() if line.strip()]
-
-
-Cli = Callable[..., Result]
 
 
 @pytest.fixture
@@ -60,24 +41,12 @@ async def world(channel: Callable[[str], grpc.aio.Channel], tenant: str, platfor
 
 @pytest.fixture
 def cli_env(platform: Platform, tenant: str) -> dict[str, str]:
-    return {
-        "AUTH_JWT_SECRET": platform.jwt_secret,
-        "BOOKINGS_TENANT": tenant,
-        "BOOKINGS_ADDRESS": platform.address("bookings"),
-        "TIMEFRAMES_ADDRESS": platform.address("timeframes"),
-        "AVAILABILITY_ADDRESS": platform.address("availability"),
-        "BOOKINGS_TIMEOUT": "15",
-    }
+    return platform_env(platform, tenant)
 
 
 @pytest.fixture
 def cli(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Cli:
-    def run(*argv: str, env: Mapping[str, str] | None = None) -> Result:
-        code = main(list(argv), env=env or cli_env)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return runner(cli_env, capsys)
 
 
 @pytest.fixture

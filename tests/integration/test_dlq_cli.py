@@ -9,10 +9,8 @@ tenant), or works on topics of its own."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +22,7 @@ from services.common.config import KafkaSettings
 from services.common.kafka import DLQ_HEADERS, create_producer, rfc3339
 from services.devstack.infra import ensure_topics_async
 from services.devstack.stack import Platform
+from tests.integration.cli_support import Result
 from tests.integration.participations_support import (
     BOOKING_TOPIC,
     CREATED,
@@ -46,17 +45,6 @@ pytestmark = pytest.mark.integration
 DLQ_TOPIC = f"{BOOKING_TOPIC}.dlq"
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
 Cli = Callable[..., Awaitable[Result]]
 
 
@@ -72,8 +60,7 @@ def cli(bootstrap: str, capsys: pytest.CaptureFixture[str]) -> Cli:
 
     async def run(*argv: str) -> Result:
         code = await asyncio.to_thread(main, list(argv), {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "BOOKINGS_TIMEOUT": "15"})
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return Result.of(code, capsys)
 
     return run
 
