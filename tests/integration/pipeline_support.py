@@ -44,7 +44,6 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from services.api.bookings.participations.v3 import participations_pb2, participations_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
-from services.api.common.v1 import paging_pb2
 from services.common.grpc_status import error_reason
 from services.common.kafka import decode_headers
 from services.devstack.stack import Platform
@@ -502,9 +501,17 @@ class Checker:
         }
         try:
             return Settled(
-                await self._bookings(bookings_pb2_grpc.BookingsStub(channels["bookings"])),
-                await self._participations(participations_pb2_grpc.ParticipationsStub(channels["participations"])),
-                await self._events(events_pb2_grpc.EventsStub(channels["timeframes"])),
+                await self._all(bookings_pb2_grpc.BookingsStub(channels["bookings"]).QueryBookings, bookings_pb2.QueryBookingsRequest(), "bookings"),
+                await self._all(
+                    participations_pb2_grpc.ParticipationsStub(channels["participations"]).QueryParticipations,
+                    participations_pb2.QueryParticipationsRequest(),
+                    "participations",
+                ),
+                await self._all(
+                    events_pb2_grpc.EventsStub(channels["timeframes"]).QueryEvents,
+                    events_pb2.QueryEventsRequest(schedule_ids=self._schedule_ids, include_cancelled=True),
+                    "events",
+                ),
             )
         finally:
             for channel in channels.values():
@@ -528,40 +535,16 @@ class Checker:
                 return report
             await asyncio.sleep(0.5)
 
-    async def _bookings(self, stub: bookings_pb2_grpc.BookingsStub) -> list[bookings_pb2.Booking]:
-        found: list[bookings_pb2.Booking] = []
-        cursor = ""
+    async def _all(self, query: Any, request: Any, field: str) -> list[Any]:
+        """Every item of a cursor-paged Query RPC (`field` of each page), to the last page."""
+        found: list[Any] = []
+        request.cursor_paging.limit = 500
         while True:
-            request = bookings_pb2.QueryBookingsRequest(cursor_paging=paging_pb2.CursorPaging(limit=500, cursor=cursor))
-            page = await stub.QueryBookings(request, metadata=self._md, timeout=self._timeout, wait_for_ready=True)
-            found += page.bookings
+            page = await query(request, metadata=self._md, timeout=self._timeout, wait_for_ready=True)
+            found += getattr(page, field)
             if not page.paging_metadata.has_next:
                 return found
-            cursor = page.paging_metadata.cursors.next
-
-    async def _participations(self, stub: participations_pb2_grpc.ParticipationsStub) -> list[participations_pb2.Participation]:
-        found: list[participations_pb2.Participation] = []
-        cursor = ""
-        while True:
-            request = participations_pb2.QueryParticipationsRequest(cursor_paging=paging_pb2.CursorPaging(limit=500, cursor=cursor))
-            page = await stub.QueryParticipations(request, metadata=self._md, timeout=self._timeout, wait_for_ready=True)
-            found += page.participations
-            if not page.paging_metadata.has_next:
-                return found
-            cursor = page.paging_metadata.cursors.next
-
-    async def _events(self, stub: events_pb2_grpc.EventsStub) -> list[events_pb2.Event]:
-        found: list[events_pb2.Event] = []
-        cursor = ""
-        while True:
-            request = events_pb2.QueryEventsRequest(
-                schedule_ids=self._schedule_ids, include_cancelled=True, cursor_paging=paging_pb2.CursorPaging(limit=500, cursor=cursor)
-            )
-            page = await stub.QueryEvents(request, metadata=self._md, timeout=self._timeout, wait_for_ready=True)
-            found += page.events
-            if not page.paging_metadata.has_next:
-                return found
-            cursor = page.paging_metadata.cursors.next
+            request.cursor_paging.cursor = page.paging_metadata.cursors.next
 
 
 def _entity(booking: bookings_pb2.Booking) -> tuple[str, str]:

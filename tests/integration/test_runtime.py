@@ -4,6 +4,7 @@ trace ids in logs, start-up configuration errors and a port already in use."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import asyncpg
 import grpc
@@ -133,30 +136,43 @@ async def test_sigterm_drains_an_in_flight_rpc_before_the_process_exits(platform
             calendar = Calendar.of(ch, tenant)
             schedule = await calendar.schedule()
             event = await calendar.event(schedule.id)
-            db = await asyncpg.connect(platform.service_env("timeframes")["DATABASE_URL"], server_settings={"search_path": "timeframes"})
-            try:
-                lock = db.transaction()
-                await lock.start()
-                await db.execute("SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, uuid.UUID(event.id))
-                moved = events_pb2.Event(id=event.id, revision=event.revision, title="moved during shutdown")
-                request = events_pb2.UpdateEventRequest(event=moved, mask=mask("title"))
-                in_flight = asyncio.ensure_future(calendar.events.UpdateEvent(request, metadata=writer(tenant)))
-                await asyncio.sleep(0.5)  # the call is now waiting on the lock inside the server
-                assert not in_flight.done()
+            async with _update_held_by_a_row_lock(platform, tenant, calendar, event, "moved during shutdown") as held:
                 os.kill(platform.supervisor.pid(instance.name), signal.SIGTERM)
                 await asyncio.sleep(0.5)
                 assert platform.supervisor.is_running(instance.name), "exited without draining"
                 assert not await _serving(instance.address)
-                await lock.rollback()
-            finally:
-                await db.close()
-            response = await asyncio.wait_for(in_flight, 10)
+                await held.release()
+            response = await asyncio.wait_for(held.call, 10)
             assert response.event.title == "moved during shutdown"
             assert ts(T0) == event.start
         # The one SIGTERM is all it gets (as from Kubernetes): it finishes closing and exits by itself.
         # psutil reaps our child and returns its exit status (a negative one for a signal).
         exit_code = await asyncio.to_thread(psutil.Process(platform.supervisor.pid(instance.name)).wait, 15)
         assert exit_code == 0, f"exit code {exit_code}; last log lines:\n{platform.supervisor.log_tail(instance.name)}"
+
+
+@dataclass(frozen=True)
+class _Held:
+    call: asyncio.Future[events_pb2.UpdateEventResponse]
+    release: Callable[[], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def _update_held_by_a_row_lock(platform: Platform, tenant: str, calendar: Calendar, event: events_pb2.Event, title: str) -> AsyncIterator[_Held]:
+    """An UpdateEvent (the title) sent while the test holds the event's row lock: it waits inside
+    the server until `release()`, or until the block ends (the connection holding it closes)."""
+    db = await asyncpg.connect(platform.service_env("timeframes")["DATABASE_URL"], server_settings={"search_path": "timeframes"})
+    try:
+        lock = db.transaction()
+        await lock.start()
+        await db.execute("SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, uuid.UUID(event.id))
+        moved = events_pb2.Event(id=event.id, revision=event.revision, title=title)
+        call = asyncio.ensure_future(calendar.events.UpdateEvent(events_pb2.UpdateEventRequest(event=moved, mask=mask("title")), metadata=writer(tenant)))
+        await asyncio.sleep(0.5)  # the call is now waiting on the lock inside the server
+        assert not call.done()
+        yield _Held(call, lock.rollback)
+    finally:
+        await db.close()
 
 
 async def _serving(address: str) -> bool:
@@ -177,26 +193,14 @@ async def test_beyond_its_in_flight_limit_a_service_sheds_calls_at_once_but_keep
             calendar = Calendar.of(ch, tenant)
             schedule = await calendar.schedule()
             event = await calendar.event(schedule.id)
-            db = await asyncpg.connect(platform.service_env("timeframes")["DATABASE_URL"], server_settings={"search_path": "timeframes"})
-            try:
-                lock = db.transaction()
-                await lock.start()
-                await db.execute("SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, uuid.UUID(event.id))
-                moved = events_pb2.Event(id=event.id, revision=event.revision, title="held")
-                held = asyncio.ensure_future(
-                    calendar.events.UpdateEvent(events_pb2.UpdateEventRequest(event=moved, mask=mask("title")), metadata=writer(tenant))
-                )
-                await asyncio.sleep(0.5)  # waiting on the lock inside the server
-                assert not held.done()
+            async with _update_held_by_a_row_lock(platform, tenant, calendar, event, "held") as held:
                 started = time.monotonic()
                 refused = calendar.events.GetEvent(events_pb2.GetEventRequest(event_id=event.id), metadata=writer(tenant), timeout=5)
                 error = await expect_error(grpc.StatusCode.RESOURCE_EXHAUSTED, refused)
                 assert "overloaded" in (error.details() or "")
                 assert time.monotonic() - started < 1.0, "refused only after waiting"
                 assert await _serving(instance.address)
-                await lock.rollback()
-            finally:
-                await db.close()
-            assert (await asyncio.wait_for(held, 10)).event.title == "held"
+                await held.release()
+            assert (await asyncio.wait_for(held.call, 10)).event.title == "held"
             got = await calendar.events.GetEvent(events_pb2.GetEventRequest(event_id=event.id), metadata=writer(tenant))
             assert got.event.title == "held"
