@@ -110,6 +110,8 @@ class _Guard:
                     code, message = status.code, status.details
                     await context.abort_with_status(status)
                 except NotImplementedError:
+                    # What a generated servicer base method raises for an RPC of the contract that
+                    # the service does not override (yet): UNIMPLEMENTED, not INTERNAL.
                     code = grpc.StatusCode.UNIMPLEMENTED
                     message = f"{service}/{method} is part of the contract but not implemented yet"
                     await context.abort(code, message)
