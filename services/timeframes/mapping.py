@@ -29,28 +29,42 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    _set_timestamp(ts, instant)
+    return ts
+
+
+def _set_timestamp(ts: timestamp_pb2.Timestamp, instant: datetime) -> None:
     # Same arithmetic as domain.commands.WireTimestamp.of, without the intermediate object: this
-    # runs for every event of every QueryEvents answer.
+    # runs four times for every event of every QueryEvents answer.
     delta = instant - _EPOCH
-    return timestamp_pb2.Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1000)
+    ts.seconds = delta.days * 86_400 + delta.seconds
+    ts.nanos = delta.microseconds * 1000
 
 
 def event_to_proto(event: Event) -> events_pb2.Event:
-    return events_pb2.Event(
-        id=event.id,
-        schedule_id=event.schedule_id,
-        start=timestamp(event.start),
-        end=timestamp(event.end),
-        time_zone=event.time_zone,
-        total_capacity=event.total_capacity,
-        participants_total=event.participants_total,
-        remaining_capacity=event.remaining_capacity,
-        status=_EVENT_STATUS[event.status],
-        revision=event.revision,
-        title=event.title,
-        created_date=timestamp(event.created_date),
-        updated_date=timestamp(event.updated_date),
-    )
+    return set_event_proto(events_pb2.Event(), event)
+
+
+def set_event_proto(message: events_pb2.Event, event: Event) -> events_pb2.Event:
+    """Fill `message` (fresh, or `response.events.add()`) with the event, timestamps set in place.
+    A 30-event QueryEvents answer built this way costs half the CPU of Event(start=Timestamp(...),
+    ...) messages copied into the response (paired timeit, 12 rounds, same bytes): QueryEvents is
+    the heaviest of the four reads availability waits for."""
+    message.id = event.id
+    message.schedule_id = event.schedule_id
+    _set_timestamp(message.start, event.start)
+    _set_timestamp(message.end, event.end)
+    message.time_zone = event.time_zone
+    message.total_capacity = event.total_capacity
+    message.participants_total = event.participants_total
+    message.remaining_capacity = event.remaining_capacity
+    message.status = _EVENT_STATUS[event.status]
+    message.revision = event.revision
+    message.title = event.title
+    _set_timestamp(message.created_date, event.created_date)
+    _set_timestamp(message.updated_date, event.updated_date)
+    return message
 
 
 def event_message(tenant_id: str, change: EventChange, event: Event) -> OutboxMessage:

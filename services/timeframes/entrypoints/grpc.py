@@ -17,7 +17,7 @@ from services.timeframes.domain import commands
 from services.timeframes.domain.commands import WireTimestamp
 from services.timeframes.domain.model import Schedule, ScheduleStatus, TimeFrame
 from services.timeframes.handlers import Calendar
-from services.timeframes.mapping import event_to_proto, timestamp
+from services.timeframes.mapping import event_to_proto, set_event_proto, timestamp
 
 READ = "calendar:read"
 WRITE = "calendar:write"
@@ -110,12 +110,11 @@ class EventsServicer(events_pb2_grpc.EventsServicer):
             include_cancelled=request.include_cancelled,
         )
         page = await self._calendar.query_events(current_tenant(), command, limit=request.cursor_paging.limit, cursor=request.cursor_paging.cursor)
-        return events_pb2.QueryEventsResponse(
-            events=[event_to_proto(e) for e in page.events],
-            paging_metadata=paging_pb2.PagingMetadata(
-                count=len(page.events), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=bool(page.next_cursor)
-            ),
-        )
+        paging = paging_pb2.PagingMetadata(count=len(page.events), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=bool(page.next_cursor))
+        response = events_pb2.QueryEventsResponse(paging_metadata=paging)
+        for event in page.events:
+            set_event_proto(response.events.add(), event)
+        return response
 
     async def UpdateEventParticipants(
         self, request: events_pb2.UpdateEventParticipantsRequest, context: grpc.aio.ServicerContext
