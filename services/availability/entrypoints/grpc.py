@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
 from google.protobuf import timestamp_pb2
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.common.v1 import paging_pb2
@@ -54,7 +54,7 @@ def course_slot_proto(slot: TimeSlot, zone: ZoneInfo) -> time_slots_pb2.CourseEv
     return time_slots_pb2.CourseEventTimeSlot(**_course_slot_fields(slot, zone, {}))
 
 
-def add_course_slots(into: Any, slots: Iterable[TimeSlot], zone: ZoneInfo) -> None:
+def add_course_slots(into: RepeatedCompositeFieldContainer[time_slots_pb2.CourseEventTimeSlot], slots: Iterable[TimeSlot], zone: ZoneInfo) -> None:
     """Append the slots to a response's repeated `time_slots` (`into`), each built in place by
     `add` rather than built apart and copied in: ≈ 12 % less CPU for a 30-slot answer (paired
     timeit, 10 rounds, same bytes)."""
