@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import os
 import platform as pyplatform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,7 @@ import grpc
 import redis.asyncio as aioredis
 from google.protobuf import timestamp_pb2
 
-from bench import OWN_ENV, floor, profiling, runtime
+from bench import OWN_ENV, floor, profiling, runtime, trace_timeline
 from bench.legacy_flow import SequentialCourseClient
 from bench.loadgen import StepResult, open_loop, percentile, sustained
 from bench.procstats import CpuMeter
@@ -58,6 +59,7 @@ from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, 
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE, mint_token
 from services.devstack._proc import tcp_open
 from services.devstack.infra import InfraPorts, free_port
+from services.devstack.otlp import OtlpReceiver
 from services.devstack.stack import SERVICE_PORTS, Platform
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,6 +106,7 @@ class Options:
     availability_workers: int
     warm_rate: float
     ratio_rounds: int
+    trace_requests: int
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -119,6 +122,12 @@ def parse_args(argv: list[str] | None) -> Options:
         type=int,
         default=3,
         help="the fan-out pair (delayed, direct) measured this many times, alternating; the ratio is the median round's (default %(default)s)",
+    )
+    parser.add_argument(
+        "--trace-requests",
+        type=int,
+        default=200,
+        help="uncached requests traced span by span at the low rate, for where their time goes (0: none; default %(default)s)",
     )
     parser.add_argument("--delay-ms", type=float, default=20.0, help="delay each proxied dependency adds (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=2.0, help="deadline of each request, s (default %(default)s)")
@@ -143,8 +152,10 @@ def parse_args(argv: list[str] | None) -> Options:
     a = parser.parse_args(argv)
     rates = tuple(float(r) for r in a.rates.split(",") if r.strip())
     step, low_seconds, profile_seconds, ratio_rounds = a.step_seconds, a.low_seconds, a.profile_seconds, max(1, a.ratio_rounds)
+    trace_requests = max(0, a.trace_requests)
     if a.quick:
         rates, step, low_seconds, profile_seconds, ratio_rounds = (50.0, 200.0), 3.0, 4.0, 3.0, 1
+        trace_requests = min(trace_requests, 40)
     return Options(
         rates=rates,
         step_seconds=step,
@@ -162,6 +173,7 @@ def parse_args(argv: list[str] | None) -> Options:
         availability_workers=a.availability_workers,
         warm_rate=a.warm_rate,
         ratio_rounds=ratio_rounds,
+        trace_requests=trace_requests,
     )
 
 
@@ -181,11 +193,17 @@ class Ports:
         return port
 
 
-def make_platform(state_dir: Path, ports: Ports, availability_workers: int = 1) -> Platform:
+def make_platform(state_dir: Path, ports: Ports, availability_workers: int = 1, telemetry: OtlpReceiver | None = None) -> Platform:
+    """`telemetry`: where the services export their spans (only those of sampled traces) and
+    metrics; without it they export nothing, wherever the caller's environment points."""
     infra = InfraPorts.free()
     ports.taken |= {infra.postgres, infra.redis, infra.kafka}
     dropped = {"DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "OTEL_EXPORTER_OTLP_ENDPOINT", *OWN_ENV}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
+    if telemetry is not None:
+        # Spans of sampled requests only (the trace phase's), within a second; metrics once in
+        # ten minutes, so exporting them costs the measured steps nothing.
+        env.update({**telemetry.exporter_env(), "OTEL_BSP_SCHEDULE_DELAY": "1000", "OTEL_METRIC_EXPORT_INTERVAL": "600000"})
     return Platform(
         state_dir=state_dir,
         jwt_secret="bench-secret-" + uuid.uuid4().hex,
@@ -427,7 +445,7 @@ def collapsed(step: StepResult) -> bool:
     return step.errors > 0.1 * max(step.scheduled, 1) or step.achieved_rps < 0.8 * step.rate
 
 
-async def run(stack: Platform, ports: Ports, opts: Options) -> dict[str, Any]:
+async def run(stack: Platform, ports: Ports, opts: Options, receiver: OtlpReceiver) -> dict[str, Any]:
     results: dict[str, Any] = {}
     course = await create_course(stack)
     say(f"tenant {course.tenant}: COURSE {course.service_id} with {SESSIONS} sessions over {DAYS} days")
@@ -468,7 +486,7 @@ async def run(stack: Platform, ports: Ports, opts: Options) -> dict[str, Any]:
         results["low_rate"] = low
 
         # 2. the fan-out ratio.
-        results["fanout"] = await fanout_phase(stack, ports, course, opts, meter)
+        results["fanout"] = await fanout_phase(stack, ports, course, opts, meter, receiver)
 
         # 3. the rate sweep. Once a step saturates (answers fall behind or queue), one step halfway
         # back down (the capacity to within half a step) and the profile at the highest rate still
@@ -536,7 +554,7 @@ async def floor_phase(stack: Platform, ports: Ports, opts: Options, meter: CpuMe
             stack.supervisor.stop(name, grace=3)
 
 
-async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Options, meter: CpuMeter) -> dict[str, Any]:
+async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Options, meter: CpuMeter, receiver: OtlpReceiver) -> dict[str, Any]:
     proxy_ports = {dep: ports.take() for dep in DEPENDENCIES}
 
     async def start_proxy(hold_ms: dict[str, float]) -> None:
@@ -644,6 +662,8 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
             out.setdefault("parallel_undelayed_rounds", []).append(await measure("parallel fan-out, direct deps" + tag, nocache_call, rate, secs, opts, meter))
         out["parallel"] = median_step(out["parallel_rounds"])
         out["parallel_undelayed"] = median_step(out["parallel_undelayed_rounds"])
+        if opts.trace_requests:
+            out["trace"] = await trace_phase(open_ch(f"127.0.0.1:{instances['availability-nocache']}"), course, receiver, opts, meter)
         out["sequential"] = await measure("old sequential flow, +20 ms deps", seq_delayed, rate, secs, opts, meter)
         out["sequential_undelayed"] = await measure("old sequential flow, direct deps", seq_direct, rate, secs, opts, meter)
         if opts.warm_rate:
@@ -660,6 +680,32 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
             meter.roots.pop(name, None)
             with contextlib.suppress(Exception):
                 stack.supervisor.stop(name, grace=5)
+
+
+ROOT_SPAN = "/" + time_slots_pb2.DESCRIPTOR.services_by_name["CourseEventTimeSlots"].full_name + "/ListCourseEventTimeSlots"
+
+
+async def trace_phase(channel: grpc.aio.Channel, course: Course, receiver: OtlpReceiver, opts: Options, meter: CpuMeter) -> dict[str, Any]:
+    """The uncached request (dependencies direct) span by span: `trace_requests` requests at the
+    low rate, each with a sampled traceparent of its own, so every process records and exports
+    its spans of it (and of nothing else); bench/trace_timeline.py cuts them into segments."""
+    stub = time_slots_pb2_grpc.CourseEventTimeSlotsStub(channel)
+    request = course.request()
+    sent: list[trace_timeline.Sent] = []
+
+    async def traced() -> Any:
+        trace_id = secrets.token_hex(16)
+        metadata = [*course.metadata, ("traceparent", f"00-{trace_id}-{secrets.token_hex(8)}-01")]
+        began = time.time_ns()
+        response = await stub.ListCourseEventTimeSlots(request, metadata=metadata, timeout=opts.timeout)
+        sent.append(trace_timeline.Sent(trace_id, began, time.time_ns()))
+        return response
+
+    step = await measure("parallel fan-out, direct deps, traced", traced, opts.low_rate, opts.trace_requests / opts.low_rate, opts, meter)
+    await asyncio.sleep(3.0)  # the services export spans every second (OTEL_BSP_SCHEDULE_DELAY)
+    timelines = [t for t in (trace_timeline.timeline(s, receiver.spans(s.trace_id), ROOT_SPAN) for s in sent) if t is not None]
+    say(f"traces: {len(timelines)} complete of {len(sent)} traced requests")
+    return {"step": step, "requests": len(sent), "complete": len(timelines), "segments": trace_timeline.summarise(timelines)}
 
 
 async def profile_phase(stack: Platform, call: Callable[[], Awaitable[Any]], meter: CpuMeter, opts: Options, rate: float) -> dict[str, Any]:
@@ -726,8 +772,12 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     started_at = datetime.now(UTC)
     ports = Ports()
-    stack = make_platform(Path(tempfile.mkdtemp(prefix="bench-availability-")), ports, opts.availability_workers)
-    outcome = runtime.on_platform(stack, lambda s: run(s, ports, opts), keep=opts.keep, say=say)
+    receiver = OtlpReceiver().start()
+    try:
+        stack = make_platform(Path(tempfile.mkdtemp(prefix="bench-availability-")), ports, opts.availability_workers, telemetry=receiver)
+        outcome = runtime.on_platform(stack, lambda s: run(s, ports, opts, receiver), keep=opts.keep, say=say)
+    finally:
+        receiver.stop()
     if outcome is None:
         return 130
     results, platform_seconds = outcome

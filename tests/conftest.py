@@ -15,8 +15,8 @@ import grpc
 import pytest
 
 from services.devstack.infra import InfraPorts, free_port
+from services.devstack.otlp import OtlpReceiver
 from services.devstack.stack import SERVICE_PORTS, Platform
-from tests.integration.otlp_support import OtlpReceiver
 from tests.support import JWT_SECRET
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from services.common.telemetry import prometheus_label, prometheus_series
-from tests.integration.otlp_support import ExportedMetric
+from services.devstack.otlp import ExportedMetric
 
 OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "observability"
 DASHBOARDS = OBSERVABILITY / "dashboards"

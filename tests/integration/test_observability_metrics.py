@@ -1,7 +1,7 @@
 """Every metric a dashboard panel or an alert rule of deploy/k8s/observability uses is one the
 services really export (issue 5 acceptance), with the labels the query uses.
 
-The services export over OTLP to the session's receiver (tests/integration/otlp_support.py);
+The services export over OTLP to the session's receiver (services/devstack/otlp.py);
 their names are translated to Prometheus names exactly as the collector's `prometheus`
 exporter does (services/common/telemetry.py `prometheus_name`, unit-tested on its own). Metrics
 that exist only once something happened (a counter is exported after its first increment) are
@@ -21,11 +21,11 @@ from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.devstack.infra import free_port
+from services.devstack.otlp import OtlpReceiver
 from services.devstack.stack import Platform
 from tests.integration.availability_support import DAY, MINUTE, World, enable_course_availability_for_everyone, eventually, local, now, policy
 from tests.integration.instances import extra_instance
 from tests.integration.observability_support import dashboard_queries, exported_series, label_names, metric_names, rule_queries
-from tests.integration.otlp_support import OtlpReceiver
 from tests.support import auth, expect_error
 
 BOOKING_TOPIC = "bookings.booking-events.v1"

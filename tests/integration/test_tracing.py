@@ -4,7 +4,7 @@ consume, the event update and the timeframes write, linked across every Kafka ho
 messages' `traceparent` headers.
 
 Everything asserted here is what the four services really exported over OTLP (to the session's
-in-process receiver, tests/integration/otlp_support.py), on the real stack.
+in-process receiver, services/devstack/otlp.py), on the real stack.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import grpc
 
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2
+from services.devstack.otlp import ExportedSpan, OtlpReceiver
 from tests.integration.availability_support import DAY, World, booking_of, eventually, now, policy
-from tests.integration.otlp_support import ExportedSpan, OtlpReceiver
 
 BOOKING_TOPIC = "bookings.booking-events.v1"
 PARTICIPATION_TOPIC = "bookings.participation-events.v1"

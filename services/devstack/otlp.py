@@ -1,15 +1,16 @@
-"""An OTLP/gRPC receiver inside the test process (this module holds no tests): the session's
-services export their spans and metrics to it exactly as they would to an OpenTelemetry
-Collector, so tests assert on what the services really emitted, not on what they meant to.
+"""An OTLP/gRPC receiver inside a local process: the platform's services export their spans and
+metrics to it exactly as they would to an OpenTelemetry Collector, so the integration tests
+assert on what the services really emitted (not on what they meant to), and the availability
+benchmark times an uncached request span by span.
 
 - Traces: `opentelemetry.proto.collector.trace.v1.TraceService/Export`. Every span is kept, by
-  trace id. The session platform samples only traces a test starts with a sampled `traceparent`
-  (`OTEL_TRACES_SAMPLER=parentbased_always_off`), so this stays small.
+  trace id. The platform samples only traces a caller starts with a sampled `traceparent`
+  (`OTEL_TRACES_SAMPLER=parentbased_always_off`, see `exporter_env`), so this stays small.
 - Metrics: `opentelemetry.proto.collector.metrics.v1.MetricsService/Export`. Only what a metric
   *is* is kept (service, name, unit, kind, monotonic, attribute keys), never its data points:
-  the services export every couple of seconds for the whole session.
+  the services export every couple of seconds for as long as they run.
 
-A sync grpc server on its own threads: it keeps answering while a test's event loop is busy.
+A sync grpc server on its own threads: it keeps answering while the caller's event loop is busy.
 """
 
 from __future__ import annotations
