@@ -58,9 +58,7 @@ def server_span(full_method: str, attributes: Mapping[str, str], metadata: Mappi
 
 
 def end_server_span(span: Span, code: grpc.StatusCode, message: str = "") -> None:
-    span.set_attribute("rpc.grpc.status_code", code.value[0])
-    if code in SERVER_ERROR_CODES:
-        span.set_status(Status(StatusCode.ERROR, f"{code.name}: {message}" if message else code.name))
+    _end(span, code, message, error=code in SERVER_ERROR_CODES)
 
 
 @contextmanager
@@ -72,8 +70,12 @@ def client_span(full_method: str, attributes: Mapping[str, str], metadata: Mutab
 
 
 def end_client_span(span: Span, code: grpc.StatusCode, message: str = "") -> None:
+    _end(span, code, message, error=code is not grpc.StatusCode.OK)
+
+
+def _end(span: Span, code: grpc.StatusCode, message: str, *, error: bool) -> None:
     span.set_attribute("rpc.grpc.status_code", code.value[0])
-    if code is not grpc.StatusCode.OK:
+    if error:
         span.set_status(Status(StatusCode.ERROR, f"{code.name}: {message}" if message else code.name))
 
 

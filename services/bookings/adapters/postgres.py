@@ -165,8 +165,6 @@ class PostgresServiceRepository(PooledRepository):
             raise NotFound(RESOURCE, service_id)
         raise RevisionMismatch(RESOURCE, service_id, expected or 0, actual)
 
-    # --- connections -----------------------------------------------------------------------------
-
 
 def _service(row: asyncpg.Record) -> Service:
     return Service(

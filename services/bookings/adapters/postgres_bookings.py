@@ -135,8 +135,6 @@ class PostgresBookingRepository(PooledRepository):
             raise NotFound(RESOURCE, booking_id)
         raise RevisionMismatch(RESOURCE, booking_id, expected, actual)
 
-    # --- connections -----------------------------------------------------------------------------
-
 
 def _booking(row: asyncpg.Record) -> Booking:
     schedule_id, event_id = row["schedule_id"], row["event_id"]
