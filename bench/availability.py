@@ -107,11 +107,18 @@ class Options:
     warm_rate: float
     ratio_rounds: int
     trace_requests: int
+    max_rate: float  # the sweep goes on past its last rate while that is sustained, up to this (0: not)
 
 
 def parse_args(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.availability", description="ListCourseEventTimeSlots latency benchmark")
     parser.add_argument("--rates", default=",".join(str(r) for r in DEFAULT_RATES), help="offered rates, requests/s (default %(default)s)")
+    parser.add_argument(
+        "--max-rate",
+        type=float,
+        default=2000.0,
+        help="while the sweep's last rate is sustained, go on with higher rates (the same step) up to this one (0: not; default %(default)s)",
+    )
     parser.add_argument("--step-seconds", type=float, default=15.0, help="measured seconds per rate (default %(default)s)")
     parser.add_argument("--warmup-seconds", type=float, default=2.0, help="unmeasured seconds at each rate first (default %(default)s)")
     parser.add_argument("--low-rate", type=float, default=20.0, help="rate of the ratio measurements (default %(default)s)")
@@ -152,10 +159,10 @@ def parse_args(argv: list[str] | None) -> Options:
     a = parser.parse_args(argv)
     rates = tuple(float(r) for r in a.rates.split(",") if r.strip())
     step, low_seconds, profile_seconds, ratio_rounds = a.step_seconds, a.low_seconds, a.profile_seconds, max(1, a.ratio_rounds)
-    trace_requests = max(0, a.trace_requests)
+    trace_requests, max_rate = max(0, a.trace_requests), max(0.0, a.max_rate)
     if a.quick:
         rates, step, low_seconds, profile_seconds, ratio_rounds = (50.0, 200.0), 3.0, 4.0, 3.0, 1
-        trace_requests = min(trace_requests, 40)
+        trace_requests, max_rate = min(trace_requests, 40), 0.0
     return Options(
         rates=rates,
         step_seconds=step,
@@ -174,6 +181,7 @@ def parse_args(argv: list[str] | None) -> Options:
         warm_rate=a.warm_rate,
         ratio_rounds=ratio_rounds,
         trace_requests=trace_requests,
+        max_rate=max_rate,
     )
 
 
@@ -428,6 +436,20 @@ def refinement(sweep: list[StepResult]) -> float | None:
     return float(mid) if low < mid < high and high - low > 50 else None
 
 
+def extension(rates: list[float], sweep: list[StepResult], max_rate: float) -> float | None:
+    """The next rate past the planned ones, while the highest rate measured is sustained: a
+    faster machine's capacity is then measured rather than reported as the sweep's top. The step is
+    the planned rates' last gap; None once a rate is not sustained or `max_rate` is reached."""
+    if not sweep or not rates:
+        return None
+    top = max(sweep, key=lambda st: st.rate)
+    if top.rate < rates[-1] or not sustained(top, SUSTAINED_P99_MS):
+        return None
+    gap = rates[-1] - rates[-2] if len(rates) >= 2 else rates[-1]
+    following = rates[-1] + gap
+    return following if gap > 0 and following <= max_rate else None
+
+
 def saturation_rate(sweep: list[StepResult]) -> float:
     """The highest rate still answered at >= 95 % of offered: the CPU is saturated there, but the
     profile shows the work of answered requests rather than of a collapsing backlog."""
@@ -505,7 +527,8 @@ async def run(stack: Platform, ports: Ports, opts: Options, receiver: OtlpReceiv
         async def profile(rate: float) -> None:
             results["profile"] = await profile_phase(stack, call, meter, opts, rate)
 
-        for rate in opts.rates:
+        rates = list(opts.rates)
+        for rate in rates:  # grows while the last rate is sustained (extension)
             ran = [st for st in sweep if st.rate < rate]
             if len(ran) >= 2 and collapsed(ran[-1]) and collapsed(ran[-2]):
                 skipped.append(rate)
@@ -516,6 +539,9 @@ async def run(stack: Platform, ports: Ports, opts: Options, receiver: OtlpReceiv
                 if refine:
                     await step(refine)
                 await profile(profile_rate if profile_rate > 0 else saturation_rate(sweep))
+            more = extension(rates, sweep, opts.max_rate)
+            if more is not None and rate == rates[-1]:
+                rates.append(more)
         if "profile" not in results and profile_rate != 0:  # every rate was sustained
             await profile(profile_rate if profile_rate > 0 else saturation_rate(sweep))
         results["sweep"] = sweep

@@ -50,10 +50,13 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     best = max((s.rate for s in sweep if sustained(s, t["sustained_p99_ms"])), default=0.0)
     failed_below = any(s.rate <= t["sustained_rps"] and not sustained(s, t["sustained_p99_ms"]) for s in sweep)
     tried_enough = best >= t["sustained_rps"] or failed_below
+    above = _above(sweep, best)
     out.append(
         (
             f"≥ {t['sustained_rps']} requests/s sustained with p99 ≤ {t['sustained_p99_ms']:.0f} ms",
-            (f"highest sustained {best:.0f} requests/s" + _warn(*[s for s in sweep if s.rate > best][:1])) if sweep else "not measured",
+            (f"highest sustained {best:.0f} requests/s" + (f" ({above})" if above else "") + _warn(*[s for s in sweep if s.rate > best][:1]))
+            if sweep
+            else "not measured",
             best >= t["sustained_rps"] if tried_enough else None,
         )
     )
@@ -125,6 +128,12 @@ def _all_steps(results: dict[str, Any]) -> list[StepResult]:
     if results.get("profile"):
         steps.append(results["profile"]["step"])
     return steps
+
+
+def _above(sweep: list[StepResult], best: float) -> str:
+    """Said when the highest sustained rate is also the highest tried (the sweep stopped at
+    --max-rate): the capacity is above it, not at it."""
+    return "the highest rate tried: the capacity lies above it" if sweep and best > 0 and best >= max(s.rate for s in sweep) else ""
 
 
 def _interpretation(results: dict[str, Any]) -> list[str]:
@@ -270,7 +279,8 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
         for s in sweep:
             w(_step_row(s, t["sustained_p99_ms"]))
         best = max((s.rate for s in sweep if sustained(s, t["sustained_p99_ms"])), default=0.0)
-        w(f"\n**Highest sustained rate: {best:.0f} requests/s** (of the rates tried).\n")
+        above = _above(sweep, best)
+        w(f"\n**Highest sustained rate: {best:.0f} requests/s** (of the rates tried{'; ' + above if above else ''}).\n")
 
     fan = results.get("fanout")
     if fan:
