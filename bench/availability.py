@@ -525,7 +525,8 @@ async def run(stack: Platform, ports: Ports, opts: Options, receiver: OtlpReceiv
             return result
 
         async def profile(rate: float) -> None:
-            results["profile"] = await profile_phase(stack, call, meter, opts, rate)
+            # Availability alone: on the cached path it makes no dependency call.
+            results["profile"] = await profile_phase(call, {"availability": stack.supervisor.pid("availability")}, meter, opts, rate)
 
         rates = list(opts.rates)
         for rate in rates:  # grows while the last rate is sustained (extension)
@@ -698,6 +699,11 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
             warm = opts.warm_rate
             out["parallel_warm"] = await measure(f"parallel fan-out, +20 ms deps, {warm:.0f}/s", fanout_call, warm, secs, opts, meter)
             out["parallel_undelayed_warm"] = await measure(f"parallel fan-out, direct deps, {warm:.0f}/s", nocache_call, warm, secs, opts, meter)
+            if opts.profile_rate != 0:
+                # Where the uncached request's CPU goes, in each process on its path (the sweep's
+                # profile sees the cached path, where bookings and timeframes are idle).
+                targets = {name: stack.supervisor.pid(name) for name in ("availability-nocache", "bookings", "timeframes")}
+                out["profile"] = await profile_phase(nocache_call, targets, meter, opts, warm, "uncached", label="uncached + py-spy")
         return out
     finally:
         for ch in channels:
@@ -734,10 +740,19 @@ async def trace_phase(channel: grpc.aio.Channel, course: Course, receiver: OtlpR
     return {"step": step, "requests": len(sent), "complete": len(timelines), "segments": trace_timeline.summarise(timelines)}
 
 
-async def profile_phase(stack: Platform, call: Callable[[], Awaitable[Any]], meter: CpuMeter, opts: Options, rate: float) -> dict[str, Any]:
+async def profile_phase(
+    call: Callable[[], Awaitable[Any]],
+    targets: dict[str, int | None],
+    meter: CpuMeter,
+    opts: Options,
+    rate: float,
+    prefix: str = "",
+    label: str = "ListCourseEventTimeSlots + py-spy",
+) -> dict[str, Any]:
+    """A step at `rate` with py-spy attached to each of `targets` (name -> pid) inside it; the
+    raw stacks go to profile/<prefix-><name>.collapsed.txt."""
     profile_dir = opts.out / "profile"
     profile_dir.mkdir(parents=True, exist_ok=True)
-    targets = {name: stack.supervisor.pid(name) for name in ("availability", "timeframes")}
     lead = opts.warmup_seconds + 1.0
     run_seconds = opts.profile_seconds + 2.0  # the profiler runs inside the measured window
 
@@ -745,14 +760,18 @@ async def profile_phase(stack: Platform, call: Callable[[], Awaitable[Any]], met
         await asyncio.sleep(lead)
         return list(
             await asyncio.gather(
-                *(profiling.record(name, pid, opts.profile_seconds, profile_dir / f"{name}.collapsed.txt") for name, pid in targets.items() if pid)
+                *(
+                    profiling.record(name, pid, opts.profile_seconds, profile_dir / f"{prefix + '-' if prefix else ''}{name}.collapsed.txt")
+                    for name, pid in targets.items()
+                    if pid
+                )
             )
         )
 
-    say(f"profiling availability and timeframes with py-spy at {rate:.0f}/s for {opts.profile_seconds:.0f} s")
+    say(f"profiling {', '.join(targets)} with py-spy at {rate:.0f}/s for {opts.profile_seconds:.0f} s")
     await quiet(opts, meter)
     spy = asyncio.create_task(profiles())
-    step = await measure("ListCourseEventTimeSlots + py-spy", call, rate, run_seconds, opts, meter, wait_quiet=False)
+    step = await measure(label, call, rate, run_seconds, opts, meter, wait_quiet=False)
     found = await spy
     for p in found:  # relative to the report, which sits next to profile/
         p.raw_path = str(Path(p.raw_path).relative_to(opts.out)) if Path(p.raw_path).is_relative_to(opts.out) else p.raw_path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +126,43 @@ def _all_steps(results: dict[str, Any]) -> list[StepResult]:
     steps += [v for v in results.get("low_rate", {}).values() if isinstance(v, StepResult)]
     for v in results.get("fanout", {}).values():
         steps += [v] if isinstance(v, StepResult) else [s for s in v if isinstance(s, StepResult)] if isinstance(v, list) else []
-    if results.get("profile"):
-        steps.append(results["profile"]["step"])
+    for profiled in (results.get("profile"), results.get("fanout", {}).get("profile")):
+        if profiled:
+            steps.append(profiled["step"])
     return steps
+
+
+def _profiles(w: Callable[[str], None], profiles: list[Profile], step: StepResult) -> None:
+    """Each process's py-spy summary, ms per request from the step's achieved rate."""
+    for p in profiles:
+        w(f"### {p.name} (pid {p.pid})\n")
+        if p.error:
+            w(f"Not profiled: {p.error}\n")
+            continue
+        w(f"{p.samples} samples = a thread held the GIL {p.active_pct:.0f} % of the time sampled.\n")
+        w("What the samples were spent on (each sample counted once, by the innermost frame that says; bench/profiling.py `CONCERNS`):\n")
+        w("| concern | % of samples | ≈ ms CPU per request |")
+        w("|---|---|---|")
+        per_request = p.active_pct / 100 * 1000 / step.achieved_rps if step.achieved_rps else math.nan
+        for name, count in p.concerns:
+            w(f"| {name} | {100 * count / p.samples:.1f} | {per_request * count / p.samples:.2f} |")
+        w("")
+        w("Self time by package (where the interpreter was when sampled):\n")
+        w("| package / module | % of samples |")
+        w("|---|---|")
+        for name, count in p.packages[:12]:
+            w(f"| `{name}` | {100 * count / p.samples:.1f} |")
+        w("\nTop functions by self time:\n")
+        w("| function | % self |")
+        w("|---|---|")
+        for name, count in p.self_top[:15]:
+            w(f"| `{name}` | {100 * count / p.samples:.1f} |")
+        w("\nTop functions by inclusive time (on the stack):\n")
+        w("| function | % inclusive |")
+        w("|---|---|")
+        for name, count in p.inclusive_top[:15]:
+            w(f"| `{name}` | {100 * count / p.samples:.1f} |")
+        w("")
 
 
 def _above(sweep: list[StepResult], best: float) -> str:
@@ -371,6 +406,20 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
             w(f"| {seg.name} | {seg.count} | {_ms(seg.p10_ms)} | {_ms(seg.p50_ms)} | {_ms(seg.p90_ms)} |")
         w("")
 
+    uncached = (fan or {}).get("profile")
+    if uncached:
+        step = uncached["step"]
+        w(f"## Where an uncached request's CPU goes, at {step.rate:.0f}/s (py-spy)\n")
+        w(
+            f"The cache-off instance again, dependencies direct, in a separate step at {step.rate:.0f}/s with `py-spy record --gil --nonblocking` "
+            f"sampling {', '.join(p.name for p in uncached['profiles'])} at 100 Hz for {o['profile_seconds']:.0f} s: p50 {_ms(step.p50_ms)} ms, "
+            f"p99 {_ms(step.p99_ms)} ms, achieved {step.achieved_rps:.0f}/s; CPU % of one core: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in sorted(step.cpu_pct.items(), key=lambda kv: -kv[1]) if v >= 1)
+            + ". py-spy sees the interpreter only (with `--gil`, the thread holding it): the ms per request below are less than each "
+            "process's CPU per request, the rest being gRPC's C core and the kernel. Raw stacks are in `profile/uncached-*.collapsed.txt`.\n"
+        )
+        _profiles(w, uncached["profiles"], step)
+
     low = results.get("low_rate")
     if low and "floor" in low:
         a, f = low["availability"], low["floor"]
@@ -406,8 +455,9 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
                 if o["profile_rate"] < 0
                 else ""
             )
-            + f"A separate step at {step.rate:.0f}/s (not in the table above) with `py-spy record --gil --nonblocking` sampling availability and "
-            f"timeframes at 100 Hz for {o['profile_seconds']:.0f} s: p50 {_ms(step.p50_ms)} ms, p99 {_ms(step.p99_ms)} ms, "
+            + f"A separate step at {step.rate:.0f}/s (not in the table above) with `py-spy record --gil --nonblocking` sampling "
+            f"{' and '.join(p.name for p in prof['profiles'])} at 100 Hz for {o['profile_seconds']:.0f} s (the cached path: bookings and "
+            f"timeframes are idle on it; the uncached path's profile is above): p50 {_ms(step.p50_ms)} ms, p99 {_ms(step.p99_ms)} ms, "
             f"achieved {step.achieved_rps:.0f}/s; CPU % of one core: "
             + ", ".join(f"{k} {v:.0f}" for k, v in sorted(step.cpu_pct.items(), key=lambda kv: -kv[1]))
             + f"; machine {step.machine_busy_pct:.0f} % busy. Raw stacks (collapsed, for flame graphs) are in `profile/`.\n"
@@ -418,35 +468,7 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
                 f"{step.achieved_rps:.0f} of {step.rate:.0f}/s; other processes {step.foreign_cpu_pct:.0f} % of a core): the shares below still "
                 "say where the interpreter spends its time, but the ms per request are inflated by work on requests that then timed out.\n"
             )
-        for p in prof["profiles"]:
-            w(f"### {p.name} (pid {p.pid})\n")
-            if p.error:
-                w(f"Not profiled: {p.error}\n")
-                continue
-            w(f"{p.samples} samples = a thread held the GIL {p.active_pct:.0f} % of the time sampled.\n")
-            w("What the samples were spent on (each sample counted once, by the innermost frame that says; bench/profiling.py `CONCERNS`):\n")
-            w("| concern | % of samples | ≈ ms CPU per request |")
-            w("|---|---|---|")
-            per_request = p.active_pct / 100 * 1000 / step.achieved_rps if step.achieved_rps else math.nan
-            for name, count in p.concerns:
-                w(f"| {name} | {100 * count / p.samples:.1f} | {per_request * count / p.samples:.2f} |")
-            w("")
-            w("Self time by package (where the interpreter was when sampled):\n")
-            w("| package / module | % of samples |")
-            w("|---|---|")
-            for name, count in p.packages[:12]:
-                w(f"| `{name}` | {100 * count / p.samples:.1f} |")
-            w("\nTop functions by self time:\n")
-            w("| function | % self |")
-            w("|---|---|")
-            for name, count in p.self_top[:15]:
-                w(f"| `{name}` | {100 * count / p.samples:.1f} |")
-            w("\nTop functions by inclusive time (on the stack):\n")
-            w("| function | % inclusive |")
-            w("|---|---|")
-            for name, count in p.inclusive_top[:15]:
-                w(f"| `{name}` | {100 * count / p.samples:.1f} |")
-            w("")
+        _profiles(w, prof["profiles"], step)
 
     noisy = [s for s in _all_steps(results) if not math.isnan(s.foreign_cpu_pct) and s.foreign_cpu_pct > FOREIGN_FLAG_PCT]
     if noisy:
@@ -532,17 +554,21 @@ def load(path: Path) -> dict[str, Any]:
     for key in ("low_rate", "fanout"):
         if key in data:
             data[key] = {k: [step(x) for x in v] if isinstance(v, list) else step(v) for k, v in data[key].items()}
+    if data.get("fanout", {}).get("profile"):
+        data["fanout"]["profile"] = _profile_phase(data["fanout"]["profile"], step)
     trace = data.get("fanout", {}).get("trace")
     if trace:
         trace["step"] = step(trace["step"])
         trace["segments"] = [Segment(**x) for x in trace["segments"]]
     if data.get("profile"):
-        pfields = {f.name for f in dataclasses.fields(Profile)}
-        data["profile"]["step"] = step(data["profile"]["step"])
-        data["profile"]["profiles"] = [
-            Profile(**{k: ([tuple(x) for x in v] if isinstance(v, list) else v) for k, v in p.items() if k in pfields}) for p in data["profile"]["profiles"]
-        ]
+        data["profile"] = _profile_phase(data["profile"], step)
     return data
+
+
+def _profile_phase(raw: dict[str, Any], step: Callable[[Any], Any]) -> dict[str, Any]:
+    pfields = {f.name for f in dataclasses.fields(Profile)}
+    profiles = [Profile(**{k: ([tuple(x) for x in v] if isinstance(v, list) else v) for k, v in p.items() if k in pfields}) for p in raw["profiles"]]
+    return {**raw, "step": step(raw["step"]), "profiles": profiles}
 
 
 def write(results: dict[str, Any], out: Path) -> list[Path]:
