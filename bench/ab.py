@@ -124,9 +124,8 @@ async def measure(stack: Platform, ports: Ports, args: argparse.Namespace) -> No
 
 
 async def _rounds(stack: Platform, calls: dict[str, Callable[[], Awaitable[Any]]], args: argparse.Namespace) -> None:
-    roots = {f"{service}-{name}": stack.supervisor.pid(f"{service}-{name}") for name in calls for service in SERVICES}
-    roots["postgres"] = stack.infra.postgres.pid if stack.infra.postgres else None
-    meter = CpuMeter(roots)
+    # Each variant's own processes (Postgres is shared, so its CPU says nothing about either).
+    meter = CpuMeter({f"{service}-{name}": stack.supervisor.pid(f"{service}-{name}") for name in calls for service in SERVICES})
     p50s: dict[str, list[float]] = {name: [] for name in calls}
     for i in range(args.rounds):
         for name in round_order(list(calls), i):
@@ -134,7 +133,7 @@ async def _rounds(stack: Platform, calls: dict[str, Callable[[], Awaitable[Any]]
             step = await open_loop(calls[name], rate=args.rate, duration=args.seconds, warmup=1.0, label=name, timeout=2.0)
             usage = CpuMeter.percent(before, meter.snapshot())
             p50s[name].append(step.p50_ms)
-            cpu = " ".join(
+            cpu = " ".join(  # % of a core over the step -> ms per request
                 f"{group.removesuffix('-' + name)} {pct * 10 / args.rate:.2f}" for group, pct in sorted(usage.per_group.items()) if group.endswith("-" + name)
             )
             say(
