@@ -28,7 +28,19 @@ from typing import Any
 import grpc
 
 from bench import runtime
-from bench.availability import SESSIONS, Course, Ports, availability_call, create_course, make_platform, until_ready, wait_healthy
+from bench.availability import (
+    DEPENDENCIES,
+    HOST_OF,
+    SESSIONS,
+    Course,
+    Ports,
+    availability_call,
+    create_course,
+    make_platform,
+    uncached_availability_env,
+    until_ready,
+    wait_healthy,
+)
 from bench.loadgen import open_loop
 from bench.procstats import CpuMeter
 from services.devstack.otlp import OtlpReceiver
@@ -88,20 +100,13 @@ async def start_variant(
 ) -> Callable[[], Awaitable[Any]]:
     """Bookings, timeframes and a cache-off availability reading them, all from `tree`."""
     port = {service: ports.take() for service in SERVICES}
-    own = {
-        "bookings": {},
-        "timeframes": {},
-        "availability": {
-            "AVAILABILITY_CACHE_ENABLED": "false",
-            "SERVICES_ADDRESS": f"127.0.0.1:{port['bookings']}",
-            "POLICY_PROVIDER_ADDRESS": f"127.0.0.1:{port['bookings']}",
-            "EVENTS_ADDRESS": f"127.0.0.1:{port['timeframes']}",
-            "TIME_FRAMES_ADDRESS": f"127.0.0.1:{port['timeframes']}",
-        },
-    }
     for service in SERVICES:
-        env = stack.service_env(service)
-        env.update({"GRPC_PORT": str(port[service]), "GRPC_WORKERS": "1", "PYTHONPATH": str(tree), **own[service], **extra})
+        if service == "availability":
+            env = uncached_availability_env(stack, port[service], {dep: f"127.0.0.1:{port[HOST_OF[dep]]}" for dep in DEPENDENCIES})
+        else:
+            env = stack.service_env(service)
+            env.update({"GRPC_PORT": str(port[service]), "GRPC_WORKERS": "1"})
+        env.update({"PYTHONPATH": str(tree), **extra})
         stack.supervisor.start(f"{service}-{name}", [sys.executable, "-m", f"services.{service}", "serve"], env=env, cwd=tree)
     for service in SERVICES:
         await wait_healthy(stack, f"{service}-{name}", port[service])

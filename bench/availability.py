@@ -223,6 +223,16 @@ def make_platform(state_dir: Path, ports: Ports, availability_workers: int = 1, 
     )
 
 
+def uncached_availability_env(stack: Platform, port: int, dependency_addresses: dict[str, str]) -> dict[str, str]:
+    """The environment of one more availability process, on `port`, with its cache off (all four
+    reads on every request) and one worker: it stands for one request's path at a low rate, not
+    for throughput. `dependency_addresses` (dependency -> host:port) replaces where it reads."""
+    env = stack.service_env("availability")
+    env.update({"GRPC_PORT": str(port), "AVAILABILITY_CACHE_ENABLED": "false", "GRPC_WORKERS": "1"})
+    env.update({ADDRESS_ENV[dep]: address for dep, address in dependency_addresses.items()})
+    return env
+
+
 def start_helper(stack: Platform, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
     """A helper process under the platform's supervisor, so Platform.stop() stops it too."""
     full_env = dict(stack.base_env if env is None else env)
@@ -541,7 +551,7 @@ async def run(stack: Platform, ports: Ports, opts: Options, receiver: OtlpReceiv
                     await step(refine)
                 await profile(profile_rate if profile_rate > 0 else saturation_rate(sweep))
             more = extension(rates, sweep, opts.max_rate)
-            if more is not None and rate == rates[-1]:
+            if more is not None:
                 rates.append(more)
         if "profile" not in results and profile_rate != 0:  # every rate was sustained
             await profile(profile_rate if profile_rate > 0 else saturation_rate(sweep))
@@ -635,11 +645,8 @@ async def fanout_phase(stack: Platform, ports: Ports, course: Course, opts: Opti
         # 2b. two more availability instances with the cache off (all four reads every time):
         # one reading through the proxies, one direct (the same work without the delay).
         for name, port in instances.items():
-            env = stack.service_env("availability")
-            # One process each: these compare one request's path at a low rate, not throughput.
-            env.update({"GRPC_PORT": str(port), "AVAILABILITY_CACHE_ENABLED": "false", "GRPC_WORKERS": "1"})
-            if name == "availability-fanout":
-                env.update({ADDRESS_ENV[dep]: f"127.0.0.1:{proxy_ports[dep]}" for dep in DEPENDENCIES})
+            proxied = {dep: f"127.0.0.1:{proxy_ports[dep]}" for dep in DEPENDENCIES} if name == "availability-fanout" else {}
+            env = uncached_availability_env(stack, port, proxied)
             stack.supervisor.start(name, [sys.executable, "-m", "services.availability", "serve"], env=env)
         for name, port in instances.items():
             await wait_healthy(stack, name, port)

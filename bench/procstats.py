@@ -16,8 +16,9 @@ import psutil
 _OURS = "__bench_tree__"
 
 
-def _tree_cpu(root: int, tree: bool = True) -> float:
-    """User + system CPU seconds of a process and (tree=True) its live descendants (0 when it is gone).
+def _tree_usage(root: int, tree: bool = True) -> tuple[float, int]:
+    """User + system CPU seconds and thread context switches of a process and (tree=True) its live
+    descendants, from one walk of the tree ((0, 0) when it is gone).
 
     Children that exited between two snapshots are not counted; the groups measured here are
     long-lived servers (Postgres backends live as long as the pool's connections)."""
@@ -25,13 +26,14 @@ def _tree_cpu(root: int, tree: bool = True) -> float:
         proc = psutil.Process(root)
         procs = [proc, *proc.children(recursive=True)] if tree else [proc]
     except psutil.Error:
-        return 0.0
-    total = 0.0
+        return 0.0, 0
+    cpu, switches = 0.0, 0
     for p in procs:
         with contextlib.suppress(psutil.Error):
             t = p.cpu_times()
-            total += t.user + t.system
-    return total
+            cpu += t.user + t.system
+        switches += _thread_switches(p.pid)
+    return cpu, switches
 
 
 def _thread_switches(pid: int) -> int:
@@ -45,15 +47,6 @@ def _thread_switches(pid: int) -> int:
                     if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                         total += int(line.split()[1])
     return total
-
-
-def _tree_switches(root: int, tree: bool = True) -> int:
-    try:
-        proc = psutil.Process(root)
-        procs = [proc, *proc.children(recursive=True)] if tree else [proc]
-    except psutil.Error:
-        return 0
-    return sum(_thread_switches(p.pid) for p in procs)
 
 
 @dataclass
@@ -76,10 +69,12 @@ class CpuMeter:
         self.alone = alone
 
     def snapshot(self) -> Snapshot:
-        groups = {name: _tree_cpu(pid, tree=name not in self.alone) for name, pid in self.roots.items()}
+        groups: dict[str, float] = {}
+        switches: dict[str, int] = {}
+        for name, pid in self.roots.items():
+            groups[name], switches[name] = _tree_usage(pid, tree=name not in self.alone)
         # Everything this benchmark started (the platform, helpers, profilers) descends from it.
-        groups[_OURS] = _tree_cpu(os.getpid())
-        switches = {name: _tree_switches(pid, tree=name not in self.alone) for name, pid in self.roots.items()}
+        groups[_OURS] = _tree_usage(os.getpid())[0]
         t = psutil.cpu_times()
         total = sum(t)
         idle = t.idle + getattr(t, "iowait", 0.0)

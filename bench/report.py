@@ -562,17 +562,18 @@ def load(path: Path) -> dict[str, Any]:
         if key in data:
             data[key] = {k: [step(x) for x in v] if isinstance(v, list) else step(v) for k, v in data[key].items()}
     if data.get("fanout", {}).get("profile"):
-        data["fanout"]["profile"] = _profile_phase(data["fanout"]["profile"], step)
+        data["fanout"]["profile"] = _loaded_profiles(data["fanout"]["profile"], step)
     trace = data.get("fanout", {}).get("trace")
     if trace:
         trace["step"] = step(trace["step"])
         trace["segments"] = [Segment(**x) for x in trace["segments"]]
     if data.get("profile"):
-        data["profile"] = _profile_phase(data["profile"], step)
+        data["profile"] = _loaded_profiles(data["profile"], step)
     return data
 
 
-def _profile_phase(raw: dict[str, Any], step: Callable[[Any], Any]) -> dict[str, Any]:
+def _loaded_profiles(raw: dict[str, Any], step: Callable[[Any], Any]) -> dict[str, Any]:
+    """A profiling step back from JSON: its StepResult and its Profiles."""
     pfields = {f.name for f in dataclasses.fields(Profile)}
     profiles = [Profile(**{k: ([tuple(x) for x in v] if isinstance(v, list) else v) for k, v in p.items() if k in pfields}) for p in raw["profiles"]]
     return {**raw, "step": step(raw["step"]), "profiles": profiles}

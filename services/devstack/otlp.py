@@ -19,7 +19,7 @@ import asyncio
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
@@ -142,37 +142,28 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer, metrics_service_
         return metrics_service_pb2.ExportMetricsServiceResponse()
 
     def _traces(self, request: trace_service_pb2.ExportTraceServiceRequest) -> None:
-        received = []
-        for resource_spans in request.resource_spans:
-            service = str(_attributes(resource_spans.resource.attributes).get("service.name", ""))
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    received.append(
-                        ExportedSpan(
-                            service=service,
-                            name=span.name,
-                            kind=KINDS.get(span.kind, "UNSPECIFIED"),
-                            trace_id=span.trace_id.hex(),
-                            span_id=span.span_id.hex(),
-                            parent_span_id=span.parent_span_id.hex(),
-                            attributes=_attributes(span.attributes),
-                            links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
-                            status=trace_pb2.Status.StatusCode.Name(span.status.code).removeprefix("STATUS_CODE_"),
-                            start_ns=span.start_time_unix_nano,
-                            end_ns=span.end_time_unix_nano,
-                        )
-                    )
+        received = [
+            ExportedSpan(
+                service=service,
+                name=span.name,
+                kind=KINDS.get(span.kind, "UNSPECIFIED"),
+                trace_id=span.trace_id.hex(),
+                span_id=span.span_id.hex(),
+                parent_span_id=span.parent_span_id.hex(),
+                attributes=_attributes(span.attributes),
+                links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
+                status=trace_pb2.Status.StatusCode.Name(span.status.code).removeprefix("STATUS_CODE_"),
+                start_ns=span.start_time_unix_nano,
+                end_ns=span.end_time_unix_nano,
+            )
+            for service, span in _per_service(request.resource_spans, lambda r: r.scope_spans, lambda s: s.spans)
+        ]
         with self._lock:
             for span in received:
                 self._spans[span.trace_id].append(span)
 
     def _metrics_of(self, request: metrics_service_pb2.ExportMetricsServiceRequest) -> None:
-        found = []
-        for resource_metrics in request.resource_metrics:
-            service = str(_attributes(resource_metrics.resource.attributes).get("service.name", ""))
-            for scope_metrics in resource_metrics.scope_metrics:
-                for metric in scope_metrics.metrics:
-                    found.append(_describe(service, metric))
+        found = [_describe(service, metric) for service, metric in _per_service(request.resource_metrics, lambda r: r.scope_metrics, lambda s: s.metrics)]
         with self._lock:
             for described in found:
                 key = (described.service, described.name)
@@ -209,6 +200,16 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer, metrics_service_
             if not missing or time.monotonic() >= deadline:
                 return missing
             await asyncio.sleep(0.25)
+
+
+def _per_service(resources: Iterable[Any], scopes: Callable[[Any], Iterable[Any]], items: Callable[[Any], Iterable[Any]]) -> Iterator[tuple[str, Any]]:
+    """(the exporting service's name, item) for each item of an OTLP export, which nests them
+    resource -> scope -> items (spans or metrics)."""
+    for resource in resources:
+        service = str(_attributes(resource.resource.attributes).get("service.name", ""))
+        for scope in scopes(resource):
+            for item in items(scope):
+                yield service, item
 
 
 def _describe(service: str, metric: metrics_pb2.Metric) -> ExportedMetric:
