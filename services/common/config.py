@@ -102,6 +102,11 @@ class KafkaSettings(BaseSettings):
     # Consumer group liveness: a member silent this long is evicted and its partitions move on.
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100, le=100_000)
+    # Longest time the broker holds a consumer's fetch while it has nothing to return. Kafka
+    # answers as soon as data arrives, so its default (500) costs nothing there. The local
+    # broker (Tansu) answers only when this wait expires, so every hop of the pipeline would
+    # wait for it: the embedded stack sets a few milliseconds (services/devstack/infra.py).
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=10_000)
     # Transport security. PLAINTEXT locally; production (Strimzi) listens with TLS and
     # authenticates each service as a SCRAM user: SASL_SSL + SCRAM-SHA-512, the cluster CA
     # certificate (KAFKA_SSL_CAFILE) and the user's password from the Secret Strimzi creates.

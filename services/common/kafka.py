@@ -387,6 +387,7 @@ class KafkaConsumerRunner:
                 auto_offset_reset=self._auto_offset_reset,
                 session_timeout_ms=self._settings.kafka_session_timeout_ms,
                 heartbeat_interval_ms=self._settings.kafka_heartbeat_interval_ms,
+                fetch_max_wait_ms=self._settings.kafka_fetch_max_wait_ms,
                 request_timeout_ms=max(self._settings.kafka_request_timeout_ms, self._settings.kafka_session_timeout_ms + 5000),
             )
             consumer.subscribe(list(self.topics), listener=_Rebalance(self))

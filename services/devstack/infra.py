@@ -554,6 +554,11 @@ def _describe(error: BaseException) -> str:
 ENV_DATABASE_URL = "DATABASE_URL"
 ENV_REDIS_URL = "REDIS_URL"
 ENV_KAFKA_BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS"
+# The embedded broker holds a fetch until its wait expires even when data arrives meanwhile
+# (Kafka answers at once), so the consumers' wait is each hop's latency: keep it short. Each
+# idle consumer then fetches 100 times a second (bench/README.md, "Fetch wait").
+ENV_KAFKA_FETCH_MAX_WAIT = "KAFKA_FETCH_MAX_WAIT_MS"
+EMBEDDED_KAFKA_FETCH_MAX_WAIT_MS = 10
 
 
 class Infra:
@@ -608,6 +613,7 @@ class Infra:
             urls[ENV_REDIS_URL] = self.redis.url()
         if self.kafka is not None:
             urls[ENV_KAFKA_BOOTSTRAP] = self.kafka.bootstrap()
+            urls[ENV_KAFKA_FETCH_MAX_WAIT] = str(EMBEDDED_KAFKA_FETCH_MAX_WAIT_MS)
         return urls
 
     def _start_one(self, component: _Component) -> None:

@@ -36,8 +36,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def settings(platform: Platform) -> KafkaSettings:
     # A short session: the local broker holds a join for about half of it, and tests start groups.
+    env = platform.infra.env()
     return KafkaSettings(
-        kafka_bootstrap_servers=platform.infra.env()["KAFKA_BOOTSTRAP_SERVERS"],
+        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+        kafka_fetch_max_wait_ms=int(env["KAFKA_FETCH_MAX_WAIT_MS"]),
         kafka_client_id="consumer-test",
         kafka_session_timeout_ms=3000,
         kafka_heartbeat_interval_ms=500,

@@ -383,6 +383,7 @@ async def test_a_timeframes_outage_is_retried_until_it_is_back_and_never_dead_le
     settings = ParticipationsSettings(
         database_url=env["DATABASE_URL"],
         kafka_bootstrap_servers=bootstrap,
+        kafka_fetch_max_wait_ms=int(env["KAFKA_FETCH_MAX_WAIT_MS"]),
         auth_jwt_secret=platform.jwt_secret,
         kafka_session_timeout_ms=3000,
         kafka_heartbeat_interval_ms=500,
