@@ -19,7 +19,7 @@ from services.availability.entrypoints.grpc import rpc_services
 from services.availability.settings import AvailabilitySettings
 from services.common.auth import ServiceTokens
 from services.common.clients import open_channel
-from services.common.kafka import KafkaConsumerRunner
+from services.common.consumer import KafkaConsumerRunner
 from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
 
@@ -40,8 +40,8 @@ def make_build(settings: AvailabilitySettings) -> Build:
         cache = Cache(client, settings.availability_cache_ttl_seconds, enabled=settings.availability_cache_enabled)
         if settings.availability_cache_enabled:
             # Nothing to invalidate without a cache: such an instance stays out of the group.
-            handler = events.CacheInvalidation(cache, COURSE_EVENTS).handle
-            invalidation = KafkaConsumerRunner(settings, events.GROUP_ID, events.TOPICS, handler, transient=events.is_transient)
+            subscription = events.CacheInvalidation(cache, COURSE_EVENTS).subscription()
+            invalidation = KafkaConsumerRunner(settings, subscription, transient=events.is_transient)
             await stack.enter_async_context(invalidation)
             live = asyncio.create_task(_cache_live_once_invalidated(invalidation, cache), name="cache-go-live")
             stack.callback(live.cancel)

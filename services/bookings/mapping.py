@@ -9,11 +9,9 @@ from datetime import datetime
 
 from google.protobuf import timestamp_pb2
 
-from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.bookings.v2 import bookings_pb2
-from services.api.catalog.service_events.v1 import service_events_pb2
 from services.bookings.domain.bookings import Booking, BookingDraft, Change, Contact, EntityKind
 from services.bookings.domain.policies import (
     BookAfterStart,
@@ -24,29 +22,17 @@ from services.bookings.domain.policies import (
     ParticipantsPolicy,
 )
 from services.bookings.domain.services import Service, ServiceDraft
+from services.common import topics
 from services.common.outbox import OutboxMessage
 
-# protos/topics/catalog.service-events.v1.md
-SERVICE_EVENTS_TOPIC = "catalog.service-events.v1"
-_SERVICE_EVENTS = {
-    "created": ("catalog.service.created.v1", service_events_pb2.ServiceCreated),
-    "updated": ("catalog.service.updated.v1", service_events_pb2.ServiceUpdated),
-    "deleted": ("catalog.service.deleted.v1", service_events_pb2.ServiceDeleted),
-}
+_SERVICE_EVENTS = {"created": topics.SERVICE_CREATED, "updated": topics.SERVICE_UPDATED, "deleted": topics.SERVICE_DELETED}
 
 
 def service_event(tenant_id: str, change: str, service: Service) -> OutboxMessage:
     """The integration event of a catalog write (`change`: created, updated or deleted): the
     whole service as of the change, keyed by its id."""
-    ce_type, message = _SERVICE_EVENTS[change]
-    return OutboxMessage(
-        tenant_id=tenant_id,
-        topic=SERVICE_EVENTS_TOPIC,
-        key=service.id,
-        ce_type=ce_type,
-        message=message(service=service_to_proto(service)),
-        subject=service.id,
-    )
+    message_type = _SERVICE_EVENTS[change]
+    return OutboxMessage.of(tenant_id, topics.SERVICE_EVENTS, message_type, service.id, message_type.message(service=service_to_proto(service)))
 
 
 def draft_from_proto(msg: services_pb2.Service) -> ServiceDraft:
@@ -124,25 +110,23 @@ def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
 
 # --- bookings ------------------------------------------------------------------------------------
 
-# protos/topics/bookings.booking-events.v1.md
-BOOKING_EVENTS_TOPIC = "bookings.booking-events.v1"
 _BOOKING_EVENTS = {
-    Change.CREATED: ("bookings.booking.created.v1", booking_events_pb2.BookingCreated),
-    Change.CONFIRMED: ("bookings.booking.confirmed.v1", booking_events_pb2.BookingConfirmed),
-    Change.DECLINED: ("bookings.booking.declined.v1", booking_events_pb2.BookingDeclined),
-    Change.CANCELED: ("bookings.booking.canceled.v1", booking_events_pb2.BookingCanceled),
-    Change.NUMBER_OF_PARTICIPANTS_UPDATED: ("bookings.booking.number_of_participants_updated.v1", booking_events_pb2.BookingNumberOfParticipantsUpdated),
+    Change.CREATED: topics.BOOKING_CREATED,
+    Change.CONFIRMED: topics.BOOKING_CONFIRMED,
+    Change.DECLINED: topics.BOOKING_DECLINED,
+    Change.CANCELED: topics.BOOKING_CANCELED,
+    Change.NUMBER_OF_PARTICIPANTS_UPDATED: topics.BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED,
 }
 
 
 def booking_event(tenant_id: str, change: Change, booking: Booking, previous_participants: int = 0) -> OutboxMessage:
     """The integration event of a booking write: the whole booking as of the change, keyed by its
     id (so one booking's events stay in order on one partition)."""
-    ce_type, message_type = _BOOKING_EVENTS[change]
-    message = message_type(booking=booking_to_proto(booking))
+    message_type = _BOOKING_EVENTS[change]
+    message = message_type.message(booking=booking_to_proto(booking))
     if change is Change.NUMBER_OF_PARTICIPANTS_UPDATED:
         message.previous_number_of_participants = previous_participants  # type: ignore[attr-defined]
-    return OutboxMessage(tenant_id=tenant_id, topic=BOOKING_EVENTS_TOPIC, key=booking.id, ce_type=ce_type, message=message, subject=booking.id)
+    return OutboxMessage.of(tenant_id, topics.BOOKING_EVENTS, message_type, booking.id, message)
 
 
 def booking_draft_from_proto(request: bookings_pb2.CreateBookingRequest) -> BookingDraft:

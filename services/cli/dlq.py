@@ -37,7 +37,8 @@ from rich.text import Text
 from services.cli import render
 from services.cli.arguments import positive_int
 from services.common.config import KafkaSettings
-from services.common.kafka import DLQ_SUFFIX, connection_options, decode_headers
+from services.common.kafka import connection_options, decode_headers
+from services.common.topics import DLQ_SUFFIX
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:59092"  # the broker of `make run` (services/devstack/infra.InfraPorts)
 DEFAULT_LIST_LIMIT = 100

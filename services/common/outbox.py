@@ -64,6 +64,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode, TracerProvider
 
 from services.common.config import KafkaSettings
 from services.common.kafka import Backoff, cloudevent_headers, create_producer
+from services.common.topics import M, MessageType, Topic
 
 log = structlog.get_logger("outbox")
 
@@ -146,6 +147,16 @@ class OutboxMessage:
     ce_type: str
     message: Message
     subject: str
+
+    @classmethod
+    def of(cls, tenant_id: str, topic: Topic, message_type: MessageType[M], key: str, message: M) -> OutboxMessage:
+        """A message of a declared topic (services/common/topics.py), keyed and subjected by its
+        aggregate id. Refuses a type the topic does not declare, or a message of another type."""
+        if topic.message_type(message_type.ce_type) != message_type:
+            raise ValueError(f"{message_type.ce_type} is not a message type of {topic.name}")
+        if not isinstance(message, message_type.message):
+            raise TypeError(f"{message_type.ce_type} carries {message_type.message.__name__}, not {type(message).__name__}")
+        return cls(tenant_id=tenant_id, topic=topic.name, key=key, ce_type=message_type.ce_type, message=message, subject=key)
 
 
 def current_trace_context() -> tuple[str | None, str | None]:

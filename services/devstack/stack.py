@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common import topics
 from services.devstack.infra import Infra, InfraPorts, ensure_topics
 from services.devstack.supervisor import Supervisor
 
@@ -17,14 +18,8 @@ from services.devstack.supervisor import Supervisor
 SERVICE_PORTS: dict[str, int] = {"availability": 50051, "bookings": 50052, "participations": 50053, "timeframes": 50054}
 # Services that own a Postgres schema and therefore have migrations.
 MIGRATED = ("bookings", "participations", "timeframes")
-# Topics of DESIGN §4 with their local partition counts (contracts in protos/topics/), plus DLQs.
-TOPICS: dict[str, int] = {
-    "bookings.booking-events.v1": 6,
-    "bookings.participation-events.v1": 6,
-    "calendar.event-events.v1": 6,
-    "catalog.service-events.v1": 3,
-}
-TOPICS |= {f"{name}.dlq": 1 for name in list(TOPICS)}
+# Topics of DESIGN §4 with their local partition counts (services/common/topics.py), plus DLQs.
+TOPICS: dict[str, int] = {t.name: t.local_partitions for t in topics.ALL} | {t.dlq: 1 for t in topics.ALL}
 
 
 @dataclass

@@ -9,8 +9,8 @@ import contextlib
 
 from services.common.auth import ServiceTokens
 from services.common.clients import open_channel
+from services.common.consumer import KafkaConsumerRunner
 from services.common.db import create_pool
-from services.common.kafka import KafkaConsumerRunner
 from services.common.outbox import start_relay
 from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
@@ -40,12 +40,8 @@ def make_build(settings: ParticipationsSettings) -> Build:
         store = PostgresParticipations(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
         participations = Participations(store, CursorCodec(settings.cursor_key))
         updater = EventUpdater(store, TimeframesEvents(channel, tokens))
-        for group, topics, handler in (
-            (events.BOOKINGS_GROUP, events.BOOKINGS_TOPICS, events.BookingsConsumer(participations).handle),
-            (events.UPDATER_GROUP, events.UPDATER_TOPICS, events.EventUpdaterConsumer(updater).handle),
-        ):
-            runner = KafkaConsumerRunner(settings, group, topics, handler, max_attempts=settings.consumer_max_attempts)
-            await stack.enter_async_context(runner)
+        for subscription in (events.BookingsConsumer(participations).subscription(), events.EventUpdaterConsumer(updater).subscription()):
+            await stack.enter_async_context(KafkaConsumerRunner(settings, subscription, max_attempts=settings.consumer_max_attempts))
         return rpc_services(participations)
 
     return build

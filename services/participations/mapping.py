@@ -10,11 +10,9 @@ from google.protobuf import timestamp_pb2
 
 from services.api.bookings.participation_events.v1 import participation_events_pb2
 from services.api.bookings.participations.v3 import participations_pb2
+from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.participations.domain.model import Announcement, Participation, ParticipationChange, TargetKind
-
-# protos/topics/bookings.participation-events.v1.md
-PARTICIPATION_EVENTS_TOPIC = "bookings.participation-events.v1"
 
 
 def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
@@ -46,18 +44,12 @@ def announcement_message(tenant_id: str, announcement: Announcement) -> OutboxMe
     participation = participation_to_proto(announcement.participation)
     message: participation_events_pb2.ParticipationCreated | participation_events_pb2.ParticipationUpdated | participation_events_pb2.ParticipationRemoved
     if announcement.change is ParticipationChange.CREATED:
-        message = participation_events_pb2.ParticipationCreated(participation=participation)
+        message_type, message = topics.PARTICIPATION_CREATED, participation_events_pb2.ParticipationCreated(participation=participation)
     elif announcement.change is ParticipationChange.UPDATED:
+        message_type = topics.PARTICIPATION_UPDATED
         message = participation_events_pb2.ParticipationUpdated(participation=participation, previous_party_size=announcement.previous_party_size)
     else:
-        message = participation_events_pb2.ParticipationRemoved(participation=participation)
+        message_type, message = topics.PARTICIPATION_REMOVED, participation_events_pb2.ParticipationRemoved(participation=participation)
     if announcement.participation.booking_committed_at is not None:
         message.booking_committed_at.CopyFrom(timestamp(announcement.participation.booking_committed_at))
-    return OutboxMessage(
-        tenant_id=tenant_id,
-        topic=PARTICIPATION_EVENTS_TOPIC,
-        key=announcement.participation.id,
-        ce_type=announcement.change.value,
-        message=message,
-        subject=announcement.participation.id,
-    )
+    return OutboxMessage.of(tenant_id, topics.PARTICIPATION_EVENTS, message_type, announcement.participation.id, message)

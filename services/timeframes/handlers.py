@@ -29,6 +29,7 @@ from services.timeframes.domain.model import (
     NewEvent,
     NewSchedule,
     Schedule,
+    SettlementOutcome,
     TimeFrame,
 )
 
@@ -48,6 +49,11 @@ class CalendarSession(Protocol):
     async def event(self, event_id: str, *, for_update: bool = False) -> Event | None: ...
     async def save_event(self, event: Event, *, expected_revision: int) -> Event | None: ...
     async def record(self, change: EventChange, events: Sequence[Event]) -> None: ...
+    async def events_to_settle(self, event_ids: Sequence[str]) -> dict[str, Event]: ...
+    async def schedules_to_settle(self, schedule_ids: Sequence[str]) -> dict[str, Schedule]: ...
+    async def save_event_participants(self, events: Sequence[Event]) -> dict[str, Event]: ...
+    async def save_schedule_participants(self, schedules: Sequence[Schedule]) -> None: ...
+    async def record_schedule_participants(self, schedules: Sequence[Schedule]) -> None: ...
     async def query_events(self, query: EventQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Event]: ...
     async def time_frames(self, schedule_ids: Sequence[str]) -> dict[str, TimeFrame]: ...
 
@@ -67,6 +73,14 @@ class EventPage:
 class ParticipantsResult:
     event: Event
     applied: bool
+
+
+@dataclass(frozen=True)
+class TotalsResult:
+    """Per requested total, in request order: its id and what became of it."""
+
+    events: list[tuple[str, SettlementOutcome]]
+    schedules: list[tuple[str, SettlementOutcome]]
 
 
 def _new_id() -> str:
@@ -149,6 +163,28 @@ class Calendar:
                     await session.record(EventChange.PARTICIPANTS_UPDATED, [saved])
                 return ParticipantsResult(saved, applied=True)
 
+    async def update_participant_totals(self, tenant: str, command: commands.UpdateTotalsInput) -> TotalsResult:
+        """The participations pipeline's settlement: participants booked on events and on whole
+        schedules, in one transaction. Each total is applied only when its version is newer than
+        the stored one, so late and repeated calls change nothing. A changed event total is
+        announced per event, a changed schedule total once for the schedule."""
+        command = commands.validate_update_totals(command)
+        attributes = {"tenant.id": tenant, "calendar.events.count": len(command.events), "calendar.schedules.count": len(command.schedules)}
+        with _tracer.start_as_current_span("write participant totals", attributes=attributes):
+            async with self._store.write(tenant) as session:
+                # Rows are locked events first, then schedules, each in id order, so two calls
+                # settling overlapping totals wait for each other instead of deadlocking.
+                events = await session.events_to_settle([t.id for t in command.events])
+                schedules = await session.schedules_to_settle([t.id for t in command.schedules])
+                schedule_outcomes, settled_schedules = _settle_schedules(command.schedules, schedules)
+                event_outcomes, settled_events, changed_events = _settle_events(command.events, events, settled_schedules)
+                await session.save_schedule_participants(list(settled_schedules.values()))
+                saved = await session.save_event_participants(settled_events)
+                changed_schedules = [s for s in settled_schedules.values() if s.participants.total != schedules[s.id].participants.total]
+                await session.record_schedule_participants(changed_schedules)
+                await session.record(EventChange.PARTICIPANTS_UPDATED, [saved[event_id] for event_id in changed_events])
+        return TotalsResult(event_outcomes, schedule_outcomes)
+
     async def get_event(self, tenant: str, event_id: str) -> Event:
         event_id = commands.validate_id("event_id", event_id)
         async with self._store.read(tenant) as session:
@@ -197,6 +233,48 @@ class Calendar:
         latest = await Calendar._event(session, event.id)
         latest.ensure_changeable(expected_revision)  # raises: cancelled meanwhile, or a newer revision
         raise RevisionMismatch("event", event.id, expected_revision, latest.revision)
+
+
+def _settle_schedules(
+    totals: Sequence[commands.ParticipantTotalInput], stored: dict[str, Schedule]
+) -> tuple[list[tuple[str, SettlementOutcome]], dict[str, Schedule]]:
+    outcomes: list[tuple[str, SettlementOutcome]] = []
+    settled: dict[str, Schedule] = {}
+    for total in totals:
+        schedule = stored.get(total.id)
+        if schedule is None:
+            outcomes.append((total.id, SettlementOutcome.NOT_FOUND))
+            continue
+        updated = schedule.settle_participants(total.participants_total, total.version)
+        outcomes.append((total.id, SettlementOutcome.STALE if updated is None else SettlementOutcome.APPLIED))
+        if updated is not None:
+            settled[schedule.id] = updated
+    return outcomes, settled
+
+
+def _settle_events(
+    totals: Sequence[commands.ParticipantTotalInput], stored: dict[str, Event], schedules: dict[str, Schedule]
+) -> tuple[list[tuple[str, SettlementOutcome]], list[Event], list[str]]:
+    """(outcomes, events to save, ids of the events whose total changed). An event of a schedule
+    settled in the same call is read with its schedule's new participants (the schedule's own
+    message announces those; the event's announces its own change)."""
+    outcomes: list[tuple[str, SettlementOutcome]] = []
+    settled: list[Event] = []
+    changed: list[str] = []
+    for total in totals:
+        event = stored.get(total.id)
+        if event is None:
+            outcomes.append((total.id, SettlementOutcome.NOT_FOUND))
+            continue
+        if event.schedule_id in schedules:
+            event = event.with_schedule_participants(schedules[event.schedule_id])
+        settlement = event.settle_event_participants(total.participants_total, total.version)
+        outcomes.append((total.id, SettlementOutcome.APPLIED if settlement.applied else SettlementOutcome.STALE))
+        if settlement.applied:
+            settled.append(settlement.event)
+        if settlement.changed:
+            changed.append(event.id)
+    return outcomes, settled, changed
 
 
 def _sort_key(event: Event) -> list[Any]:

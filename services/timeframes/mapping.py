@@ -10,19 +10,19 @@ from google.protobuf import timestamp_pb2
 
 from services.api.calendar.event_events.v1 import event_events_pb2
 from services.api.calendar.events.v3 import events_pb2
+from services.api.calendar.schedules.v3 import schedules_pb2
+from services.common import topics
 from services.common.outbox import OutboxMessage
-from services.timeframes.domain.model import Event, EventChange, EventStatus
+from services.timeframes.domain.model import Event, EventChange, EventStatus, Schedule, ScheduleStatus
 
-# protos/topics/calendar.event-events.v1.md
-EVENT_EVENTS_TOPIC = "calendar.event-events.v1"
-# EventChange's value is the message's ce_type.
 _EVENT_MESSAGES = {
-    EventChange.CREATED: event_events_pb2.EventCreated,
-    EventChange.UPDATED: event_events_pb2.EventUpdated,
-    EventChange.CANCELLED: event_events_pb2.EventCancelled,
-    EventChange.PARTICIPANTS_UPDATED: event_events_pb2.EventParticipantsUpdated,
+    EventChange.CREATED: topics.EVENT_CREATED,
+    EventChange.UPDATED: topics.EVENT_UPDATED,
+    EventChange.CANCELLED: topics.EVENT_CANCELLED,
+    EventChange.PARTICIPANTS_UPDATED: topics.EVENT_PARTICIPANTS_UPDATED,
 }
 _EVENT_STATUS = {EventStatus.CONFIRMED: events_pb2.CONFIRMED, EventStatus.CANCELLED: events_pb2.CANCELLED}
+_SCHEDULE_STATUS = {ScheduleStatus.ACTIVE: schedules_pb2.ACTIVE, ScheduleStatus.CANCELLED: schedules_pb2.CANCELLED}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -70,11 +70,26 @@ def set_event_proto(message: events_pb2.Event, event: Event) -> events_pb2.Event
 def event_message(tenant_id: str, change: EventChange, event: Event) -> OutboxMessage:
     """The integration event of one event's change: the whole event as of the change, keyed by
     its id."""
-    return OutboxMessage(
-        tenant_id=tenant_id,
-        topic=EVENT_EVENTS_TOPIC,
-        key=event.id,
-        ce_type=change.value,
-        message=_EVENT_MESSAGES[change](event=event_to_proto(event)),
-        subject=event.id,
+    message_type = _EVENT_MESSAGES[change]
+    return OutboxMessage.of(tenant_id, topics.EVENT_EVENTS, message_type, event.id, message_type.message(event=event_to_proto(event)))
+
+
+def schedule_to_proto(schedule: Schedule) -> schedules_pb2.Schedule:
+    return schedules_pb2.Schedule(
+        id=schedule.id,
+        name=schedule.name,
+        external_id=schedule.external_id,
+        time_zone=schedule.time_zone,
+        default_capacity=schedule.default_capacity,
+        status=_SCHEDULE_STATUS[schedule.status],
+        revision=schedule.revision,
+        created_date=timestamp(schedule.created_date),
+        participants_total=schedule.participants.total,
     )
+
+
+def schedule_participants_message(tenant_id: str, schedule: Schedule) -> OutboxMessage:
+    """The participants booked on a whole schedule changed (and with them every event's
+    remaining capacity): one message for the schedule, keyed by its id."""
+    message = event_events_pb2.ScheduleParticipantsUpdated(schedule=schedule_to_proto(schedule))
+    return OutboxMessage.of(tenant_id, topics.EVENT_EVENTS, topics.SCHEDULE_PARTICIPANTS_UPDATED, schedule.id, message)

@@ -25,14 +25,15 @@ from google.protobuf.message import Message
 from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.participations.v3 import participations_pb2, participations_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2
+from services.common import topics
 from services.common.kafka import cloudevent_headers, decode_headers
 from services.participations.entrypoints.events import BOOKINGS_GROUP, UPDATER_GROUP
 from tests import support
 
 T = TypeVar("T")
 
-BOOKING_TOPIC = "bookings.booking-events.v1"
-PARTICIPATION_TOPIC = "bookings.participation-events.v1"
+BOOKING_TOPIC = topics.BOOKING_EVENTS.name
+PARTICIPATION_TOPIC = topics.PARTICIPATION_EVENTS.name
 CREATED = "bookings.booking.created.v1"
 CONFIRMED = "bookings.booking.confirmed.v1"
 DECLINED = "bookings.booking.declined.v1"

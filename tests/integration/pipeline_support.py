@@ -44,14 +44,14 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from services.api.bookings.participations.v3 import participations_pb2, participations_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
+from services.common import topics
 from services.common.grpc_status import error_reason
 from services.common.kafka import decode_headers
 from services.devstack.stack import Platform
-from services.participations.entrypoints.events import BOOKING_MESSAGES
 from tests import support
 from tests.integration.availability_support import DAY, HOUR, Offering, World, now, policy
 
-BOOKING_TOPIC = "bookings.booking-events.v1"
+BOOKING_TOPIC = topics.BOOKING_EVENTS.name
 CREATED = "bookings.booking.created.v1"
 ACTIVE = frozenset({bookings_pb2.PENDING, bookings_pb2.CONFIRMED})
 STATUS = bookings_pb2.BookingStatus.Name
@@ -685,10 +685,10 @@ async def unpublished(bootstrap: str, tenant: str, bookings: Sequence[bookings_p
                     if headers["ce_id"] in ce_ids:
                         result.duplicates += 1
                     ce_ids.add(headers["ce_id"])
-                    message_type = BOOKING_MESSAGES.get(headers["ce_type"])
+                    message_type = topics.BOOKING_EVENTS.message_type(headers["ce_type"])
                     if message_type is None:
                         continue
-                    booking = message_type.FromString(record.value).booking  # type: ignore[attr-defined]
+                    booking = message_type.parse(record.value).booking  # type: ignore[attr-defined]
                     revisions.add((booking.id, booking.revision))
                     if headers["ce_type"] == CREATED:
                         created.add(booking.id)

@@ -20,6 +20,7 @@ from google.rpc import error_details_pb2
 
 from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
+from services.common import topics
 from services.common.grpc_status import status_details
 from services.devstack.infra import free_port
 from services.devstack.stack import Platform
@@ -30,7 +31,7 @@ from tests.support import auth, error_reason, expect_error, field_violations
 
 pytestmark = pytest.mark.integration
 
-TOPIC = "bookings.booking-events.v1"
+TOPIC = topics.BOOKING_EVENTS.name
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
+from services.common import topics
 from services.devstack.infra import free_port
 from services.devstack.otlp import OtlpReceiver
 from services.devstack.stack import Platform
@@ -28,7 +29,7 @@ from tests.integration.instances import extra_instance
 from tests.integration.observability_support import dashboard_queries, exported_series, label_names, metric_names, rule_queries
 from tests.support import auth, expect_error
 
-BOOKING_TOPIC = "bookings.booking-events.v1"
+BOOKING_TOPIC = topics.BOOKING_EVENTS.name
 
 
 def _window() -> dict[str, str]:

@@ -31,7 +31,7 @@ from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.calendar.event_events.v1 import event_events_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.catalog.service_events.v1 import service_events_pb2
-from services.common import outbox
+from services.common import outbox, topics
 from services.common.config import KafkaSettings
 from services.common.kafka import create_producer, decode_headers
 from services.devstack.infra import ensure_topics_async
@@ -41,8 +41,8 @@ from tests.support import auth
 
 pytestmark = pytest.mark.integration
 
-SERVICE_TOPIC = "catalog.service-events.v1"
-EVENT_TOPIC = "calendar.event-events.v1"
+SERVICE_TOPIC = topics.SERVICE_EVENTS.name
+EVENT_TOPIC = topics.EVENT_EVENTS.name
 MIGRATION = Path(__file__).resolve().parents[2] / "services" / "bookings" / "migrations" / "0002_outbox.sql"
 CE_HEADERS = {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "ce_tenantid", "content-type", "traceparent"}
 

@@ -11,6 +11,7 @@ schedule, however messages were duplicated, reordered or redelivered. Effects th
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,16 +25,18 @@ from aiokafka import AIOKafkaProducer
 from services.api.bookings.participation_events.v1 import participation_events_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
+from services.common import topics
 from services.common.auth import ServiceTokens
 from services.common.clients import open_channel
 from services.common.config import KafkaSettings
-from services.common.kafka import DLQ_HEADERS, KafkaConsumerRunner, create_producer
+from services.common.consumer import KafkaConsumerRunner, Routes
+from services.common.kafka import DLQ_HEADERS, create_producer
 from services.devstack.infra import ensure_topics_async, free_port
 from services.devstack.stack import Platform
 from services.participations.adapters.postgres import PostgresParticipations
 from services.participations.adapters.timeframes import TimeframesEvents
 from services.participations.domain.totals import EventLookup, EventRef
-from services.participations.entrypoints.events import EventUpdaterConsumer
+from services.participations.entrypoints.events import PARTICIPATION_MESSAGES, EventUpdaterConsumer
 from services.participations.handlers import EventUpdater
 from services.participations.settings import ParticipationsSettings
 from tests.integration.participations_support import (
@@ -407,8 +410,11 @@ async def test_a_timeframes_outage_is_retried_until_it_is_back_and_never_dead_le
     live = open_channel(platform.address("timeframes"), tokens, 5)
     try:
         switch = SwitchableCalendar(TimeframesEvents(dead, tokens), TimeframesEvents(live, tokens))
-        handler = EventUpdaterConsumer(EventUpdater(PostgresParticipations(pool, acquire_timeout=5), switch)).handle
-        runner = KafkaConsumerRunner(settings, f"test-outage-{new_id()[:8]}", [topic], handler, max_attempts=2, retry_backoff=(0.05, 0.2))
+        updater = EventUpdaterConsumer(EventUpdater(PostgresParticipations(pool, acquire_timeout=5), switch)).subscription()
+        # The updater's own effect, on a topic of this test's that declares the participation messages.
+        own_topic = dataclasses.replace(topics.PARTICIPATION_EVENTS, name=topic)
+        subscription = dataclasses.replace(updater, group_id=f"test-outage-{new_id()[:8]}", routes=Routes((own_topic,), PARTICIPATION_MESSAGES))
+        runner = KafkaConsumerRunner(settings, subscription, max_attempts=2, retry_backoff=(0.05, 0.2))
         async with runner:
             await eventually(lambda: _now(runner.stats.failures), lambda failures: failures >= 4, within=30, what="attempts while timeframes is down")
             # Retried past max_attempts: an outage says nothing about the message.

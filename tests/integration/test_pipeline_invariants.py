@@ -43,13 +43,14 @@ from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.participations.v3 import participations_pb2
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2
+from services.common import topics
 from services.common.config import KafkaSettings
 from services.common.db import unavailable_on_transient_errors
 from services.common.errors import DependencyUnavailable
 from services.common.grpc_status import error_reason
 from services.common.kafka import create_producer, decode_headers
 from services.devstack.stack import Platform
-from services.participations.entrypoints.events import BOOKINGS_GROUP, PARTICIPATION_EVENTS_TOPIC, UPDATER_GROUP
+from services.participations.entrypoints.events import BOOKINGS_GROUP, UPDATER_GROUP
 from tests import support
 from tests.integration.availability_support import DAY, HOUR, Offering, World, booking_of, forget_proxy, now, policy, set_proxy, window
 from tests.integration.participations_support import CANCELED, CREATED, Booking, BookingEvents, new_id, pipeline_idle
@@ -208,7 +209,7 @@ async def test_c_every_message_delivered_a_second_time_after_a_consumer_group_re
     await asyncio.to_thread(platform.supervisor.stop, PARTICIPATIONS)
     try:
         bookings_ends = await reset_group(bootstrap, BOOKINGS_GROUP, BOOKING_TOPIC)
-        updater_ends = await reset_group(bootstrap, UPDATER_GROUP, PARTICIPATION_EVENTS_TOPIC)
+        updater_ends = await reset_group(bootstrap, UPDATER_GROUP, topics.PARTICIPATION_EVENTS.name)
     finally:
         await restart(platform, PARTICIPATIONS)
     redelivered = sum(bookings_ends.values()) + sum(updater_ends.values())

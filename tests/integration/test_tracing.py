@@ -16,12 +16,13 @@ import grpc
 
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2
+from services.common import topics
 from services.devstack.otlp import ExportedSpan, OtlpReceiver
 from tests.integration.availability_support import DAY, World, booking_of, eventually, now, policy
 
-BOOKING_TOPIC = "bookings.booking-events.v1"
-PARTICIPATION_TOPIC = "bookings.participation-events.v1"
-EVENT_TOPIC = "calendar.event-events.v1"
+BOOKING_TOPIC = topics.BOOKING_EVENTS.name
+PARTICIPATION_TOPIC = topics.PARTICIPATION_EVENTS.name
+EVENT_TOPIC = topics.EVENT_EVENTS.name
 
 
 class Trace:

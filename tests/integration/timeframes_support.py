@@ -101,6 +101,16 @@ class Calendar:
         request = events_pb2.UpdateEventParticipantsRequest(event_id=event_id, participants_total=participants_total, version=version)
         return await self.events.UpdateEventParticipants(request, metadata=internal(self.tenant))
 
+    async def settle_totals(
+        self, *, events: dict[str, tuple[int, int]] | None = None, schedules: dict[str, tuple[int, int]] | None = None
+    ) -> events_pb2.UpdateParticipantTotalsResponse:
+        """UpdateParticipantTotals with {id: (participants, version)} per events and schedules."""
+        request = events_pb2.UpdateParticipantTotalsRequest(
+            events=[events_pb2.ParticipantTotal(id=i, participants_total=n, version=v) for i, (n, v) in (events or {}).items()],
+            schedules=[events_pb2.ParticipantTotal(id=i, participants_total=n, version=v) for i, (n, v) in (schedules or {}).items()],
+        )
+        return await self.events.UpdateParticipantTotals(request, metadata=internal(self.tenant))
+
     async def frames(self, *schedule_ids: str) -> list[timeframes_pb2.ScheduleTimeFrame]:
         request = timeframes_pb2.ListScheduleTimeFramesRequest(schedule_ids=list(schedule_ids))
         return list((await self.time_frames.ListScheduleTimeFrames(request, metadata=reader(self.tenant))).time_frames)

@@ -1,5 +1,5 @@
 """The contract in protos/ holds every name DESIGN §3/§4 fixes, and every topic has its
-reviewed contract file naming real message types."""
+reviewed contract file naming real message types: the ones services/common/topics.py declares."""
 
 import importlib
 import re
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from services.common import topics
 from services.devstack.stack import TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,3 +90,10 @@ def test_every_topic_has_a_contract_naming_real_message_types(topic: str) -> Non
     assert rows, f"{topic} contract lists no message types"
     for ce_type, message in rows:
         assert message in module.DESCRIPTOR.message_types_by_name, f"{ce_type} names unknown message {message}"
+
+
+@pytest.mark.parametrize("topic", topics.ALL, ids=lambda t: t.name)
+def test_the_declared_message_types_of_each_topic_are_those_of_its_contract(topic: topics.Topic) -> None:
+    contract = (REPO / "protos" / "topics" / f"{topic.name}.md").read_text()
+    rows = set(re.findall(r"^\| `([a-z_.]+\.v\d+)` \| `(\w+)` \|", contract, re.MULTILINE))
+    assert rows == {(t.ce_type, t.message.DESCRIPTOR.name) for t in topic.message_types}

@@ -2,28 +2,28 @@
 
 Any change of a tenant's services (`catalog.service-events.v1`) or of its events' times or
 status (`calendar.event-events.v1`) invalidates the tenant's cached entries. A participant-total
-update (the busiest message: one per booking) invalidates only the cached events of that event's
-schedule: it changes capacity, not services, policies or time frames. Invalidating is
-idempotent, so redelivery is harmless. All replicas share one consumer group because they share
-one cache.
+update (the busiest messages: one per booking) invalidates only the cached events of one
+schedule: the event's (`calendar.event.participants_updated.v1`) or the course's
+(`calendar.schedule.participants_updated.v1`); it changes capacity, not services, policies or time
+frames. The messages of one fetched partition are coalesced: each tenant or schedule is
+invalidated once, however many of its messages arrived together. Invalidating is idempotent, so
+redelivery is harmless. All replicas share one consumer group because they share one cache.
 """
 
 from __future__ import annotations
 
-import redis
-import structlog
-from google.protobuf.message import DecodeError
+from collections.abc import Sequence
+from typing import Any
 
-from services.api.calendar.event_events.v1 import event_events_pb2
+import redis
+
 from services.availability.adapters.cache import Cache, Kind
-from services.common import kafka
-from services.common.kafka import Envelope, PoisonMessage
+from services.common import kafka, topics
+from services.common.consumer import Inbound, Subscription
 
 GROUP_ID = "availability.cache-invalidation"
-TOPICS = ("catalog.service-events.v1", "calendar.event-events.v1")
-PARTICIPANTS_UPDATED = "calendar.event.participants_updated.v1"
-
-log = structlog.get_logger("cache-invalidation")
+TOPICS = (topics.SERVICE_EVENTS.name, topics.EVENT_EVENTS.name)
+_WHOLE_TENANT = (*topics.SERVICE_EVENTS.message_types, topics.EVENT_CREATED, topics.EVENT_UPDATED, topics.EVENT_CANCELLED)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -36,15 +36,20 @@ class CacheInvalidation:
         self._cache = cache
         self._course_events = course_events
 
-    async def handle(self, envelope: Envelope) -> None:
-        if not envelope.tenant_id:
-            raise PoisonMessage(f"{envelope.ce_type} without ce_tenantid: cannot tell whose cache to drop")
-        if envelope.ce_type == PARTICIPANTS_UPDATED:
-            try:
-                schedule_id = event_events_pb2.EventParticipantsUpdated.FromString(envelope.value).event.schedule_id
-            except DecodeError as exc:
-                raise PoisonMessage(f"undecodable {envelope.ce_type}: {exc}") from exc
-            await self._cache.invalidate_scope(envelope.tenant_id, self._course_events, schedule_id)
-            return
-        await self._cache.invalidate_tenant(envelope.tenant_id)
-        log.debug("cache invalidated", ce_type=envelope.ce_type, tenant_id=envelope.tenant_id)
+    def subscription(self) -> Subscription:
+        handled = (*_WHOLE_TENANT, topics.EVENT_PARTICIPANTS_UPDATED, topics.SCHEDULE_PARTICIPANTS_UPDATED)
+        return Subscription.batched(GROUP_ID, (topics.SERVICE_EVENTS, topics.EVENT_EVENTS), handled, self.invalidate)
+
+    async def invalidate(self, messages: Sequence[Inbound[Any]]) -> None:
+        tenants = {m.tenant_id for m in messages if m.message_type in _WHOLE_TENANT}
+        schedules = {(m.tenant_id, _schedule_of(m)) for m in messages if m.tenant_id not in tenants}
+        for tenant in tenants:
+            await self._cache.invalidate_tenant(tenant)
+        for tenant, schedule_id in schedules:
+            await self._cache.invalidate_scope(tenant, self._course_events, schedule_id)
+
+
+def _schedule_of(participants_updated: Inbound[Any]) -> str:
+    if participants_updated.message_type == topics.SCHEDULE_PARTICIPANTS_UPDATED:
+        return str(participants_updated.message.schedule.id)
+    return str(participants_updated.message.event.schedule_id)

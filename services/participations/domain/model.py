@@ -82,11 +82,12 @@ class Participation:
 
 
 class ParticipationChange(enum.Enum):
-    """The integration events of `bookings.participation-events.v1`; the value is the ce_type."""
+    """What happened to a participation; each is announced as one message type of
+    `bookings.participation-events.v1` (mapping.py)."""
 
-    CREATED = "bookings.participation.created.v1"
-    UPDATED = "bookings.participation.updated.v1"
-    REMOVED = "bookings.participation.removed.v1"
+    CREATED = "created"
+    UPDATED = "updated"
+    REMOVED = "removed"
 
 
 @dataclass(frozen=True)

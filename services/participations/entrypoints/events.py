@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
-from google.protobuf.message import DecodeError, Message
-
-from services.api.bookings.booking_events.v1 import booking_events_pb2
-from services.api.bookings.participation_events.v1 import participation_events_pb2
 from services.api.bookings.v2 import bookings_pb2
-from services.api.calendar.event_events.v1 import event_events_pb2
+from services.common import topics
+from services.common.consumer import Inbound, Subscription
 from services.common.kafka import Envelope, PoisonMessage
 from services.common.logging import get_logger
 from services.common.validation import is_uuid
@@ -33,29 +31,20 @@ from services.participations.handlers import EventUpdater, Participations
 
 log = get_logger("participations.events")
 
-BOOKING_EVENTS_TOPIC = "bookings.booking-events.v1"
-PARTICIPATION_EVENTS_TOPIC = "bookings.participation-events.v1"
-EVENT_EVENTS_TOPIC = "calendar.event-events.v1"
-
 BOOKINGS_GROUP = "participations.bookings-consumer"
-BOOKINGS_TOPICS = (BOOKING_EVENTS_TOPIC,)
+BOOKINGS_TOPICS = (topics.BOOKING_EVENTS.name,)
 UPDATER_GROUP = "participations.event-updater"
-UPDATER_TOPICS = (PARTICIPATION_EVENTS_TOPIC, EVENT_EVENTS_TOPIC)
+UPDATER_TOPICS = (topics.PARTICIPATION_EVENTS.name, topics.EVENT_EVENTS.name)
 
 # protos/topics/bookings.booking-events.v1.md: every type carries the whole booking.
-BOOKING_MESSAGES: dict[str, type[Message]] = {
-    "bookings.booking.created.v1": booking_events_pb2.BookingCreated,
-    "bookings.booking.confirmed.v1": booking_events_pb2.BookingConfirmed,
-    "bookings.booking.declined.v1": booking_events_pb2.BookingDeclined,
-    "bookings.booking.canceled.v1": booking_events_pb2.BookingCanceled,
-    "bookings.booking.number_of_participants_updated.v1": booking_events_pb2.BookingNumberOfParticipantsUpdated,
-}
-PARTICIPATION_MESSAGES: dict[str, type[Message]] = {
-    "bookings.participation.created.v1": participation_events_pb2.ParticipationCreated,
-    "bookings.participation.updated.v1": participation_events_pb2.ParticipationUpdated,
-    "bookings.participation.removed.v1": participation_events_pb2.ParticipationRemoved,
-}
-SESSION_CREATED = "calendar.event.created.v1"
+BOOKING_MESSAGES = (
+    topics.BOOKING_CREATED,
+    topics.BOOKING_CONFIRMED,
+    topics.BOOKING_DECLINED,
+    topics.BOOKING_CANCELED,
+    topics.BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED,
+)
+PARTICIPATION_MESSAGES = (topics.PARTICIPATION_CREATED, topics.PARTICIPATION_UPDATED, topics.PARTICIPATION_REMOVED)
 
 _STATUSES = {
     bookings_pb2.PENDING: BookingStatus.PENDING,
@@ -64,17 +53,6 @@ _STATUSES = {
     bookings_pb2.CANCELED: BookingStatus.CANCELED,
 }
 _MAX_SERVICE_ID = 100
-
-
-def decode(envelope: Envelope, message_type: type[Message]) -> Message:
-    if not envelope.tenant_id:
-        raise PoisonMessage(f"{envelope.ce_type} without ce_tenantid: cannot tell whose data it is")
-    message = message_type()
-    try:
-        message.ParseFromString(envelope.value)
-    except DecodeError as exc:
-        raise PoisonMessage(f"{envelope.ce_type}: value is not a {message_type.DESCRIPTOR.full_name}: {exc}") from None
-    return message
 
 
 def booking_snapshot(booking: bookings_pb2.Booking) -> BookingSnapshot:
@@ -126,16 +104,14 @@ class BookingsConsumer:
     def __init__(self, participations: Participations):
         self._participations = participations
 
-    async def handle(self, envelope: Envelope) -> None:
-        message_type = BOOKING_MESSAGES.get(envelope.ce_type)
-        if message_type is None:
-            log.info("booking message type not handled; skipped", ce_type=envelope.ce_type)
-            return
-        message = decode(envelope, message_type)
-        if not message.HasField("booking"):  # type: ignore[attr-defined]
-            raise PoisonMessage(f"{envelope.ce_type} without a booking")
-        booking = dataclasses.replace(booking_snapshot(message.booking), committed_at=committed_at(envelope))  # type: ignore[attr-defined]
-        decision = await self._participations.apply_booking(envelope.tenant_id, booking)
+    def subscription(self) -> Subscription:
+        return Subscription.each(BOOKINGS_GROUP, (topics.BOOKING_EVENTS,), dict.fromkeys(BOOKING_MESSAGES, self.handle))
+
+    async def handle(self, inbound: Inbound[Any]) -> None:
+        if not inbound.message.HasField("booking"):
+            raise PoisonMessage(f"{inbound.envelope.ce_type} without a booking")
+        booking = dataclasses.replace(booking_snapshot(inbound.message.booking), committed_at=committed_at(inbound.envelope))
+        decision = await self._participations.apply_booking(inbound.tenant_id, booking)
         log.debug(
             "booking applied",
             booking_id=booking.id,
@@ -149,31 +125,26 @@ class EventUpdaterConsumer:
     def __init__(self, updater: EventUpdater):
         self._updater = updater
 
-    async def handle(self, envelope: Envelope) -> None:
-        if envelope.topic == EVENT_EVENTS_TOPIC:
-            await self._calendar_event(envelope)
-            return
-        message_type = PARTICIPATION_MESSAGES.get(envelope.ce_type)
-        if message_type is None:
-            log.info("participation message type not handled; skipped", ce_type=envelope.ce_type)
-            return
-        message = decode(envelope, message_type)
-        participation = message.participation  # type: ignore[attr-defined]
+    def subscription(self) -> Subscription:
+        handlers: dict[topics.MessageType[Any], Any] = dict.fromkeys(PARTICIPATION_MESSAGES, self.participation_changed)
+        handlers[topics.EVENT_CREATED] = self.session_created
+        return Subscription.each(UPDATER_GROUP, (topics.PARTICIPATION_EVENTS, topics.EVENT_EVENTS), handlers)
+
+    async def participation_changed(self, inbound: Inbound[Any]) -> None:
+        participation = inbound.message.participation
         target_field = participation.WhichOneof("target")
         target_id = getattr(participation, target_field) if target_field else ""
         if not is_uuid(target_id):
-            raise PoisonMessage(f"{envelope.ce_type}: participation.{target_field or 'target'} must be a UUID")
+            raise PoisonMessage(f"{inbound.envelope.ce_type}: participation.{target_field or 'target'} must be a UUID")
         target = Target.event(target_id) if target_field == "event_id" else Target.schedule(target_id)
         # Only for the propagation-lag metric; messages written before the field existed go unmeasured.
-        committed = message.booking_committed_at.ToDatetime(UTC) if message.HasField("booking_committed_at") else None  # type: ignore[attr-defined]
-        await self._updater.participation_changed(envelope.tenant_id, target, booking_committed_at=committed)
+        committed = inbound.message.booking_committed_at.ToDatetime(UTC) if inbound.message.HasField("booking_committed_at") else None
+        await self._updater.participation_changed(inbound.tenant_id, target, booking_committed_at=committed)
 
-    async def _calendar_event(self, envelope: Envelope) -> None:
+    async def session_created(self, inbound: Inbound[Any]) -> None:
         # Moves, cancellations and participant updates (our own writes coming back) change no
         # participation: only a new session may have course participations to count.
-        if envelope.ce_type != SESSION_CREATED:
-            return
-        event = decode(envelope, event_events_pb2.EventCreated).event  # type: ignore[attr-defined]
+        event = inbound.message.event
         if not (is_uuid(event.id) and is_uuid(event.schedule_id)):
-            raise PoisonMessage(f"{envelope.ce_type}: event.id and event.schedule_id must be UUIDs")
-        await self._updater.session_created(envelope.tenant_id, EventRef(event.id, event.schedule_id))
+            raise PoisonMessage(f"{inbound.envelope.ce_type}: event.id and event.schedule_id must be UUIDs")
+        await self._updater.session_created(inbound.tenant_id, EventRef(event.id, event.schedule_id))

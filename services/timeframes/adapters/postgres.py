@@ -27,21 +27,28 @@ from services.common import outbox
 from services.common.db import connection
 from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.model import (
+    Count,
     Event,
     EventChange,
     EventStatus,
     NewEvent,
     NewSchedule,
+    Participants,
     Schedule,
     ScheduleStatus,
     TimeFrame,
 )
-from services.timeframes.mapping import event_message
+from services.timeframes.mapping import event_message, schedule_participants_message
 
-_SCHEDULE_COLUMNS = "id, name, external_id, time_zone, default_capacity, status, revision, created_date"
+_SCHEDULE_COLUMNS = "id, name, external_id, time_zone, default_capacity, status, revision, created_date, schedule_participants, schedule_participants_version"
+# An event is read with its schedule, whose participants (a course's) it counts too. `e` is the
+# event row, `s` its schedule's.
 _EVENT_COLUMNS = (
-    'id, schedule_id, start, "end", time_zone, title, total_capacity, participants_total, participants_version, status, revision, created_date, updated_date'
+    'e.id, e.schedule_id, e.start, e."end", e.time_zone, e.title, e.total_capacity, e.participants_total, e.participants_version, '
+    "e.event_participants, e.event_participants_version, s.schedule_participants, s.schedule_participants_version, "
+    "e.status, e.revision, e.created_date, e.updated_date"
 )
+_WITH_SCHEDULE = "JOIN schedules s ON s.tenant_id = e.tenant_id AND s.id = e.schedule_id"
 
 
 class PostgresCalendar:
@@ -115,9 +122,12 @@ class CalendarSession:
         """Inserts all events in one statement; returns them in the order given."""
         rows = await self._conn.fetch(
             f"""
-            INSERT INTO events (tenant_id, id, schedule_id, start, "end", time_zone, title, total_capacity)
-            SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::int[])
-            RETURNING {_EVENT_COLUMNS}
+            WITH e AS (
+                INSERT INTO events (tenant_id, id, schedule_id, start, "end", time_zone, title, total_capacity)
+                SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::int[])
+                RETURNING *
+            )
+            SELECT {_EVENT_COLUMNS} FROM e {_WITH_SCHEDULE}
             """,
             self._tenant,
             [e.id for e in events],
@@ -132,8 +142,9 @@ class CalendarSession:
         return [stored[e.id] for e in events]
 
     async def event(self, event_id: str, *, for_update: bool = False) -> Event | None:
-        lock = " FOR UPDATE" if for_update else ""
-        row = await self._conn.fetchrow(f"SELECT {_EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND id = $2{lock}", self._tenant, event_id)
+        lock = " FOR UPDATE OF e" if for_update else ""
+        query = f"SELECT {_EVENT_COLUMNS} FROM events e {_WITH_SCHEDULE} WHERE e.tenant_id = $1 AND e.id = $2{lock}"
+        row = await self._conn.fetchrow(query, self._tenant, event_id)
         return _event(row) if row else None
 
     async def save_event(self, event: Event, *, expected_revision: int) -> Event | None:
@@ -142,12 +153,17 @@ class CalendarSession:
         other gets None. `updated_date` moves with the revision."""
         row = await self._conn.fetchrow(
             f"""
-            UPDATE events SET
-                start = $4, "end" = $5, time_zone = $6, title = $7, total_capacity = $8, status = $9,
-                participants_total = $10, participants_version = $11, revision = $12,
-                updated_date = CASE WHEN revision <> $12 THEN now() ELSE updated_date END
-            WHERE tenant_id = $1 AND id = $2 AND revision = $3
-            RETURNING {_EVENT_COLUMNS}
+            WITH e AS (
+                UPDATE events SET
+                    start = $4, "end" = $5, time_zone = $6, title = $7, total_capacity = $8, status = $9,
+                    -- Never back to an older settlement than one committed since the event was read.
+                    participants_total = CASE WHEN $11 > participants_version THEN $10 ELSE participants_total END,
+                    participants_version = GREATEST(participants_version, $11), revision = $12,
+                    updated_date = CASE WHEN revision <> $12 THEN now() ELSE updated_date END
+                WHERE tenant_id = $1 AND id = $2 AND revision = $3
+                RETURNING *
+            )
+            SELECT {_EVENT_COLUMNS} FROM e {_WITH_SCHEDULE}
             """,
             self._tenant,
             event.id,
@@ -158,8 +174,8 @@ class CalendarSession:
             event.title,
             event.total_capacity,
             event.status.value,
-            event.participants_total,
-            event.participants_version,
+            event.participants.legacy.total,
+            event.participants.legacy.version,
             event.revision,
         )
         return _event(row) if row else None
@@ -170,10 +186,81 @@ class CalendarSession:
         published if and only if its change commits."""
         await outbox.record_many(self._conn, [event_message(self._tenant, change, event) for event in events])
 
+    # --- participant totals (UpdateParticipantTotals) ----------------------------------------------
+
+    async def events_to_settle(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """The tenant's events among `event_ids`, locked in id order until the transaction ends
+        (NO KEY UPDATE: a concurrent insert of events still takes its foreign-key share lock)."""
+        if not event_ids:
+            return {}
+        rows = await self._conn.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events e {_WITH_SCHEDULE} WHERE e.tenant_id = $1 AND e.id = ANY($2::uuid[]) ORDER BY e.id FOR NO KEY UPDATE OF e",
+            self._tenant,
+            list(event_ids),
+        )
+        return {e.id: e for e in map(_event, rows)}
+
+    async def schedules_to_settle(self, schedule_ids: Sequence[str]) -> dict[str, Schedule]:
+        """The tenant's schedules among `schedule_ids`, locked in id order (as events_to_settle)."""
+        if not schedule_ids:
+            return {}
+        rows = await self._conn.fetch(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE",
+            self._tenant,
+            list(schedule_ids),
+        )
+        return {s.id: s for s in map(_schedule, rows)}
+
+    async def save_event_participants(self, events: Sequence[Event]) -> dict[str, Event]:
+        """Stores the participants booked on each event (and its revision); returns the events as
+        stored, by id."""
+        if not events:
+            return {}
+        rows = await self._conn.fetch(
+            f"""
+            WITH e AS (
+                UPDATE events e SET
+                    event_participants = u.total, event_participants_version = u.version, revision = u.revision,
+                    updated_date = CASE WHEN e.revision <> u.revision THEN now() ELSE e.updated_date END
+                FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::bigint[]) AS u(id, total, version, revision)
+                WHERE e.tenant_id = $1 AND e.id = u.id
+                RETURNING e.*
+            )
+            SELECT {_EVENT_COLUMNS} FROM e {_WITH_SCHEDULE}
+            """,
+            self._tenant,
+            [e.id for e in events],
+            [e.participants.event.total for e in events],
+            [e.participants.event.version for e in events],
+            [e.revision for e in events],
+        )
+        return {e.id: e for e in map(_event, rows)}
+
+    async def save_schedule_participants(self, schedules: Sequence[Schedule]) -> None:
+        if not schedules:
+            return
+        await self._conn.execute(
+            """
+            UPDATE schedules s SET schedule_participants = u.total, schedule_participants_version = u.version, revision = u.revision
+            FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::bigint[]) AS u(id, total, version, revision)
+            WHERE s.tenant_id = $1 AND s.id = u.id
+            """,
+            self._tenant,
+            [s.id for s in schedules],
+            [s.participants.total for s in schedules],
+            [s.participants.version for s in schedules],
+            [s.revision for s in schedules],
+        )
+
+    async def record_schedule_participants(self, schedules: Sequence[Schedule]) -> None:
+        """One `calendar.event-events.v1` message per schedule whose participants changed, in
+        the outbox of this transaction."""
+        await outbox.record_many(self._conn, [schedule_participants_message(self._tenant, s) for s in schedules])
+
     async def query_events(self, query: EventQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Event]:
         """Up to `limit` events matching the query, in (start, id) order, strictly after the
         `after` key (keyset paging: stable while events are added or moved)."""
-        conditions = ["tenant_id = $1"]
+        conditions = ["e.tenant_id = $1"]
         args: list[Any] = [self._tenant]
 
         def arg(value: Any) -> str:
@@ -181,19 +268,19 @@ class CalendarSession:
             return f"${len(args)}"
 
         if query.schedule_ids:
-            conditions.append(f"schedule_id = ANY({arg(list(query.schedule_ids))}::uuid[])")
+            conditions.append(f"e.schedule_id = ANY({arg(list(query.schedule_ids))}::uuid[])")
         if query.event_ids:
-            conditions.append(f"id = ANY({arg(list(query.event_ids))}::uuid[])")
+            conditions.append(f"e.id = ANY({arg(list(query.event_ids))}::uuid[])")
         if query.from_date is not None:
-            conditions.append(f"start >= {arg(query.from_date)}")
+            conditions.append(f"e.start >= {arg(query.from_date)}")
         if query.to_date is not None:
-            conditions.append(f"start < {arg(query.to_date)}")
+            conditions.append(f"e.start < {arg(query.to_date)}")
         if not query.include_cancelled:
-            conditions.append("status = 'CONFIRMED'")
+            conditions.append("e.status = 'CONFIRMED'")
         if after is not None:
-            conditions.append(f"(start, id) > ({arg(after[0])}, {arg(after[1])}::uuid)")
+            conditions.append(f"(e.start, e.id) > ({arg(after[0])}, {arg(after[1])}::uuid)")
         rows = await self._conn.fetch(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE {' AND '.join(conditions)} ORDER BY start, id LIMIT {arg(limit)}",
+            f"SELECT {_EVENT_COLUMNS} FROM events e {_WITH_SCHEDULE} WHERE {' AND '.join(conditions)} ORDER BY e.start, e.id LIMIT {arg(limit)}",
             *args,
         )
         return [_event(r) for r in rows]
@@ -230,6 +317,7 @@ def _schedule(row: asyncpg.Record) -> Schedule:
         status=ScheduleStatus(row["status"]),
         revision=row["revision"],
         created_date=row["created_date"],
+        participants=Count(row["schedule_participants"], row["schedule_participants_version"]),
     )
 
 
@@ -242,8 +330,11 @@ def _event(row: asyncpg.Record) -> Event:
         time_zone=row["time_zone"],
         title=row["title"],
         total_capacity=row["total_capacity"],
-        participants_total=row["participants_total"],
-        participants_version=row["participants_version"],
+        participants=Participants(
+            event=Count(row["event_participants"], row["event_participants_version"]),
+            schedule=Count(row["schedule_participants"], row["schedule_participants_version"]),
+            legacy=Count(row["participants_total"], row["participants_version"]),
+        ),
         status=EventStatus(row["status"]),
         revision=row["revision"],
         created_date=row["created_date"],

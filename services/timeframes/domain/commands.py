@@ -242,6 +242,49 @@ def validate_update_participants(command: UpdateParticipantsInput) -> UpdatePart
     return UpdateParticipantsInput(event_id, command.participants_total, command.version)
 
 
+MAX_TOTALS_PER_CALL = 500
+
+
+@dataclass(frozen=True)
+class ParticipantTotalInput:
+    """One total of UpdateParticipantTotals: the participants booked on an event or a schedule."""
+
+    id: str
+    participants_total: int
+    version: int
+
+
+@dataclass(frozen=True)
+class UpdateTotalsInput:
+    events: tuple[ParticipantTotalInput, ...] = ()
+    schedules: tuple[ParticipantTotalInput, ...] = ()
+
+
+def validate_update_totals(command: UpdateTotalsInput) -> UpdateTotalsInput:
+    v = Violations()
+    count = len(command.events) + len(command.schedules)
+    v.check(count <= MAX_TOTALS_PER_CALL, "events", f"at most {MAX_TOTALS_PER_CALL} totals in events and schedules together ({count} given)")
+    if count > MAX_TOTALS_PER_CALL:
+        v.raise_if_any()  # not worth checking each of them
+    valid = UpdateTotalsInput(_totals(v, "events", command.events), _totals(v, "schedules", command.schedules))
+    v.raise_if_any()
+    return valid
+
+
+def _totals(v: Violations, field: str, totals: tuple[ParticipantTotalInput, ...]) -> tuple[ParticipantTotalInput, ...]:
+    seen: dict[str, int] = {}
+    valid = []
+    for i, total in enumerate(totals):
+        total_id = _id(v, f"{field}[{i}].id", total.id)
+        if total_id and total_id in seen:
+            v.add(f"{field}[{i}].id", f"repeats {field}[{seen[total_id]}].id")
+        seen.setdefault(total_id, i)
+        v.check(total.participants_total >= 0, f"{field}[{i}].participants_total", "must be 0 or more")
+        v.check(total.version >= 1, f"{field}[{i}].version", "must be 1 or more (a monotonic version from the caller)")
+        valid.append(ParticipantTotalInput(total_id, total.participants_total, total.version))
+    return tuple(valid)
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 

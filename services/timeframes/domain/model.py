@@ -1,8 +1,12 @@
 """Entities of the calendar and the rules for changing them. Pure: no I/O.
 
-An `Event` is one session of a `Schedule`. Its participant total is written by the
-participations pipeline (eventually consistent), so `remaining_capacity` may go negative when a
-session is overbooked; it is reported raw here and clamped only for display (availability).
+An `Event` is one session of a `Schedule`. Its participants are settled by the participations
+pipeline (eventually consistent), so `remaining_capacity` may go negative when a session is
+overbooked; it is reported raw here and clamped only for display (availability). They come in two
+parts, each settled on its own with its own version: those booked on the event itself (a class
+session) and those booked on its whole schedule (a course), stored once on the schedule and
+counted by every event of it. A course booking therefore changes one number, however many
+sessions the course has.
 """
 
 from __future__ import annotations
@@ -33,14 +37,55 @@ class EventStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class EventChange(StrEnum):
-    """What happened to an event; each is one integration event type of the
-    `calendar.event-events.v1` topic (the value is its CloudEvents `ce_type`)."""
+@dataclass(frozen=True)
+class Count:
+    """A number of participants as the pipeline settled it, at the version it was sent with."""
 
-    CREATED = "calendar.event.created.v1"
-    UPDATED = "calendar.event.updated.v1"
-    CANCELLED = "calendar.event.cancelled.v1"
-    PARTICIPANTS_UPDATED = "calendar.event.participants_updated.v1"
+    total: int = 0
+    version: int = 0
+
+    @property
+    def settled(self) -> bool:
+        return self.version > 0
+
+    def settle(self, total: int, version: int) -> Count | None:
+        """The count at `version`; None when the stored version is the same or newer (a late or
+        repeated write): the greatest version wins, whatever order writes arrive in."""
+        return Count(total, version) if version > self.version else None
+
+
+@dataclass(frozen=True)
+class Participants:
+    """Who counts on an event: participants booked on the event itself and those booked on its
+    whole schedule. `legacy` is the single total per event that UpdateEventParticipants wrote
+    before totals were split; it counts only while neither part has been settled, so an event
+    switches at its first split settlement and a rolling upgrade never counts anyone twice."""
+
+    event: Count = Count()
+    schedule: Count = Count()
+    legacy: Count = Count()
+
+    @property
+    def total(self) -> int:
+        if self.event.settled or self.schedule.settled:
+            return self.event.total + self.schedule.total
+        return self.legacy.total
+
+
+class SettlementOutcome(StrEnum):
+    APPLIED = "APPLIED"
+    STALE = "STALE"  # the stored version is the same or newer: acknowledged, nothing changes
+    NOT_FOUND = "NOT_FOUND"
+
+
+class EventChange(StrEnum):
+    """What happened to an event; each is announced as one message type of the
+    `calendar.event-events.v1` topic (mapping.py)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    CANCELLED = "cancelled"
+    PARTICIPANTS_UPDATED = "participants_updated"
 
 
 @dataclass(frozen=True)
@@ -53,6 +98,16 @@ class Schedule:
     status: ScheduleStatus
     revision: int
     created_date: datetime
+    participants: Count = Count()  # booked on the schedule as a whole (a course): every event counts them
+
+    def settle_participants(self, total: int, version: int) -> Schedule | None:
+        """The schedule with its participants settled at `version` (the revision moves when the
+        number does); None for a stale write. A cancelled schedule still settles: its bookings
+        are canceled later, and their count must come back down."""
+        count = self.participants.settle(total, version)
+        if count is None:
+            return None
+        return dataclasses.replace(self, participants=count, revision=self.revision + (count.total != self.participants.total))
 
 
 @dataclass(frozen=True)
@@ -125,7 +180,7 @@ class EventPatch:
 
 @dataclass(frozen=True)
 class ParticipantsSettlement:
-    """Outcome of UpdateEventParticipants against the stored event."""
+    """Outcome of settling one part of an event's participants against the stored event."""
 
     event: Event
     applied: bool  # False: the version was not newer than the stored one (stale write)
@@ -141,12 +196,15 @@ class Event:
     time_zone: str
     title: str
     total_capacity: int
-    participants_total: int
-    participants_version: int
+    participants: Participants
     status: EventStatus
     revision: int
     created_date: datetime
     updated_date: datetime
+
+    @property
+    def participants_total(self) -> int:
+        return self.participants.total
 
     @property
     def remaining_capacity(self) -> int:
@@ -188,19 +246,29 @@ class Event:
         return dataclasses.replace(self, status=EventStatus.CANCELLED, revision=self.revision + 1)
 
     def settle_participants(self, participants_total: int, version: int) -> ParticipantsSettlement:
-        """Last writer by `version` wins, whatever order the writes arrive in; a cancelled event
+        """UpdateEventParticipants: the participants booked on the event itself, as the earlier
+        pipeline sent them (the `legacy` part)."""
+        count = self.participants.legacy.settle(participants_total, version)
+        return self._settled(None if count is None else dataclasses.replace(self.participants, legacy=count))
+
+    def settle_event_participants(self, total: int, version: int) -> ParticipantsSettlement:
+        """UpdateParticipantTotals for this event: the participants booked on it."""
+        count = self.participants.event.settle(total, version)
+        return self._settled(None if count is None else dataclasses.replace(self.participants, event=count))
+
+    def with_schedule_participants(self, schedule: Schedule) -> Event:
+        """The event as it reads with its schedule's participants (settled in the same call)."""
+        return dataclasses.replace(self, participants=dataclasses.replace(self.participants, schedule=schedule.participants))
+
+    def _settled(self, participants: Participants | None) -> ParticipantsSettlement:
+        """Last writer by version wins, whatever order the writes arrive in; a cancelled event
         still settles (its bookings are cancelled later and their counts must come back down).
         A newer version with the same total is accepted (its version is kept) but is not a
         change: the revision moves only when the total does."""
-        if version <= self.participants_version:
+        if participants is None:
             return ParticipantsSettlement(self, applied=False, changed=False)
-        changed = participants_total != self.participants_total
-        settled = dataclasses.replace(
-            self,
-            participants_total=participants_total,
-            participants_version=version,
-            revision=self.revision + 1 if changed else self.revision,
-        )
+        changed = participants.total != self.participants.total
+        settled = dataclasses.replace(self, participants=participants, revision=self.revision + 1 if changed else self.revision)
         return ParticipantsSettlement(settled, applied=True, changed=changed)
 
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import grpc
 from google.protobuf.message import Message
 
@@ -15,9 +17,9 @@ from services.common.auth import INTERNAL_SCOPE, current_tenant
 from services.common.server import RpcService
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import WireTimestamp
-from services.timeframes.domain.model import Schedule, ScheduleStatus, TimeFrame
+from services.timeframes.domain.model import SettlementOutcome, TimeFrame
 from services.timeframes.handlers import Calendar
-from services.timeframes.mapping import event_to_proto, set_event_proto, timestamp
+from services.timeframes.mapping import event_to_proto, schedule_to_proto, set_event_proto, timestamp
 
 READ = "calendar:read"
 WRITE = "calendar:write"
@@ -44,6 +46,7 @@ def rpc_services(calendar: Calendar) -> list[RpcService]:
                 "QueryEvents": READ,
                 # Only the participations pipeline sets participant totals.
                 "UpdateEventParticipants": INTERNAL_SCOPE,
+                "UpdateParticipantTotals": INTERNAL_SCOPE,
             },
         ),
         RpcService(
@@ -63,11 +66,11 @@ class SchedulesServicer(schedules_pb2_grpc.SchedulesServicer):
         s = request.schedule
         command = commands.ScheduleInput(name=s.name, external_id=s.external_id, time_zone=s.time_zone, default_capacity=s.default_capacity)
         schedule = await self._calendar.create_schedule(current_tenant(), command)
-        return schedules_pb2.CreateScheduleResponse(schedule=_schedule(schedule))
+        return schedules_pb2.CreateScheduleResponse(schedule=schedule_to_proto(schedule))
 
     async def GetSchedule(self, request: schedules_pb2.GetScheduleRequest, context: grpc.aio.ServicerContext) -> schedules_pb2.GetScheduleResponse:
         schedule = await self._calendar.get_schedule(current_tenant(), request.schedule_id)
-        return schedules_pb2.GetScheduleResponse(schedule=_schedule(schedule))
+        return schedules_pb2.GetScheduleResponse(schedule=schedule_to_proto(schedule))
 
 
 class EventsServicer(events_pb2_grpc.EventsServicer):
@@ -123,6 +126,13 @@ class EventsServicer(events_pb2_grpc.EventsServicer):
         result = await self._calendar.update_participants(current_tenant(), command)
         return events_pb2.UpdateEventParticipantsResponse(event=event_to_proto(result.event), applied=result.applied)
 
+    async def UpdateParticipantTotals(
+        self, request: events_pb2.UpdateParticipantTotalsRequest, context: grpc.aio.ServicerContext
+    ) -> events_pb2.UpdateParticipantTotalsResponse:
+        command = commands.UpdateTotalsInput(events=_totals(request.events), schedules=_totals(request.schedules))
+        result = await self._calendar.update_participant_totals(current_tenant(), command)
+        return events_pb2.UpdateParticipantTotalsResponse(events=_outcomes(result.events), schedules=_outcomes(result.schedules))
+
 
 class ScheduleTimeFramesServicer(timeframes_pb2_grpc.ScheduleTimeFramesServicer):
     def __init__(self, calendar: Calendar):
@@ -145,6 +155,21 @@ def _wire(message: Message, field: str) -> WireTimestamp | None:
     return WireTimestamp(ts.seconds, ts.nanos)
 
 
+def _totals(totals: Iterable[events_pb2.ParticipantTotal]) -> tuple[commands.ParticipantTotalInput, ...]:
+    return tuple(commands.ParticipantTotalInput(t.id, t.participants_total, t.version) for t in totals)
+
+
+_OUTCOMES = {
+    SettlementOutcome.APPLIED: events_pb2.APPLIED,
+    SettlementOutcome.STALE: events_pb2.STALE,
+    SettlementOutcome.NOT_FOUND: events_pb2.NOT_FOUND,
+}
+
+
+def _outcomes(outcomes: Iterable[tuple[str, SettlementOutcome]]) -> list[events_pb2.ParticipantTotalResult]:
+    return [events_pb2.ParticipantTotalResult(id=total_id, outcome=_OUTCOMES[outcome]) for total_id, outcome in outcomes]
+
+
 def _event_input(event: events_pb2.Event) -> commands.EventInput:
     return commands.EventInput(
         schedule_id=event.schedule_id,
@@ -153,22 +178,6 @@ def _event_input(event: events_pb2.Event) -> commands.EventInput:
         time_zone=event.time_zone,
         total_capacity=event.total_capacity,
         title=event.title,
-    )
-
-
-_SCHEDULE_STATUS = {ScheduleStatus.ACTIVE: schedules_pb2.ACTIVE, ScheduleStatus.CANCELLED: schedules_pb2.CANCELLED}
-
-
-def _schedule(schedule: Schedule) -> schedules_pb2.Schedule:
-    return schedules_pb2.Schedule(
-        id=schedule.id,
-        name=schedule.name,
-        external_id=schedule.external_id,
-        time_zone=schedule.time_zone,
-        default_capacity=schedule.default_capacity,
-        status=_SCHEDULE_STATUS[schedule.status],
-        revision=schedule.revision,
-        created_date=timestamp(schedule.created_date),
     )
 
 

@@ -11,7 +11,8 @@ import pytest
 from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.bookings.domain.bookings import Booking, BookingStatus, Change, Contact, EntityKind
-from services.bookings.mapping import BOOKING_EVENTS_TOPIC, booking_draft_from_proto, booking_event, booking_to_proto
+from services.bookings.mapping import booking_draft_from_proto, booking_event, booking_to_proto
+from services.common import topics
 
 BOOKING_ID = "44444444-4444-4444-8444-444444444444"
 SERVICE_ID = "11111111-1111-4111-8111-111111111111"
@@ -78,7 +79,7 @@ def test_a_request_keeps_only_what_a_caller_may_set(item: dict[str, object], kin
 )
 def test_each_change_publishes_the_whole_booking_keyed_by_its_id(change: Change, ce_type: str, message_type: type) -> None:
     event = booking_event("tenant-a", change, booking(), previous_participants=1)
-    assert (event.topic, event.key, event.subject, event.tenant_id, event.ce_type) == (BOOKING_EVENTS_TOPIC, BOOKING_ID, BOOKING_ID, "tenant-a", ce_type)
+    assert (event.topic, event.key, event.subject, event.tenant_id, event.ce_type) == (topics.BOOKING_EVENTS.name, BOOKING_ID, BOOKING_ID, "tenant-a", ce_type)
     assert isinstance(event.message, message_type)
     assert event.message.booking == booking_to_proto(booking())  # type: ignore[attr-defined]
     if change is Change.NUMBER_OF_PARTICIPANTS_UPDATED:

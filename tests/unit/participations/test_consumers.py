@@ -39,6 +39,11 @@ def envelope(ce_type: str, value: bytes | Message, *, tenant: str = TENANT, topi
     return Envelope(topic=topic, partition=0, offset=0, key=BOOKING_ID, headers={"ce_type": ce_type}, ce_type=ce_type, tenant_id=tenant, value=raw)
 
 
+async def deliver(consumer: BookingsConsumer | EventUpdaterConsumer, message: Envelope) -> None:
+    """The message through the consumer's route step and effect, as the runner delivers it."""
+    await consumer.subscription().deliver([message])
+
+
 def booking(**fields: object) -> bookings_pb2.Booking:
     base: dict[str, object] = {
         "id": BOOKING_ID,
@@ -66,8 +71,8 @@ def consumer(store: FakeStore) -> BookingsConsumer:
 
 
 async def test_a_booking_message_becomes_a_participation_and_its_announcement_in_one_transaction(consumer: BookingsConsumer, store: FakeStore) -> None:
-    await consumer.handle(envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking())))
-    await consumer.handle(envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking())))  # redelivered
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking())))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking())))  # redelivered
 
     data = store.data(TENANT)
     (row,) = data.rows.values()
@@ -77,15 +82,16 @@ async def test_a_booking_message_becomes_a_participation_and_its_announcement_in
 
 async def test_a_course_booking_is_a_schedule_participation(consumer: BookingsConsumer, store: FakeStore) -> None:
     course = booking(booked_entity=bookings_pb2.BookedEntity(schedule=bookings_pb2.ScheduleItem(schedule_id=SCHEDULE_ID)), status=bookings_pb2.PENDING)
-    await consumer.handle(envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
     (row,) = store.data(TENANT).rows.values()
     assert (row.target.kind.value, row.target.id) == ("schedule", SCHEDULE_ID)
 
 
 async def test_tenants_are_kept_apart(consumer: BookingsConsumer, store: FakeStore) -> None:
-    await consumer.handle(envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking())))
-    await consumer.handle(
-        envelope("bookings.booking.canceled.v1", booking_events_pb2.BookingCanceled(booking=booking(status=bookings_pb2.CANCELED, revision=2)), tenant="t-2")
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking())))
+    await deliver(
+        consumer,
+        envelope("bookings.booking.canceled.v1", booking_events_pb2.BookingCanceled(booking=booking(status=bookings_pb2.CANCELED, revision=2)), tenant="t-2"),
     )
     assert store.data(TENANT).rows[BOOKING_ID].active
     assert not store.data("t-2").rows[BOOKING_ID].active
@@ -129,18 +135,18 @@ async def test_a_message_that_can_never_apply_is_poison(
     consumer: BookingsConsumer, store: FakeStore, ce_type: str, value: bytes | Message, tenant: str, reason: str
 ) -> None:
     with pytest.raises(PoisonMessage, match=reason):
-        await consumer.handle(envelope(ce_type, value, tenant=tenant))
+        await deliver(consumer, envelope(ce_type, value, tenant=tenant))
     assert all(not data.rows for data in store.tenants.values())
 
 
 async def test_a_cancel_may_carry_no_participants(consumer: BookingsConsumer, store: FakeStore) -> None:
     canceled = booking_events_pb2.BookingCanceled(booking=booking(status=bookings_pb2.CANCELED, number_of_participants=0, revision=2))
-    await consumer.handle(envelope("bookings.booking.canceled.v1", canceled))
+    await deliver(consumer, envelope("bookings.booking.canceled.v1", canceled))
     assert not store.data(TENANT).rows[BOOKING_ID].active
 
 
 async def test_an_unknown_message_type_is_skipped(consumer: BookingsConsumer, store: FakeStore) -> None:
-    await consumer.handle(envelope("bookings.booking.rescheduled.v9", b"\xff\xff"))
+    await deliver(consumer, envelope("bookings.booking.rescheduled.v9", b"\xff\xff"))
     assert store.tenants == {}
 
 
@@ -181,11 +187,11 @@ async def test_a_course_participation_settles_every_session_with_the_recomputed_
     consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar
 ) -> None:
     course = booking(booked_entity=bookings_pb2.BookedEntity(schedule=bookings_pb2.ScheduleItem(schedule_id=SCHEDULE_ID)), number_of_participants=3)
-    await consumer.handle(envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
     message = participation_message("created", schedule_id=SCHEDULE_ID, party=99)  # the size in the message is never used
 
-    await updater.handle(message)
-    await updater.handle(message)  # a duplicate: the same totals again, at newer versions
+    await deliver(updater, message)
+    await deliver(updater, message)  # a duplicate: the same totals again, at newer versions
 
     assert {(event_id, total) for _, event_id, total, _ in calendar.calls} == {(s.id, 3) for s in SESSIONS}
     assert len(calendar.calls) == 6
@@ -195,8 +201,8 @@ async def test_a_course_participation_settles_every_session_with_the_recomputed_
 
 
 async def test_a_class_participation_settles_its_event_only(consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar) -> None:
-    await consumer.handle(envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking(number_of_participants=4))))
-    await updater.handle(participation_message("created", event_id=EVENT_ID))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking(number_of_participants=4))))
+    await deliver(updater, participation_message("created", event_id=EVENT_ID))
     assert [(event_id, total) for _, event_id, total, _ in calendar.calls] == [(EVENT_ID, 4)]
 
 
@@ -204,12 +210,12 @@ async def test_a_new_session_is_settled_only_when_its_schedule_has_course_partic
     consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar
 ) -> None:
     added = EventRef("00000000-0000-4000-8000-000000000009", SCHEDULE_ID)
-    await updater.handle(calendar_message("calendar.event.created.v1", added))
+    await deliver(updater, calendar_message("calendar.event.created.v1", added))
     assert calendar.calls == []
 
     course = booking(booked_entity=bookings_pb2.BookedEntity(schedule=bookings_pb2.ScheduleItem(schedule_id=SCHEDULE_ID)), number_of_participants=2)
-    await consumer.handle(envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
-    await updater.handle(calendar_message("calendar.event.created.v1", added))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
+    await deliver(updater, calendar_message("calendar.event.created.v1", added))
     assert [(event_id, total) for _, event_id, total, _ in calendar.calls] == [(added.id, 2)]
 
 
@@ -217,17 +223,17 @@ async def test_a_new_session_is_settled_only_when_its_schedule_has_course_partic
     "ce_type", ["calendar.event.updated.v1", "calendar.event.cancelled.v1", "calendar.event.participants_updated.v1", "calendar.event.renamed.v7"]
 )
 async def test_other_calendar_messages_change_no_total(updater: EventUpdaterConsumer, calendar: FakeCalendar, ce_type: str) -> None:
-    await updater.handle(calendar_message(ce_type, SESSIONS[0]))
+    await deliver(updater, calendar_message(ce_type, SESSIONS[0]))
     assert calendar.calls == []
 
 
 async def test_a_participation_message_without_a_target_is_poison(updater: EventUpdaterConsumer) -> None:
     with pytest.raises(PoisonMessage, match="target"):
-        await updater.handle(participation_message("removed"))
+        await deliver(updater, participation_message("removed"))
 
 
 async def test_a_timeframes_outage_is_transient(updater: EventUpdaterConsumer, calendar: FakeCalendar, store: FakeStore) -> None:
     calendar.down = DependencyUnavailable("timeframes", "UNAVAILABLE: connection refused")
     with pytest.raises(DependencyUnavailable) as exc:
-        await updater.handle(participation_message("created", schedule_id=SCHEDULE_ID))
+        await deliver(updater, participation_message("created", schedule_id=SCHEDULE_ID))
     assert is_transient(exc.value)  # retried until timeframes is back, never dead-lettered

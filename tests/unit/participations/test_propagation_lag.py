@@ -22,7 +22,7 @@ from services.participations.entrypoints.events import BookingsConsumer, EventUp
 from services.participations.handlers import EventUpdater, Participations
 from services.participations.mapping import announcement_message
 from tests.unit.participations.fakes import FakeCalendar, FakeStore
-from tests.unit.participations.test_consumers import BOOKING_ID, CLASS_EVENT, CREATED, TENANT, booking
+from tests.unit.participations.test_consumers import BOOKING_ID, CLASS_EVENT, CREATED, TENANT, booking, deliver
 
 COMMITTED = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 SETTLED = COMMITTED + timedelta(milliseconds=1500)
@@ -61,12 +61,12 @@ class Pipeline:
 
     async def book(self, ce_time: str | None) -> Envelope:
         """The booking message handled; the participation message it announced."""
-        await self.bookings.handle(_booking_message(ce_time))
+        await deliver(self.bookings, _booking_message(ce_time))
         (announcement,) = self.store.data(TENANT).outbox[-1:]
         return _participation_message(announcement_message(TENANT, announcement))
 
     async def book_and_settle(self, ce_time: str | None) -> None:
-        await self.updater.handle(await self.book(ce_time))
+        await deliver(self.updater, await self.book(ce_time))
 
     def lags(self) -> list[HistogramDataPoint]:
         data = self.reader.get_metrics_data()
@@ -104,7 +104,7 @@ async def test_a_participation_message_from_before_the_commit_time_field_is_sett
     message = participation_events_pb2.ParticipationCreated.FromString(envelope.value)
     assert message.HasField("booking_committed_at")
     message.ClearField("booking_committed_at")
-    await pipeline.updater.handle(dataclasses.replace(envelope, value=message.SerializeToString()))
+    await deliver(pipeline.updater, dataclasses.replace(envelope, value=message.SerializeToString()))
     assert pipeline.lags() == []
     assert pipeline.calendar.total(TENANT, CLASS_EVENT.id) == 2
 

@@ -10,7 +10,7 @@ import pytest
 
 from services.common.errors import InvalidArgument
 from services.timeframes.domain.commands import EventInput, WireTimestamp
-from services.timeframes.domain.model import Event, EventStatus
+from services.timeframes.domain.model import Count, Event, EventStatus, Participants
 
 T0 = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 SCHEDULE_ID = str(uuid.uuid4())
@@ -43,14 +43,18 @@ def stored_event(**changes: object) -> Event:
         time_zone="Europe/Vienna",
         title="Pottery",
         total_capacity=10,
-        participants_total=0,
-        participants_version=0,
+        participants=Participants(),
         status=EventStatus.CONFIRMED,
         revision=1,
         created_date=T0 - timedelta(days=1),
         updated_date=T0 - timedelta(days=1),
     )
     return dataclasses.replace(valid, **changes)  # type: ignore[arg-type]
+
+
+def booked(total: int, version: int = 1) -> Participants:
+    """Participants booked on the event itself, settled at `version`."""
+    return Participants(event=Count(total, version))
 
 
 def violations_of(exc: pytest.ExceptionInfo[InvalidArgument]) -> dict[str, str]:

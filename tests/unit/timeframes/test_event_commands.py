@@ -11,16 +11,20 @@ import pytest
 from services.common.errors import InvalidArgument
 from services.timeframes.domain.commands import (
     MAX_BULK_EVENTS,
+    MAX_TOTALS_PER_CALL,
     CancelEventInput,
     EventInput,
+    ParticipantTotalInput,
     UpdateEventInput,
     UpdateParticipantsInput,
+    UpdateTotalsInput,
     WireTimestamp,
     validate_cancel_event,
     validate_new_event,
     validate_new_events,
     validate_update_event,
     validate_update_participants,
+    validate_update_totals,
 )
 from tests.unit.timeframes.helpers import EVENT_ID, SCHEDULE_ID, T0, event_input, violations_of, wire
 
@@ -217,6 +221,44 @@ def test_each_invalid_field_of_a_participants_update_is_named(command: UpdatePar
 
 def test_zero_participants_is_a_valid_total() -> None:
     assert validate_update_participants(UpdateParticipantsInput(EVENT_ID, 0, 1)).participants_total == 0
+
+
+def total(total_id: str = EVENT_ID, participants: int = 1, version: int = 1) -> ParticipantTotalInput:
+    return ParticipantTotalInput(total_id, participants, version)
+
+
+@pytest.mark.parametrize(
+    "command, fields",
+    [
+        pytest.param(UpdateTotalsInput(events=(total(""),)), ["events[0].id"], id="event-id-is-required"),
+        pytest.param(UpdateTotalsInput(schedules=(total("x"),)), ["schedules[0].id"], id="schedule-id-must-be-a-uuid"),
+        pytest.param(UpdateTotalsInput(events=(total(participants=-1),)), ["events[0].participants_total"], id="total-must-not-be-negative"),
+        pytest.param(UpdateTotalsInput(schedules=(total(SCHEDULE_ID, version=0),)), ["schedules[0].version"], id="version-must-be-at-least-1"),
+        pytest.param(UpdateTotalsInput(events=(total(), total(participants=2))), ["events[1].id"], id="an-id-may-not-repeat-in-its-list"),
+        pytest.param(
+            UpdateTotalsInput(events=(total(""), total(participants=-1, version=0))),
+            ["events[0].id", "events[1].participants_total", "events[1].version"],
+            id="every-violation-is-named",
+        ),
+    ],
+)
+def test_each_invalid_field_of_a_totals_update_is_named(command: UpdateTotalsInput, fields: list[str]) -> None:
+    with pytest.raises(InvalidArgument) as exc:
+        validate_update_totals(command)
+    assert list(violations_of(exc)) == fields
+
+
+def test_an_id_may_appear_once_in_each_list() -> None:
+    valid = validate_update_totals(UpdateTotalsInput(events=(total(EVENT_ID, 0),), schedules=(total(EVENT_ID, 4, 9),)))
+    assert valid == UpdateTotalsInput(events=(total(EVENT_ID, 0),), schedules=(total(EVENT_ID, 4, 9),))  # the lists are apart
+
+
+def test_a_totals_update_has_a_size_limit() -> None:
+    many = tuple(total(str(uuid.uuid4())) for _ in range(MAX_TOTALS_PER_CALL))
+    assert len(validate_update_totals(UpdateTotalsInput(events=many)).events) == MAX_TOTALS_PER_CALL
+    with pytest.raises(InvalidArgument) as exc:
+        validate_update_totals(UpdateTotalsInput(events=many, schedules=(total(SCHEDULE_ID),)))
+    assert list(violations_of(exc)) == ["events"]
 
 
 def test_wire_timestamps_round_trip_through_instants() -> None:

@@ -1,16 +1,18 @@
 """The rules of an event's life: defaults from its schedule, moves checked as a whole span,
-revisions, cancellation as a final state, and participant totals settled by version."""
+revisions, cancellation as a final state, and participants settled by version, in two parts (booked
+on the event, booked on its whole schedule) with the single legacy total counted until either is."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.common.errors import FailedPrecondition, InvalidArgument, RevisionMismatch
 from services.timeframes.domain.commands import EventInput, UpdateEventInput, validate_new_event, validate_update_event
-from services.timeframes.domain.model import EventStatus, Schedule, ScheduleStatus
-from tests.unit.timeframes.helpers import EVENT_ID, SCHEDULE_ID, T0, event_input, stored_event, violations_of, wire
+from services.timeframes.domain.model import Count, EventStatus, Participants, Schedule, ScheduleStatus
+from tests.unit.timeframes.helpers import EVENT_ID, SCHEDULE_ID, T0, booked, event_input, stored_event, violations_of, wire
 
 HOUR = timedelta(hours=1)
 SCHEDULE = Schedule(
@@ -64,7 +66,7 @@ def test_a_cancelled_schedule_takes_no_new_events() -> None:
     ],
 )
 def test_remaining_capacity_is_total_minus_participants(total: int, participants: int, remaining: int) -> None:
-    assert stored_event(total_capacity=total, participants_total=participants).remaining_capacity == remaining
+    assert stored_event(total_capacity=total, participants=booked(participants)).remaining_capacity == remaining
 
 
 # --- updates -------------------------------------------------------------------------------------
@@ -137,26 +139,72 @@ def test_cancelling_with_a_stale_revision_is_a_mismatch() -> None:
         pytest.param(4, 3, False, id="older-version-is-stale"),
     ],
 )
-def test_participant_totals_apply_only_with_a_newer_version(stored_version: int, version: int, applied: bool) -> None:
-    event = stored_event(participants_total=2, participants_version=stored_version, revision=6)
-    settlement = event.settle_participants(7, version)
-    assert settlement.applied is applied
-    if applied:
-        assert (settlement.event.participants_total, settlement.event.participants_version, settlement.event.revision) == (7, version, 7)
-    else:
-        assert settlement.event == event
+def test_a_count_settles_only_with_a_newer_version(stored_version: int, version: int, applied: bool) -> None:
+    assert Count(2, stored_version).settle(7, version) == (Count(7, version) if applied else None)
+
+
+@pytest.mark.parametrize(
+    "participants, total",
+    [
+        pytest.param(Participants(legacy=Count(9, 5)), 9, id="nothing-split-yet-counts-the-legacy-total"),
+        pytest.param(Participants(event=Count(2, 6), legacy=Count(9, 5)), 2, id="booked-on-the-event-replaces-the-legacy-total"),
+        pytest.param(Participants(schedule=Count(4, 6), legacy=Count(9, 5)), 4, id="booked-on-the-schedule-replaces-the-legacy-total"),
+        pytest.param(Participants(event=Count(2, 6), schedule=Count(4, 7), legacy=Count(9, 5)), 6, id="both-parts-add-up"),
+        pytest.param(Participants(event=Count(0, 6), legacy=Count(9, 5)), 0, id="a-settled-zero-is-a-number-too"),
+    ],
+)
+def test_an_event_counts_its_own_and_its_schedules_participants_once_either_is_settled(participants: Participants, total: int) -> None:
+    assert stored_event(participants=participants).participants_total == total
+
+
+def test_participants_booked_on_the_event_settle_by_version_and_move_the_revision_with_the_total() -> None:
+    event = stored_event(participants=booked(2, version=4), revision=6)
+    settled = event.settle_event_participants(7, 5)
+    assert (settled.applied, settled.changed, settled.event.participants_total, settled.event.revision) == (True, True, 7, 7)
+    assert event.settle_event_participants(7, 4) == type(settled)(event, applied=False, changed=False)
 
 
 def test_a_newer_version_with_the_same_total_keeps_the_version_but_not_a_new_revision() -> None:
-    settlement = stored_event(participants_total=3, participants_version=1, revision=2).settle_participants(3, 2)
-    assert (settlement.applied, settlement.changed, settlement.event.participants_version, settlement.event.revision) == (True, False, 2, 2)
+    settlement = stored_event(participants=booked(3, version=1), revision=2).settle_event_participants(3, 2)
+    assert (settlement.applied, settlement.changed, settlement.event.participants.event, settlement.event.revision) == (True, False, Count(3, 2), 2)
 
 
 def test_participants_still_settle_on_a_cancelled_event() -> None:
-    settlement = stored_event(status=EventStatus.CANCELLED, participants_total=5, participants_version=3).settle_participants(0, 4)
+    settlement = stored_event(status=EventStatus.CANCELLED, participants=booked(5, version=3)).settle_event_participants(0, 4)
     assert settlement.applied and settlement.event.participants_total == 0
 
 
 def test_settling_above_capacity_leaves_remaining_capacity_negative() -> None:
-    settlement = stored_event(total_capacity=10).settle_participants(12, 1)
+    settlement = stored_event(total_capacity=10).settle_event_participants(12, 1)
     assert settlement.event.remaining_capacity == -2
+
+
+def test_the_legacy_total_settles_as_before_on_an_event_not_yet_split() -> None:
+    settlement = stored_event(participants=Participants(legacy=Count(2, 4)), revision=6).settle_participants(7, 5)
+    assert (settlement.applied, settlement.changed, settlement.event.participants_total, settlement.event.revision) == (True, True, 7, 7)
+
+
+def test_the_legacy_total_no_longer_counts_once_the_event_is_split() -> None:
+    """An updater of the previous release still running during the upgrade changes nothing visible."""
+    settlement = stored_event(participants=Participants(event=Count(2, 8), legacy=Count(2, 4)), revision=6).settle_participants(9, 5)
+    assert (settlement.applied, settlement.changed, settlement.event.participants_total, settlement.event.revision) == (True, False, 2, 6)
+
+
+def test_an_event_reads_the_participants_settled_on_its_schedule() -> None:
+    schedule = dataclasses.replace(SCHEDULE, participants=Count(5, 3))
+    assert stored_event(participants=booked(1)).with_schedule_participants(schedule).participants_total == 6
+
+
+@pytest.mark.parametrize(
+    "stored, total, version, expected",
+    [
+        pytest.param(Count(0, 0), 3, 1, (Count(3, 1), 2), id="first-settlement-moves-the-revision"),
+        pytest.param(Count(3, 1), 3, 2, (Count(3, 2), 1), id="same-number-keeps-the-revision"),
+        pytest.param(Count(3, 5), 9, 5, None, id="same-version-is-stale"),
+        pytest.param(Count(3, 5), 9, 2, None, id="older-version-is-stale"),
+    ],
+)
+def test_participants_booked_on_a_whole_schedule_settle_by_version(stored: Count, total: int, version: int, expected: tuple[Count, int] | None) -> None:
+    schedule = dataclasses.replace(SCHEDULE, participants=stored, revision=1)
+    settled = schedule.settle_participants(total, version)
+    assert (None if settled is None else (settled.participants, settled.revision)) == expected

@@ -9,7 +9,7 @@ import pytest
 from services.api.calendar.events.v3 import events_pb2
 from services.timeframes.domain.model import EventStatus
 from services.timeframes.mapping import event_to_proto, set_event_proto, timestamp
-from tests.unit.timeframes.helpers import T0, stored_event
+from tests.unit.timeframes.helpers import T0, booked, stored_event
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_a_timestamp_is_the_same_instant_in_normalised_form(instant: datetime) -
 
 
 def test_an_event_maps_field_for_field() -> None:
-    event = stored_event(participants_total=4, revision=7, updated_date=T0 + timedelta(microseconds=250))
+    event = stored_event(participants=booked(4), revision=7, updated_date=T0 + timedelta(microseconds=250))
     message = event_to_proto(event)
     assert message.id == event.id
     assert message.schedule_id == event.schedule_id
@@ -45,7 +45,7 @@ def test_an_event_maps_field_for_field() -> None:
 
 def test_events_added_to_a_list_answer_are_the_same_messages_as_single_ones() -> None:
     events = [stored_event(id=f"event-{i}", start=T0 + timedelta(days=i), end=T0 + timedelta(days=i, hours=2)) for i in range(3)]
-    events.append(stored_event(id="event-cancelled", status=EventStatus.CANCELLED, participants_total=12))
+    events.append(stored_event(id="event-cancelled", status=EventStatus.CANCELLED, participants=booked(12)))
     response = events_pb2.QueryEventsResponse()
     for event in events:
         set_event_proto(response.events.add(), event)

@@ -23,21 +23,24 @@ _sym_db = _symbol_database.Default()
 
 
 from services.api.calendar.events.v3 import events_pb2 as calendar_dot_events_dot_v3_dot_events__pb2
+from services.api.calendar.schedules.v3 import schedules_pb2 as calendar_dot_schedules_dot_v3_dot_schedules__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+calendar/event_events/v1/event_events.proto\x12\x18\x63\x61lendar.event_events.v1\x1a\x1f\x63\x61lendar/events/v3/events.proto\"8\n\x0c\x45ventCreated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"8\n\x0c\x45ventUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\":\n\x0e\x45ventCancelled\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"D\n\x18\x45ventParticipantsUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Eventb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+calendar/event_events/v1/event_events.proto\x12\x18\x63\x61lendar.event_events.v1\x1a\x1f\x63\x61lendar/events/v3/events.proto\x1a%calendar/schedules/v3/schedules.proto\"8\n\x0c\x45ventCreated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"8\n\x0c\x45ventUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\":\n\x0e\x45ventCancelled\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"D\n\x18\x45ventParticipantsUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"P\n\x1bScheduleParticipantsUpdated\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Scheduleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'calendar.event_events.v1.event_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENTCREATED']._serialized_start=106
-  _globals['_EVENTCREATED']._serialized_end=162
-  _globals['_EVENTUPDATED']._serialized_start=164
-  _globals['_EVENTUPDATED']._serialized_end=220
-  _globals['_EVENTCANCELLED']._serialized_start=222
-  _globals['_EVENTCANCELLED']._serialized_end=280
-  _globals['_EVENTPARTICIPANTSUPDATED']._serialized_start=282
-  _globals['_EVENTPARTICIPANTSUPDATED']._serialized_end=350
+  _globals['_EVENTCREATED']._serialized_start=145
+  _globals['_EVENTCREATED']._serialized_end=201
+  _globals['_EVENTUPDATED']._serialized_start=203
+  _globals['_EVENTUPDATED']._serialized_end=259
+  _globals['_EVENTCANCELLED']._serialized_start=261
+  _globals['_EVENTCANCELLED']._serialized_end=319
+  _globals['_EVENTPARTICIPANTSUPDATED']._serialized_start=321
+  _globals['_EVENTPARTICIPANTSUPDATED']._serialized_end=389
+  _globals['_SCHEDULEPARTICIPANTSUPDATED']._serialized_start=391
+  _globals['_SCHEDULEPARTICIPANTSUPDATED']._serialized_end=471
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from services.api.calendar.events.v3 import events_pb2 as _events_pb2
+from services.api.calendar.schedules.v3 import schedules_pb2 as _schedules_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -29,3 +30,9 @@ class EventParticipantsUpdated(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: _events_pb2.Event
     def __init__(self, event: _Optional[_Union[_events_pb2.Event, _Mapping]] = ...) -> None: ...
+
+class ScheduleParticipantsUpdated(_message.Message):
+    __slots__ = ("schedule",)
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    schedule: _schedules_pb2.Schedule
+    def __init__(self, schedule: _Optional[_Union[_schedules_pb2.Schedule, _Mapping]] = ...) -> None: ...

@@ -17,9 +17,20 @@ class EventStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_STATUS_UNSPECIFIED: _ClassVar[EventStatus]
     CONFIRMED: _ClassVar[EventStatus]
     CANCELLED: _ClassVar[EventStatus]
+
+class ParticipantTotalOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARTICIPANT_TOTAL_OUTCOME_UNSPECIFIED: _ClassVar[ParticipantTotalOutcome]
+    APPLIED: _ClassVar[ParticipantTotalOutcome]
+    STALE: _ClassVar[ParticipantTotalOutcome]
+    NOT_FOUND: _ClassVar[ParticipantTotalOutcome]
 EVENT_STATUS_UNSPECIFIED: EventStatus
 CONFIRMED: EventStatus
 CANCELLED: EventStatus
+PARTICIPANT_TOTAL_OUTCOME_UNSPECIFIED: ParticipantTotalOutcome
+APPLIED: ParticipantTotalOutcome
+STALE: ParticipantTotalOutcome
+NOT_FOUND: ParticipantTotalOutcome
 
 class Event(_message.Message):
     __slots__ = ("id", "schedule_id", "start", "end", "time_zone", "total_capacity", "participants_total", "remaining_capacity", "status", "revision", "title", "created_date", "updated_date")
@@ -156,3 +167,37 @@ class UpdateEventParticipantsResponse(_message.Message):
     event: Event
     applied: bool
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., applied: _Optional[bool] = ...) -> None: ...
+
+class ParticipantTotal(_message.Message):
+    __slots__ = ("id", "participants_total", "version")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    participants_total: int
+    version: int
+    def __init__(self, id: _Optional[str] = ..., participants_total: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class UpdateParticipantTotalsRequest(_message.Message):
+    __slots__ = ("events", "schedules")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULES_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[ParticipantTotal]
+    schedules: _containers.RepeatedCompositeFieldContainer[ParticipantTotal]
+    def __init__(self, events: _Optional[_Iterable[_Union[ParticipantTotal, _Mapping]]] = ..., schedules: _Optional[_Iterable[_Union[ParticipantTotal, _Mapping]]] = ...) -> None: ...
+
+class ParticipantTotalResult(_message.Message):
+    __slots__ = ("id", "outcome")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    outcome: ParticipantTotalOutcome
+    def __init__(self, id: _Optional[str] = ..., outcome: _Optional[_Union[ParticipantTotalOutcome, str]] = ...) -> None: ...
+
+class UpdateParticipantTotalsResponse(_message.Message):
+    __slots__ = ("events", "schedules")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULES_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[ParticipantTotalResult]
+    schedules: _containers.RepeatedCompositeFieldContainer[ParticipantTotalResult]
+    def __init__(self, events: _Optional[_Iterable[_Union[ParticipantTotalResult, _Mapping]]] = ..., schedules: _Optional[_Iterable[_Union[ParticipantTotalResult, _Mapping]]] = ...) -> None: ...

@@ -69,6 +69,11 @@ class EventsStub:
                 request_serializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateEventParticipantsRequest.SerializeToString,
                 response_deserializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateEventParticipantsResponse.FromString,
                 _registered_method=True)
+        self.UpdateParticipantTotals = channel.unary_unary(
+                '/calendar.events.v3.Events/UpdateParticipantTotals',
+                request_serializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateParticipantTotalsRequest.SerializeToString,
+                response_deserializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateParticipantTotalsResponse.FromString,
+                _registered_method=True)
 
 
 class EventsServicer:
@@ -114,8 +119,20 @@ class EventsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateEventParticipants(self, request, context):
-        """Internal (scope `internal`): sets the participant total computed by the participations
-        service. Writes older than the stored `participants_version` are refused as stale.
+        """Internal (scope `internal`): sets the number of participants booked on the event itself,
+        as computed by the participations service. Writes older than the stored version are refused
+        as stale. Kept for compatibility: the pipeline uses UpdateParticipantTotals.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateParticipantTotals(self, request, context):
+        """Internal (scope `internal`): sets many participant totals in one call and one transaction:
+        those booked on events (as UpdateEventParticipants) and those booked on whole schedules
+        (courses), which every event of the schedule counts. Each total carries its own version and
+        is applied only when that version is newer than the stored one, so the order in which
+        writes arrive never matters.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -158,6 +175,11 @@ def add_EventsServicer_to_server(servicer, server):
                     servicer.UpdateEventParticipants,
                     request_deserializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateEventParticipantsRequest.FromString,
                     response_serializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateEventParticipantsResponse.SerializeToString,
+            ),
+            'UpdateParticipantTotals': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateParticipantTotals,
+                    request_deserializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateParticipantTotalsRequest.FromString,
+                    response_serializer=calendar_dot_events_dot_v3_dot_events__pb2.UpdateParticipantTotalsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -349,6 +371,33 @@ class Events:
             '/calendar.events.v3.Events/UpdateEventParticipants',
             calendar_dot_events_dot_v3_dot_events__pb2.UpdateEventParticipantsRequest.SerializeToString,
             calendar_dot_events_dot_v3_dot_events__pb2.UpdateEventParticipantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateParticipantTotals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/calendar.events.v3.Events/UpdateParticipantTotals',
+            calendar_dot_events_dot_v3_dot_events__pb2.UpdateParticipantTotalsRequest.SerializeToString,
+            calendar_dot_events_dot_v3_dot_events__pb2.UpdateParticipantTotalsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,25 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%calendar/schedules/v3/schedules.proto\x12\x15\x63\x61lendar.schedules.v3\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\x01\n\x08Schedule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65\x66\x61ult_capacity\x18\x05 \x01(\x05\x12\x35\n\x06status\x18\x06 \x01(\x0e\x32%.calendar.schedules.v3.ScheduleStatus\x12\x10\n\x08revision\x18\x07 \x01(\x03\x12\x30\n\x0c\x63reated_date\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x15\x43reateScheduleRequest\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Schedule\"K\n\x16\x43reateScheduleResponse\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Schedule\")\n\x12GetScheduleRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\"H\n\x13GetScheduleResponse\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Schedule*L\n\x0eScheduleStatus\x12\x1f\n\x1bSCHEDULE_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\r\n\tCANCELLED\x10\x02\x32\xe0\x01\n\tSchedules\x12m\n\x0e\x43reateSchedule\x12,.calendar.schedules.v3.CreateScheduleRequest\x1a-.calendar.schedules.v3.CreateScheduleResponse\x12\x64\n\x0bGetSchedule\x12).calendar.schedules.v3.GetScheduleRequest\x1a*.calendar.schedules.v3.GetScheduleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%calendar/schedules/v3/schedules.proto\x12\x15\x63\x61lendar.schedules.v3\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n\x08Schedule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65\x66\x61ult_capacity\x18\x05 \x01(\x05\x12\x35\n\x06status\x18\x06 \x01(\x0e\x32%.calendar.schedules.v3.ScheduleStatus\x12\x10\n\x08revision\x18\x07 \x01(\x03\x12\x30\n\x0c\x63reated_date\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12participants_total\x18\t \x01(\x05\"J\n\x15\x43reateScheduleRequest\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Schedule\"K\n\x16\x43reateScheduleResponse\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Schedule\")\n\x12GetScheduleRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\"H\n\x13GetScheduleResponse\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Schedule*L\n\x0eScheduleStatus\x12\x1f\n\x1bSCHEDULE_STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06\x41\x43TIVE\x10\x01\x12\r\n\tCANCELLED\x10\x02\x32\xe0\x01\n\tSchedules\x12m\n\x0e\x43reateSchedule\x12,.calendar.schedules.v3.CreateScheduleRequest\x1a-.calendar.schedules.v3.CreateScheduleResponse\x12\x64\n\x0bGetSchedule\x12).calendar.schedules.v3.GetScheduleRequest\x1a*.calendar.schedules.v3.GetScheduleResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'calendar.schedules.v3.schedules_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCHEDULESTATUS']._serialized_start=595
-  _globals['_SCHEDULESTATUS']._serialized_end=671
+  _globals['_SCHEDULESTATUS']._serialized_start=623
+  _globals['_SCHEDULESTATUS']._serialized_end=699
   _globals['_SCHEDULE']._serialized_start=98
-  _globals['_SCHEDULE']._serialized_end=323
-  _globals['_CREATESCHEDULEREQUEST']._serialized_start=325
-  _globals['_CREATESCHEDULEREQUEST']._serialized_end=399
-  _globals['_CREATESCHEDULERESPONSE']._serialized_start=401
-  _globals['_CREATESCHEDULERESPONSE']._serialized_end=476
-  _globals['_GETSCHEDULEREQUEST']._serialized_start=478
-  _globals['_GETSCHEDULEREQUEST']._serialized_end=519
-  _globals['_GETSCHEDULERESPONSE']._serialized_start=521
-  _globals['_GETSCHEDULERESPONSE']._serialized_end=593
-  _globals['_SCHEDULES']._serialized_start=674
-  _globals['_SCHEDULES']._serialized_end=898
+  _globals['_SCHEDULE']._serialized_end=351
+  _globals['_CREATESCHEDULEREQUEST']._serialized_start=353
+  _globals['_CREATESCHEDULEREQUEST']._serialized_end=427
+  _globals['_CREATESCHEDULERESPONSE']._serialized_start=429
+  _globals['_CREATESCHEDULERESPONSE']._serialized_end=504
+  _globals['_GETSCHEDULEREQUEST']._serialized_start=506
+  _globals['_GETSCHEDULEREQUEST']._serialized_end=547
+  _globals['_GETSCHEDULERESPONSE']._serialized_start=549
+  _globals['_GETSCHEDULERESPONSE']._serialized_end=621
+  _globals['_SCHEDULES']._serialized_start=702
+  _globals['_SCHEDULES']._serialized_end=926
 # @@protoc_insertion_point(module_scope)

@@ -19,7 +19,7 @@ ACTIVE: ScheduleStatus
 CANCELLED: ScheduleStatus
 
 class Schedule(_message.Message):
-    __slots__ = ("id", "name", "external_id", "time_zone", "default_capacity", "status", "revision", "created_date")
+    __slots__ = ("id", "name", "external_id", "time_zone", "default_capacity", "status", "revision", "created_date", "participants_total")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class Schedule(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     CREATED_DATE_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     external_id: str
@@ -36,7 +37,8 @@ class Schedule(_message.Message):
     status: ScheduleStatus
     revision: int
     created_date: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., external_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., default_capacity: _Optional[int] = ..., status: _Optional[_Union[ScheduleStatus, str]] = ..., revision: _Optional[int] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    participants_total: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., external_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., default_capacity: _Optional[int] = ..., status: _Optional[_Union[ScheduleStatus, str]] = ..., revision: _Optional[int] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., participants_total: _Optional[int] = ...) -> None: ...
 
 class CreateScheduleRequest(_message.Message):
     __slots__ = ("schedule",)
