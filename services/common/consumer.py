@@ -694,9 +694,7 @@ class _ConsumerMetrics:
         meter = provider.get_meter("services.common.kafka")
         created = cls(
             processed=meter.create_counter("kafka.consumer.processed", unit="{message}", description="Messages handled successfully"),
-            failures=meter.create_counter(
-                "kafka.consumer.failures", unit="{attempt}", description="Failed attempts: effects that raised, poison messages"
-            ),
+            failures=meter.create_counter("kafka.consumer.failures", unit="{attempt}", description="Failed attempts: effects that raised, poison messages"),
             dlq=meter.create_counter("kafka.consumer.dlq", unit="{message}", description="Messages sent to the dead-letter topic"),
         )
         meter.create_observable_gauge(

@@ -49,14 +49,17 @@ def connection_options(settings: KafkaSettings) -> dict[str, Any]:
 
 
 def producer_config(settings: KafkaSettings) -> dict[str, Any]:
-    """The producer every service uses: acknowledged by all in-sync replicas, a 5 ms linger so a
-    relay batch goes out in few requests, no compression (small protobuf messages), idempotence
-    as configured (true in production, false against the local broker)."""
+    """The producer every service uses: acknowledged by all in-sync replicas, no linger, no
+    compression (small protobuf messages), idempotence as configured (true in production, false
+    against the local broker). No linger because every message is a step of the booking ->
+    capacity pipeline (bench/README.md, "Pipeline"): a relay sends its whole round at once and
+    waits for the acknowledgements, so its messages batch while the first request is in flight,
+    and waiting for more would only add the linger to every hop."""
     return {
         **connection_options(settings),
         "acks": "all",
         "enable_idempotence": settings.kafka_enable_idempotence,
-        "linger_ms": 5,
+        "linger_ms": 0,
         "compression_type": None,
         "request_timeout_ms": settings.kafka_request_timeout_ms,
     }

@@ -15,7 +15,7 @@ from services.common.outbox import start_relay
 from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
 from services.participations.adapters.postgres import PostgresParticipations
-from services.participations.adapters.timeframes import RETRYABLE, TimeframesEvents
+from services.participations.adapters.timeframes import RETRYABLE, TimeframesTotals
 from services.participations.entrypoints import events
 from services.participations.entrypoints.grpc import rpc_services
 from services.participations.handlers import EventUpdater, Participations
@@ -39,7 +39,7 @@ def make_build(settings: ParticipationsSettings) -> Build:
 
         store = PostgresParticipations(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
         participations = Participations(store, CursorCodec(settings.cursor_key))
-        updater = EventUpdater(store, TimeframesEvents(channel, tokens))
+        updater = EventUpdater(store, TimeframesTotals(channel, tokens))
         for subscription in (events.BookingsConsumer(participations).subscription(), events.EventUpdaterConsumer(updater).subscription()):
             await stack.enter_async_context(KafkaConsumerRunner(settings, subscription, max_attempts=settings.consumer_max_attempts))
         return rpc_services(participations)

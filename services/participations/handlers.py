@@ -2,26 +2,22 @@
 
 - `Participations.apply_booking`: the bookings consumer's effect. One transaction locks the
   booking's row, applies the participation rule (domain/model.py) and records the
-  `bookings.participation-events.v1` messages of the change in the outbox.
-- `EventUpdater`: the seed's "self domain event + task queue". For each participation message it
-  finds the affected events and settles each: recompute the total from the participations table
-  under the event's lock, take the next version, commit, then write total and version to
-  timeframes. Never a delta, so duplicates and reordering only repeat an identical write.
-  It settles inside the handling of the message (nothing is queued or coalesced), so each
-  settlement's span (`settle event participants`) is a child of that message's CONSUMER span and
-  the booking's trace reaches timeframes' write. `participations.propagation_lag` (seconds) is
-  observed for each event whose total timeframes applied: from the booking change's commit (the
-  booking message's ce_time, stored with the participation and carried by its participation
-  message) to the acknowledgement of the write.
+  `bookings.participation-events.v1` messages of the change in the outbox; the database moves the
+  target's participant total in the same transaction (migrations/0004_participant_totals.sql).
+- `EventUpdater.settle`: the seed's "self domain event + task queue". For a batch of participation
+  messages it reads the current totals of the targets they name, each once, and sends them to
+  timeframes in one call (domain/totals.py says why this is idempotent). A course settles as one
+  number, its schedule's, however many sessions it has. `participations.propagation_lag`
+  (seconds) is observed for each message whose target timeframes applied: from the booking
+  change's commit (the booking message's ce_time, stored with the participation and carried by
+  its participation message) to the acknowledgement of the write.
 - `Participations.get` / `query`: the read API.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +33,7 @@ from services.common.validation import is_uuid
 from services.participations.domain import queries
 from services.participations.domain.model import Announcement, BookingSnapshot, Decision, Participation, Target, apply_booking
 from services.participations.domain.queries import ParticipationQuery
-from services.participations.domain.totals import EventLookup, EventRef, affected_events, next_version, participants_total
+from services.participations.domain.totals import ParticipationChanged, SettleOutcome, TargetTotal, targets_to_settle
 
 log = structlog.get_logger("participations")
 
@@ -48,9 +44,6 @@ _CURSOR_FIELD = "cursor_paging.cursor"
 # rebalance): start over, the second round sees the row.
 _INSERT_ATTEMPTS = 3
 
-
-# Sessions of one course settled at once (each takes a pooled connection for its transaction).
-_SETTLE_CONCURRENCY = 4
 # Booking commit -> capacity updated: tens of milliseconds when the pipeline keeps up, minutes
 # when a consumer is down. Seconds, as Prometheus expects; explicit buckets because the SDK's
 # default ones (0 to 10 000) are meant for milliseconds.
@@ -68,10 +61,7 @@ class ParticipationSession(Protocol):
     async def record(self, announcements: Sequence[Announcement]) -> None: ...
     async def participation(self, participation_id: str) -> Participation | None: ...
     async def query(self, query: ParticipationQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Participation]: ...
-    async def counted_on(self, event: EventRef) -> list[Participation]: ...
-    async def has_active_on_schedule(self, schedule_id: str) -> bool: ...
-    async def lock_event_total(self, event_id: str) -> int: ...
-    async def save_event_total(self, event_id: str, version: int, participants_total: int) -> None: ...
+    async def participant_totals(self, targets: Sequence[Target]) -> dict[Target, TargetTotal]: ...
 
 
 class ParticipationStore(Protocol):
@@ -79,11 +69,10 @@ class ParticipationStore(Protocol):
     def write(self, tenant_id: str) -> AbstractAsyncContextManager[ParticipationSession]: ...
 
 
-class CalendarEvents(Protocol):
+class CalendarTotals(Protocol):
     """The timeframes service (adapters/timeframes.py)."""
 
-    def events(self, tenant_id: str, lookup: EventLookup) -> AsyncIterator[EventRef]: ...
-    async def update_participants(self, tenant_id: str, event_id: str, participants_total: int, version: int) -> bool | None: ...
+    async def update_totals(self, tenant_id: str, totals: Sequence[TargetTotal]) -> dict[Target, SettleOutcome]: ...
 
 
 def _new_id() -> str:
@@ -92,10 +81,6 @@ def _new_id() -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _clock_micros() -> int:
-    return time.time_ns() // 1000
 
 
 @dataclass(frozen=True)
@@ -159,27 +144,10 @@ class Participations:
         return ParticipationPage(found, self._cursors.encode(_sort_key(found[-1]), fingerprint))
 
 
-@dataclass(frozen=True)
-class Settlement:
-    event_id: str
-    participants_total: int
-    version: int
-    applied: bool | None  # None: timeframes has no such event
-
-
 class EventUpdater:
-    def __init__(
-        self,
-        store: ParticipationStore,
-        calendar: CalendarEvents,
-        *,
-        clock_micros: Callable[[], int] = _clock_micros,
-        now: Callable[[], datetime] = _now,
-        meter_provider: MeterProvider | None = None,
-    ):
+    def __init__(self, store: ParticipationStore, calendar: CalendarTotals, *, now: Callable[[], datetime] = _now, meter_provider: MeterProvider | None = None):
         self._store = store
         self._calendar = calendar
-        self._clock_micros = clock_micros
         self._now = now
         self._lag = (
             (meter_provider or metrics.get_meter_provider())
@@ -187,65 +155,38 @@ class EventUpdater:
             .create_histogram(
                 "participations.propagation_lag",
                 unit="s",
-                description="Booking commit to participant total applied in timeframes, per event settled",
+                description="Booking commit to participant total applied in timeframes, per participation change settled",
                 explicit_bucket_boundaries_advisory=list(_LAG_BUCKETS),
             )
         )
 
-    async def participation_changed(self, tenant: str, target: Target, *, booking_committed_at: datetime | None = None) -> list[Settlement]:
-        """Settles every event a participation on `target` counts on. `booking_committed_at`: when
-        the booking change behind it was committed, to measure the propagation lag from there."""
-        # A course participation touches every session: settle them a few at a time (each event
-        # has its own lock and version, so their order does not matter), not one after another.
-        events = [event async for event in self._calendar.events(tenant, affected_events(target))]
-        limit = asyncio.Semaphore(_SETTLE_CONCURRENCY)
+    async def settle(self, tenant: str, changes: Sequence[ParticipationChanged]) -> dict[Target, SettleOutcome]:
+        """Sends the current totals of every target the changes name (each once, in one call);
+        returns what timeframes did with each."""
+        targets = targets_to_settle(changes)
+        with _tracer.start_as_current_span("settle participant totals", attributes={"tenant.id": tenant, "participations.targets.count": len(targets)}):
+            async with self._store.read(tenant) as session:
+                totals = await session.participant_totals(targets)
+            for target in targets:
+                if target not in totals:
+                    # The total is written with the participation, so this is a message about a
+                    # participation that never counted (or a forged one): nothing to settle.
+                    log.warning("no participant total for a participation message's target", target=target.id, kind=target.kind.value)
+            outcomes = await self._calendar.update_totals(tenant, [totals[t] for t in targets if t in totals])
+        for target, outcome in outcomes.items():
+            if outcome is SettleOutcome.NOT_FOUND:
+                log.warning("target to settle not found in timeframes", target=target.id, kind=target.kind.value)
+        self._measure(changes, outcomes)
+        log.debug("participant totals settled", settled={t.id: (totals[t].participants_total, o.value) for t, o in outcomes.items()})
+        return outcomes
 
-        async def settle(event: EventRef) -> Settlement:
-            async with limit:
-                settlement = await self.settle(tenant, event)
-            if settlement.applied and booking_committed_at is not None:
-                lag = (self._now() - booking_committed_at).total_seconds()
+    def _measure(self, changes: Sequence[ParticipationChanged], outcomes: dict[Target, SettleOutcome]) -> None:
+        now = self._now()
+        for change in changes:
+            if change.booking_committed_at is not None and outcomes.get(change.target) is SettleOutcome.APPLIED:
                 # Clamped: the two clocks (bookings' database, this host) may disagree slightly.
-                self._lag.record(max(lag, 0.0), {"participations.target.kind": target.kind.value})
-            return settlement
-
-        results = await asyncio.gather(*(settle(e) for e in events), return_exceptions=True)
-        failed = next((r for r in results if isinstance(r, BaseException)), None)
-        if failed is not None:
-            raise failed  # the message is retried; settling again is idempotent
-        settlements = [r for r in results if isinstance(r, Settlement)]
-        if not settlements:
-            log.warning("no event to settle: timeframes has none for this participation's target", target=target.id, kind=target.kind.value)
-        return settlements
-
-    async def session_created(self, tenant: str, event: EventRef) -> Settlement | None:
-        """A session added to a schedule: the course participations already on the schedule count
-        on it too. Only when there are any (most new sessions are of classes, with nothing to
-        count yet); a participation committed after this check announces itself and settles the
-        session through `participation_changed`, which finds it."""
-        async with self._store.read(tenant) as session:
-            if not await session.has_active_on_schedule(event.schedule_id):
-                return None
-        return await self.settle(tenant, event)
-
-    async def settle(self, tenant: str, event: EventRef) -> Settlement:
-        """Recompute the event's total under its lock, commit the new version, then write both to
-        timeframes (outside the transaction: no lock is held across the RPC). Of two settlements
-        of one event the later one has the greater version and read a sum at least as new, and
-        timeframes keeps the greatest version, so the order in which the RPCs land never matters."""
-        with _tracer.start_as_current_span("settle event participants", attributes={"tenant.id": tenant, "calendar.event.id": event.id}) as span:
-            async with self._store.write(tenant) as session:
-                stored_version = await session.lock_event_total(event.id)
-                total = participants_total(event, await session.counted_on(event))
-                version = next_version(stored_version, self._clock_micros())
-                await session.save_event_total(event.id, version, total)
-            applied = await self._calendar.update_participants(tenant, event.id, total, version)
-            span.set_attributes({"calendar.event.participants_total": total, "calendar.event.participants_version": version})
-            span.set_attribute("calendar.event.applied", "missing" if applied is None else str(applied).lower())
-        if applied is None:
-            log.warning("event to settle not found in timeframes", event_id=event.id)
-        log.debug("event settled", event_id=event.id, participants_total=total, version=version, applied=applied)
-        return Settlement(event.id, total, version, applied)
+                lag = max((now - change.booking_committed_at).total_seconds(), 0.0)
+                self._lag.record(lag, {"participations.target.kind": change.target.kind.value})
 
 
 def _sort_key(p: Participation) -> list[Any]:

@@ -170,7 +170,7 @@ class Calendar:
         announced per event, a changed schedule total once for the schedule."""
         command = commands.validate_update_totals(command)
         attributes = {"tenant.id": tenant, "calendar.events.count": len(command.events), "calendar.schedules.count": len(command.schedules)}
-        with _tracer.start_as_current_span("write participant totals", attributes=attributes):
+        with _tracer.start_as_current_span("write participant totals", attributes=attributes) as span:
             async with self._store.write(tenant) as session:
                 # Rows are locked events first, then schedules, each in id order, so two calls
                 # settling overlapping totals wait for each other instead of deadlocking.
@@ -183,6 +183,12 @@ class Calendar:
                 changed_schedules = [s for s in settled_schedules.values() if s.participants.total != schedules[s.id].participants.total]
                 await session.record_schedule_participants(changed_schedules)
                 await session.record(EventChange.PARTICIPANTS_UPDATED, [saved[event_id] for event_id in changed_events])
+            span.set_attributes(
+                {
+                    "calendar.totals.applied": len(settled_events) + len(settled_schedules),
+                    "calendar.totals.changed": len(changed_events) + len(changed_schedules),
+                }
+            )
         return TotalsResult(event_outcomes, schedule_outcomes)
 
     async def get_event(self, tenant: str, event_id: str) -> Event:

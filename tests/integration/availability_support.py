@@ -223,18 +223,34 @@ class World:
         return (await self.events.CancelEvent(request, metadata=self.md)).event
 
     async def set_participants(self, event: events_pb2.Event, total: int, version: int | None = None) -> events_pb2.Event:
-        """What the participations pipeline does, through the real internal RPC. Each write gets
-        a fresh, increasing version unless one is given."""
-        request = events_pb2.UpdateEventParticipantsRequest(event_id=event.id, participants_total=total, version=version or time.time_ns())
-        response = await self.events.UpdateEventParticipants(request, metadata=support.auth(self.tenant, "internal"))
-        assert response.applied, f"participants write to {event.id} was refused as stale"
-        return response.event
+        """What the participations pipeline does for the participants booked on the event itself,
+        through the real internal RPC. Each write gets a fresh, increasing version unless one is
+        given (nanoseconds: greater than any the pipeline writes, so the pipeline never replaces it)."""
+        await self._settle_totals(events=[events_pb2.ParticipantTotal(id=event.id, participants_total=total, version=version or time.time_ns())])
+        return await self._current(event)
+
+    async def set_course_participants(self, offering: Offering, total: int, version: int | None = None) -> None:
+        """The same for the participants booked on the whole course (its schedule), which every
+        session counts."""
+        total_of = events_pb2.ParticipantTotal(id=offering.schedule_id, participants_total=total, version=version or time.time_ns())
+        await self._settle_totals(schedules=[total_of])
 
     async def hold_participants(self, event: events_pb2.Event, total: int) -> events_pb2.Event:
         """Pin an event's participant total with a version no pipeline write can beat: its
         `remaining_capacity` stays as if the participations pipeline had not caught up yet (the
         eventual-consistency window of seed 000 "Event Update Pipeline", held open)."""
         return await self.set_participants(event, total, version=HELD_VERSION)
+
+    async def hold_course_participants(self, offering: Offering, total: int) -> None:
+        """The same for a course: its participants stay `total` whatever is booked."""
+        await self.set_course_participants(offering, total, version=HELD_VERSION)
+
+    async def _settle_totals(self, **totals: list[events_pb2.ParticipantTotal]) -> None:
+        response = await self.events.UpdateParticipantTotals(
+            events_pb2.UpdateParticipantTotalsRequest(**totals), metadata=support.auth(self.tenant, "internal")
+        )
+        outcomes = [r.outcome for r in (*response.events, *response.schedules)]
+        assert outcomes == [events_pb2.APPLIED] * len(outcomes), f"participants write refused: {response}"
 
     # --- bookings (bookings.v2.Bookings) ------------------------------------------------------------
 

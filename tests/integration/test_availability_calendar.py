@@ -19,6 +19,7 @@ import grpc
 import pytest
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2
+from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.devstack.stack import Platform
 from tests.integration.availability_support import DAY, HELD_VERSION, MINUTE, Offering, World, eventually, forget_proxy, now, policy, set_proxy
@@ -53,7 +54,12 @@ def shadow_records(platform: Platform, tenant: str) -> list[dict[str, Any]]:
 
 
 async def settle(world: World, offering: Offering, totals: dict[str, int]) -> None:
-    """What the participations pipeline does once it caught up: every event's true total."""
+    """What the participations pipeline does once it caught up: every event's true total (a
+    course's, the same on every session, on its schedule)."""
+    if offering.service.type == services_pb2.COURSE:
+        (total,) = set(totals.values())
+        await world.set_course_participants(offering, total)
+        return
     for event in offering.events:
         await world.set_participants(event, totals.get(event.id, 0))
 
@@ -140,8 +146,7 @@ async def test_on_the_capacity_is_eventually_consistent_as_the_seed_accepts(worl
 
 async def test_off_the_shadow_logs_a_mismatch_while_capacity_has_not_settled(world: World, platform: Platform, tenant: str) -> None:
     offering = await world.course([now() + DAY, now() + 8 * DAY], capacity=3, booking_policy=policy(max_per_booking=3))
-    for event in offering.events:
-        await world.hold_participants(event, 0)
+    await world.hold_course_participants(offering, 0)
     booking = await world.book(offering, participants=2)
 
     legacy = await world.schedule_availability(offering.schedule_id, 2)
@@ -161,8 +166,7 @@ async def test_off_the_shadow_logs_a_mismatch_while_capacity_has_not_settled(wor
     assert (record["v2"]["bookable"], record["v2"]["open_spots"], record["v2"]["refusal_reason"]) == (True, 3, "")
 
     # Settled: the answers agree again and nothing more is logged.
-    for event in offering.events:
-        await world.set_participants(event, booking.number_of_participants, version=HELD_VERSION + 1)
+    await world.set_course_participants(offering, booking.number_of_participants, version=HELD_VERSION + 1)
     assert answer_of(await world.schedule_availability(offering.schedule_id, 2)) == answer_of(legacy)
     assert len(shadow_records(platform, tenant)) == 1
 

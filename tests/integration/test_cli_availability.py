@@ -83,9 +83,10 @@ def session(cli: Cli, schedule_id: str, start: datetime, minutes: int = 60) -> d
 def set_participants(platform: Platform, tenant: str, event_id: str, total: int) -> None:
     """What the participations pipeline does, through the real internal RPC."""
     with grpc.insecure_channel(platform.address("timeframes")) as channel:
-        request = events_pb2.UpdateEventParticipantsRequest(event_id=event_id, participants_total=total, version=time.time_ns())
-        response = events_pb2_grpc.EventsStub(channel).UpdateEventParticipants(request, metadata=support.auth(tenant, "internal"), timeout=15)
-    assert response.applied
+        total_of = events_pb2.ParticipantTotal(id=event_id, participants_total=total, version=time.time_ns())
+        request = events_pb2.UpdateParticipantTotalsRequest(events=[total_of])
+        response = events_pb2_grpc.EventsStub(channel).UpdateParticipantTotals(request, metadata=support.auth(tenant, "internal"), timeout=15)
+    assert [r.outcome for r in response.events] == [events_pb2.APPLIED]
 
 
 def evening(day: date) -> datetime:

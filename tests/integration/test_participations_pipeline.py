@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -34,8 +33,9 @@ from services.common.kafka import DLQ_HEADERS, create_producer
 from services.devstack.infra import ensure_topics_async, free_port
 from services.devstack.stack import Platform
 from services.participations.adapters.postgres import PostgresParticipations
-from services.participations.adapters.timeframes import TimeframesEvents
-from services.participations.domain.totals import EventLookup, EventRef
+from services.participations.adapters.timeframes import TimeframesTotals
+from services.participations.domain.model import Target
+from services.participations.domain.totals import SettleOutcome, TargetTotal
 from services.participations.entrypoints.events import PARTICIPATION_MESSAGES, EventUpdaterConsumer
 from services.participations.handlers import EventUpdater
 from services.participations.settings import ParticipationsSettings
@@ -187,16 +187,17 @@ async def test_a_party_size_change_recomputes_the_total(bookings: BookingEvents,
     assert (participation.party_size, participation.booking_revision) == (5, 2)
 
 
-async def test_a_session_added_to_a_course_counts_the_course_participations(bookings: BookingEvents, calendar: Calendar, tenant: str) -> None:
+async def test_a_session_added_to_a_course_counts_the_course_participations_at_once(bookings: BookingEvents, calendar: Calendar, tenant: str) -> None:
     schedule_id, events = await sessions(calendar, 2)
     await bookings.publish(CREATED, Booking(tenant, schedule_id=schedule_id, participants=3))
     await bookings.publish(CREATED, Booking(tenant, event_id=events[0].id, participants=1))
     await settled(calendar, events[0].id, 4)
     await settled(calendar, events[1].id, 3)
 
+    # The course's participants are one number, its schedule's: a new session counts them when
+    # it is created, with nothing for the pipeline to settle.
     added = await calendar.event(schedule_id, T0 + 30 * 24 * HOUR)
-    assert added.participants_total == 0
-    assert (await settled(calendar, added.id, 3)).remaining_capacity == 7
+    assert (added.participants_total, added.remaining_capacity) == (3, 7)
 
 
 # --- duplicates, reordering, late messages -----------------------------------------------------------
@@ -301,7 +302,7 @@ def random_history(rng: random.Random, booking: Booking) -> History:
 
 
 async def test_settled_totals_match_the_bookings_however_messages_are_duplicated_and_reordered(
-    bookings: BookingEvents, calendar: Calendar, tenant: str, idle: Callable[[], Awaitable[None]]
+    platform: Platform, bookings: BookingEvents, calendar: Calendar, tenant: str, idle: Callable[[], Awaitable[None]]
 ) -> None:
     rng = random.Random(20261121)
     schedule_id, course_sessions = await sessions(calendar, 3, capacity=8)
@@ -334,9 +335,38 @@ async def test_settled_totals_match_the_bookings_however_messages_are_duplicated
     await idle()
     expected = {event.id: counted(event) for event in course_sessions + classes}
     assert sum(expected.values()) > 0
+    # The totals the database keeps with every participation write are the sums of the rows.
+    assert await kept_totals(platform, tenant) == await summed_totals(platform, tenant)
     settled_events = [await calendar.get_event(event_id) for event_id in expected]
     assert {e.id: e.participants_total for e in settled_events} == expected
     assert {e.id: e.remaining_capacity for e in settled_events} == {event_id: 8 - total for event_id, total in expected.items()}
+
+
+async def kept_totals(platform: Platform, tenant: str) -> dict[tuple[str, str], int]:
+    """participations.participant_totals of the tenant, by (kind, target), zeros left out."""
+    rows = await _fetch(platform, "SELECT target_kind, target_id, participants_total FROM participations.participant_totals WHERE tenant_id = $1", tenant)
+    return {(r["target_kind"], str(r["target_id"])): r["participants_total"] for r in rows if r["participants_total"]}
+
+
+async def summed_totals(platform: Platform, tenant: str) -> dict[tuple[str, str], int]:
+    """What those totals must be: the party sizes of the tenant's active participations, summed."""
+    rows = await _fetch(
+        platform,
+        """
+        SELECT CASE WHEN event_id IS NOT NULL THEN 'event' ELSE 'schedule' END AS kind, coalesce(event_id, schedule_id) AS target, sum(party_size) AS total
+        FROM participations.participations WHERE tenant_id = $1 AND active GROUP BY 1, 2
+        """,
+        tenant,
+    )
+    return {(r["kind"], str(r["target"])): r["total"] for r in rows}
+
+
+async def _fetch(platform: Platform, query: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(platform.infra.env()["DATABASE_URL"])
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
 
 
 # --- poison messages and outages ---------------------------------------------------------------------
@@ -366,15 +396,15 @@ class SwitchableCalendar:
     """The real timeframes client behind a switch: while `down`, every call goes to a port
     nothing listens on (a real gRPC UNAVAILABLE), then to the real service."""
 
-    def __init__(self, down: TimeframesEvents, up: TimeframesEvents):
+    def __init__(self, down: TimeframesTotals, up: TimeframesTotals):
         self.down = True
         self._clients = {True: down, False: up}
+        self.outcomes: list[dict[Target, SettleOutcome]] = []
 
-    def events(self, tenant_id: str, lookup: EventLookup) -> AsyncIterator[EventRef]:
-        return self._clients[self.down].events(tenant_id, lookup)
-
-    async def update_participants(self, tenant_id: str, event_id: str, participants_total: int, version: int) -> bool | None:
-        return await self._clients[self.down].update_participants(tenant_id, event_id, participants_total, version)
+    async def update_totals(self, tenant_id: str, totals: Sequence[TargetTotal]) -> dict[Target, SettleOutcome]:
+        outcomes = await self._clients[self.down].update_totals(tenant_id, totals)
+        self.outcomes.append(outcomes)
+        return outcomes
 
 
 async def test_a_timeframes_outage_is_retried_until_it_is_back_and_never_dead_lettered(
@@ -397,8 +427,6 @@ async def test_a_timeframes_outage_is_retried_until_it_is_back_and_never_dead_le
     await bookings.publish(CREATED, booking)
     await settled(calendar, event.id, 3)
     (participation,) = await participations.of_bookings(booking.id)
-    # A total gone wrong (as if a write had been lost): the recomputation below must restore it.
-    await calendar.settle(event.id, participants_total=0, version=time.time_ns() // 1000)
 
     topic = f"test.participations.outage.{new_id()[:8]}"
     await ensure_topics_async(bootstrap, {topic: 1, f"{topic}.dlq": 1})
@@ -409,7 +437,7 @@ async def test_a_timeframes_outage_is_retried_until_it_is_back_and_never_dead_le
     dead = open_channel(f"127.0.0.1:{free_port()}", tokens, 1)
     live = open_channel(platform.address("timeframes"), tokens, 5)
     try:
-        switch = SwitchableCalendar(TimeframesEvents(dead, tokens), TimeframesEvents(live, tokens))
+        switch = SwitchableCalendar(TimeframesTotals(dead, tokens), TimeframesTotals(live, tokens))
         updater = EventUpdaterConsumer(EventUpdater(PostgresParticipations(pool, acquire_timeout=5), switch)).subscription()
         # The updater's own effect, on a topic of this test's that declares the participation messages.
         own_topic = dataclasses.replace(topics.PARTICIPATION_EVENTS, name=topic)
@@ -418,11 +446,12 @@ async def test_a_timeframes_outage_is_retried_until_it_is_back_and_never_dead_le
         async with runner:
             await eventually(lambda: _now(runner.stats.failures), lambda failures: failures >= 4, within=30, what="attempts while timeframes is down")
             # Retried past max_attempts: an outage says nothing about the message.
-            assert (runner.stats.dead_lettered, runner.stats.processed) == (0, 0)
-            assert (await calendar.get_event(event.id)).participants_total == 0
+            assert (runner.stats.dead_lettered, runner.stats.processed, switch.outcomes) == (0, 0, [])
             switch.down = False
             await eventually(lambda: _now(runner.stats.processed), lambda processed: processed == 1, what="processed once timeframes is back")
         assert runner.stats.dead_lettered == 0
+        # The event's current total went through (stale: the shared pipeline had settled it already).
+        assert switch.outcomes == [{Target.event(event.id): SettleOutcome.STALE}]
         assert (await calendar.get_event(event.id)).participants_total == 3
     finally:
         await dead.close()

@@ -64,7 +64,7 @@ def _complete(client_span_id: str) -> Callable[[list[ExportedSpan]], bool]:
     def complete(spans: list[ExportedSpan]) -> bool:
         names = {(s.service, s.name) for s in spans}
         known = {s.span_id for s in spans} | {client_span_id}
-        ends = ("timeframes", "write participants_total") in names and ("availability", f"process {EVENT_TOPIC}") in names
+        ends = ("timeframes", "write participant totals") in names and ("availability", f"process {EVENT_TOPIC}") in names
         return ends and all(s.parent_span_id in known for s in spans)
 
     return complete
@@ -113,14 +113,14 @@ async def test_a_booking_yields_one_trace_from_the_rpc_through_kafka_to_the_time
     update = trace.one("participations", "CONSUMER", f"process {PARTICIPATION_TOPIC}", parent=announce)
     assert update.attributes["messaging.consumer.group.name"] == "participations.event-updater"
 
-    # The event update: the settlement, its UpdateEventParticipants call, and timeframes' write.
-    settle = trace.one("participations", "INTERNAL", "settle event participants", parent=update)
-    assert settle.attributes["calendar.event.id"] == event.id
-    assert settle.attributes["calendar.event.participants_total"] == 2
-    call = trace.one("participations", "CLIENT", "/calendar.events.v3.Events/UpdateEventParticipants", parent=settle)
-    served = trace.one("timeframes", "SERVER", "/calendar.events.v3.Events/UpdateEventParticipants", parent=call)
-    write = trace.one("timeframes", "INTERNAL", "write participants_total", parent=served)
-    assert write.attributes["calendar.event.applied"] is True
+    # The settlement: the event's current total read once, its UpdateParticipantTotals call, and
+    # timeframes' write.
+    settle = trace.one("participations", "INTERNAL", "settle participant totals", parent=update)
+    assert settle.attributes["participations.targets.count"] == 1
+    call = trace.one("participations", "CLIENT", "/calendar.events.v3.Events/UpdateParticipantTotals", parent=settle)
+    served = trace.one("timeframes", "SERVER", "/calendar.events.v3.Events/UpdateParticipantTotals", parent=call)
+    write = trace.one("timeframes", "INTERNAL", "write participant totals", parent=served)
+    assert (write.attributes["calendar.totals.applied"], write.attributes["calendar.totals.changed"]) == (1, 1)
 
     # And on to availability, whose cache drops the event's entries on timeframes' announcement.
     announced = trace.one("timeframes", "PRODUCER", f"send {EVENT_TOPIC}", parent=write)

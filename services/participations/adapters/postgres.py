@@ -2,7 +2,8 @@
 migrations/0001_participations.sql).
 
 A `ParticipationSession` is bound to one tenant when it is opened, and every statement it runs
-filters by that tenant. `PostgresParticipations.write()` is the only way to change data: one
+filters by that tenant. The participant total of each target moves with every participation
+write, in its transaction, by a trigger (migrations/0004_participant_totals.sql). `PostgresParticipations.write()` is the only way to change data: one
 transaction, committed when the block ends without an error; the outbox rows of the change are
 recorded in it (`session.record`), so a participation event exists if and only if its change
 committed.
@@ -21,7 +22,7 @@ from services.common import outbox
 from services.common.db import connection
 from services.participations.domain.model import Announcement, Participation, Target, TargetKind
 from services.participations.domain.queries import ParticipationQuery
-from services.participations.domain.totals import EventRef
+from services.participations.domain.totals import TargetTotal
 from services.participations.mapping import announcement_message
 
 _COLUMNS = "id, booking_id, service_id, event_id, schedule_id, party_size, booking_revision, active, created_date, updated_date, booking_committed_at"
@@ -126,46 +127,24 @@ class ParticipationSession:
 
     # --- the event updater -------------------------------------------------------------------------
 
-    async def counted_on(self, event: EventRef) -> list[Participation]:
-        """The active participations that count on `event`: on the event itself or on its
-        schedule (both served by partial indexes of active rows)."""
+    async def participant_totals(self, targets: Sequence[Target]) -> dict[Target, TargetTotal]:
+        """The current total and version of each target that has one (every target a
+        participation ever counted on: migrations/0004_participant_totals.sql)."""
+        if not targets:
+            return {}
         rows = await self._conn.fetch(
-            f"""
-            SELECT {_COLUMNS} FROM participations WHERE tenant_id = $1 AND active AND event_id = $2
-            UNION ALL
-            SELECT {_COLUMNS} FROM participations WHERE tenant_id = $1 AND active AND schedule_id = $3
+            """
+            SELECT t.target_kind, t.target_id, t.participants_total, t.version
+            FROM participant_totals t
+            JOIN unnest($2::text[], $3::uuid[]) AS wanted(kind, id) ON t.target_kind = wanted.kind AND t.target_id = wanted.id
+            WHERE t.tenant_id = $1
             """,
             self._tenant,
-            event.id,
-            event.schedule_id,
+            [t.kind.value for t in targets],
+            [t.id for t in targets],
         )
-        return [_participation(r) for r in rows]
-
-    async def has_active_on_schedule(self, schedule_id: str) -> bool:
-        return bool(
-            await self._conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM participations WHERE tenant_id = $1 AND active AND schedule_id = $2)",
-                self._tenant,
-                schedule_id,
-            )
-        )
-
-    async def lock_event_total(self, event_id: str) -> int:
-        """Locks the event's settlement row (creating it on first use) until the transaction ends;
-        returns the version of the last settlement (0 for none). Settlements of one event are
-        serialized here, whichever partition or replica they come from."""
-        await self._conn.execute("INSERT INTO event_totals (tenant_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", self._tenant, event_id)
-        version = await self._conn.fetchval("SELECT version FROM event_totals WHERE tenant_id = $1 AND event_id = $2 FOR UPDATE", self._tenant, event_id)
-        return int(version)
-
-    async def save_event_total(self, event_id: str, version: int, participants_total: int) -> None:
-        await self._conn.execute(
-            "UPDATE event_totals SET version = $3, participants_total = $4, updated_date = now() WHERE tenant_id = $1 AND event_id = $2",
-            self._tenant,
-            event_id,
-            version,
-            participants_total,
-        )
+        totals = (TargetTotal(Target(TargetKind(r["target_kind"]), str(r["target_id"])), r["participants_total"], r["version"]) for r in rows)
+        return {total.target: total for total in totals}
 
 
 def _values(p: Participation) -> tuple[Any, ...]:

@@ -1,64 +1,49 @@
-"""The event updater's rules: which events a participation change affects, what an event's
-participant total is, and the version each settlement carries. Pure: no I/O.
+"""The event updater's rules: what a batch of participation messages asks to settle. Pure: no I/O.
 
-The updater never applies a delta from a message. It recomputes an event's total from the
-participations table, so a duplicate, reordered or redelivered message can only cause a
-redundant, identical write (DESIGN §5 invariant 1; protos/topics/bookings.participation-events.v1.md).
+The participations table is the truth. Per target (the event of class participations, the
+schedule of course participations) the database keeps the sum of the active participations'
+party sizes with a version, in the transaction of every participation change
+(migrations/0004_participant_totals.sql). The updater never applies a delta from a message: it
+reads the current totals of the targets its messages name and sends them to timeframes with their
+versions. A duplicate, reordered or redelivered message therefore only repeats a write that
+timeframes acknowledges as stale, and many messages about one target settle in one write
+(DESIGN §5 invariant 1; protos/topics/bookings.participation-events.v1.md).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from services.participations.domain.model import Participation, Target, TargetKind
-
-
-@dataclass(frozen=True)
-class EventLookup:
-    """The events of timeframes a change of a participation on `target` affects: the event itself
-    (class), or every session of the schedule (course), cancelled ones included, since a
-    cancelled session still settles (its bookings are canceled later and must come back down)."""
-
-    event_ids: tuple[str, ...] = ()
-    schedule_ids: tuple[str, ...] = ()
-    include_cancelled: bool = True
-
-
-def affected_events(target: Target) -> EventLookup:
-    if target.kind is TargetKind.EVENT:
-        return EventLookup(event_ids=(target.id,))
-    return EventLookup(schedule_ids=(target.id,))
+from services.participations.domain.model import Target
 
 
 @dataclass(frozen=True)
-class EventRef:
-    """An event as the updater needs it: its id and its schedule (whose course participations
-    count on it too)."""
+class ParticipationChanged:
+    """What one participation message asks of the updater: settle its target. `booking_committed_at`:
+    when the booking change behind it was committed (only measured; None when unknown)."""
 
-    id: str
-    schedule_id: str
-
-
-def counts_on(participation: Participation, event: EventRef) -> bool:
-    """An active participation counts on an event when it targets that event, or the event's
-    schedule (a course participation counts on every session)."""
-    if not participation.active:
-        return False
-    if participation.target.kind is TargetKind.EVENT:
-        return participation.target.id == event.id
-    return participation.target.id == event.schedule_id
+    target: Target
+    booking_committed_at: datetime | None = None
 
 
-def participants_total(event: EventRef, participations: Iterable[Participation]) -> int:
-    """Σ party_size of the active participations on the event plus those on its schedule."""
-    return sum(p.party_size for p in participations if counts_on(p, event))
+@dataclass(frozen=True)
+class TargetTotal:
+    """The participants counted on a target, at the version the database gave that number."""
+
+    target: Target
+    participants_total: int
+    version: int
 
 
-def next_version(stored: int, clock_micros: int) -> int:
-    """The version of the next settlement of an event: strictly greater than the last one (the
-    row lock orders settlements, so versions of one event never repeat), and at least the clock
-    in microseconds. The clock part keeps versions ahead of what timeframes stored even if this
-    table were lost or restored from an older backup; the +1 keeps them increasing when the
-    clock stalls or steps back."""
-    return max(stored + 1, clock_micros)
+class SettleOutcome(enum.Enum):
+    APPLIED = "applied"
+    STALE = "stale"  # timeframes already holds this version or a newer one: a newer settlement won
+    NOT_FOUND = "not_found"  # timeframes has no such event or schedule: nothing to count on
+
+
+def targets_to_settle(changes: Iterable[ParticipationChanged]) -> list[Target]:
+    """Each target once, in the order first named: its current total covers every change of it."""
+    return list(dict.fromkeys(change.target for change in changes))

@@ -3,8 +3,9 @@
 - `BookingsConsumer` (group `participations.bookings-consumer`) consumes
   `bookings.booking-events.v1` and applies each booking to its participation.
 - `EventUpdaterConsumer` (group `participations.event-updater`) consumes the service's own
-  `bookings.participation-events.v1` (the seed's self domain event + task queue) and
-  `calendar.event-events.v1` (a session added to a course), and settles the affected events.
+  `bookings.participation-events.v1` (the seed's self domain event + task queue) in batches and
+  settles the participant totals of the targets they name. It needs nothing else: a session added
+  to a course counts the course's participants by itself (timeframes stores them per schedule).
 
 A message that can never be processed (it does not decode, lacks its tenant, or says something
 the contract forbids) raises `PoisonMessage`: it goes to `<topic>.dlq` at once, with the error,
@@ -15,7 +16,10 @@ not know are skipped: a topic may gain new types that old consumers ignore (prot
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +30,7 @@ from services.common.kafka import Envelope, PoisonMessage
 from services.common.logging import get_logger
 from services.common.validation import is_uuid
 from services.participations.domain.model import BookingSnapshot, BookingStatus, Target
-from services.participations.domain.totals import EventRef
+from services.participations.domain.totals import ParticipationChanged
 from services.participations.handlers import EventUpdater, Participations
 
 log = get_logger("participations.events")
@@ -34,7 +38,7 @@ log = get_logger("participations.events")
 BOOKINGS_GROUP = "participations.bookings-consumer"
 BOOKINGS_TOPICS = (topics.BOOKING_EVENTS.name,)
 UPDATER_GROUP = "participations.event-updater"
-UPDATER_TOPICS = (topics.PARTICIPATION_EVENTS.name, topics.EVENT_EVENTS.name)
+UPDATER_TOPICS = (topics.PARTICIPATION_EVENTS.name,)
 
 # protos/topics/bookings.booking-events.v1.md: every type carries the whole booking.
 BOOKING_MESSAGES = (
@@ -126,25 +130,24 @@ class EventUpdaterConsumer:
         self._updater = updater
 
     def subscription(self) -> Subscription:
-        handlers: dict[topics.MessageType[Any], Any] = dict.fromkeys(PARTICIPATION_MESSAGES, self.participation_changed)
-        handlers[topics.EVENT_CREATED] = self.session_created
-        return Subscription.each(UPDATER_GROUP, (topics.PARTICIPATION_EVENTS, topics.EVENT_EVENTS), handlers)
+        # Batched: many messages about one target, fetched together, settle in one write.
+        return Subscription.batched(UPDATER_GROUP, (topics.PARTICIPATION_EVENTS,), PARTICIPATION_MESSAGES, self.settle)
 
-    async def participation_changed(self, inbound: Inbound[Any]) -> None:
-        participation = inbound.message.participation
-        target_field = participation.WhichOneof("target")
-        target_id = getattr(participation, target_field) if target_field else ""
-        if not is_uuid(target_id):
-            raise PoisonMessage(f"{inbound.envelope.ce_type}: participation.{target_field or 'target'} must be a UUID")
-        target = Target.event(target_id) if target_field == "event_id" else Target.schedule(target_id)
-        # Only for the propagation-lag metric; messages written before the field existed go unmeasured.
-        committed = inbound.message.booking_committed_at.ToDatetime(UTC) if inbound.message.HasField("booking_committed_at") else None
-        await self._updater.participation_changed(inbound.tenant_id, target, booking_committed_at=committed)
+    async def settle(self, messages: Sequence[Inbound[Any]]) -> None:
+        by_tenant: dict[str, list[ParticipationChanged]] = defaultdict(list)
+        for inbound in messages:
+            by_tenant[inbound.tenant_id].append(participation_changed(inbound))
+        await asyncio.gather(*(self._updater.settle(tenant, changes) for tenant, changes in by_tenant.items()))
 
-    async def session_created(self, inbound: Inbound[Any]) -> None:
-        # Moves, cancellations and participant updates (our own writes coming back) change no
-        # participation: only a new session may have course participations to count.
-        event = inbound.message.event
-        if not (is_uuid(event.id) and is_uuid(event.schedule_id)):
-            raise PoisonMessage(f"{inbound.envelope.ce_type}: event.id and event.schedule_id must be UUIDs")
-        await self._updater.session_created(inbound.tenant_id, EventRef(event.id, event.schedule_id))
+
+def participation_changed(inbound: Inbound[Any]) -> ParticipationChanged:
+    """The target a participation message names, or PoisonMessage."""
+    participation = inbound.message.participation
+    target_field = participation.WhichOneof("target")
+    target_id = getattr(participation, target_field) if target_field else ""
+    if not is_uuid(target_id):
+        raise PoisonMessage(f"{inbound.envelope.ce_type}: participation.{target_field or 'target'} must be a UUID")
+    target = Target.event(target_id) if target_field == "event_id" else Target.schedule(target_id)
+    # Only for the propagation-lag metric; messages written before the field existed go unmeasured.
+    committed = inbound.message.booking_committed_at.ToDatetime(UTC) if inbound.message.HasField("booking_committed_at") else None
+    return ParticipationChanged(target, committed)

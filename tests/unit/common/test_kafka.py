@@ -51,10 +51,10 @@ def record(*, key: bytes | None = b"k-1", value: bytes = b"\x08\x01", headers: l
 # --- settings and producer ---------------------------------------------------------------------------
 
 
-def test_producer_waits_for_all_replicas_lingers_briefly_and_does_not_compress() -> None:
+def test_producer_waits_for_all_replicas_sends_at_once_and_does_not_compress() -> None:
     config = producer_config(settings())
     assert config["acks"] == "all"
-    assert config["linger_ms"] == 5
+    assert config["linger_ms"] == 0
     assert config["compression_type"] is None
     assert config["bootstrap_servers"] == "broker:9092"
 

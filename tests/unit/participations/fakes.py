@@ -1,5 +1,5 @@
 """In-memory fakes of the participations service's ports (handlers.ParticipationStore and
-handlers.CalendarEvents), for unit tests of the use cases and the Kafka entrypoints. The real
+handlers.CalendarTotals), for unit tests of the use cases and the Kafka entrypoints. The real
 adapters run against Postgres and timeframes in tests/integration/test_participations_*.py."""
 
 from __future__ import annotations
@@ -10,17 +10,22 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.participations.domain.model import Announcement, Participation
+from services.participations.domain.model import Announcement, Participation, Target
 from services.participations.domain.queries import ParticipationQuery
-from services.participations.domain.totals import EventLookup, EventRef, counts_on
+from services.participations.domain.totals import SettleOutcome, TargetTotal
 
 
 @dataclass
 class TenantData:
     rows: dict[str, Participation] = field(default_factory=dict)  # by booking id
-    versions: dict[str, int] = field(default_factory=dict)  # event_totals: event id -> version
-    totals: dict[str, int] = field(default_factory=dict)
     outbox: list[Announcement] = field(default_factory=list)
+    versions: dict[Target, int] = field(default_factory=dict)  # participant_totals' versions
+
+    def count(self) -> None:
+        """What the database's trigger does with every write: a target's version moves whenever
+        a participation on it changes (here: whenever anything is written, which is coarser)."""
+        for target in {p.target for p in self.rows.values()}:
+            self.versions[target] = self.versions.get(target, 0) + 1
 
 
 class FakeSession:
@@ -34,10 +39,12 @@ class FakeSession:
         if p.booking_id in self._data.rows:
             return False
         self._data.rows[p.booking_id] = p
+        self._data.count()
         return True
 
     async def update(self, p: Participation) -> None:
         self._data.rows[p.booking_id] = p
+        self._data.count()
 
     async def record(self, announcements: Sequence[Announcement]) -> None:
         self._data.outbox.extend(announcements)
@@ -61,18 +68,14 @@ class FakeSession:
         )
         return found[:limit]
 
-    async def counted_on(self, event: EventRef) -> list[Participation]:
-        return [p for p in self._data.rows.values() if counts_on(p, event)]
-
-    async def has_active_on_schedule(self, schedule_id: str) -> bool:
-        return any(p.active and p.target.id == schedule_id for p in self._data.rows.values())
-
-    async def lock_event_total(self, event_id: str) -> int:
-        return self._data.versions.setdefault(event_id, 0)
-
-    async def save_event_total(self, event_id: str, version: int, participants_total: int) -> None:
-        self._data.versions[event_id] = version
-        self._data.totals[event_id] = participants_total
+    async def participant_totals(self, targets: Sequence[Target]) -> dict[Target, TargetTotal]:
+        """The sum the database keeps: party sizes of the active participations on each target."""
+        totals = {}
+        for target in targets:
+            if target in self._data.versions:
+                total = sum(p.party_size for p in self._data.rows.values() if p.active and p.target == target)
+                totals[target] = TargetTotal(target, total, self._data.versions[target])
+        return totals
 
 
 class FakeStore:
@@ -97,30 +100,30 @@ class FakeStore:
 
 @dataclass
 class FakeCalendar:
-    """Timeframes' events by tenant, and every UpdateEventParticipants call in order. Like
-    timeframes, it keeps the greatest version only."""
+    """Timeframes' events and schedules by tenant, and every UpdateParticipantTotals call in order.
+    Like timeframes, it keeps the greatest version only."""
 
-    sessions: dict[str, list[EventRef]] = field(default_factory=dict)  # by tenant
-    calls: list[tuple[str, str, int, int]] = field(default_factory=list)
-    stored: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # (tenant, event) -> (version, total)
+    known: dict[str, set[Target]] = field(default_factory=dict)  # by tenant; others are NOT_FOUND
+    calls: list[tuple[str, list[TargetTotal]]] = field(default_factory=list)
+    stored: dict[tuple[str, Target], TargetTotal] = field(default_factory=dict)
     down: Exception | None = None
 
-    async def events(self, tenant_id: str, lookup: EventLookup) -> AsyncIterator[EventRef]:
+    async def update_totals(self, tenant_id: str, totals: Sequence[TargetTotal]) -> dict[Target, SettleOutcome]:
         if self.down:
             raise self.down
-        for event in self.sessions.get(tenant_id, []):
-            if event.id in lookup.event_ids or event.schedule_id in lookup.schedule_ids:
-                yield event
+        self.calls.append((tenant_id, list(totals)))
+        outcomes = {}
+        for total in totals:
+            current = self.stored.get((tenant_id, total.target))
+            if total.target not in self.known.get(tenant_id, set()):
+                outcomes[total.target] = SettleOutcome.NOT_FOUND
+            elif current is not None and total.version <= current.version:
+                outcomes[total.target] = SettleOutcome.STALE
+            else:
+                self.stored[(tenant_id, total.target)] = total
+                outcomes[total.target] = SettleOutcome.APPLIED
+        return outcomes
 
-    async def update_participants(self, tenant_id: str, event_id: str, participants_total: int, version: int) -> bool | None:
-        if self.down:
-            raise self.down
-        self.calls.append((tenant_id, event_id, participants_total, version))
-        current = self.stored.get((tenant_id, event_id), (0, 0))
-        if version <= current[0]:
-            return False
-        self.stored[(tenant_id, event_id)] = (version, participants_total)
-        return True
-
-    def total(self, tenant_id: str, event_id: str) -> int:
-        return self.stored.get((tenant_id, event_id), (0, 0))[1]
+    def total(self, tenant_id: str, target: Target) -> int:
+        stored = self.stored.get((tenant_id, target))
+        return 0 if stored is None else stored.participants_total

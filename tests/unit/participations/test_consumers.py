@@ -1,6 +1,6 @@
 """The two Kafka entrypoints over the use cases, with in-memory fakes of the store and of
 timeframes (fakes.py): what a message decodes to, which messages are poison (straight to the
-DLQ), which are skipped, and what the event updater settles for each message."""
+DLQ), which are skipped, and what the event updater settles for a batch of messages."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.participation_events.v1 import participation_events_pb2
 from services.api.bookings.participations.v3 import participations_pb2
 from services.api.bookings.v2 import bookings_pb2
-from services.api.calendar.event_events.v1 import event_events_pb2
-from services.api.calendar.events.v3 import events_pb2
+from services.common import topics
 from services.common.errors import DependencyUnavailable
 from services.common.kafka import Envelope, PoisonMessage, is_transient
 from services.common.paging import CursorCodec
-from services.participations.domain.model import ParticipationChange
-from services.participations.domain.totals import EventRef
+from services.participations.domain.model import ParticipationChange, Target
 from services.participations.entrypoints.events import BookingsConsumer, EventUpdaterConsumer
 from services.participations.handlers import EventUpdater, Participations
 from tests.unit.participations.fakes import FakeCalendar, FakeStore
@@ -29,12 +27,10 @@ TENANT = "t-1"
 BOOKING_ID = "5c1e0f0e-3f4a-4f53-9b8e-0d6d0f5a2b11"
 EVENT_ID = "3f0c9a52-6d1e-4b8a-9b1f-2d4c5e6f7a8b"
 SCHEDULE_ID = "71c29a52-6d1e-4b8a-9b1f-2d4c5e6f7a8b"
-SESSIONS = [EventRef(f"00000000-0000-4000-8000-00000000000{i}", SCHEDULE_ID) for i in range(3)]
-CLASS_EVENT = EventRef(EVENT_ID, "99999999-0000-4000-8000-000000000000")
 CREATED = "bookings.booking.created.v1"
 
 
-def envelope(ce_type: str, value: bytes | Message, *, tenant: str = TENANT, topic: str = "bookings.booking-events.v1") -> Envelope:
+def envelope(ce_type: str, value: bytes | Message, *, tenant: str = TENANT, topic: str = topics.BOOKING_EVENTS.name) -> Envelope:
     raw = value if isinstance(value, bytes) else value.SerializeToString()
     return Envelope(topic=topic, partition=0, offset=0, key=BOOKING_ID, headers={"ce_type": ce_type}, ce_type=ce_type, tenant_id=tenant, value=raw)
 
@@ -152,19 +148,21 @@ async def test_an_unknown_message_type_is_skipped(consumer: BookingsConsumer, st
 
 # --- event updater ---------------------------------------------------------------------------------
 
+COURSE = Target.schedule(SCHEDULE_ID)
+CLASS = Target.event(EVENT_ID)
+
 
 @pytest.fixture
 def calendar() -> FakeCalendar:
-    return FakeCalendar(sessions={TENANT: [*SESSIONS, CLASS_EVENT]})
+    return FakeCalendar(known={TENANT: {COURSE, CLASS}})
 
 
 @pytest.fixture
 def updater(store: FakeStore, calendar: FakeCalendar) -> EventUpdaterConsumer:
-    clock = itertools.count(1000)
-    return EventUpdaterConsumer(EventUpdater(store, calendar, clock_micros=lambda: next(clock)))
+    return EventUpdaterConsumer(EventUpdater(store, calendar))
 
 
-def participation_message(change: str, *, event_id: str = "", schedule_id: str = "", party: int = 2) -> Envelope:
+def participation_message(change: str, *, event_id: str = "", schedule_id: str = "", party: int = 2, tenant: str = TENANT) -> Envelope:
     participation = participations_pb2.Participation(id="e7d9a1c4-6d1e-4b8a-9b1f-2d4c5e6f7a8b", booking_id=BOOKING_ID, party_size=party)
     if event_id:
         participation.event_id = event_id
@@ -175,56 +173,73 @@ def participation_message(change: str, *, event_id: str = "", schedule_id: str =
         "updated": participation_events_pb2.ParticipationUpdated,
         "removed": participation_events_pb2.ParticipationRemoved,
     }[change]
-    return envelope(f"bookings.participation.{change}.v1", message_type(participation=participation), topic="bookings.participation-events.v1")
+    return envelope(f"bookings.participation.{change}.v1", message_type(participation=participation), tenant=tenant, topic=topics.PARTICIPATION_EVENTS.name)
 
 
-def calendar_message(ce_type: str, event: EventRef) -> Envelope:
-    message = event_events_pb2.EventCreated(event=events_pb2.Event(id=event.id, schedule_id=event.schedule_id))
-    return envelope(ce_type, message, topic="calendar.event-events.v1")
+def course_booking(party: int, booking_id: str = BOOKING_ID) -> bookings_pb2.Booking:
+    return booking(
+        id=booking_id, booked_entity=bookings_pb2.BookedEntity(schedule=bookings_pb2.ScheduleItem(schedule_id=SCHEDULE_ID)), number_of_participants=party
+    )
 
 
-async def test_a_course_participation_settles_every_session_with_the_recomputed_total(
+def settled(calendar: FakeCalendar) -> list[tuple[Target, int]]:
+    return [(t.target, t.participants_total) for _, totals in calendar.calls for t in totals]
+
+
+async def test_a_course_participation_settles_the_schedules_total_once_however_many_sessions_it_has(
     consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar
 ) -> None:
-    course = booking(booked_entity=bookings_pb2.BookedEntity(schedule=bookings_pb2.ScheduleItem(schedule_id=SCHEDULE_ID)), number_of_participants=3)
-    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(3))))
     message = participation_message("created", schedule_id=SCHEDULE_ID, party=99)  # the size in the message is never used
 
     await deliver(updater, message)
-    await deliver(updater, message)  # a duplicate: the same totals again, at newer versions
+    await deliver(updater, message)  # a duplicate: the same total again, at the same version: stale
 
-    assert {(event_id, total) for _, event_id, total, _ in calendar.calls} == {(s.id, 3) for s in SESSIONS}
-    assert len(calendar.calls) == 6
-    versions = [version for _, event_id, _, version in calendar.calls if event_id == SESSIONS[0].id]
-    assert versions == sorted(versions) and len(set(versions)) == 2
-    assert calendar.total(TENANT, CLASS_EVENT.id) == 0
+    assert settled(calendar) == [(COURSE, 3), (COURSE, 3)]
+    (first,), (again,) = (totals for _, totals in calendar.calls)
+    assert first.version == again.version and calendar.total(TENANT, COURSE) == 3
 
 
 async def test_a_class_participation_settles_its_event_only(consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar) -> None:
     await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking(number_of_participants=4))))
     await deliver(updater, participation_message("created", event_id=EVENT_ID))
-    assert [(event_id, total) for _, event_id, total, _ in calendar.calls] == [(EVENT_ID, 4)]
+    assert settled(calendar) == [(CLASS, 4)]
 
 
-async def test_a_new_session_is_settled_only_when_its_schedule_has_course_participations(
+async def test_a_batch_settles_each_target_once_with_its_current_total(
     consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar
 ) -> None:
-    added = EventRef("00000000-0000-4000-8000-000000000009", SCHEDULE_ID)
-    await deliver(updater, calendar_message("calendar.event.created.v1", added))
-    assert calendar.calls == []
+    """Many changes of one course fetched together: one read, one call, the sum of all of them."""
+    ids = [f"5c1e0f0e-3f4a-4f53-9b8e-0d6d0f5a2b{n:02d}" for n in range(5)]
+    for booking_id in ids:
+        await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(2, booking_id))))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking(id=BOOKING_ID.replace("5c", "6c", 1)))))
+    batch = [participation_message("created", schedule_id=SCHEDULE_ID) for _ in ids] + [participation_message("created", event_id=EVENT_ID)]
+    await updater.subscription().deliver(batch)
+    assert settled(calendar) == [(COURSE, 10), (CLASS, 2)]
+    assert len(calendar.calls) == 1
 
-    course = booking(booked_entity=bookings_pb2.BookedEntity(schedule=bookings_pb2.ScheduleItem(schedule_id=SCHEDULE_ID)), number_of_participants=2)
-    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course)))
-    await deliver(updater, calendar_message("calendar.event.created.v1", added))
-    assert [(event_id, total) for _, event_id, total, _ in calendar.calls] == [(added.id, 2)]
+
+async def test_a_batch_of_several_tenants_settles_each_tenant_apart(consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar) -> None:
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(2))))
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(5)), tenant="t-2"))
+    calendar.known["t-2"] = {COURSE}
+    await updater.subscription().deliver([participation_message("created", schedule_id=SCHEDULE_ID, tenant=t) for t in (TENANT, "t-2")])
+    assert sorted((tenant, t.participants_total) for tenant, totals in calendar.calls for t in totals) == [("t-1", 2), ("t-2", 5)]
 
 
-@pytest.mark.parametrize(
-    "ce_type", ["calendar.event.updated.v1", "calendar.event.cancelled.v1", "calendar.event.participants_updated.v1", "calendar.event.renamed.v7"]
-)
-async def test_other_calendar_messages_change_no_total(updater: EventUpdaterConsumer, calendar: FakeCalendar, ce_type: str) -> None:
-    await deliver(updater, calendar_message(ce_type, SESSIONS[0]))
-    assert calendar.calls == []
+async def test_a_target_timeframes_does_not_know_is_reported_and_changes_nothing(
+    consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar
+) -> None:
+    calendar.known[TENANT] = set()
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(2))))
+    await deliver(updater, participation_message("created", schedule_id=SCHEDULE_ID))
+    assert calendar.stored == {}
+
+
+async def test_a_message_about_a_participation_that_never_counted_settles_nothing(updater: EventUpdaterConsumer, calendar: FakeCalendar) -> None:
+    await deliver(updater, participation_message("created", schedule_id=SCHEDULE_ID))
+    assert settled(calendar) == []
 
 
 async def test_a_participation_message_without_a_target_is_poison(updater: EventUpdaterConsumer) -> None:
@@ -232,7 +247,8 @@ async def test_a_participation_message_without_a_target_is_poison(updater: Event
         await deliver(updater, participation_message("removed"))
 
 
-async def test_a_timeframes_outage_is_transient(updater: EventUpdaterConsumer, calendar: FakeCalendar, store: FakeStore) -> None:
+async def test_a_timeframes_outage_is_transient(consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar) -> None:
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(2))))
     calendar.down = DependencyUnavailable("timeframes", "UNAVAILABLE: connection refused")
     with pytest.raises(DependencyUnavailable) as exc:
         await deliver(updater, participation_message("created", schedule_id=SCHEDULE_ID))

@@ -1,7 +1,7 @@
 """participations.propagation_lag: booking commit (the booking message's ce_time, kept with the
 participation and carried by the participation message) to the participant total applied in
-timeframes, observed once per event whose total timeframes took, and never invented when the
-commit time is unknown."""
+timeframes, observed once per participation change whose target's total timeframes took, and
+never invented when the commit time is unknown."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from services.api.bookings.participation_events.v1 import participation_events_p
 from services.common.kafka import Envelope
 from services.common.outbox import OutboxMessage
 from services.common.paging import CursorCodec
+from services.participations.domain.totals import TargetTotal
 from services.participations.entrypoints.events import BookingsConsumer, EventUpdaterConsumer
 from services.participations.handlers import EventUpdater, Participations
 from services.participations.mapping import announcement_message
 from tests.unit.participations.fakes import FakeCalendar, FakeStore
-from tests.unit.participations.test_consumers import BOOKING_ID, CLASS_EVENT, CREATED, TENANT, booking, deliver
+from tests.unit.participations.test_consumers import BOOKING_ID, CLASS, CREATED, TENANT, booking, deliver
 
 COMMITTED = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 SETTLED = COMMITTED + timedelta(milliseconds=1500)
@@ -51,12 +52,11 @@ def _participation_message(outbox: OutboxMessage) -> Envelope:
 class Pipeline:
     def __init__(self) -> None:
         self.store = FakeStore()
-        self.calendar = FakeCalendar(sessions={TENANT: [CLASS_EVENT]})
+        self.calendar = FakeCalendar(known={TENANT: {CLASS}})
         self.reader = InMemoryMetricReader()
         ids = (f"0b4a6c8e-0000-4000-8000-{n:012d}" for n in itertools.count())
         self.bookings = BookingsConsumer(Participations(self.store, CursorCodec(b"k"), new_id=lambda: next(ids), now=lambda: SETTLED))
-        clock = itertools.count(1000)
-        updater = EventUpdater(self.store, self.calendar, clock_micros=lambda: next(clock), now=lambda: SETTLED, meter_provider=MeterProvider([self.reader]))
+        updater = EventUpdater(self.store, self.calendar, now=lambda: SETTLED, meter_provider=MeterProvider([self.reader]))
         self.updater = EventUpdaterConsumer(updater)
 
     async def book(self, ce_time: str | None) -> Envelope:
@@ -95,7 +95,7 @@ async def test_without_a_readable_commit_time_nothing_is_measured_and_the_bookin
     pipeline = Pipeline()
     await pipeline.book_and_settle(ce_time)
     assert pipeline.lags() == []
-    assert pipeline.calendar.total(TENANT, CLASS_EVENT.id) == 2
+    assert pipeline.calendar.total(TENANT, CLASS) == 2
 
 
 async def test_a_participation_message_from_before_the_commit_time_field_is_settled_unmeasured() -> None:
@@ -106,11 +106,11 @@ async def test_a_participation_message_from_before_the_commit_time_field_is_sett
     message.ClearField("booking_committed_at")
     await deliver(pipeline.updater, dataclasses.replace(envelope, value=message.SerializeToString()))
     assert pipeline.lags() == []
-    assert pipeline.calendar.total(TENANT, CLASS_EVENT.id) == 2
+    assert pipeline.calendar.total(TENANT, CLASS) == 2
 
 
 async def test_a_total_timeframes_refused_as_stale_is_not_a_capacity_update() -> None:
     pipeline = Pipeline()
-    pipeline.calendar.stored[(TENANT, CLASS_EVENT.id)] = (10**18, 2)  # a newer settlement already landed
+    pipeline.calendar.stored[(TENANT, CLASS)] = TargetTotal(CLASS, 2, 10**18)  # a newer settlement already landed
     await pipeline.book_and_settle("2026-11-21T10:00:00.000000Z")
     assert pipeline.lags() == []
