@@ -45,6 +45,7 @@ def draft_from_proto(msg: services_pb2.Service) -> ServiceDraft:
         online_booking_enabled=msg.online_booking_enabled,
         requires_manual_approval=msg.requires_manual_approval,
         booking_policy=policy_from_proto(msg.booking_policy),
+        strict_capacity=msg.strict_capacity,
     )
 
 
@@ -94,6 +95,7 @@ def service_to_proto(service: Service) -> services_pb2.Service:
         booking_policy=policy_to_proto(service.booking_policy),
         revision=service.revision,
         requires_manual_approval=service.requires_manual_approval,
+        strict_capacity=service.strict_capacity,
     )
     if service.created_at is not None:
         msg.created_date.CopyFrom(_timestamp(service.created_at))

@@ -206,6 +206,7 @@ def cmd_services_create(ctx: Context) -> None:
         time_zone=args.time_zone,
         online_booking_enabled=args.online_booking if args.online_booking is not None else True,
         requires_manual_approval=bool(args.manual_approval),
+        strict_capacity=bool(args.strict_capacity),
     )
     apply_policy_flags(service.booking_policy, args)
     ctx.out.service(ctx.client.create_service(service), verb="Created")
@@ -232,6 +233,7 @@ _SERVICE_FIELDS = (  # flag -> mask path
     ("time_zone", "time_zone"),
     ("online_booking", "online_booking_enabled"),
     ("manual_approval", "requires_manual_approval"),
+    ("strict_capacity", "strict_capacity"),
 )
 
 
@@ -253,7 +255,7 @@ def cmd_services_update(ctx: Context) -> None:
     if not paths:
         raise CliError(
             "nothing to update: give at least one of --name, --capacity, --time-zone, --online-booking/--no-online-booking, "
-            "--manual-approval/--no-manual-approval or a policy flag"
+            "--manual-approval/--no-manual-approval, --strict-capacity/--no-strict-capacity or a policy flag"
         )
     ctx.out.service(ctx.client.update_service(service, paths), verb="Updated")
 
@@ -707,6 +709,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--time-zone", required=True, help="IANA zone of the business, e.g. Europe/Vienna")
     p.add_argument("--online-booking", action=argparse.BooleanOptionalAction, default=None, help="bookable online (default yes)")
     p.add_argument("--manual-approval", action="store_true", default=None, help="bookings start PENDING until confirmed")
+    p.add_argument("--strict-capacity", action="store_true", default=None, help="classes and courses: refuse a booking rather than overbook, even in a rush")
     _policy_flags(p, update=False)
 
     p = leaf(services, "list", cmd_services_list, "list services (oldest first)")
@@ -726,6 +729,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--time-zone")
     p.add_argument("--online-booking", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--manual-approval", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--strict-capacity", action=argparse.BooleanOptionalAction, default=None, help="refuse rather than overbook (classes and courses)")
     _policy_flags(p, update=True)
 
     p = leaf(services, "delete", cmd_services_delete, "delete a service")

@@ -127,6 +127,7 @@ class Renderer:
             ("time zone", s.time_zone),
             ("online booking", "yes" if s.online_booking_enabled else "no"),
             ("manual approval", "yes" if s.requires_manual_approval else "no"),
+            ("strict capacity", "yes" if s.strict_capacity else "no"),
         ]
         rows += [(f"policy: {k}", v) for k, v in policy_summary(s.booking_policy).items()]
         rows.append(("revision", str(s.revision)))
@@ -160,7 +161,7 @@ class Renderer:
                         _enum(s, "type"),
                         s.name,
                         s.schedule_id or "-",
-                        str(s.default_capacity),
+                        f"{s.default_capacity} (strict)" if s.strict_capacity else str(s.default_capacity),
                         s.time_zone,
                         "yes" if s.online_booking_enabled else "no",
                         str(s.revision),

@@ -100,8 +100,9 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
     """No reset query when a connection goes back to the pool. asyncpg's default (UNLISTEN *,
     advisory unlock, RESET ALL, CLOSE ALL) costs a server round trip on every release, measurable
     on the hottest reads; this code base leaves no session state behind (the outbox relay, the
-    only LISTEN and advisory-lock user, releases both itself). Open transactions are still rolled
-    back and listeners dropped by asyncpg itself."""
+    only LISTEN and session advisory-lock user, releases both itself; strict capacity's advisory
+    locks are transaction-scoped). Open transactions are still rolled back and listeners dropped
+    by asyncpg itself."""
 
     def get_reset_query(self) -> str:
         return ""

@@ -170,6 +170,7 @@ class World:
         time_zone: str = VIENNA,
         name: str = "Pottery",
         manual_approval: bool = False,
+        strict_capacity: bool = False,
     ) -> Offering:
         service = services_pb2.Service(
             type=kind,  # type: ignore[arg-type]
@@ -179,6 +180,7 @@ class World:
             online_booking_enabled=online,
             booking_policy=booking_policy or policy_pb2.BookingPolicy(),
             requires_manual_approval=manual_approval,
+            strict_capacity=strict_capacity,
         )
         created = (await self.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=self.md)).service
         offering = Offering(created)

@@ -375,6 +375,7 @@ def test_create_stores_the_policy_flags(cli: Cli) -> None:
         "1440",
         "--manual-approval",
         "--no-online-booking",
+        "--strict-capacity",
     )
 
     stored = stored_service(cli, course["id"])
@@ -385,7 +386,7 @@ def test_create_stores_the_policy_flags(cli: Cli) -> None:
         "participants_policy": {"max_participants_per_booking": 2},
         "cancellation_policy": {"enabled": True, "latest_cancellation_in_minutes": 1440},
     }
-    assert (stored["requires_manual_approval"], stored["online_booking_enabled"]) == (True, False)
+    assert (stored["requires_manual_approval"], stored["online_booking_enabled"], stored["strict_capacity"]) == (True, False, True)
     assert (stored["type"], stored["default_capacity"], stored["time_zone"]) == ("COURSE", 12, "Europe/Vienna")
 
 
@@ -393,7 +394,7 @@ def test_create_without_policy_flags_is_bookable_online_with_every_limit_off(cli
     course = create_course(cli)
 
     stored = stored_service(cli, course["id"])
-    assert (stored["online_booking_enabled"], stored["requires_manual_approval"]) == (True, False)
+    assert (stored["online_booking_enabled"], stored["requires_manual_approval"], stored["strict_capacity"]) == (True, False, False)
     policy = stored["booking_policy"]
     assert not any(policy[p]["enabled"] for p in ("limit_early_booking", "limit_late_booking", "book_after_start_policy", "cancellation_policy"))
     assert policy["participants_policy"]["max_participants_per_booking"] == 1
@@ -409,6 +410,7 @@ def test_create_without_policy_flags_is_bookable_online_with_every_limit_off(cli
         pytest.param(["--capacity", "20", "--time-zone", "Europe/Berlin"], {"default_capacity": 20, "time_zone": "Europe/Berlin"}, id="capacity and zone"),
         pytest.param(["--no-online-booking"], {"online_booking_enabled": False}, id="online booking off is a change, not an omission"),
         pytest.param(["--manual-approval"], {"requires_manual_approval": True}, id="manual approval"),
+        pytest.param(["--strict-capacity"], {"strict_capacity": True}, id="strict capacity"),
         pytest.param(
             ["--late-minutes", "30"],
             {"booking_policy.limit_late_booking": {"enabled": True, "latest_booking_in_minutes": 30}},
@@ -469,6 +471,20 @@ def test_list_pages_with_the_printed_cursor_and_all_follows_cursors(cli: Cli) ->
 
     everything = cli("services", "list", "--type", "course", "--limit", "2", "--all", "--json").json()
     assert [s["name"] for s in everything["services"]] == ["Course 0", "Course 1", "Course 2"]
+
+
+def test_get_and_list_show_which_services_have_strict_capacity(cli: Cli) -> None:
+    strict = create_course(cli, "--strict-capacity", name="Strict course")
+    relaxed = create_course(cli, name="Relaxed course")
+
+    assert re.search(r"strict capacity\W+yes", cli("services", "get", strict["id"]).ok().out)
+    assert re.search(r"strict capacity\W+no", cli("services", "get", relaxed["id"]).ok().out)
+    listed = cli("services", "list").ok().out.splitlines()
+    assert "12 (strict)" in next(line for line in listed if strict["id"] in line)
+    assert "(strict)" not in next(line for line in listed if relaxed["id"] in line)
+
+    assert cli("services", "update", strict["id"], "--revision", "1", "--no-strict-capacity").code == 0
+    assert stored_service(cli, strict["id"])["strict_capacity"] is False
 
 
 def test_get_policies_and_delete_at_a_revision(cli: Cli) -> None:

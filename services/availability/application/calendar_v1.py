@@ -77,6 +77,7 @@ class CalendarAnswer:
     book_online_disabled: bool
     bookable: bool
     refusal_reason: str  # "" when bookable
+    min_total_spots_ahead: int = 0  # COURSE only (ScheduleAvailability)
 
     def as_log(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -98,9 +99,11 @@ def answer(now: datetime, inputs: Inputs, number_of_participants: int) -> Calend
     party = needed_spots(number_of_participants)
     offering, sessions = inputs.offering, list(inputs.sessions)
     refusal = validate_booking(now, offering, sessions, inputs.time_frame, party)
+    min_total_ahead = 0
     if offering.type is ServiceType.COURSE:
         course = course_availability(now, offering, sessions, inputs.time_frame, party)
         total, open_spots, violations = course.total_capacity, course.open_spots, course.violations
+        min_total_ahead = course.min_total_capacity_ahead
     else:
         slot = class_time_slot(now, offering, sessions[0], party)
         total, open_spots, violations = slot.total_capacity, slot.remaining_capacity, slot.violations
@@ -112,6 +115,7 @@ def answer(now: datetime, inputs: Inputs, number_of_participants: int) -> Calend
         book_online_disabled=violations.book_online_disabled,
         bookable=refusal is None,
         refusal_reason=refusal.value if refusal is not None else "",
+        min_total_spots_ahead=min_total_ahead,
     )
 
 

@@ -132,6 +132,9 @@ class CourseAvailability:
     - `open_spots`: the smallest remaining capacity among non-cancelled sessions still ahead
       (start > now), clamped at 0; 0 when no session is ahead.
     - `total_capacity`: the largest total capacity among non-cancelled sessions (0 when none).
+    - `min_total_capacity_ahead`: the smallest total capacity among non-cancelled sessions still
+      ahead (0 when none): a course booking takes a spot on each, so no more participants than
+      this fit in the course from now on.
     - `total_sessions` / `remaining_sessions`: non-cancelled sessions / those of them still ahead
       ("your registration includes 22/25 sessions").
     - `first_event_start`: the policy reference time F actually used (from ScheduleTimeFrames, or
@@ -149,6 +152,7 @@ class CourseAvailability:
     remaining_sessions: int
     first_event_start: datetime | None
     last_event_end: datetime | None
+    min_total_capacity_ahead: int = 0
 
 
 @dataclass(frozen=True, slots=True)

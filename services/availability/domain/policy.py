@@ -167,6 +167,7 @@ def course_availability(
         remaining_sessions=len(ahead),
         first_event_start=first,
         last_event_end=last_end,
+        min_total_capacity_ahead=min((s.total_capacity for s in ahead), default=0),
     )
 
 

@@ -32,7 +32,7 @@ def _availability_fields(answer: CalendarAnswer) -> dict[str, object]:
 
 
 def schedule_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2.ScheduleAvailability:
-    return availability_calendar_pb2.ScheduleAvailability(**_availability_fields(answer))
+    return availability_calendar_pb2.ScheduleAvailability(**_availability_fields(answer), min_total_spots_ahead=answer.min_total_spots_ahead)
 
 
 def slot_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2.SlotAvailability:

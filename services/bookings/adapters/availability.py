@@ -18,12 +18,13 @@ def open_availability_channel(settings: ServiceSettings, address: str) -> Channe
     return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=RETRYABLE)
 
 
-def _answer(availability: availability_calendar_pb2.ScheduleAvailability | availability_calendar_pb2.SlotAvailability) -> AvailabilityAnswer:
+def _answer(availability: availability_calendar_pb2.ScheduleAvailability | availability_calendar_pb2.SlotAvailability, capacity: int) -> AvailabilityAnswer:
     return AvailabilityAnswer(
         bookable=availability.bookable,
         open_spots=availability.open_spots,
         total_spots=availability.total_spots,
         refusal_reason=availability.refusal_reason,
+        capacity=capacity,
     )
 
 
@@ -34,9 +35,10 @@ class AvailabilityCalendarClient:
     async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer:
         request = availability_calendar_pb2.GetScheduleAvailabilityRequest(schedule_id=schedule_id, number_of_participants=number_of_participants)
         response = await call_dependency("availability", self._stub.GetScheduleAvailability(request), not_found=("schedule", schedule_id))
-        return _answer(response.availability)
+        # A course booking takes a spot on every session ahead: the smallest of them limits it.
+        return _answer(response.availability, response.availability.min_total_spots_ahead)
 
     async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
         request = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=event_id, number_of_participants=number_of_participants)
         response = await call_dependency("availability", self._stub.GetSlotAvailability(request), not_found=("event", event_id))
-        return _answer(response.availability)
+        return _answer(response.availability, response.availability.total_spots)

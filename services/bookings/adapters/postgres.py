@@ -32,7 +32,7 @@ from services.common.errors import NotFound, RevisionMismatch
 RESOURCE = "service"
 _COLUMNS = (
     "id, type, name, default_capacity, time_zone, online_booking_enabled, requires_manual_approval, "
-    "booking_policy, schedule_id, revision, created_at, updated_at"
+    "booking_policy, strict_capacity, schedule_id, revision, created_at, updated_at"
 )
 
 
@@ -85,8 +85,8 @@ class PostgresServiceRepository(PooledRepository):
             row = await conn.fetchrow(
                 f"""
                 INSERT INTO services (tenant_id, id, type, name, default_capacity, time_zone, online_booking_enabled,
-                                      requires_manual_approval, booking_policy, schedule_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+                                      requires_manual_approval, booking_policy, strict_capacity, schedule_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
                 RETURNING {_COLUMNS}
                 """,
                 current_tenant(),
@@ -98,6 +98,7 @@ class PostgresServiceRepository(PooledRepository):
                 service.online_booking_enabled,
                 service.requires_manual_approval,
                 _policy_document(service.booking_policy),
+                service.strict_capacity,
                 service.schedule_id,
             )
             return await self._changed(conn, "created", row)
@@ -111,9 +112,9 @@ class PostgresServiceRepository(PooledRepository):
                 f"""
                 UPDATE services
                    SET name = $3, default_capacity = $4, time_zone = $5, online_booking_enabled = $6,
-                       requires_manual_approval = $7, booking_policy = $8::jsonb,
+                       requires_manual_approval = $7, booking_policy = $8::jsonb, strict_capacity = $9,
                        revision = revision + 1, updated_at = now()
-                 WHERE tenant_id = $1 AND id = $2 AND revision = $9 AND deleted_at IS NULL
+                 WHERE tenant_id = $1 AND id = $2 AND revision = $10 AND deleted_at IS NULL
                 RETURNING {_COLUMNS}
                 """,
                 current_tenant(),
@@ -124,6 +125,7 @@ class PostgresServiceRepository(PooledRepository):
                 service.online_booking_enabled,
                 service.requires_manual_approval,
                 _policy_document(service.booking_policy),
+                service.strict_capacity,
                 expected_revision,
             )
             if row is None:
@@ -176,6 +178,7 @@ def _service(row: asyncpg.Record) -> Service:
         online_booking_enabled=row["online_booking_enabled"],
         requires_manual_approval=row["requires_manual_approval"],
         booking_policy=policy_from_document(json.loads(row["booking_policy"])),
+        strict_capacity=row["strict_capacity"],
         schedule_id=row["schedule_id"],
         revision=row["revision"],
         created_at=row["created_at"],

@@ -3,6 +3,14 @@
 Every statement filters by the tenant of the current request (`current_tenant()`). Every write is
 one transaction that ends in `_changed`, which adds the write's `bookings.booking-events.v1`
 message to the transactional outbox: a booking change exists if and only if its event does.
+
+Strict capacity (a `capacity` given to `create` or `update`): the transaction takes a
+transaction-scoped advisory lock on the booked entity (the schedule of a course booking, the
+event of a class booking) before it counts that entity's PENDING and CONFIRMED participants and
+writes. Every strict write of one entity holds that lock from its count to its commit, so no two of
+them count the same free spots: check and write are one step per entity. Writes that only free
+spots (cancel, decline, a decrease) take no lock: a count that misses them refuses too early at
+worst, never overbooks.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from typing import Any, NoReturn
 
 import asyncpg
 
-from services.bookings.domain.bookings import RESOURCE, Booking, BookingStatus, Change, Contact, EntityKind
+from services.bookings.domain.bookings import RESOURCE, Booking, BookingStatus, Change, Contact, EntityKind, capacity_refusal
 from services.bookings.domain.ports import BookingFilter, SortKey
 from services.bookings.mapping import booking_event
 from services.common import outbox
@@ -23,6 +31,20 @@ _COLUMNS = (
     "id, service_id, schedule_id, event_id, number_of_participants, contact_name, contact_email, status, "
     "idempotency_key, request_fingerprint, revision, created_at, updated_at"
 )
+
+# Strict capacity. Advisory locks are per database, shared by every schema in it: the prefix keeps
+# these apart from the outbox relay's. A hash collision only makes two entities wait for each other.
+_LOCK_ENTITY = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+# The participants the entity's active bookings hold, but one booking's (the one being resized; on a
+# create the new id, not stored yet). Served by bookings_by_{schedule,event}_and_creation.
+_HELD = {
+    kind: f"""
+    SELECT coalesce(sum(number_of_participants), 0) FROM bookings
+     WHERE tenant_id = $1 AND {column} = $2 AND status = ANY($3::text[]) AND id <> $4
+    """
+    for kind, column in ((EntityKind.SCHEDULE, "schedule_id"), (EntityKind.SLOT, "event_id"))
+}
+_ACTIVE = [s.name for s in BookingStatus if s.active]
 
 
 class PostgresBookingRepository(PooledRepository):
@@ -67,8 +89,17 @@ class PostgresBookingRepository(PooledRepository):
 
     # --- writes ----------------------------------------------------------------------------------
 
-    async def create(self, booking: Booking) -> tuple[Booking, bool]:
+    async def create(self, booking: Booking, *, capacity: int | None = None) -> tuple[Booking, bool]:
         async with self._transaction() as conn:
+            if capacity is not None:
+                await self._lock_entity(conn, booking)
+                if booking.idempotency_key is not None:
+                    # A concurrent request with this key for this entity held the lock first and has
+                    # committed: this is its replay, answered without counting it against itself.
+                    existing = await self._by_key(conn, booking.idempotency_key)
+                    if existing is not None:
+                        return existing, False
+                await self._require_room(conn, booking, capacity)
             # With a key, a concurrent insert of the same key makes this one wait for that
             # transaction and then insert nothing; the row it committed is read below, in a new
             # statement (READ COMMITTED), so it is visible.
@@ -93,16 +124,18 @@ class PostgresBookingRepository(PooledRepository):
                 booking.request_fingerprint,
             )
             if row is None:
-                existing = await conn.fetchrow(
-                    f"SELECT {_COLUMNS} FROM bookings WHERE tenant_id = $1 AND idempotency_key = $2", current_tenant(), booking.idempotency_key
-                )
+                assert booking.idempotency_key is not None
+                existing = await self._by_key(conn, booking.idempotency_key)
                 if existing is None:  # the conflicting row vanished: bookings are never deleted
                     raise RuntimeError(f"idempotency key conflict without a booking holding the key (booking {booking.id})")
-                return _booking(existing), False
+                return existing, False
             return await self._changed(conn, Change.CREATED, row), True
 
-    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int) -> Booking:
+    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int, *, capacity: int | None = None) -> Booking:
         async with self._transaction() as conn:
+            if capacity is not None:
+                await self._lock_entity(conn, booking)
+                await self._require_room(conn, booking, capacity)
             # Compare-and-set on the revision: of two concurrent changes at the same revision the
             # second blocks on the row lock, re-reads it at the new revision and matches nothing.
             row = await conn.fetchrow(
@@ -121,6 +154,24 @@ class PostgresBookingRepository(PooledRepository):
             if row is None:
                 await self._raise_missing_or_stale(conn, booking.id, expected_revision)
             return await self._changed(conn, change, row, previous_participants)
+
+    async def _by_key(self, conn: asyncpg.Connection, key: str) -> Booking | None:
+        row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM bookings WHERE tenant_id = $1 AND idempotency_key = $2", current_tenant(), key)
+        return _booking(row) if row else None
+
+    async def _lock_entity(self, conn: asyncpg.Connection, booking: Booking) -> None:
+        """Waits until no other strict write of the booking's entity is in progress; held until
+        this transaction ends. Ids are the tenant's, so the tenant is part of the key."""
+        await conn.execute(_LOCK_ENTITY, f"strict-capacity:{current_tenant()}:{booking.entity_kind}:{booking.entity_id}")
+
+    async def _require_room(self, conn: asyncpg.Connection, booking: Booking, capacity: int) -> None:
+        """Under the entity's lock: raises the strict capacity refusal unless `booking`, at its
+        size, fits next to the entity's other active bookings (counted in this statement's
+        snapshot, which includes every earlier lock holder's commit)."""
+        held = await conn.fetchval(_HELD[booking.entity_kind], current_tenant(), booking.entity_id, _ACTIVE, booking.id)
+        refused = capacity_refusal(held=held, requested=booking.number_of_participants, capacity=capacity)
+        if refused is not None:
+            raise refused
 
     async def _changed(self, conn: asyncpg.Connection, change: Change, row: asyncpg.Record, previous_participants: int = 0) -> Booking:
         """Every write ends here, inside its transaction: its bookings.booking-events.v1 message

@@ -18,6 +18,14 @@ Decisions (the contract leaves them open):
   apply as to a new booking: no additions after booking has closed, and capacity for the added
   ones only, since the booking's current participants already hold their spots). A decrease
   needs no check and is allowed whenever the booking is active.
+- Strict capacity (`Service.strict_capacity`, CLASS and COURSE, off by default): availability is
+  still asked, for its policy refusals and for the capacity (`AvailabilityAnswer.capacity`), but
+  its CAPACITY_EXCEEDED is not taken. The writing transaction counts the entity's bookings under
+  a per-entity lock instead (`capacity_refusal`), so concurrent requests never overbook and a
+  cancellation frees its spots at once. Availability reports capacity last, so when that is its
+  refusal no policy refused. A replay of an idempotency key is answered from storage, never
+  counted against itself (a concurrent duplicate is found under the lock). Services without the
+  flag write as before: no lock, no count.
 - An idempotency key reused with a different request is INVALID_ARGUMENT on `idempotency_key`
   (the client has a bug to fix, as with any bad field), not ALREADY_EXISTS: the booking the key
   names is not what this request asked for.
@@ -35,6 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.bookings.domain.bookings import (
+    CAPACITY_EXCEEDED,
     RESOURCE,
     Action,
     Booking,
@@ -106,8 +115,8 @@ class Bookings:
                 return replay(existing, request_fingerprint(draft))
         service = await self._service(draft.service_id)
         booking = new_booking(draft, self._new_id(), service)
-        await self._validate(service, booking, booking.number_of_participants)
-        stored, created = await self._repository.create(booking)
+        capacity = await self._validate(service, booking, booking.number_of_participants)
+        stored, created = await self._repository.create(booking, capacity=capacity)
         if not created:
             # A concurrent request with the same key won the insert (unique index); this one
             # wrote nothing and answers with that booking, or refuses a different request.
@@ -115,9 +124,10 @@ class Bookings:
             return replay(stored, booking.request_fingerprint)
         return stored
 
-    async def _validate(self, service: Service, booking: Booking, number_of_participants: int) -> None:
+    async def _validate(self, service: Service, booking: Booking, number_of_participants: int) -> int | None:
         """Refuses (FAILED_PRECONDITION with availability's reason) unless availability accepts
-        `number_of_participants` more participants on the booking's entity now."""
+        `number_of_participants` more participants on the booking's entity now. For a strict
+        capacity service, the capacity its write must count against (None for the others)."""
         if booking.schedule_id is not None:
             answer = await self._availability.schedule(booking.schedule_id, number_of_participants)
         else:
@@ -136,7 +146,8 @@ class Bookings:
                 raise InvalidArgument.single("booking.booked_entity.slot.event_id", f"is not an event of service {service.id}")
             if isinstance(answer, BaseException):
                 raise answer
-        _require_bookable(answer)
+        _require_bookable(answer, strict_capacity=service.strict_capacity)
+        return answer.capacity if service.strict_capacity else None
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -217,11 +228,12 @@ class Bookings:
         if changed == current:
             return current  # nothing changes: no new revision, no event
         added = number_of_participants - current.number_of_participants
+        capacity = None
         if added > 0:
             service = await self._service(current.service_id)
             require_max_participants(number_of_participants, service.booking_policy.max_participants_per_booking)
-            await self._validate(service, current, added)
-        return await self._repository.update(changed, revision, Change.NUMBER_OF_PARTICIPANTS_UPDATED, current.number_of_participants)
+            capacity = await self._validate(service, current, added)
+        return await self._repository.update(changed, revision, Change.NUMBER_OF_PARTICIPANTS_UPDATED, current.number_of_participants, capacity=capacity)
 
     async def _current(self, booking_id: str, revision: int) -> Booking:
         current = await self._repository.get(booking_id)
@@ -257,8 +269,8 @@ class Bookings:
         return service
 
 
-def _require_bookable(answer: AvailabilityAnswer) -> None:
-    if answer.bookable:
+def _require_bookable(answer: AvailabilityAnswer, *, strict_capacity: bool) -> None:
+    if answer.bookable or (strict_capacity and answer.refusal_reason == CAPACITY_EXCEEDED):
         return
     if not answer.refusal_reason:
         # The contract gives every not-bookable answer a reason; one without is a bug there.

@@ -6,7 +6,9 @@ CLASS (`event_id`). Whether it may be made is not decided here: capacity and the
 are availability's one rule set (seed 000 "Unified Availability Model"), asked through
 `bookings.availability.v1.AvailabilityCalendar` by the application layer. What is decided here is
 everything that does not need another service: field validation, which entity fits which service
-type, the status transitions, the cancellation window and idempotency-key replays.
+type, the status transitions, the cancellation window and idempotency-key replays, and the strict
+capacity rule (`capacity_refusal`), which a strict-capacity service's writes apply to the
+participants counted in their own transaction instead of availability's eventual capacity.
 
 Status transitions (every one bumps `revision` and is announced on `bookings.booking-events.v1`):
 
@@ -43,6 +45,7 @@ BOOKING_NOT_ACTIVE = "BOOKING_NOT_ACTIVE"
 TOO_LATE_TO_CANCEL = "TOO_LATE_TO_CANCEL"
 SERVICE_TYPE_NOT_SUPPORTED = "SERVICE_TYPE_NOT_SUPPORTED"
 MAX_PARTICIPANTS_EXCEEDED = "MAX_PARTICIPANTS_EXCEEDED"
+CAPACITY_EXCEEDED = "CAPACITY_EXCEEDED"  # availability's, and the strict capacity rule's
 
 # The refusal reasons of the AvailabilityCalendar contract (availability_calendar.proto,
 # `refusal_reason`), which CreateBooking reports as its own FAILED_PRECONDITION reason. The codes
@@ -53,7 +56,7 @@ REFUSAL_MESSAGES = {
     "TOO_EARLY_TO_BOOK": "booking is not open yet",
     "TOO_LATE_TO_BOOK": "booking has closed",
     MAX_PARTICIPANTS_EXCEEDED: "more participants than the service allows in one booking",
-    "CAPACITY_EXCEEDED": "not enough open spots",
+    CAPACITY_EXCEEDED: "not enough open spots",
 }
 
 
@@ -214,6 +217,17 @@ def refusal(reason: str, *, open_spots: int, total_spots: int) -> FailedPrecondi
     """The FAILED_PRECONDITION of an availability refusal, its reason the contract's code."""
     message = REFUSAL_MESSAGES.get(reason, "the booking is not possible now")
     return FailedPrecondition(reason, message, {"open_spots": str(open_spots), "total_spots": str(total_spots)})
+
+
+def capacity_refusal(*, held: int, requested: int, capacity: int) -> FailedPrecondition | None:
+    """Strict capacity: `requested` more participants fit on an entity whose PENDING and CONFIRMED
+    bookings hold `held` of its `capacity` spots, or the refusal CreateBooking reports for
+    availability's capacity (CAPACITY_EXCEEDED with the open and total spots). `held` may already
+    exceed the capacity (bookings made before the service became strict, or a capacity lowered
+    since): then nothing more fits, and the open spots are 0."""
+    if held + requested <= capacity:
+        return None
+    return refusal(CAPACITY_EXCEEDED, open_spots=max(0, capacity - held), total_spots=capacity)
 
 
 # --- changing ----------------------------------------------------------------------------------------

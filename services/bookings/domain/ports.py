@@ -78,15 +78,22 @@ class BookingRepository(Protocol):
         """In (created_at, id) order, after `after`."""
         ...
 
-    async def create(self, booking: Booking) -> tuple[Booking, bool]:
+    async def create(self, booking: Booking, *, capacity: int | None = None) -> tuple[Booking, bool]:
         """Stores the booking with its BookingCreated event in one transaction: (stored, True).
         When another booking already holds its idempotency key (a concurrent or earlier request
-        with the same key), nothing is written: (that booking, False)."""
+        with the same key), nothing is written: (that booking, False).
+
+        With a `capacity` (a strict-capacity service) the transaction first serialises with every
+        other strict write on the booked entity, answers a key already taken as above without any
+        check, and raises `capacity_refusal` of the participants the entity's PENDING and
+        CONFIRMED bookings hold, writing nothing, when the booking does not fit."""
         ...
 
-    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int) -> Booking:
+    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int, *, capacity: int | None = None) -> Booking:
         """Stores `booking` at `expected_revision + 1` with the event of `change`, in one
-        transaction; NotFound, or RevisionMismatch if the stored revision moved on."""
+        transaction; NotFound, or RevisionMismatch if the stored revision moved on. With a
+        `capacity` (a party size increase on a strict-capacity service) the new size must fit
+        next to the entity's other PENDING and CONFIRMED bookings, checked as `create` does."""
         ...
 
 
@@ -98,6 +105,10 @@ class AvailabilityAnswer:
     open_spots: int
     total_spots: int
     refusal_reason: str  # empty when bookable
+    # The most participants the booked entity holds, which strict capacity counts against: the
+    # event's total (a class's `total_spots`), or the smallest total of the sessions still ahead
+    # (a course's `min_total_spots_ahead`: its booking takes a spot on each).
+    capacity: int
 
 
 class Availability(Protocol):

@@ -20,7 +20,7 @@ MAX_CAPACITY = 10_000
 
 # Paths UpdateService accepts in its mask (services.proto). Each replaces the whole field: a
 # `booking_policy` in the mask with no policy in the request resets the policy to its defaults.
-UPDATABLE_PATHS = ("name", "default_capacity", "time_zone", "online_booking_enabled", "booking_policy", "requires_manual_approval")
+UPDATABLE_PATHS = ("name", "default_capacity", "time_zone", "online_booking_enabled", "booking_policy", "requires_manual_approval", "strict_capacity")
 _OUTPUT_ONLY_PATHS = frozenset({"id", "schedule_id", "revision", "created_date", "updated_date"})
 
 
@@ -50,6 +50,7 @@ class ServiceDraft:
     online_booking_enabled: bool = False
     requires_manual_approval: bool = False
     booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
+    strict_capacity: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class Service:
     online_booking_enabled: bool
     requires_manual_approval: bool
     booking_policy: BookingPolicy  # always normalized
+    # CLASS and COURSE only: CreateBooking counts the entity's bookings in its own transaction
+    # and refuses rather than overbook; off, capacity is eventually consistent (seed 000).
+    strict_capacity: bool = False
     schedule_id: str | None = None  # set for CLASS and COURSE
     revision: int = 1
     created_at: datetime | None = None
@@ -78,6 +82,7 @@ class Service:
             online_booking_enabled=self.online_booking_enabled,
             requires_manual_approval=self.requires_manual_approval,
             booking_policy=self.booking_policy,
+            strict_capacity=self.strict_capacity,
         )
 
 
@@ -105,6 +110,7 @@ def new_service(draft: ServiceDraft, service_id: str) -> Service:
         online_booking_enabled=draft.online_booking_enabled,
         requires_manual_approval=draft.requires_manual_approval,
         booking_policy=draft.booking_policy.normalized(),
+        strict_capacity=draft.strict_capacity,
     )
 
 
@@ -151,6 +157,7 @@ def apply_update(current: Service, command: UpdateServiceCommand) -> Service:
         online_booking_enabled=merged.online_booking_enabled,
         requires_manual_approval=merged.requires_manual_approval,
         booking_policy=merged.booking_policy.normalized(),
+        strict_capacity=merged.strict_capacity,
     )
 
 
@@ -179,6 +186,12 @@ def _validate(draft: ServiceDraft, v: Violations, *, blame_capacity: bool = Fals
         capacity_ok = v.check(0 <= capacity <= MAX_CAPACITY, "service.default_capacity", f"must be between 1 and {MAX_CAPACITY}, or 0 (unset)")
 
     v.time_zone("service.time_zone", draft.time_zone)
+    # An APPOINTMENT slot is exclusive already: there is no shared capacity to count.
+    v.check(
+        not (draft.strict_capacity and service_type is ServiceType.APPOINTMENT),
+        "service.strict_capacity",
+        "applies to CLASS and COURSE services only (an APPOINTMENT slot is exclusive already)",
+    )
 
     policy = draft.booking_policy
     validate_booking_policy(policy, v, "service.booking_policy")

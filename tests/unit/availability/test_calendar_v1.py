@@ -41,27 +41,30 @@ EVENT_ID = "55555555-5555-4555-8555-555555555555"
     "inputs, party, expected",
     [
         pytest.param(
-            Inputs(course(), tuple(weekly((4, 6, 5))), None), 1, CalendarAnswer(10, 4, False, False, False, True, ""), id="course: the fullest session"
+            Inputs(course(), tuple(weekly((4, 6, 5))), None), 1, CalendarAnswer(10, 4, False, False, False, True, "", 10), id="course: the fullest session"
         ),
         pytest.param(
             Inputs(course(policy(max_participants=10)), tuple(weekly((4, 6, 5))), None),
             5,
-            CalendarAnswer(10, 4, False, False, False, False, "CAPACITY_EXCEEDED"),
+            CalendarAnswer(10, 4, False, False, False, False, "CAPACITY_EXCEEDED", 10),
             id="course: party too big",
         ),
         pytest.param(
             Inputs(course(policy(max_participants=2)), tuple(weekly()), None),
             3,
-            CalendarAnswer(10, 10, False, False, False, False, "MAX_PARTICIPANTS_EXCEEDED"),
+            CalendarAnswer(10, 10, False, False, False, False, "MAX_PARTICIPANTS_EXCEEDED", 10),
             id="over the party limit is not bookable",
         ),
         pytest.param(
-            Inputs(course(policy(early=60)), tuple(weekly()), None), 1, CalendarAnswer(10, 10, True, False, False, False, "TOO_EARLY_TO_BOOK"), id="too early"
+            Inputs(course(policy(early=60)), tuple(weekly()), None),
+            1,
+            CalendarAnswer(10, 10, True, False, False, False, "TOO_EARLY_TO_BOOK", 10),
+            id="too early",
         ),
         pytest.param(
             Inputs(course(online=False), tuple(weekly((0, 0, 0))), None),
             1,
-            CalendarAnswer(10, 0, False, False, True, False, "BOOK_ONLINE_DISABLED"),
+            CalendarAnswer(10, 0, False, False, True, False, "BOOK_ONLINE_DISABLED", 10),
             id="policy before capacity",
         ),
         pytest.param(
@@ -89,6 +92,13 @@ EVENT_ID = "55555555-5555-4555-8555-555555555555"
 )
 def test_the_answer_is_the_domain_decision(inputs: Inputs, party: int, expected: CalendarAnswer) -> None:
     assert answer(NOW, inputs, party) == expected
+
+
+def test_a_course_answer_names_the_smallest_total_capacity_of_the_sessions_ahead() -> None:
+    # The started session (6) and the cancelled one (3) no longer limit the course; 8 does.
+    sessions = (session(NOW - HOUR, total=6), session(F, total=12), session(F + DAY, total=8), session(F + 2 * DAY, total=3, cancelled=True))
+    found = answer(NOW, Inputs(course(policy(after_start=True)), sessions, None), 1)
+    assert (found.min_total_spots_ahead, found.total_spots) == (8, 12)
 
 
 def test_legacy_capacity_is_total_minus_the_booked_participants_on_every_session() -> None:
@@ -353,7 +363,14 @@ async def test_the_party_size_is_validated(party: int) -> None:
 
 def test_the_answer_maps_to_both_v1_messages() -> None:
     found = CalendarAnswer(
-        total_spots=8, open_spots=3, too_early_to_book=True, too_late_to_book=False, book_online_disabled=True, bookable=False, refusal_reason="X"
+        total_spots=8,
+        open_spots=3,
+        too_early_to_book=True,
+        too_late_to_book=False,
+        book_online_disabled=True,
+        bookable=False,
+        refusal_reason="X",
+        min_total_spots_ahead=6,
     )
     expected = {
         "total_spots": 8,
@@ -362,5 +379,5 @@ def test_the_answer_maps_to_both_v1_messages() -> None:
         "refusal_reason": "X",
         "booking_policy_violations": availability_calendar_pb2.BookingPolicyViolations(too_early_to_book=True, book_online_disabled=True),
     }
-    assert schedule_availability_proto(found) == availability_calendar_pb2.ScheduleAvailability(**expected)
+    assert schedule_availability_proto(found) == availability_calendar_pb2.ScheduleAvailability(**expected, min_total_spots_ahead=6)
     assert slot_availability_proto(found) == availability_calendar_pb2.SlotAvailability(**expected)

@@ -135,7 +135,14 @@ def test_open_spots_and_total_capacity_summarise_the_sessions_ahead() -> None:
     decision = course_availability(F + HOUR, course(policy(after_start=True)), sessions, frame_of(sessions), 1)
     assert decision.open_spots == 4  # the started session (1 spot) and the cancelled one do not count
     assert decision.total_capacity == 12  # cancelled sessions do not count
+    assert decision.min_total_capacity_ahead == 12  # nor does the started one (8)
     assert (decision.total_sessions, decision.remaining_sessions) == (2, 1)
+
+
+def test_the_smallest_session_ahead_limits_what_the_whole_course_holds() -> None:
+    sessions = [session(F, total=12), session(F + WEEK, total=6), session(F + 2 * WEEK, total=10)]
+    decision = course_availability(F - DAY, course(), sessions, frame_of(sessions), 1)
+    assert (decision.min_total_capacity_ahead, decision.total_capacity) == (6, 12)
 
 
 # --- query range ------------------------------------------------------------------------------
@@ -230,6 +237,7 @@ def test_a_course_whose_sessions_are_all_cancelled_is_too_late_with_nothing_to_b
     assert decision.violations.too_late_to_book
     assert not decision.violations.too_early_to_book
     assert (decision.total_sessions, decision.remaining_sessions, decision.total_capacity, decision.open_spots) == (0, 0, 0, 0)
+    assert decision.min_total_capacity_ahead == 0
     assert decision.first_event_start is None and decision.violations.earliest_booking_date is None
 
 

@@ -1,6 +1,6 @@
 """The booking domain rules (services/bookings/domain/bookings.py), table-driven: field
-validation, which entity fits which service, the status transitions, the cancellation window and
-the comparison of requests that share an idempotency key."""
+validation, which entity fits which service, the status transitions, the cancellation window, the
+comparison of requests that share an idempotency key and the strict capacity rule."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.bookings.domain.bookings import (
     Contact,
     EntityKind,
     cancellation_deadline,
+    capacity_refusal,
     new_booking,
     refusal,
     replay,
@@ -312,3 +313,41 @@ def test_the_deadline_is_the_reference_minus_the_minutes() -> None:
 def test_a_refusal_carries_availabilitys_reason(reason: str, message: str) -> None:
     error = refusal(reason, open_spots=1, total_spots=8)
     assert (error.reason, str(error), error.metadata) == (reason, message, {"open_spots": "1", "total_spots": "8"})
+
+
+# --- strict capacity ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "held, requested, capacity, open_spots",
+    [
+        pytest.param(0, 1, 5, None, id="an empty session takes a booking"),
+        pytest.param(4, 1, 5, None, id="the last spot is taken"),
+        pytest.param(0, 5, 5, None, id="a party may fill the whole session"),
+        pytest.param(3, 2, 5, None, id="a party fits exactly into what is left"),
+        pytest.param(5, 1, 5, 0, id="a full session refuses"),
+        pytest.param(4, 2, 5, 1, id="a party bigger than what is left is refused whole, not split"),
+        pytest.param(0, 6, 5, 5, id="a party bigger than the session is refused"),
+        pytest.param(7, 1, 5, 0, id="an overbooked session refuses and shows no open spot, not a negative one"),
+        pytest.param(3, 1, 3, 0, id="a capacity lowered to what is held refuses"),
+        pytest.param(0, 1, 0, 0, id="no capacity (no session ahead) refuses"),
+    ],
+)
+def test_strict_capacity_admits_a_party_only_when_it_fits_next_to_the_held_spots(held: int, requested: int, capacity: int, open_spots: int | None) -> None:
+    refused = capacity_refusal(held=held, requested=requested, capacity=capacity)
+    if open_spots is None:
+        assert refused is None
+        return
+    assert refused is not None
+    assert (refused.reason, str(refused), refused.metadata) == (
+        "CAPACITY_EXCEEDED",
+        "not enough open spots",
+        {"open_spots": str(open_spots), "total_spots": str(capacity)},
+    )
+
+
+def test_a_strict_refusal_has_the_shape_of_availabilitys_capacity_refusal() -> None:
+    strict = capacity_refusal(held=5, requested=1, capacity=5)
+    assert strict is not None
+    availability = refusal("CAPACITY_EXCEEDED", open_spots=0, total_spots=5)
+    assert (strict.reason, str(strict), strict.metadata) == (availability.reason, str(availability), availability.metadata)

@@ -1,6 +1,7 @@
 """The booking use cases (services/bookings/application/bookings.py) against in-memory fakes of
 the repository, the catalog, availability and the calendar: what is asked of availability and
-when, that nothing is written on any rejection, idempotent replays, the precedence of errors."""
+when, that nothing is written on any rejection, idempotent replays, the precedence of errors, and
+what a strict-capacity service's writes are asked to enforce."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.bookings.application.bookings import Bookings
-from services.bookings.domain.bookings import Booking, BookingDraft, BookingStatus, Change, Contact
+from services.bookings.domain.bookings import Booking, BookingDraft, BookingStatus, Change, Contact, capacity_refusal
 from services.bookings.domain.policies import BookingPolicy, CancellationPolicy, ParticipantsPolicy
 from services.bookings.domain.ports import AvailabilityAnswer, BookingFilter, CalendarEvent, SortKey
 from services.bookings.domain.services import Service, ServiceType
@@ -28,7 +29,7 @@ CLASS_SCHEDULE = "44444444-4444-4444-8444-444444444444"
 EVENT_ID = "55555555-5555-4555-8555-555555555555"
 FOREIGN_EVENT = "66666666-6666-4666-8666-666666666666"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-OK = AvailabilityAnswer(bookable=True, open_spots=5, total_spots=10, refusal_reason="")
+OK = AvailabilityAnswer(bookable=True, open_spots=5, total_spots=10, refusal_reason="", capacity=10)
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +44,7 @@ def policy(max_participants: int = 4, cancel_minutes: int | None = None) -> Book
     return BookingPolicy(participants_policy=ParticipantsPolicy(max_participants), cancellation_policy=cancellation)
 
 
-def service(kind: ServiceType, *, manual: bool = False, p: BookingPolicy | None = None) -> Service:
+def service(kind: ServiceType, *, manual: bool = False, p: BookingPolicy | None = None, strict: bool = False) -> Service:
     course = kind is ServiceType.COURSE
     return Service(
         id=COURSE_ID if course else CLASS_ID,
@@ -54,6 +55,7 @@ def service(kind: ServiceType, *, manual: bool = False, p: BookingPolicy | None 
         online_booking_enabled=True,
         requires_manual_approval=manual,
         booking_policy=p or policy(),
+        strict_capacity=strict,
         schedule_id=COURSE_SCHEDULE if course else CLASS_SCHEDULE,
     )
 
@@ -64,6 +66,7 @@ class FakeRepository:
     events: list[tuple[Change, str, int]] = field(default_factory=list)  # the outbox
     clock: Iterator[int] = field(default_factory=itertools.count)
     lose_race_to: Booking | None = None  # make the next create find the key taken concurrently
+    capacities: list[int | None] = field(default_factory=list)  # the capacity each write was asked to enforce
 
     async def get(self, booking_id: str) -> Booking | None:
         assert current_tenant() == TENANT
@@ -75,17 +78,26 @@ class FakeRepository:
     async def query(self, where: BookingFilter, after: SortKey | None, limit: int) -> list[Booking]:
         return sorted(self.rows.values(), key=lambda b: (b.created_at, b.id))[:limit]
 
-    async def create(self, booking: Booking) -> tuple[Booking, bool]:
+    async def create(self, booking: Booking, *, capacity: int | None = None) -> tuple[Booking, bool]:
+        self.capacities.append(capacity)
         if self.lose_race_to is not None:
             winner, self.lose_race_to = self.lose_race_to, None
             self.rows[winner.id] = winner
             return winner, False
+        if capacity is not None:
+            taken = await self.by_idempotency_key(booking.idempotency_key) if booking.idempotency_key else None
+            if taken is not None:
+                return taken, False
+            self._require_room(booking, capacity)
         stored = replace(booking, created_at=NOW + timedelta(seconds=next(self.clock)))
         self.rows[booking.id] = stored
         self.events.append((Change.CREATED, booking.id, 0))
         return stored, True
 
-    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int) -> Booking:
+    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int, *, capacity: int | None = None) -> Booking:
+        self.capacities.append(capacity)
+        if capacity is not None:
+            self._require_room(booking, capacity)
         current = self.rows[booking.id]
         if current.revision != expected_revision:
             raise RevisionMismatch("booking", booking.id, expected_revision, current.revision)
@@ -93,6 +105,13 @@ class FakeRepository:
         self.rows[booking.id] = stored
         self.events.append((change, booking.id, previous_participants))
         return stored
+
+    def _require_room(self, booking: Booking, capacity: int) -> None:
+        """What the Postgres repository does under the entity's lock."""
+        others = (b for b in self.rows.values() if b.entity_id == booking.entity_id and b.status.active and b.id != booking.id)
+        refused = capacity_refusal(held=sum(b.number_of_participants for b in others), requested=booking.number_of_participants, capacity=capacity)
+        if refused is not None:
+            raise refused
 
 
 @dataclass
@@ -202,7 +221,7 @@ async def test_a_manual_approval_service_creates_pending(world: World) -> None:
     ["TOO_EARLY_TO_BOOK", "TOO_LATE_TO_BOOK", "BOOK_ONLINE_DISABLED", "CAPACITY_EXCEEDED", "EVENT_CANCELLED", "MAX_PARTICIPANTS_EXCEEDED"],
 )
 async def test_a_refusal_is_its_reason_and_writes_nothing(world: World, reason: str) -> None:
-    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=1, total_spots=10, refusal_reason=reason)
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=1, total_spots=10, refusal_reason=reason, capacity=10)
     with pytest.raises(FailedPrecondition) as exc:
         await world.bookings.create(class_draft())
     assert exc.value.reason == reason
@@ -217,7 +236,7 @@ async def test_availability_unreachable_writes_nothing(world: World) -> None:
 
 
 async def test_a_not_bookable_answer_without_a_reason_is_a_contract_bug(world: World) -> None:
-    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="")
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="", capacity=10)
     with pytest.raises(RuntimeError):
         await world.bookings.create(course_draft())
     assert world.repository.rows == {}
@@ -245,7 +264,7 @@ async def test_invalid_requests_ask_nobody(world: World) -> None:
 
 async def test_a_replayed_key_is_answered_from_storage_without_asking_again(world: World) -> None:
     first = await world.bookings.create(course_draft(idempotency_key="k"))
-    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED")
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED", capacity=10)
 
     again = await world.bookings.create(course_draft(idempotency_key="k"))
 
@@ -302,7 +321,7 @@ async def test_an_increase_over_the_limit_is_refused_before_asking(world: World)
 
 async def test_an_increase_availability_refuses_writes_nothing(world: World) -> None:
     booking = await world.bookings.create(course_draft(number_of_participants=1))
-    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED")
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED", capacity=10)
     with pytest.raises(FailedPrecondition):
         await world.bookings.update_number_of_participants(booking.id, 1, 2)
     assert world.repository.rows[booking.id] == booking
@@ -349,3 +368,92 @@ async def test_a_booking_of_a_deleted_service_can_be_canceled(world: World) -> N
     booking = await world.bookings.create(course_draft())
     del world.services.services[COURSE_ID]
     assert (await world.bookings.cancel(booking.id, 1)).status is BookingStatus.CANCELED
+
+
+# --- strict capacity -------------------------------------------------------------------------------
+
+
+def make_strict(world: World, kind: ServiceType, *, capacity: int, max_participants: int = 4) -> None:
+    """Makes the service of `kind` strict, and availability answer with `capacity`."""
+    s = service(kind, strict=True, p=policy(max_participants))
+    world.services.services[s.id] = s
+    world.availability.answer = replace(OK, capacity=capacity)
+
+
+async def test_without_strict_capacity_no_write_is_asked_to_count(world: World) -> None:
+    course = await world.bookings.create(course_draft(number_of_participants=1))
+    await world.bookings.create(class_draft())
+    await world.bookings.update_number_of_participants(course.id, 1, 3)
+    assert world.repository.capacities == [None, None, None]
+
+
+async def test_a_strict_class_counts_its_bookings_against_the_event_capacity(world: World) -> None:
+    make_strict(world, ServiceType.CLASS, capacity=3)
+    await world.bookings.create(class_draft(number_of_participants=2))
+    await world.bookings.create(class_draft(number_of_participants=1))
+
+    with pytest.raises(FailedPrecondition) as exc:
+        await world.bookings.create(class_draft(number_of_participants=1))
+
+    assert (exc.value.reason, exc.value.metadata) == ("CAPACITY_EXCEEDED", {"open_spots": "0", "total_spots": "3"})
+    assert world.repository.capacities == [3, 3, 3]
+    assert len(world.repository.rows) == len(world.repository.events) == 2
+
+
+async def test_a_strict_course_counts_against_the_capacity_availability_gives_for_it(world: World) -> None:
+    # The course's smallest session ahead holds 4, though its largest session holds 10.
+    make_strict(world, ServiceType.COURSE, capacity=4)
+    await world.bookings.create(course_draft(number_of_participants=4))
+    with pytest.raises(FailedPrecondition):
+        await world.bookings.create(course_draft(number_of_participants=1))
+    assert world.repository.capacities == [4, 4]
+
+
+async def test_a_strict_service_takes_its_own_count_over_availabilitys_capacity_refusal(world: World) -> None:
+    # Availability still shows the spot a cancellation just freed (eventual capacity): the
+    # bookings themselves say it is free.
+    make_strict(world, ServiceType.CLASS, capacity=1)
+    first = await world.bookings.create(class_draft(number_of_participants=1))
+    await world.bookings.cancel(first.id, 1)
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=1, refusal_reason="CAPACITY_EXCEEDED", capacity=1)
+
+    again = await world.bookings.create(class_draft(number_of_participants=1))
+
+    assert again.status is BookingStatus.CONFIRMED
+    assert world.repository.capacities == [1, None, 1]  # the cancel counts nothing
+
+
+@pytest.mark.parametrize("reason", ["TOO_EARLY_TO_BOOK", "TOO_LATE_TO_BOOK", "BOOK_ONLINE_DISABLED", "EVENT_CANCELLED", "MAX_PARTICIPANTS_EXCEEDED"])
+async def test_a_strict_service_still_takes_availabilitys_policy_refusals(world: World, reason: str) -> None:
+    make_strict(world, ServiceType.CLASS, capacity=10)
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=10, total_spots=10, refusal_reason=reason, capacity=10)
+    with pytest.raises(FailedPrecondition) as exc:
+        await world.bookings.create(class_draft())
+    assert exc.value.reason == reason
+    assert (world.repository.rows, world.repository.capacities) == ({}, [])
+
+
+async def test_a_replay_on_a_full_strict_service_answers_with_its_booking(world: World) -> None:
+    make_strict(world, ServiceType.COURSE, capacity=2)
+    first = await world.bookings.create(course_draft(number_of_participants=2, idempotency_key="k"))
+
+    assert await world.bookings.create(course_draft(number_of_participants=2, idempotency_key="k")) == first
+    with pytest.raises(FailedPrecondition):
+        await world.bookings.create(course_draft(number_of_participants=2, idempotency_key="other"))
+
+
+async def test_a_strict_increase_counts_the_new_size_and_a_decrease_counts_nothing(world: World) -> None:
+    make_strict(world, ServiceType.CLASS, capacity=4)
+    booking = await world.bookings.create(class_draft(number_of_participants=2))
+    await world.bookings.create(class_draft(number_of_participants=1))
+
+    grown = await world.bookings.update_number_of_participants(booking.id, 1, 3)  # 3 + 1 of 4
+    with pytest.raises(FailedPrecondition) as exc:
+        await world.bookings.update_number_of_participants(booking.id, 2, 4)  # 4 + 1 of 4
+    assert (exc.value.reason, exc.value.metadata) == ("CAPACITY_EXCEEDED", {"open_spots": "3", "total_spots": "4"})
+    assert world.repository.rows[booking.id] == grown
+
+    world.availability.answer = replace(OK, capacity=1)  # the capacity was lowered: the event is overbooked
+    smaller = await world.bookings.update_number_of_participants(booking.id, 2, 1)
+    assert smaller.number_of_participants == 1
+    assert world.repository.capacities[2:] == [4, 4, None]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from services.api.bookings.catalog.v1 import services_pb2
 from services.bookings.domain.policies import BookingPolicy, ParticipantsPolicy
 from services.bookings.domain.services import Service, ServiceDraft, ServiceType
@@ -54,6 +56,25 @@ def test_a_service_maps_to_its_proto_with_dates_and_revision() -> None:
     assert (msg.id, msg.type, msg.schedule_id, msg.revision) == (service.id, services_pb2.APPOINTMENT, "", 4)
     assert msg.created_date.ToDatetime(tzinfo=UTC) == when
     assert msg.booking_policy.participants_policy.max_participants_per_booking == 1
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["strict capacity set", "strict capacity off (the default)"])
+def test_strict_capacity_makes_the_round_trip_through_the_proto(strict: bool) -> None:
+    service = Service(
+        id="3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+        type=ServiceType.CLASS,
+        name="Spin",
+        default_capacity=20,
+        time_zone="Europe/Paris",
+        online_booking_enabled=True,
+        requires_manual_approval=False,
+        booking_policy=BookingPolicy().normalized(),
+        strict_capacity=strict,
+        schedule_id="sched-1",
+    )
+    msg = service_to_proto(service)
+    assert msg.strict_capacity is strict
+    assert draft_from_proto(msg) == service.draft()
 
 
 def test_every_hosted_rpc_declares_its_scope() -> None:

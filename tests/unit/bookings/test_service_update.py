@@ -170,6 +170,20 @@ def test_the_merged_service_is_validated_as_a_whole(cmd: UpdateServiceCommand, f
     assert description in found[field]
 
 
+def test_strict_capacity_is_switched_on_and_off_through_the_mask() -> None:
+    strict = apply_update(CURRENT, command(["strict_capacity"], strict_capacity=True))
+    assert strict == replace(CURRENT, strict_capacity=True)
+    assert apply_update(strict, command(["name"], name="Clay")).strict_capacity is True  # not in the mask: kept
+    assert apply_update(strict, command(["strict_capacity"])) == CURRENT
+
+
+def test_an_appointment_cannot_be_switched_to_strict_capacity() -> None:
+    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy())
+    with pytest.raises(InvalidArgument) as info:
+        apply_update(appointment, command(["strict_capacity"], strict_capacity=True))
+    assert [v.field for v in info.value.violations] == ["service.strict_capacity"]
+
+
 def test_an_appointment_capacity_may_be_cleared() -> None:
     appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy())
     assert apply_update(appointment, command(["default_capacity"], default_capacity=0)).default_capacity == 0

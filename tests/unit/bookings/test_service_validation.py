@@ -69,6 +69,8 @@ def violations(d: ServiceDraft) -> dict[str, str]:
         pytest.param({"booking_policy": policy(early=(True, 10), late=(False, 60))}, id="early-below-late-when-late-is-disabled"),
         pytest.param({"booking_policy": policy(max_party=10)}, id="party-size-equal-to-capacity"),
         pytest.param({"booking_policy": policy(cancel=(True, 525_600))}, id="cancellation-a-year-ahead"),
+        pytest.param({"strict_capacity": True}, id="a-course-may-have-strict-capacity"),
+        pytest.param({"type": ServiceType.CLASS, "strict_capacity": True}, id="a-class-may-have-strict-capacity"),
     ],
 )
 def test_a_valid_service_is_accepted(changes: dict[str, Any]) -> None:
@@ -133,6 +135,12 @@ def test_a_valid_service_is_accepted(changes: dict[str, Any]) -> None:
             "must not exceed default_capacity (2)",
             id="party-size-not-above-a-stated-appointment-capacity",
         ),
+        pytest.param(
+            {"type": ServiceType.APPOINTMENT, "default_capacity": 0, "strict_capacity": True},
+            "service.strict_capacity",
+            "CLASS and COURSE services only",
+            id="an-appointment-has-no-shared-capacity-to-keep-strict",
+        ),
     ],
 )
 def test_an_invalid_field_is_named_by_its_proto_path(changes: dict[str, Any], field: str, description: str) -> None:
@@ -151,6 +159,16 @@ def test_every_invalid_field_is_reported_at_once() -> None:
         booking_policy=policy(early=(True, -1), late=(True, 600_000), max_party=5000, cancel=(True, -2)),
     )
     assert set(violations(bad)) == {"service.type", "service.name", "service.default_capacity", "service.time_zone", EARLY, LATE, CANCEL, MAX_PARTY}
+
+
+def test_strict_capacity_on_an_appointment_is_reported_with_the_other_bad_fields() -> None:
+    bad = draft(type=ServiceType.APPOINTMENT, default_capacity=0, name="", strict_capacity=True)
+    assert set(violations(bad)) == {"service.name", "service.strict_capacity"}
+
+
+def test_strict_capacity_is_off_unless_asked_for() -> None:
+    assert new_service(draft(), SERVICE_ID).strict_capacity is False
+    assert new_service(draft(strict_capacity=True), SERVICE_ID).strict_capacity is True
 
 
 def test_an_early_limit_out_of_range_is_not_also_reported_as_below_the_late_limit() -> None:

@@ -25,7 +25,7 @@ CLASS: ServiceType
 COURSE: ServiceType
 
 class Service(_message.Message):
-    __slots__ = ("id", "type", "name", "schedule_id", "default_capacity", "time_zone", "online_booking_enabled", "booking_policy", "revision", "requires_manual_approval", "created_date", "updated_date")
+    __slots__ = ("id", "type", "name", "schedule_id", "default_capacity", "time_zone", "online_booking_enabled", "booking_policy", "revision", "requires_manual_approval", "created_date", "updated_date", "strict_capacity")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class Service(_message.Message):
     REQUIRES_MANUAL_APPROVAL_FIELD_NUMBER: _ClassVar[int]
     CREATED_DATE_FIELD_NUMBER: _ClassVar[int]
     UPDATED_DATE_FIELD_NUMBER: _ClassVar[int]
+    STRICT_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: ServiceType
     name: str
@@ -50,7 +51,8 @@ class Service(_message.Message):
     requires_manual_approval: bool
     created_date: _timestamp_pb2.Timestamp
     updated_date: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[ServiceType, str]] = ..., name: _Optional[str] = ..., schedule_id: _Optional[str] = ..., default_capacity: _Optional[int] = ..., time_zone: _Optional[str] = ..., online_booking_enabled: _Optional[bool] = ..., booking_policy: _Optional[_Union[_booking_policy_pb2.BookingPolicy, _Mapping]] = ..., revision: _Optional[int] = ..., requires_manual_approval: _Optional[bool] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    strict_capacity: bool
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[ServiceType, str]] = ..., name: _Optional[str] = ..., schedule_id: _Optional[str] = ..., default_capacity: _Optional[int] = ..., time_zone: _Optional[str] = ..., online_booking_enabled: _Optional[bool] = ..., booking_policy: _Optional[_Union[_booking_policy_pb2.BookingPolicy, _Mapping]] = ..., revision: _Optional[int] = ..., requires_manual_approval: _Optional[bool] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., strict_capacity: _Optional[bool] = ...) -> None: ...
 
 class CreateServiceRequest(_message.Message):
     __slots__ = ("service",)
