@@ -74,9 +74,12 @@ bench-availability: install
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@BENCH_VIA_MAKE=1 $(PY) -m bench.availability $(BENCH_ARGS)
 
-# Not a test either: CreateBooking at a steady rate (20/s for 60 s) and how long each booking takes to
-# show in availability, with consumer lag and outbox backlogs over time; writes
-# bench/results/pipeline.{md,json,png}. ~2-3 minutes. See bench/pipeline.py.
+# Not a test either: the booking -> availability pipeline, measured from outside. Single bookings on a
+# quiet platform (a class, a 30-session course, a 200-session course with 5,000 participations), the
+# last-spot race with strict capacity off and on, CreateBooking at 50/s then 100/s for 60 s each (lag of
+# every booking, consumer lag, outbox backlog, drain) and what strict capacity costs; writes
+# bench/results/pipeline.{md,json,png}. ~10 minutes; BENCH_ARGS='--sweep' adds the rate sweep and its
+# knee, '--quick' is a smoke run. See bench/README.md and bench/pipeline.py.
 bench-pipeline: install
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@BENCH_VIA_MAKE=1 $(PY) -m bench.pipeline $(BENCH_ARGS)

@@ -17,15 +17,16 @@ from bench.trace_timeline import Segment
 CPU_COLUMNS = ("availability", "timeframes", "bookings", "postgres", "redis", "kafka", "participations", "generator")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """`value` as plain JSON data: dataclasses as dicts, NaN as null, floats to 3 decimals, paths as text."""
     if isinstance(value, Profile):
-        return {**_jsonable(dataclasses.asdict(value)), "active_pct": round(value.active_pct, 1)}
+        return {**jsonable(dataclasses.asdict(value)), "active_pct": round(value.active_pct, 1)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
+        return jsonable(dataclasses.asdict(value))
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 3)
     if isinstance(value, Path):
@@ -33,7 +34,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _ms(value: float) -> str:
+def fmt_ms(value: float) -> str:
+    """Milliseconds for a table: 1 decimal from 10 ms, 2 below, a dash when not measured."""
     return "–" if value is None or math.isnan(value) else (f"{value:.1f}" if value >= 10 else f"{value:.2f}")
 
 
@@ -47,7 +49,7 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         out.append((f"p99 ≤ {t['p99_at_200_ms']:.0f} ms at 200 requests/s", "not measured", None))
     else:
         met = at_200.p99_ms <= t["p99_at_200_ms"] and at_200.errors == 0
-        out.append((f"p99 ≤ {t['p99_at_200_ms']:.0f} ms at 200 requests/s", f"p99 {_ms(at_200.p99_ms)} ms, {at_200.errors} errors" + _warn(at_200), met))
+        out.append((f"p99 ≤ {t['p99_at_200_ms']:.0f} ms at 200 requests/s", f"p99 {fmt_ms(at_200.p99_ms)} ms, {at_200.errors} errors" + _warn(at_200), met))
     best = max((s.rate for s in sweep if sustained(s, t["sustained_p99_ms"])), default=0.0)
     failed_below = any(s.rate <= t["sustained_rps"] and not sustained(s, t["sustained_p99_ms"]) for s in sweep)
     tried_enough = best >= t["sustained_rps"] or failed_below
@@ -98,8 +100,8 @@ def _step_row(s: StepResult, sustained_limit: float) -> str:
     ok = "yes" if sustained(s, sustained_limit) else "no"
     errors = f"{s.errors}" + (f" ({', '.join(f'{k} {v}' for k, v in s.error_codes.items())})" if s.errors else "")
     return (
-        f"| {s.rate:.0f} | {s.achieved_rps:.1f} | {s.ok} | {errors} | {_ms(s.p50_ms)} | {_ms(s.p95_ms)} | {_ms(s.p99_ms)} | {_ms(s.max_ms)} "
-        f"| {_ms(s.send_lag_p99_ms)} | {ok} | {cpu} | {s.machine_busy_pct:.0f} | {_foreign(s)} |"
+        f"| {s.rate:.0f} | {s.achieved_rps:.1f} | {s.ok} | {errors} | {fmt_ms(s.p50_ms)} | {fmt_ms(s.p95_ms)} | {fmt_ms(s.p99_ms)} | {fmt_ms(s.max_ms)} "
+        f"| {fmt_ms(s.send_lag_p99_ms)} | {ok} | {cpu} | {s.machine_busy_pct:.0f} | {_foreign(s)} |"
     )
 
 
@@ -182,7 +184,7 @@ def _interpretation(results: dict[str, Any]) -> list[str]:
         busiest = sorted(((v, k) for k, v in first_bad.cpu_pct.items()), reverse=True)[:3]
         who = ", ".join(f"{k} {v:.0f} %" for v, k in busiest)
         line = (
-            f"- The first rate not sustained is {first_bad.rate:.0f}/s (achieved {first_bad.achieved_rps:.0f}/s, p99 {_ms(first_bad.p99_ms)} ms). "
+            f"- The first rate not sustained is {first_bad.rate:.0f}/s (achieved {first_bad.achieved_rps:.0f}/s, p99 {fmt_ms(first_bad.p99_ms)} ms). "
             f"CPU there (% of one core): {who}; the machine was {first_bad.machine_busy_pct:.0f} % busy over its "
             f"{results['meta']['machine']['nproc']} cores"
         )
@@ -213,7 +215,7 @@ def _interpretation(results: dict[str, Any]) -> list[str]:
             verdict = "even four no-op calls per request do not keep up here: the target is beyond what Python grpc.aio does on this machine."
         floor_cpu = sum(_cpu_per_request(top).values()) if top.cpu_pct else math.nan
         lines.append(
-            f"- The bare floor itself at {top.rate:.0f}/s: achieved {top.achieved_rps:.0f}/s, p99 {_ms(top.p99_ms)} ms, "
+            f"- The bare floor itself at {top.rate:.0f}/s: achieved {top.achieved_rps:.0f}/s, p99 {fmt_ms(top.p99_ms)} ms, "
             f"{floor_cpu:.1f} ms of CPU per request (generator included) — {verdict}"
         )
     gen = [s.cpu_pct.get("generator", math.nan) for s in sweep if s.cpu_pct]
@@ -333,8 +335,8 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
         w(f"| dependency |{header} held ms | direct p50 ms | through proxy p50 ms | added ms |")
         w("|---|" + "---|" * (len(rounds) + 5))
         for dep, c in fan["proxy_check"].items():
-            before = "".join(f" {_ms(r[dep])} |" for r in rounds)
-            w(f"| {dep} |{before} {_ms(c.get('hold_ms', d))} | {_ms(c['direct_p50_ms'])} | {_ms(c['proxied_p50_ms'])} | {_ms(c['added_ms'])} |")
+            before = "".join(f" {fmt_ms(r[dep])} |" for r in rounds)
+            w(f"| {dep} |{before} {fmt_ms(c.get('hold_ms', d))} | {fmt_ms(c['direct_p50_ms'])} | {fmt_ms(c['proxied_p50_ms'])} | {fmt_ms(c['added_ms'])} |")
         w(
             f"\nMeasured at {o['low_rate']:.0f} requests/s open loop for {o['low_seconds']:.0f} s each. The availability instances here run with "
             "`AVAILABILITY_CACHE_ENABLED=false`, so all four reads happen on every request.\n"
@@ -347,14 +349,14 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
         ):
             s, b = fan[key], fan[base]
             ratio, added = s.p50_ms / d, (s.p50_ms - b.p50_ms) / d
-            w(f"| {label} | +{d:.0f} ms each | {_ms(s.p50_ms)} | {_ms(s.p95_ms)} | {_ms(s.p99_ms)} | **{ratio:.2f}** | {added:.2f} |")
-            w(f"| {label} | direct | {_ms(b.p50_ms)} | {_ms(b.p95_ms)} | {_ms(b.p99_ms)} | | |")
+            w(f"| {label} | +{d:.0f} ms each | {fmt_ms(s.p50_ms)} | {fmt_ms(s.p95_ms)} | {fmt_ms(s.p99_ms)} | **{ratio:.2f}** | {added:.2f} |")
+            w(f"| {label} | direct | {fmt_ms(b.p50_ms)} | {fmt_ms(b.p95_ms)} | {fmt_ms(b.p99_ms)} | | |")
         if "parallel_warm" in fan:
             s, b = fan["parallel_warm"], fan["parallel_undelayed_warm"]
             ratio, added = s.p50_ms / d, (s.p50_ms - b.p50_ms) / d
             label = f"availability, parallel fan-out, at {s.rate:.0f}/s"
-            w(f"| {label} | +{d:.0f} ms each | {_ms(s.p50_ms)} | {_ms(s.p95_ms)} | {_ms(s.p99_ms)} | {ratio:.2f} | {added:.2f} |")
-            w(f"| {label} | direct | {_ms(b.p50_ms)} | {_ms(b.p95_ms)} | {_ms(b.p99_ms)} | | |")
+            w(f"| {label} | +{d:.0f} ms each | {fmt_ms(s.p50_ms)} | {fmt_ms(s.p95_ms)} | {fmt_ms(s.p99_ms)} | {ratio:.2f} | {added:.2f} |")
+            w(f"| {label} | direct | {fmt_ms(b.p50_ms)} | {fmt_ms(b.p95_ms)} | {fmt_ms(b.p99_ms)} | | |")
         delayed_rounds, direct_rounds = fan.get("parallel_rounds", []), fan.get("parallel_undelayed_rounds", [])
         if len(delayed_rounds) > 1:
             w(
@@ -364,7 +366,7 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
             w(f"| round | +{d:.0f} ms each: p50 ms | ratio | direct: p50 ms | added by the delay / {d:.0f} ms |")
             w("|---|---|---|---|---|")
             for i, (s, b) in enumerate(zip(delayed_rounds, direct_rounds, strict=True), 1):
-                w(f"| {i} | {_ms(s.p50_ms)} | {s.p50_ms / d:.2f} | {_ms(b.p50_ms)} | {(s.p50_ms - b.p50_ms) / d:.2f} |")
+                w(f"| {i} | {fmt_ms(s.p50_ms)} | {s.p50_ms / d:.2f} | {fmt_ms(b.p50_ms)} | {(s.p50_ms - b.p50_ms) / d:.2f} |")
         idle = fan.get("idle_switches_per_s")
         if idle:
             columns = ("availability", "bookings", "timeframes", "postgres")
@@ -398,9 +400,10 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
             "every process exported its spans of them (and of nothing else), and `bench/trace_timeline.py` cut each request into the "
             f"gaps between span edges ({trace['complete']} traces complete). "
             + (
-                f"Recording the spans costs these requests a little: p50 {_ms(traced.p50_ms)} ms traced against {_ms(untraced.p50_ms)} ms untraced above. "
+                f"Recording the spans costs these requests a little: p50 {fmt_ms(traced.p50_ms)} ms traced against "
+                f"{fmt_ms(untraced.p50_ms)} ms untraced above. "
                 if traced.p50_ms > untraced.p50_ms
-                else f"The traced p50 ({_ms(traced.p50_ms)} ms) came out below the untraced one above ({_ms(untraced.p50_ms)} ms): what recording "
+                else f"The traced p50 ({fmt_ms(traced.p50_ms)} ms) came out below the untraced one above ({fmt_ms(untraced.p50_ms)} ms): what recording "
                 "the spans costs is smaller than how much this machine's speed moves from one minute to the next. "
             )
             + "A call's way to a dependency ends where the dependency's handler starts (its server runtime and event loop included); the two "
@@ -409,7 +412,7 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
         w("| segment | requests | p10 ms | p50 ms | p90 ms |")
         w("|---|---|---|---|---|")
         for seg in trace["segments"]:
-            w(f"| {seg.name} | {seg.count} | {_ms(seg.p10_ms)} | {_ms(seg.p50_ms)} | {_ms(seg.p90_ms)} |")
+            w(f"| {seg.name} | {seg.count} | {fmt_ms(seg.p10_ms)} | {fmt_ms(seg.p50_ms)} | {fmt_ms(seg.p90_ms)} |")
         w("")
 
     uncached = (fan or {}).get("profile")
@@ -418,8 +421,8 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
         w(f"## Where an uncached request's CPU goes, at {step.rate:.0f}/s (py-spy)\n")
         w(
             f"The cache-off instance again, dependencies direct, in a separate step at {step.rate:.0f}/s with `py-spy record --gil --nonblocking` "
-            f"sampling {', '.join(p.name for p in uncached['profiles'])} at 100 Hz for {o['profile_seconds']:.0f} s: p50 {_ms(step.p50_ms)} ms, "
-            f"p99 {_ms(step.p99_ms)} ms, achieved {step.achieved_rps:.0f}/s; CPU % of one core: "
+            f"sampling {', '.join(p.name for p in uncached['profiles'])} at 100 Hz for {o['profile_seconds']:.0f} s: p50 {fmt_ms(step.p50_ms)} ms, "
+            f"p99 {fmt_ms(step.p99_ms)} ms, achieved {step.achieved_rps:.0f}/s; CPU % of one core: "
             + ", ".join(f"{k} {v:.0f}" for k, v in sorted(step.cpu_pct.items(), key=lambda kv: -kv[1]) if v >= 1)
             + ". py-spy sees the interpreter only (with `--gil`, the thread holding it): the ms per request below are less than each "
             "process's CPU per request, the rest being gRPC's C core and the kernel. Raw stacks are in `profile/uncached-*.collapsed.txt`.\n"
@@ -437,15 +440,15 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
         )
         w("| what | offered/s | p50 ms | p95 ms | p99 ms |")
         w("|---|---|---|---|---|")
-        w(f"| ListCourseEventTimeSlots (cache on) | {a.rate:.0f} | {_ms(a.p50_ms)} | {_ms(a.p95_ms)} | {_ms(a.p99_ms)} |")
-        w(f"| floor: bare fan-out to 4 no-ops | {f.rate:.0f} | {_ms(f.p50_ms)} | {_ms(f.p95_ms)} | {_ms(f.p99_ms)} |")
+        w(f"| ListCourseEventTimeSlots (cache on) | {a.rate:.0f} | {fmt_ms(a.p50_ms)} | {fmt_ms(a.p95_ms)} | {fmt_ms(a.p99_ms)} |")
+        w(f"| floor: bare fan-out to 4 no-ops | {f.rate:.0f} | {fmt_ms(f.p50_ms)} | {fmt_ms(f.p95_ms)} | {fmt_ms(f.p99_ms)} |")
         for key, f2 in low.items():
             if not key.startswith("floor_"):
                 continue
-            w(f"| floor: bare fan-out to 4 no-ops | {f2.rate:.0f} | {_ms(f2.p50_ms)} | {_ms(f2.p95_ms)} | {_ms(f2.p99_ms)} |")
+            w(f"| floor: bare fan-out to 4 no-ops | {f2.rate:.0f} | {fmt_ms(f2.p50_ms)} | {fmt_ms(f2.p95_ms)} | {fmt_ms(f2.p99_ms)} |")
             same = next((s for s in sweep if s.rate == f2.rate), None)
             if same:
-                w(f"| ListCourseEventTimeSlots (cache on) | {same.rate:.0f} | {_ms(same.p50_ms)} | {_ms(same.p95_ms)} | {_ms(same.p99_ms)} |")
+                w(f"| ListCourseEventTimeSlots (cache on) | {same.rate:.0f} | {fmt_ms(same.p50_ms)} | {fmt_ms(same.p95_ms)} | {fmt_ms(same.p99_ms)} |")
         w(f"\n**Distance to the floor at {a.rate:.0f}/s: {a.p50_ms / f.p50_ms:.2f}×** (p50 / p50).\n")
 
     _cpu_budget(results, w)
@@ -463,8 +466,8 @@ def markdown(results: dict[str, Any], png_name: str) -> str:
             )
             + f"A separate step at {step.rate:.0f}/s (not in the table above) with `py-spy record --gil --nonblocking` sampling "
             f"{' and '.join(p.name for p in prof['profiles'])} at 100 Hz for {o['profile_seconds']:.0f} s (the cached path: bookings and "
-            f"timeframes are idle on it{'; the uncached path is profiled above' if uncached else ''}): p50 {_ms(step.p50_ms)} ms, "
-            f"p99 {_ms(step.p99_ms)} ms, "
+            f"timeframes are idle on it{'; the uncached path is profiled above' if uncached else ''}): p50 {fmt_ms(step.p50_ms)} ms, "
+            f"p99 {fmt_ms(step.p99_ms)} ms, "
             f"achieved {step.achieved_rps:.0f}/s; CPU % of one core: "
             + ", ".join(f"{k} {v:.0f}" for k, v in sorted(step.cpu_pct.items(), key=lambda kv: -kv[1]))
             + f"; machine {step.machine_busy_pct:.0f} % busy. Raw stacks (collapsed, for flame graphs) are in `profile/`.\n"
@@ -589,7 +592,7 @@ def write(results: dict[str, Any], out: Path) -> list[Path]:
     md.write_text(markdown(results, png.name))
     paths.append(md)
     raw = out / "availability.json"
-    raw.write_text(json.dumps(_jsonable(results), indent=2) + "\n")
+    raw.write_text(json.dumps(jsonable(results), indent=2) + "\n")
     paths.append(raw)
     return paths
 
