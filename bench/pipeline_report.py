@@ -431,7 +431,7 @@ def _step_details(w: Any, record: dict[str, Any], f: StepFigures) -> None:
     if record["sampler_errors"]:
         w(f"\nSampler errors: {record['sampler_errors']}")
     w("")
-    w("| watcher | period ms | polls | polls/s | skipped (4 in flight) | errors | p50 ms | p99 ms |")
+    w("| watcher | period ms | polls | polls/s | skipped (1 in flight) | errors | p50 ms | p99 ms |")
     w("|---|---|---|---|---|---|---|---|")
     for v in record["watchers"]:
         w(

@@ -33,12 +33,13 @@ SCHEMAS = MIGRATED  # the services with an outbox
 
 
 class Watcher:
-    """Polls one availability endpoint every `period` s (a poll starts on schedule even if the one
-    before has not answered, up to `max_in_flight`). For every session: the wall time at which
+    """Polls one availability endpoint every `period` s, one call in flight: a poll due while the
+    one before is still out is skipped (counted), so the instrument never adds load when the
+    platform slows down, and its resolution (period plus one call) is reported. For every session: the wall time at which
     its booked count (total - remaining) was first seen at each level (`levels[e][k-1]`: first
     seen at >= k)."""
 
-    def __init__(self, name: str, call: Callable[[], Awaitable[Any]], period: float, max_in_flight: int = 4):
+    def __init__(self, name: str, call: Callable[[], Awaitable[Any]], period: float, max_in_flight: int = 1):
         self.name = name
         self._call = call
         self.period = period

@@ -45,7 +45,8 @@ def make_build(settings: AvailabilitySettings) -> Build:
             await stack.enter_async_context(invalidation)
             live = asyncio.create_task(_cache_live_once_invalidated(invalidation, cache), name="cache-go-live")
             stack.callback(live.cancel)
-        dependencies = Dependencies(channels)
+        addresses = settings.addresses
+        dependencies = Dependencies(channels, policies_from_catalog=addresses["policies"] == addresses["services"])
         memo = ServiceMemo()
         slots = TimeSlots(dependencies, cache, toggles, CursorCodec(settings.cursor_key), memo)
         # AvailabilityCalendar's legacy (consistent) capacity reads the bookings from bookings.

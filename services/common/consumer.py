@@ -22,8 +22,11 @@
   the bad one is dead-lettered. With `dlq=False` its partition holds at such a message instead: nothing is
   ever dropped silently.
 - **commit**: auto-commit is off; after each chunk of a partition, the offset after the last
-  message whose effect (or dead letter) is durable is committed. Delivery is therefore at least
-  once, and every effect must be idempotent.
+  message whose effect (or dead letter) is durable is marked, and the marks of every partition go
+  to the broker together, at most `commit_interval` later (one request, not one per message: at
+  tens of messages a second per partition that is most of the broker's and the client's work), and
+  at once when partitions are revoked or the consumer stops. Delivery is therefore at least once
+  (a crash redelivers at most that interval's messages), and every effect must be idempotent.
 
 Partitions make progress on their own: the fetch loop hands each partition's records to that
 partition's worker and goes on fetching, so a partition that is retrying or slow holds up only
@@ -196,6 +199,7 @@ class KafkaConsumerRunner:
         transient: Callable[[BaseException], bool] = is_transient,
         auto_offset_reset: str = "earliest",
         max_fetch: int = 500,
+        commit_interval: float = 0.2,
         meter_provider: MeterProvider | None = None,
         tracer_provider: TracerProvider | None = None,
     ):
@@ -211,6 +215,9 @@ class KafkaConsumerRunner:
         self._transient = transient
         self._auto_offset_reset = auto_offset_reset
         self._max_fetch = max_fetch
+        self._commit_interval = commit_interval
+        self._marked: dict[TopicPartition, int] = {}  # offsets done, not yet committed
+        self._marks = asyncio.Event()
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self._metrics = _ConsumerMetrics.of(meter_provider or metrics.get_meter_provider())
         self._metrics.runners.add(self)
@@ -282,10 +289,14 @@ class KafkaConsumerRunner:
         consumer = await self._start_consumer()
         if consumer is None:
             return
+        committer = asyncio.create_task(self._committer(consumer), name=f"kafka-committer:{self.group_id}")
         try:
             await self._fetch(consumer)
         finally:
             await self._finish(list(self._partitions))
+            committer.cancel()
+            await asyncio.gather(committer, return_exceptions=True)
+            await self._commit_marked(consumer)  # whatever the committer had not sent yet
             await self._close(consumer)
 
     async def _start_consumer(self) -> AIOKafkaConsumer | None:
@@ -503,16 +514,40 @@ class KafkaConsumerRunner:
             self._dlq_started = True
         return self._dlq_producer
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    def _mark(self, tp: TopicPartition, offset: int) -> None:
+        """Every message of the partition before `offset` is done: commit it soon."""
+        self._positions[tp] = offset
+        self._marked[tp] = offset
+        self._marks.set()
+
+    async def _committer(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            await self._marks.wait()
+            await asyncio.sleep(self._commit_interval)  # gather the marks of every partition
+            self._marks.clear()
+            await self._commit_marked(consumer)
+
+    async def _commit_marked(self, consumer: AIOKafkaConsumer, tps: Iterable[TopicPartition] | None = None) -> None:
+        """One commit of the marked offsets (of `tps` only, when given). A mark is dropped once
+        committed, or once its partition has moved on; a broker error keeps it for the next round."""
+        wanted = set(self._marked) if tps is None else set(tps) & set(self._marked)
+        offsets = {tp: OffsetAndMetadata(self._marked[tp], "") for tp in wanted}
+        if not offsets:
+            return
         try:
-            await consumer.commit({tp: OffsetAndMetadata(offset, "")})
+            await consumer.commit(offsets)
             self.stats.commits += 1
         except (CommitFailedError, IllegalStateError) as exc:
-            # The partition moved to another member meanwhile: it redelivers from the last
+            # A partition moved to another member meanwhile: it redelivers from the last
             # committed offset, and the effects are idempotent.
-            log.warning("commit failed; messages will be redelivered", group=self.group_id, partition=str(tp), offset=offset, error=repr(exc))
+            log.warning("commit failed; messages will be redelivered", group=self.group_id, offsets=_offsets(offsets), error=repr(exc))
         except KafkaError as exc:
-            log.error("commit failed; messages will be redelivered", group=self.group_id, partition=str(tp), offset=offset, error=repr(exc))
+            log.error("commit failed; retrying with the next commit", group=self.group_id, offsets=_offsets(offsets), error=repr(exc))
+            self._marks.set()
+            return
+        for tp, meta in offsets.items():
+            if self._marked.get(tp) == meta.offset:  # not marked further meanwhile
+                del self._marked[tp]
 
     async def _pause(self, seconds: float, partition: _Partition | None = None) -> None:
         """Sleep, unless stop is requested (or the partition revoked) meanwhile: then raise
@@ -537,6 +572,8 @@ class KafkaConsumerRunner:
         for partition in partitions:
             partition.close()
         await asyncio.gather(*(p.closed() for p in partitions))
+        if self._consumer is not None:
+            await self._commit_marked(self._consumer, [p.tp for p in partitions])
         for partition in partitions:
             self._positions.pop(partition.tp, None)
 
@@ -577,7 +614,7 @@ class KafkaConsumerRunner:
 
 class _Partition:
     """One assigned partition's worker: takes the records the fetch loop hands it, in order, in
-    chunks, and commits after each. It pauses the partition's fetching while its backlog is
+    chunks, and marks what is done after each (the runner commits the marks). It pauses the partition's fetching while its backlog is
     large, so a slow partition never buffers without bound."""
 
     def __init__(self, runner: KafkaConsumerRunner, consumer: AIOKafkaConsumer, tp: TopicPartition):
@@ -624,8 +661,7 @@ class _Partition:
                 chunk = [self._pending.popleft() for _ in range(min(len(self._pending), runner._max_fetch))]
                 done = await runner._chunk(self, chunk)
                 if done is not None:
-                    runner._positions[self.tp] = done
-                    await runner._commit(self._consumer, self.tp, done)
+                    runner._mark(self.tp, done)
                 if self._paused and len(self._pending) < runner._max_fetch and not self.closing:
                     with contextlib.suppress(IllegalStateError):
                         self._consumer.resume(self.tp)
@@ -642,6 +678,10 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._runner._on_assigned(assigned)
+
+
+def _offsets(offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> dict[str, int]:
+    return {f"{tp.topic}[{tp.partition}]": meta.offset for tp, meta in offsets.items()}
 
 
 def _at(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:

@@ -555,10 +555,11 @@ ENV_DATABASE_URL = "DATABASE_URL"
 ENV_REDIS_URL = "REDIS_URL"
 ENV_KAFKA_BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS"
 # The embedded broker holds a fetch until its wait expires even when data arrives meanwhile
-# (Kafka answers at once), so the consumers' wait is each hop's latency: keep it short. Each
-# idle consumer then fetches 100 times a second (bench/README.md, "Fetch wait").
+# (Kafka answers at once), so the wait bounds each hop's latency; but every consumer fetches
+# again as soon as a wait expires, and a short wait costs the whole machine CPU. 50 ms was the
+# best of 10, 25 and 50 ms for both (bench/README.md, "Fetch wait").
 ENV_KAFKA_FETCH_MAX_WAIT = "KAFKA_FETCH_MAX_WAIT_MS"
-EMBEDDED_KAFKA_FETCH_MAX_WAIT_MS = 10
+EMBEDDED_KAFKA_FETCH_MAX_WAIT_MS = 50
 
 
 class Infra:

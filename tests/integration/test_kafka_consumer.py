@@ -117,6 +117,14 @@ async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what:
         await asyncio.sleep(0.02)
 
 
+async def eventually_async(read: Callable[[], Any], expected: Any, timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while (found := await read()) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s: {found}")
+        await asyncio.sleep(0.05)
+
+
 async def committed(settings: KafkaSettings, group_id: str, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
     """The group's committed offsets, read without joining it."""
     reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group_id, enable_auto_commit=False)
@@ -181,8 +189,12 @@ async def test_partitions_run_concurrently_each_in_order_inside_the_producers_tr
     runner = KafkaConsumerRunner(settings, each(thing, handler), meter_provider=MeterProvider(metric_readers=[metrics]), tracer_provider=tracing)
     async with runner:
         await eventually(lambda: len(handled) == 60, what="all 60 messages handled")
-        await eventually(lambda: runner.stats.commits >= 3, what="commits")
+        await eventually(lambda: runner.stats.commits >= 1, what="a commit")
         lags = points(metrics, "kafka.consumer.lag")
+    # The three partitions' progress went to the broker together, not once per message.
+    tps = [TopicPartition(thing.name, p) for p in range(3)]
+    assert sum((await committed(settings, runner.group_id, tps)).values()) == 60  # type: ignore[arg-type]
+    assert runner.stats.commits < 10
 
     assert {key: seqs for key, seqs in seen.items()} == {key: list(range(10)) for key in keys}
     assert most >= 2, "partitions were not processed concurrently"
@@ -223,8 +235,8 @@ async def test_a_stuck_partition_holds_up_no_other(settings: KafkaSettings, topi
         await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 1)) == 3, what="partition 1 position")
         assert handled == ["free-0", "free-1", "free-2"]
         assert runner.positions.get(stuck, 0) == 0
-        assert (await committed(settings, subscription.group_id, [TopicPartition(thing.name, 1)]))[TopicPartition(thing.name, 1)] == 3
-        assert (await committed(settings, subscription.group_id, [stuck]))[stuck] is None
+        free = TopicPartition(thing.name, 1)
+        await eventually_async(lambda: committed(settings, subscription.group_id, [free, stuck]), {free: 3, stuck: None}, what="partition 1 committed, 0 not")
 
 
 def _headers(*, tenant: str = "t-1", ce_type: str = THING_CHANGED.ce_type) -> list[tuple[str, bytes]]:

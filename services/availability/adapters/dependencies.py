@@ -99,9 +99,15 @@ def time_frame_from_proto(frame: timeframes_pb2.ScheduleTimeFrame) -> TimeFrame:
 
 
 class Dependencies:
-    """The four reads, each translated to domain objects."""
+    """The four reads, each translated to domain objects.
 
-    def __init__(self, channels: dict[str, Channel]):
+    `policies_from_catalog`: the policy provider is the catalog's own default provider (no
+    external one is configured). It answers from the very service rows QueryServices returns, so
+    the policy is taken from the service read alongside (`offering_from_proto` with no SPI
+    answer) and ListBookingPolicies is not called: one RPC less on every booking validation."""
+
+    def __init__(self, channels: dict[str, Channel], *, policies_from_catalog: bool = False):
+        self._policies_from_catalog = policies_from_catalog
         self._services = services_pb2_grpc.ServicesStub(channels["services"])
         self._policies = booking_policy_pb2_grpc.BookingPolicyProviderStub(channels["policies"])
         self._events = events_pb2_grpc.EventsStub(channels["events"])
@@ -125,7 +131,8 @@ class Dependencies:
             cursor = response.paging_metadata.cursors.next
 
     async def policies(self, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
-        if not service_ids:
+        """The SPI's answer per service; empty when the policies come with the services."""
+        if not service_ids or self._policies_from_catalog:
             return {}
         request = booking_policy_pb2.ListBookingPoliciesRequest(service_ids=list(service_ids))
         response = await call_dependency("policies", self._policies.ListBookingPolicies(request))

@@ -1,4 +1,4 @@
-"""The pure parts of services.common.kafka: producer configuration, the CloudEvents binary-mode
+"""The pure parts of services.common.kafka: producer and consumer configuration, the CloudEvents binary-mode
 headers, decoding a record into an Envelope, dead-letter headers, backoff and which failures are
 transient. The consumer loop itself runs against the real broker (tests/integration)."""
 
@@ -20,6 +20,7 @@ from services.common.kafka import (
     Envelope,
     PoisonMessage,
     cloudevent_headers,
+    consumer_config,
     dead_letter_headers,
     decode_headers,
     is_transient,
@@ -68,6 +69,23 @@ def test_idempotence_is_a_setting(monkeypatch: pytest.MonkeyPatch, value: str | 
     if value is not None:
         monkeypatch.setenv("KAFKA_ENABLE_IDEMPOTENCE", value)
     assert producer_config(settings())["enable_idempotence"] is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, 500), ("10", 10)],
+    ids=["kafkas-default-in-production", "short-for-the-embedded-broker"],
+)
+def test_the_consumers_fetch_wait_is_a_setting(monkeypatch: pytest.MonkeyPatch, value: str | None, expected: int) -> None:
+    if value is not None:
+        monkeypatch.setenv("KAFKA_FETCH_MAX_WAIT_MS", value)
+    assert consumer_config(settings(), "g")["fetch_max_wait_ms"] == expected
+
+
+def test_a_consumer_commits_only_explicitly_and_waits_out_a_join() -> None:
+    config = consumer_config(settings(kafka_session_timeout_ms=30_000, kafka_request_timeout_ms=15_000), "participations.event-updater")
+    assert (config["group_id"], config["enable_auto_commit"]) == ("participations.event-updater", False)
+    assert config["request_timeout_ms"] == 35_000  # longer than a session: a rebalance may wait that long
 
 
 def test_the_client_id_defaults_to_a_name_and_can_be_set() -> None:

@@ -28,6 +28,8 @@ BOOKING_ID = "5c1e0f0e-3f4a-4f53-9b8e-0d6d0f5a2b11"
 EVENT_ID = "3f0c9a52-6d1e-4b8a-9b1f-2d4c5e6f7a8b"
 SCHEDULE_ID = "71c29a52-6d1e-4b8a-9b1f-2d4c5e6f7a8b"
 CREATED = "bookings.booking.created.v1"
+RESIZED = "bookings.booking.number_of_participants_updated.v1"
+CANCELED = "bookings.booking.canceled.v1"
 
 
 def envelope(ce_type: str, value: bytes | Message, *, tenant: str = TENANT, topic: str = topics.BOOKING_EVENTS.name) -> Envelope:
@@ -218,6 +220,40 @@ async def test_a_batch_settles_each_target_once_with_its_current_total(
     await updater.subscription().deliver(batch)
     assert settled(calendar) == [(COURSE, 10), (CLASS, 2)]
     assert len(calendar.calls) == 1
+
+
+def revised(booking: bookings_pb2.Booking, revision: int, **fields: object) -> bookings_pb2.Booking:
+    changed = bookings_pb2.Booking()
+    changed.CopyFrom(booking)
+    changed.revision = revision
+    for name, value in fields.items():
+        setattr(changed, name, value)
+    return changed
+
+
+async def test_a_booking_created_resized_and_canceled_within_one_batch_settles_to_what_is_left(
+    consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar, store: FakeStore
+) -> None:
+    """The updater sends current totals, never deltas: however a booking's changes are batched,
+    the total is what its participations sum to once they are applied."""
+    churned, kept = course_booking(3), course_booking(2, BOOKING_ID.replace("5c", "7c", 1))
+    for ce_type, message in (
+        (CREATED, booking_events_pb2.BookingCreated(booking=churned)),
+        (CREATED, booking_events_pb2.BookingCreated(booking=kept)),
+        (RESIZED, booking_events_pb2.BookingNumberOfParticipantsUpdated(booking=revised(churned, 2, number_of_participants=5))),
+        (CANCELED, booking_events_pb2.BookingCanceled(booking=revised(churned, 3, number_of_participants=5, status=bookings_pb2.CANCELED))),
+    ):
+        await deliver(consumer, envelope(ce_type, message))
+    announced = [participation_message(a.change.value, schedule_id=SCHEDULE_ID) for a in store.data(TENANT).outbox]
+    assert [a.change for a in store.data(TENANT).outbox] == [
+        ParticipationChange.CREATED,
+        ParticipationChange.CREATED,
+        ParticipationChange.UPDATED,
+        ParticipationChange.REMOVED,
+    ]
+
+    await updater.subscription().deliver(announced)
+    assert settled(calendar) == [(COURSE, 2)] and len(calendar.calls) == 1
 
 
 async def test_a_batch_of_several_tenants_settles_each_tenant_apart(consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar) -> None:
