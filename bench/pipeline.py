@@ -310,10 +310,17 @@ async def history_phase(lab: Lab, probe: Sampler, opts: Options) -> dict[str, An
     history.quiet = quiet.as_dict()
     shown = f"every session shows {history.stored} after {history.visible_s:.1f} s" if not math.isnan(history.visible_s) else "NOT every session shows them"
     say(f"history: {shown}; pipeline {quiet.describe()}")
-    single = SingleBookings(lab.bookings, lab.tenant, course, call, "history", opts.idle_timeout)
-    single.booked = history.stored
-    sightings = await follow_singles([single], opts.history_samples, probe, lab.quiet_max_wait, "history")
-    return {"history": history, "sightings": sightings, "stats": sighting_stats("history", sightings)}
+    # The same course shape without any history, measured the same way: what the history costs is
+    # the difference between the two, whatever the session count costs the read.
+    control = await lab.catalog.offering("course", "Bench control course", sessions=opts.history_sessions, capacity=capacity)
+    control_call = slots_call(lab.availability, lab.tenant, control, timeout=10.0)
+    await until_listed(control_call, control)
+    async with grpc.aio.insecure_channel(lab.stack.address("timeframes")) as timeframes:
+        single = SingleBookings(lab.bookings, lab.tenant, course, call, "history", opts.idle_timeout, timeframes=timeframes)
+        single.booked = history.stored
+        fresh = SingleBookings(lab.bookings, lab.tenant, control, control_call, "control", opts.idle_timeout, timeframes=timeframes)
+        sightings = await follow_singles([single, fresh], opts.history_samples, probe, lab.quiet_max_wait, "history")
+    return {"history": history, "sightings": sightings, "stats": sighting_stats("history", sightings), "control": sighting_stats("control", sightings)}
 
 
 async def race_phase(lab: Lab, probe: Sampler, opts: Options) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Single bookings on a quiet platform: one CreateBooking, then availability asked back to back
 (one call in flight) until it shows the booking on every session it books. The idle phase does
 it for a class session and a 30-session course in turn; the history phase for a course of many
-sessions that already holds thousands of participations."""
+sessions that already holds thousands of participations, and for one of as many sessions that
+holds none. There timeframes is asked first (GetEvent of one session, back to back) until the
+booking is settled there, then availability: the pipeline's part and the read's part apart."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from bench.pipeline_figures import Spread, spread
 from bench.pipeline_watch import Sampler
 from bench.pipeline_world import Offering, SlotsCall, Tenant, booked_counts, created_at, shows
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
+from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 
 QUIET_GAP_S = 0.2  # after the pipeline is quiet, this much more before the next booking
 
@@ -32,6 +35,7 @@ class Sighting:
     answered: float = math.nan
     committed: float = math.nan  # the booking's created_date
     visible: float = math.nan  # the answer of the first poll that showed it; NaN: not within the timeout
+    settled: float = math.nan  # the first GetEvent that counted it in timeframes (history phase only)
     polls: int = 0
     poll_ms: list[float] = field(default_factory=list)
     started_quiet: bool = True  # every consumer group was at lag 0 and every outbox empty before it
@@ -40,6 +44,10 @@ class Sighting:
     @property
     def commit_to_visible_ms(self) -> float:
         return (self.visible - self.committed) * 1000
+
+    @property
+    def commit_to_settled_ms(self) -> float:
+        return (self.settled - self.committed) * 1000
 
     @property
     def answer_to_visible_ms(self) -> float:
@@ -53,8 +61,19 @@ class Sighting:
 class SingleBookings:
     """Books one offering one booking at a time and follows each until it is visible."""
 
-    def __init__(self, channel: grpc.aio.Channel, tenant: Tenant, offering: Offering, slots: SlotsCall, label: str, timeout: float):
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        tenant: Tenant,
+        offering: Offering,
+        slots: SlotsCall,
+        label: str,
+        timeout: float,
+        timeframes: grpc.aio.Channel | None = None,
+    ):
+        """With `timeframes`, each booking is first followed there until settled (see the module)."""
         self._stub = bookings_pb2_grpc.BookingsStub(channel)
+        self._events = events_pb2_grpc.EventsStub(timeframes) if timeframes is not None else None
         self._tenant = tenant
         self._offering = offering
         self._slots = slots
@@ -74,8 +93,26 @@ class SingleBookings:
         sighting.answered = time.time()
         sighting.committed = created_at(response.booking)
         self.booked += 1
+        if self._events is not None:
+            await self._until_settled(sighting)
         await self._follow(sighting)
         return sighting
+
+    async def _until_settled(self, sighting: Sighting) -> None:
+        """Back to back: GetEvent of the first session until its participants count this booking
+        (every booking of these courses is of 1 participant, so the count is `booked`)."""
+        assert self._events is not None
+        request = events_pb2.GetEventRequest(event_id=self._event_ids[0])
+        deadline = sighting.answered + self._timeout
+        while time.time() < deadline:
+            try:
+                event = (await self._events.GetEvent(request, metadata=self._tenant.metadata, timeout=5)).event
+            except grpc.aio.AioRpcError:
+                await asyncio.sleep(0.01)
+                continue
+            if event.participants_total >= self.booked:
+                sighting.settled = time.time()
+                return
 
     async def _follow(self, sighting: Sighting) -> None:
         """Back to back: each poll leaves when the one before answered."""
@@ -124,6 +161,7 @@ class SightingStats:
     errors: int
     not_quiet_before: int
     commit_to_visible: Spread
+    commit_to_settled: Spread  # in timeframes (history phase); no samples elsewhere
     answer_to_visible: Spread
     create_p50_ms: float
     poll_p50_ms: float  # the resolution: one poll's latency
@@ -141,6 +179,8 @@ def sighting_stats(kind: str, sightings: list[Sighting]) -> SightingStats:
         errors=len(mine) - len(made),
         not_quiet_before=sum(1 for s in mine if not s.started_quiet),
         commit_to_visible=spread(s.commit_to_visible_ms for s in made),
+        # Only where it was followed (the history phase); a booking it never saw counts as unseen.
+        commit_to_settled=spread(s.commit_to_settled_ms for s in made) if any(not math.isnan(s.settled) for s in made) else spread(()),
         answer_to_visible=spread(s.answer_to_visible_ms for s in made),
         create_p50_ms=percentile(sorted(s.create_ms for s in made), 50),
         poll_p50_ms=percentile(polls, 50),

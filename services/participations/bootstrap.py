@@ -1,7 +1,8 @@
-"""Wires the participations service. The pool, the outbox relay, the timeframes channel and the
-two consumers are created here, on the server's exit stack, never at import. The stack closes in
-reverse: the consumers stop first (finishing and committing their in-flight messages), then the
-channel, the relay (finishing its round) and the producer, and the pool last."""
+"""Wires the participations service. The pool, the outbox relay, the timeframes channel, the event
+updater's fast settlement and the two consumers are created here, on the server's exit stack,
+never at import. The stack closes in reverse: the consumers stop first (finishing and committing
+their in-flight messages), then the fast settlement, the channel, the relay (finishing its round)
+and the producer, and the pool last."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def make_build(settings: ParticipationsSettings) -> Build:
 
         store = PostgresParticipations(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
         participations = Participations(store, CursorCodec(settings.cursor_key))
-        updater = EventUpdater(store, TimeframesTotals(channel, tokens))
-        for subscription in (events.BookingsConsumer(participations).subscription(), events.EventUpdaterConsumer(updater).subscription()):
+        # Entered before the consumers, so it stops after them (its fast path serves the bookings consumer).
+        updater = await stack.enter_async_context(EventUpdater(store, TimeframesTotals(channel, tokens)))
+        bookings = events.BookingsConsumer(participations, settle_soon=updater.settle_soon)
+        for subscription in (bookings.subscription(), events.EventUpdaterConsumer(updater).subscription()):
             await stack.enter_async_context(KafkaConsumerRunner(settings, subscription, max_attempts=settings.consumer_max_attempts))
         return rpc_services(participations)
 

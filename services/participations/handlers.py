@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -24,7 +25,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider
 
 from services.common.errors import InvalidArgument, NotFound
@@ -33,7 +36,7 @@ from services.common.validation import is_uuid
 from services.participations.domain import queries
 from services.participations.domain.model import Announcement, BookingSnapshot, Decision, Participation, Target, apply_booking
 from services.participations.domain.queries import ParticipationQuery
-from services.participations.domain.totals import ParticipationChanged, SettleOutcome, TargetTotal, targets_to_settle
+from services.participations.domain.totals import ParticipationChanged, SettledVersions, SettleOutcome, TargetTotal, targets_to_settle
 
 log = structlog.get_logger("participations")
 
@@ -145,10 +148,28 @@ class Participations:
 
 
 class EventUpdater:
+    """Settles participant totals in timeframes, on two paths that end in the same `settle`:
+
+    - the durable one: `bookings.participation-events.v1`, consumed in batches (the seed's self
+      domain event + task queue). Whatever happens to a process, every change is settled from
+      there, after any crash or outage.
+    - the fast one: `settle_soon`, called by the bookings consumer right after a participation
+      change committed in this process. A task of its own settles what accumulated (many changes
+      of one target coalesce while a call is under way), so a booking reaches timeframes without
+      waiting for its participation message to go round Kafka. It only hurries things: a failure
+      is logged and left to the durable path.
+
+    `SettledVersions` remembers what timeframes acknowledged, so the durable path does not send a
+    total the fast path already settled. Use it as an async context manager (the fast path's task)."""
+
     def __init__(self, store: ParticipationStore, calendar: CalendarTotals, *, now: Callable[[], datetime] = _now, meter_provider: MeterProvider | None = None):
         self._store = store
         self._calendar = calendar
         self._now = now
+        self._settled = SettledVersions()
+        self._soon: dict[str, list[tuple[ParticipationChanged, Context]]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
         self._lag = (
             (meter_provider or metrics.get_meter_provider())
             .get_meter("services.participations")
@@ -160,11 +181,21 @@ class EventUpdater:
             )
         )
 
+    async def __aenter__(self) -> EventUpdater:
+        self._task = asyncio.create_task(self._settle_soon_loop(), name="participations-fast-settlement")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def settle(self, tenant: str, changes: Sequence[ParticipationChanged]) -> dict[Target, SettleOutcome]:
-        """Sends the current totals of every target the changes name (each once, in one call);
-        returns what timeframes did with each."""
+        """Sends the current totals of every target the changes name (each once, in one call,
+        those timeframes is not known to hold already); returns what became of each."""
         targets = targets_to_settle(changes)
-        with _tracer.start_as_current_span("settle participant totals", attributes={"tenant.id": tenant, "participations.targets.count": len(targets)}):
+        with _tracer.start_as_current_span("settle participant totals", attributes={"tenant.id": tenant, "participations.targets.count": len(targets)}) as span:
             async with self._store.read(tenant) as session:
                 totals = await session.participant_totals(targets)
             for target in targets:
@@ -172,13 +203,43 @@ class EventUpdater:
                     # The total is written with the participation, so this is a message about a
                     # participation that never counted (or a forged one): nothing to settle.
                     log.warning("no participant total for a participation message's target", target=target.id, kind=target.kind.value)
-            outcomes = await self._calendar.update_totals(tenant, [totals[t] for t in targets if t in totals])
-        for target, outcome in outcomes.items():
-            if outcome is SettleOutcome.NOT_FOUND:
-                log.warning("target to settle not found in timeframes", target=target.id, kind=target.kind.value)
+            found = [totals[t] for t in targets if t in totals]
+            unsettled = self._settled.unsettled(tenant, found)
+            span.set_attribute("participations.targets.sent", len(unsettled))
+            outcomes = {t.target: SettleOutcome.SETTLED_BEFORE for t in found}
+            outcomes.update(await self._calendar.update_totals(tenant, unsettled) if unsettled else {})
+        for total in unsettled:
+            outcome = outcomes.get(total.target)
+            if outcome in (SettleOutcome.APPLIED, SettleOutcome.STALE):
+                self._settled.held(tenant, total)
+            elif outcome is SettleOutcome.NOT_FOUND:
+                log.warning("target to settle not found in timeframes", target=total.target.id, kind=total.target.kind.value)
         self._measure(changes, outcomes)
         log.debug("participant totals settled", settled={t.id: (totals[t].participants_total, o.value) for t, o in outcomes.items()})
         return outcomes
+
+    def settle_soon(self, tenant: str, changes: Sequence[ParticipationChanged]) -> None:
+        """The fast path (class docstring): settle these changes' targets as soon as the task gets
+        to them, in the trace of the caller."""
+        if self._task is None or not changes:
+            return
+        caller = otel_context.get_current()
+        self._soon.setdefault(tenant, []).extend((change, caller) for change in changes)
+        self._wake.set()
+
+    async def _settle_soon_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            soon, self._soon = self._soon, {}
+            for tenant, waiting in soon.items():
+                token = otel_context.attach(waiting[0][1])  # the first change's trace continues here
+                try:
+                    await self.settle(tenant, [change for change, _ in waiting])
+                except Exception as exc:  # the durable path settles it: this one only hurries
+                    log.warning("fast settlement failed; the participation messages will settle it", tenant_id=tenant, error=repr(exc))
+                finally:
+                    otel_context.detach(token)
 
     def _measure(self, changes: Sequence[ParticipationChanged], outcomes: dict[Target, SettleOutcome]) -> None:
         now = self._now()

@@ -51,7 +51,7 @@ def _all_gone(pids: set[int]) -> bool:
 async def test_infra_serves_postgres_redis_kafka_and_stops_cleanly(infra: Infra) -> None:
     env = infra.env()
     # The embedded broker answers a fetch only when its wait expires: the consumers wait briefly.
-    assert env.pop("KAFKA_FETCH_MAX_WAIT_MS") == "50"
+    assert env.pop("KAFKA_FETCH_MAX_WAIT_MS") == "25"
     assert set(env) == {"DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS"}
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:

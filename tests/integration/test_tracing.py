@@ -1,7 +1,8 @@
 """One trace end to end (issue 5): a single CreateBooking, sent with a sampled W3C `traceparent`,
 yields one trace that contains the availability check, the outbox publish, the participations
-consume, the event update and the timeframes write, linked across every Kafka hop by the
-messages' `traceparent` headers.
+consume and its settlement (the fast path), the timeframes write, availability's invalidation, and
+the event updater's consume of the participation message (the durable path, finding it settled),
+linked across every Kafka hop by the messages' `traceparent` headers.
 
 Everything asserted here is what the four services really exported over OTLP (to the session's
 in-process receiver, services/devstack/otlp.py), on the real stack.
@@ -64,8 +65,9 @@ def _complete(client_span_id: str) -> Callable[[list[ExportedSpan]], bool]:
     def complete(spans: list[ExportedSpan]) -> bool:
         names = {(s.service, s.name) for s in spans}
         known = {s.span_id for s in spans} | {client_span_id}
-        ends = ("timeframes", "write participant totals") in names and ("availability", f"process {EVENT_TOPIC}") in names
-        return ends and all(s.parent_span_id in known for s in spans)
+        ends = {("timeframes", "write participant totals"), ("availability", f"process {EVENT_TOPIC}"), ("participations", f"process {PARTICIPATION_TOPIC}")}
+        ends_arrived = ends <= names
+        return ends_arrived and all(s.parent_span_id in known for s in spans)
 
     return complete
 
@@ -108,15 +110,10 @@ async def test_a_booking_yields_one_trace_from_the_rpc_through_kafka_to_the_time
     assert consume.attributes["messaging.consumer.group.name"] == "participations.bookings-consumer"
     assert (trace_id, publish.span_id) in consume.links
 
-    # The participation announced through participations' own outbox, consumed by the event updater.
-    announce = trace.one("participations", "PRODUCER", f"send {PARTICIPATION_TOPIC}", parent=consume)
-    update = trace.one("participations", "CONSUMER", f"process {PARTICIPATION_TOPIC}", parent=announce)
-    assert update.attributes["messaging.consumer.group.name"] == "participations.event-updater"
-
-    # The settlement: the event's current total read once, its UpdateParticipantTotals call, and
-    # timeframes' write.
-    settle = trace.one("participations", "INTERNAL", "settle participant totals", parent=update)
-    assert settle.attributes["participations.targets.count"] == 1
+    # The settlement, on the fast path: right after the participation committed, in the consume's
+    # trace, the event's current total read once, its UpdateParticipantTotals call, and timeframes' write.
+    settle = trace.one("participations", "INTERNAL", "settle participant totals", parent=consume)
+    assert (settle.attributes["participations.targets.count"], settle.attributes["participations.targets.sent"]) == (1, 1)
     call = trace.one("participations", "CLIENT", "/calendar.events.v3.Events/UpdateParticipantTotals", parent=settle)
     served = trace.one("timeframes", "SERVER", "/calendar.events.v3.Events/UpdateParticipantTotals", parent=call)
     write = trace.one("timeframes", "INTERNAL", "write participant totals", parent=served)
@@ -125,6 +122,14 @@ async def test_a_booking_yields_one_trace_from_the_rpc_through_kafka_to_the_time
     # And on to availability, whose cache drops the event's entries on timeframes' announcement.
     announced = trace.one("timeframes", "PRODUCER", f"send {EVENT_TOPIC}", parent=write)
     trace.one("availability", "CONSUMER", f"process {EVENT_TOPIC}", parent=announced)
+
+    # The participation announced through participations' own outbox, consumed by the event
+    # updater (the durable path), which finds the total settled and sends nothing more.
+    announce = trace.one("participations", "PRODUCER", f"send {PARTICIPATION_TOPIC}", parent=consume)
+    update = trace.one("participations", "CONSUMER", f"process {PARTICIPATION_TOPIC}", parent=announce)
+    assert update.attributes["messaging.consumer.group.name"] == "participations.event-updater"
+    durable = trace.one("participations", "INTERNAL", "settle participant totals", parent=update)
+    assert durable.attributes["participations.targets.sent"] == 0
 
     # Nothing in the trace hangs off a span that was not exported (the chain has no gaps).
     known = {s.span_id for s in trace.spans} | {client_span_id}

@@ -4,7 +4,9 @@ DLQ), which are skipped, and what the event updater settles for a batch of messa
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -195,11 +197,64 @@ async def test_a_course_participation_settles_the_schedules_total_once_however_m
     message = participation_message("created", schedule_id=SCHEDULE_ID, party=99)  # the size in the message is never used
 
     await deliver(updater, message)
-    await deliver(updater, message)  # a duplicate: the same total again, at the same version: stale
+    await deliver(updater, message)  # a duplicate: timeframes acknowledged this version already, so nothing is sent
 
-    assert settled(calendar) == [(COURSE, 3), (COURSE, 3)]
+    assert settled(calendar) == [(COURSE, 3)] and calendar.total(TENANT, COURSE) == 3
+
+
+async def test_a_total_is_sent_again_by_an_updater_that_does_not_know_timeframes_has_it(
+    consumer: BookingsConsumer, store: FakeStore, calendar: FakeCalendar
+) -> None:
+    """Another replica, or this one after a restart: it sends the same version, and timeframes
+    acknowledges it as stale."""
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(3))))
+    message = participation_message("created", schedule_id=SCHEDULE_ID)
+    for replica in (EventUpdaterConsumer(EventUpdater(store, calendar)), EventUpdaterConsumer(EventUpdater(store, calendar))):
+        await deliver(replica, message)
     (first,), (again,) = (totals for _, totals in calendar.calls)
-    assert first.version == again.version and calendar.total(TENANT, COURSE) == 3
+    assert first == again and calendar.total(TENANT, COURSE) == 3
+
+
+# --- the fast path: settled right after the participation committed ---------------------------------
+
+
+@pytest.fixture
+async def fast(store: FakeStore, calendar: FakeCalendar) -> AsyncIterator[tuple[BookingsConsumer, EventUpdater]]:
+    ids = (f"0c4a6c8e-0000-4000-8000-{n:012d}" for n in itertools.count())
+    participations = Participations(store, CursorCodec(b"k"), new_id=lambda: next(ids), now=lambda: datetime(2026, 11, 21, tzinfo=UTC))
+    async with EventUpdater(store, calendar) as updater:
+        yield BookingsConsumer(participations, settle_soon=updater.settle_soon), updater
+
+
+async def settled_soon(calendar: FakeCalendar, calls: int) -> None:
+    for _ in range(100):
+        if len(calendar.calls) >= calls:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"{calls} settlement call(s) expected, {len(calendar.calls)} made")
+
+
+async def test_a_committed_change_is_settled_without_waiting_for_its_message(fast: tuple[BookingsConsumer, EventUpdater], calendar: FakeCalendar) -> None:
+    consumer, updater = fast
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(3))))
+    await settled_soon(calendar, 1)
+    assert settled(calendar) == [(COURSE, 3)]
+
+    # The participation message arrives later and finds it settled: nothing more is sent.
+    await deliver(EventUpdaterConsumer(updater), participation_message("created", schedule_id=SCHEDULE_ID))
+    assert len(calendar.calls) == 1
+
+
+async def test_when_the_fast_path_fails_the_message_settles_it(fast: tuple[BookingsConsumer, EventUpdater], calendar: FakeCalendar) -> None:
+    consumer, updater = fast
+    calendar.down = DependencyUnavailable("timeframes", "UNAVAILABLE: connection refused")
+    await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=course_booking(3))))  # the booking is applied all the same
+    await asyncio.sleep(0.01)
+    assert calendar.stored == {}
+
+    calendar.down = None
+    await deliver(EventUpdaterConsumer(updater), participation_message("created", schedule_id=SCHEDULE_ID))
+    assert settled(calendar) == [(COURSE, 3)]
 
 
 async def test_a_class_participation_settles_its_event_only(consumer: BookingsConsumer, updater: EventUpdaterConsumer, calendar: FakeCalendar) -> None:
