@@ -4,7 +4,7 @@ token, a deadline on every call, and retries with backoff only for methods decla
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -119,15 +119,21 @@ def unavailable(dependency: str, err: grpc.aio.AioRpcError) -> DependencyUnavail
     return DependencyUnavailable(dependency, f"{err.code().name}: {err.details()}")
 
 
-async def call_dependency(dependency: str, call: Awaitable[T], *, not_found: tuple[str, str] | None = None) -> T:
+async def call_dependency(
+    dependency: str, call: Awaitable[T], *, not_found: tuple[str, str] | None = None, refused: Callable[[str], Exception] | None = None
+) -> T:
     """Await an outbound RPC; transient failures become DependencyUnavailable (UNAVAILABLE),
     contract disagreements a RuntimeError (INTERNAL, logged). For a read by id, `not_found`
-    = (resource, id) turns the dependency's NOT_FOUND into the caller's."""
+    = (resource, id) turns the dependency's NOT_FOUND into the caller's. `refused` turns the
+    dependency's INVALID_ARGUMENT into the caller's exception, for a call whose INVALID_ARGUMENT
+    says something about the caller's request (given the dependency's message)."""
     try:
         return await call
     except grpc.aio.AioRpcError as err:
         if not_found is not None and err.code() == grpc.StatusCode.NOT_FOUND:
             raise NotFound(*not_found) from None
+        if refused is not None and err.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            raise refused(err.details() or "") from None
         if err.code() in TRANSIENT_CODES:
             raise unavailable(dependency, err) from err
         raise RuntimeError(f"{dependency} refused the call: {err.code().name}: {err.details()}") from err

@@ -78,6 +78,7 @@ class CalendarAnswer:
     bookable: bool
     refusal_reason: str  # "" when bookable
     min_total_spots_ahead: int = 0  # COURSE only (ScheduleAvailability)
+    schedule_id: str = ""  # CLASS only (SlotAvailability): the event's schedule
 
     def as_log(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -99,7 +100,7 @@ def answer(now: datetime, inputs: Inputs, number_of_participants: int) -> Calend
     party = needed_spots(number_of_participants)
     offering, sessions = inputs.offering, list(inputs.sessions)
     refusal = validate_booking(now, offering, sessions, inputs.time_frame, party)
-    min_total_ahead = 0
+    min_total_ahead, schedule_id = 0, ""
     if offering.type is ServiceType.COURSE:
         course = course_availability(now, offering, sessions, inputs.time_frame, party)
         total, open_spots, violations = course.total_capacity, course.open_spots, course.violations
@@ -107,6 +108,7 @@ def answer(now: datetime, inputs: Inputs, number_of_participants: int) -> Calend
     else:
         slot = class_time_slot(now, offering, sessions[0], party)
         total, open_spots, violations = slot.total_capacity, slot.remaining_capacity, slot.violations
+        schedule_id = sessions[0].schedule_id
     return CalendarAnswer(
         total_spots=total,
         open_spots=open_spots,
@@ -116,6 +118,7 @@ def answer(now: datetime, inputs: Inputs, number_of_participants: int) -> Calend
         bookable=refusal is None,
         refusal_reason=refusal.value if refusal is not None else "",
         min_total_spots_ahead=min_total_ahead,
+        schedule_id=schedule_id,
     )
 
 

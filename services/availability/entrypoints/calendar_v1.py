@@ -36,7 +36,7 @@ def schedule_availability_proto(answer: CalendarAnswer) -> availability_calendar
 
 
 def slot_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2.SlotAvailability:
-    return availability_calendar_pb2.SlotAvailability(**_availability_fields(answer))
+    return availability_calendar_pb2.SlotAvailability(**_availability_fields(answer), schedule_id=answer.schedule_id)
 
 
 class AvailabilityCalendarServicer(availability_calendar_pb2_grpc.AvailabilityCalendarServicer):

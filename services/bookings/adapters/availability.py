@@ -5,7 +5,7 @@ Endpoint"). Both RPCs are reads, so the channel retries them on UNAVAILABLE."""
 from __future__ import annotations
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
-from services.bookings.domain.ports import AvailabilityAnswer
+from services.bookings.domain.ports import AvailabilityAnswer, NotAClassSession
 from services.common.auth import ServiceTokens
 from services.common.clients import Channel, call_dependency, open_channel
 from services.common.config import ServiceSettings
@@ -18,13 +18,16 @@ def open_availability_channel(settings: ServiceSettings, address: str) -> Channe
     return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=RETRYABLE)
 
 
-def _answer(availability: availability_calendar_pb2.ScheduleAvailability | availability_calendar_pb2.SlotAvailability, capacity: int) -> AvailabilityAnswer:
+def _answer(
+    availability: availability_calendar_pb2.ScheduleAvailability | availability_calendar_pb2.SlotAvailability, capacity: int, schedule_id: str = ""
+) -> AvailabilityAnswer:
     return AvailabilityAnswer(
         bookable=availability.bookable,
         open_spots=availability.open_spots,
         total_spots=availability.total_spots,
         refusal_reason=availability.refusal_reason,
         capacity=capacity,
+        schedule_id=schedule_id,
     )
 
 
@@ -40,5 +43,6 @@ class AvailabilityCalendarClient:
 
     async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
         request = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=event_id, number_of_participants=number_of_participants)
-        response = await call_dependency("availability", self._stub.GetSlotAvailability(request), not_found=("event", event_id))
-        return _answer(response.availability, response.availability.total_spots)
+        call = self._stub.GetSlotAvailability(request)
+        response = await call_dependency("availability", call, not_found=("event", event_id), refused=lambda _: NotAClassSession(event_id))
+        return _answer(response.availability, response.availability.total_spots, response.availability.schedule_id)

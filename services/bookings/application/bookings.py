@@ -36,7 +36,6 @@ Decisions (the contract leaves them open):
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -62,7 +61,16 @@ from services.bookings.domain.bookings import (
     with_participants,
 )
 from services.bookings.domain.policies import MAX_PARTICIPANTS_PER_BOOKING
-from services.bookings.domain.ports import Availability, AvailabilityAnswer, BookingFilter, BookingRepository, Calendar, ServiceRepository, SortKey
+from services.bookings.domain.ports import (
+    Availability,
+    AvailabilityAnswer,
+    BookingFilter,
+    BookingRepository,
+    Calendar,
+    NotAClassSession,
+    ServiceRepository,
+    SortKey,
+)
 from services.bookings.domain.services import Service, ServiceType
 from services.common.auth import current_tenant
 from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
@@ -70,6 +78,7 @@ from services.common.paging import DEFAULT_LIMIT, MAX_LIMIT, CursorCodec, query_
 from services.common.validation import Violations, is_uuid
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SLOT_FIELD = "booking.booked_entity.slot.event_id"
 _CHANGES = {Action.CONFIRM: Change.CONFIRMED, Action.DECLINE: Change.DECLINED, Action.CANCEL: Change.CANCELED}
 
 
@@ -131,23 +140,29 @@ class Bookings:
         if booking.schedule_id is not None:
             answer = await self._availability.schedule(booking.schedule_id, number_of_participants)
         else:
-            assert booking.event_id is not None
-            # The event must be a session of this service's schedule: read concurrently with the
-            # availability answer, and checked first, so a wrong event is reported as such even
-            # when availability refuses it (e.g. as an event of a COURSE).
-            event, answer = await asyncio.gather(
-                self._calendar.event(booking.event_id), self._availability.slot(booking.event_id, number_of_participants), return_exceptions=True
-            )
-            if isinstance(event, BaseException):
-                raise event
-            if event is None:
-                raise NotFound("event", booking.event_id)
-            if event.schedule_id != service.schedule_id:
-                raise InvalidArgument.single("booking.booked_entity.slot.event_id", f"is not an event of service {service.id}")
-            if isinstance(answer, BaseException):
-                raise answer
+            answer = await self._slot(service, booking.event_id, number_of_participants)
         _require_bookable(answer, strict_capacity=service.strict_capacity)
         return answer.capacity if service.strict_capacity else None
+
+    async def _slot(self, service: Service, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
+        """Availability's answer for a class event, which must be a session of this service's
+        schedule: checked before the answer's refusal, so a wrong event is reported as such even
+        when availability refuses it. Availability names the event's schedule (and answers
+        NOT_FOUND for an unknown event), so the event is read here only from an availability that
+        does not say."""
+        try:
+            answer = await self._availability.slot(event_id, number_of_participants)
+        except NotAClassSession:
+            raise InvalidArgument.single(_SLOT_FIELD, f"is not an event of service {service.id}") from None
+        schedule_id = answer.schedule_id
+        if not schedule_id:
+            event = await self._calendar.event(event_id)
+            if event is None:
+                raise NotFound("event", event_id)
+            schedule_id = event.schedule_id
+        if schedule_id != service.schedule_id:
+            raise InvalidArgument.single(_SLOT_FIELD, f"is not an event of service {service.id}")
+        return answer
 
     # --- reads -----------------------------------------------------------------------------------
 

@@ -109,6 +109,14 @@ class AvailabilityAnswer:
     # event's total (a class's `total_spots`), or the smallest total of the sessions still ahead
     # (a course's `min_total_spots_ahead`: its booking takes a spot on each).
     capacity: int
+    # A slot's answer: the schedule its event belongs to ("" from an availability that does not
+    # say, an older release: the caller then reads the event itself).
+    schedule_id: str = ""
+
+
+class NotAClassSession(Exception):
+    """Availability refused to answer for an event as a class session: it belongs to a course, or
+    to a service that is neither a class nor a course."""
 
 
 class Availability(Protocol):
@@ -117,7 +125,9 @@ class Availability(Protocol):
 
     async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer: ...
 
-    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer: ...
+    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
+        """Also NotAClassSession."""
+        ...
 
 
 @dataclass(frozen=True)

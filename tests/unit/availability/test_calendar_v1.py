@@ -68,24 +68,27 @@ EVENT_ID = "55555555-5555-4555-8555-555555555555"
             id="policy before capacity",
         ),
         pytest.param(
-            Inputs(klass(), (session(F, 3, schedule=CLASS_SCHEDULE),), None), 0, CalendarAnswer(10, 3, False, False, False, True, ""), id="class: 0 means 1"
+            Inputs(klass(), (session(F, 3, schedule=CLASS_SCHEDULE),), None),
+            0,
+            CalendarAnswer(10, 3, False, False, False, True, "", schedule_id=CLASS_SCHEDULE),
+            id="class: 0 means 1",
         ),
         pytest.param(
             Inputs(klass(), (session(F, -2, schedule=CLASS_SCHEDULE),), None),
             1,
-            CalendarAnswer(10, 0, False, False, False, False, "CAPACITY_EXCEEDED"),
+            CalendarAnswer(10, 0, False, False, False, False, "CAPACITY_EXCEEDED", schedule_id=CLASS_SCHEDULE),
             id="overbooked shows 0 open",
         ),
         pytest.param(
             Inputs(klass(), (session(F, 5, schedule=CLASS_SCHEDULE, cancelled=True),), None),
             1,
-            CalendarAnswer(10, 5, False, False, False, False, "EVENT_CANCELLED"),
+            CalendarAnswer(10, 5, False, False, False, False, "EVENT_CANCELLED", schedule_id=CLASS_SCHEDULE),
             id="class event cancelled",
         ),
         pytest.param(
             Inputs(klass(policy(late=60 * 48)), (session(F, 5, schedule=CLASS_SCHEDULE),), None),
             1,
-            CalendarAnswer(10, 5, False, True, False, False, "TOO_LATE_TO_BOOK"),
+            CalendarAnswer(10, 5, False, True, False, False, "TOO_LATE_TO_BOOK", schedule_id=CLASS_SCHEDULE),
             id="class too late",
         ),
     ],

@@ -15,7 +15,7 @@ import pytest
 from services.bookings.application.bookings import Bookings
 from services.bookings.domain.bookings import Booking, BookingDraft, BookingStatus, Change, Contact, capacity_refusal
 from services.bookings.domain.policies import BookingPolicy, CancellationPolicy, ParticipantsPolicy
-from services.bookings.domain.ports import AvailabilityAnswer, BookingFilter, CalendarEvent, SortKey
+from services.bookings.domain.ports import AvailabilityAnswer, BookingFilter, CalendarEvent, NotAClassSession, SortKey
 from services.bookings.domain.services import Service, ServiceType
 from services.common.auth import Principal, bind_principal, current_tenant, reset_principal
 from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound, RevisionMismatch
@@ -124,9 +124,16 @@ class FakeServices:
 
 @dataclass
 class FakeAvailability:
+    """Answers `answer` for any entity it knows; like availability, a slot's answer names the
+    event's schedule (unless `names_schedules` is off, as from an older release), an unknown event
+    is NotFound and a course's session NotAClassSession."""
+
     answer: AvailabilityAnswer = OK
     error: Exception | None = None
     asked: list[tuple[str, str, int]] = field(default_factory=list)
+    events: dict[str, CalendarEvent] = field(default_factory=dict)
+    course_schedules: set[str] = field(default_factory=set)
+    names_schedules: bool = True
 
     async def _reply(self, kind: str, entity: str, n: int) -> AvailabilityAnswer:
         self.asked.append((kind, entity, n))
@@ -138,7 +145,13 @@ class FakeAvailability:
         return await self._reply("schedule", schedule_id, number_of_participants)
 
     async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
-        return await self._reply("slot", event_id, number_of_participants)
+        answer = await self._reply("slot", event_id, number_of_participants)
+        event = self.events.get(event_id)
+        if event is None:
+            raise NotFound("event", event_id)
+        if event.schedule_id in self.course_schedules:
+            raise NotAClassSession(event_id)
+        return replace(answer, schedule_id=event.schedule_id if self.names_schedules else "")
 
 
 @dataclass
@@ -176,6 +189,7 @@ def world() -> World:
     for kind in (ServiceType.COURSE, ServiceType.CLASS):
         s = service(kind)
         services.services[s.id] = s
+    availability.events, availability.course_schedules = calendar.events, {COURSE_SCHEDULE}
     bookings = Bookings(repository, services, availability, calendar, CursorCodec(b"k" * 32), new_id=lambda: next(ids), clock=lambda: NOW)
     return World(repository, services, availability, calendar, bookings)
 
@@ -242,15 +256,28 @@ async def test_a_not_bookable_answer_without_a_reason_is_a_contract_bug(world: W
     assert world.repository.rows == {}
 
 
-async def test_a_wrong_event_is_reported_before_availability_s_answer(world: World) -> None:
-    # The event of a COURSE: availability refuses it too (as a contract error), but the caller
-    # learns what is wrong with its request.
-    world.availability.error = RuntimeError("availability refused the call: INVALID_ARGUMENT")
-    with pytest.raises(InvalidArgument) as exc:
-        await world.bookings.create(class_draft(FOREIGN_EVENT))
-    assert exc.value.violations[0].field == "booking.booked_entity.slot.event_id"
-    with pytest.raises(NotFound):
-        await world.bookings.create(class_draft("77777777-7777-4777-8777-777777777777"))
+OTHER_CLASS_EVENT = "66666666-6666-4666-8666-666666666666"
+
+
+@pytest.mark.parametrize("names_schedules", [True, False], ids=["availability-names-the-schedule", "an-older-availability-the-event-is-read"])
+@pytest.mark.parametrize(
+    "event_id, error",
+    [
+        pytest.param(FOREIGN_EVENT, InvalidArgument, id="a-course-session"),
+        pytest.param(OTHER_CLASS_EVENT, InvalidArgument, id="a-session-of-another-class"),
+        pytest.param("77777777-7777-4777-8777-777777777777", NotFound, id="an-unknown-event"),
+    ],
+)
+async def test_a_wrong_event_is_reported_before_availability_s_answer(world: World, names_schedules: bool, event_id: str, error: type[Exception]) -> None:
+    """Whatever availability would refuse about the event, the caller learns what is wrong with
+    its request."""
+    world.calendar.events[OTHER_CLASS_EVENT] = CalendarEvent(OTHER_CLASS_EVENT, "55555555-5555-4555-8555-555555555555", NOW + timedelta(hours=2), False)
+    world.availability.names_schedules = names_schedules
+    world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="TOO_LATE_TO_BOOK", capacity=10)
+    with pytest.raises(error) as exc:
+        await world.bookings.create(class_draft(event_id))
+    if error is InvalidArgument:
+        assert exc.value.violations[0].field == "booking.booked_entity.slot.event_id"  # type: ignore[attr-defined]
     assert world.repository.rows == {}
 
 

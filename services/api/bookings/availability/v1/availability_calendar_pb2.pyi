@@ -54,18 +54,20 @@ class GetSlotAvailabilityRequest(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., number_of_participants: _Optional[int] = ...) -> None: ...
 
 class SlotAvailability(_message.Message):
-    __slots__ = ("total_spots", "open_spots", "booking_policy_violations", "bookable", "refusal_reason")
+    __slots__ = ("total_spots", "open_spots", "booking_policy_violations", "bookable", "refusal_reason", "schedule_id")
     TOTAL_SPOTS_FIELD_NUMBER: _ClassVar[int]
     OPEN_SPOTS_FIELD_NUMBER: _ClassVar[int]
     BOOKING_POLICY_VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
     BOOKABLE_FIELD_NUMBER: _ClassVar[int]
     REFUSAL_REASON_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     total_spots: int
     open_spots: int
     booking_policy_violations: BookingPolicyViolations
     bookable: bool
     refusal_reason: str
-    def __init__(self, total_spots: _Optional[int] = ..., open_spots: _Optional[int] = ..., booking_policy_violations: _Optional[_Union[BookingPolicyViolations, _Mapping]] = ..., bookable: _Optional[bool] = ..., refusal_reason: _Optional[str] = ...) -> None: ...
+    schedule_id: str
+    def __init__(self, total_spots: _Optional[int] = ..., open_spots: _Optional[int] = ..., booking_policy_violations: _Optional[_Union[BookingPolicyViolations, _Mapping]] = ..., bookable: _Optional[bool] = ..., refusal_reason: _Optional[str] = ..., schedule_id: _Optional[str] = ...) -> None: ...
 
 class GetSlotAvailabilityResponse(_message.Message):
     __slots__ = ("availability",)
