@@ -16,6 +16,8 @@ from bench.loadgen import percentile
 IDLE_P50_MS = 50.0  # a single booking on a quiet platform: commit -> visible, p50, class and course alike
 BASE_RATE = 50.0  # the first load step
 BASE_CREATE_P99_MS = 60.0  # CreateBooking p99 at the first step's rate
+BASE_LAG_P50_MS = 50.0  # every booking -> all its sessions at the first step's rate, p50
+BASE_LAG_P99_MS = 250.0  # ... and p99
 DRAIN_S = 1.0  # from the end of the load until everything is visible and every consumer group is at lag 0
 SECOND_RATE = 100.0  # the second load step
 SECOND_LAG_P99_MS = 1000.0  # every booking -> all its sessions, p99, at the second step's rate
