@@ -232,14 +232,16 @@ class EventUpdater:
             await self._wake.wait()
             self._wake.clear()
             soon, self._soon = self._soon, {}
-            for tenant, waiting in soon.items():
-                token = otel_context.attach(waiting[0][1])  # the first change's trace continues here
-                try:
-                    await self.settle(tenant, [change for change, _ in waiting])
-                except Exception as exc:  # the durable path settles it: this one only hurries
-                    log.warning("fast settlement failed; the participation messages will settle it", tenant_id=tenant, error=repr(exc))
-                finally:
-                    otel_context.detach(token)
+            await asyncio.gather(*(self._settle_soon(tenant, waiting) for tenant, waiting in soon.items()))
+
+    async def _settle_soon(self, tenant: str, waiting: list[tuple[ParticipationChanged, Context]]) -> None:
+        token = otel_context.attach(waiting[0][1])  # the first change's trace continues here
+        try:
+            await self.settle(tenant, [change for change, _ in waiting])
+        except Exception as exc:  # the durable path settles it: this one only hurries
+            log.warning("fast settlement failed; the participation messages will settle it", tenant_id=tenant, error=repr(exc))
+        finally:
+            otel_context.detach(token)
 
     def _measure(self, changes: Sequence[ParticipationChanged], outcomes: dict[Target, SettleOutcome]) -> None:
         now = self._now()
