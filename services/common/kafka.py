@@ -52,9 +52,9 @@ def producer_config(settings: KafkaSettings) -> dict[str, Any]:
     """The producer every service uses: acknowledged by all in-sync replicas, no linger, no
     compression (small protobuf messages), idempotence as configured (true in production, false
     against the local broker). No linger because every message is a step of the booking ->
-    capacity pipeline (bench/README.md, "Pipeline"): a relay sends its whole round at once and
-    waits for the acknowledgements, so its messages batch while the first request is in flight,
-    and waiting for more would only add the linger to every hop."""
+    capacity pipeline (bench/README.md, pipeline findings, "Linger"): a relay sends its whole
+    round at once and waits for the acknowledgements, so its messages batch while the first
+    request is in flight, and waiting for more would only add the linger to every hop."""
     return {
         **connection_options(settings),
         "acks": "all",

@@ -557,7 +557,7 @@ ENV_KAFKA_BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS"
 # The embedded broker holds a fetch until its wait expires even when data arrives meanwhile
 # (Kafka answers at once), so the wait bounds each hop's latency; but every consumer fetches
 # again as soon as a wait expires, and a short wait costs the whole machine CPU
-# (bench/README.md, "Fetch wait").
+# (bench/README.md, pipeline findings, "Fetch wait").
 ENV_KAFKA_FETCH_MAX_WAIT = "KAFKA_FETCH_MAX_WAIT_MS"
 EMBEDDED_KAFKA_FETCH_MAX_WAIT_MS = 25
 
