@@ -15,7 +15,9 @@ modes differ only in where capacity comes from:
   of their own, because bookings refuses a slot booking on a course event).
 
 Both read the same inputs (service, policy, sessions, time frame) fresh on every call, with no
-cache: validation must see a policy change at once (seed "Policy vs Capacity Consistency"). The
+cache: validation must see a policy change at once (seed "Policy vs Capacity Consistency"). A
+caller that has just read the service itself (bookings, which owns the catalog) may pass it in the
+request; it is then not read again (one call less per booking), and must own the schedule. The
 calculation is called directly rather than through `TimeSlots.get_course`: that entrypoint is
 gated by `course_availability_enabled` (a tenant outside that rollout would be refused
 FEATURE_DISABLED on CreateBooking) and does not return the sessions `validate_booking` needs for
@@ -191,23 +193,27 @@ class AvailabilityCalendar:
         self._metrics = _Metrics(meter_provider)
         self._memo = memo
 
-    async def schedule_availability(self, tenant: str, schedule_id: str, number_of_participants: int) -> CalendarAnswer:
+    async def schedule_availability(
+        self, tenant: str, schedule_id: str, number_of_participants: int, service: services_pb2.Service | None = None
+    ) -> CalendarAnswer:
+        """`service`: the owning service as the caller read it (the request's optional field), used
+        instead of reading it again."""
         _validate("schedule_id", schedule_id, number_of_participants)
         return await self._answer(
             tenant,
             "GetScheduleAvailability",
-            lambda: self._course_inputs(tenant, schedule_id),
+            lambda: self._course_inputs(tenant, schedule_id, service),
             lambda: self._ledger.booked_participants(schedule_id=schedule_id),
             number_of_participants,
             {"schedule_id": schedule_id},
         )
 
-    async def slot_availability(self, tenant: str, event_id: str, number_of_participants: int) -> CalendarAnswer:
+    async def slot_availability(self, tenant: str, event_id: str, number_of_participants: int, service: services_pb2.Service | None = None) -> CalendarAnswer:
         _validate("event_id", event_id, number_of_participants)
         return await self._answer(
             tenant,
             "GetSlotAvailability",
-            lambda: self._class_inputs(tenant, event_id),
+            lambda: self._class_inputs(tenant, event_id, service),
             lambda: self._ledger.booked_participants(event_id=event_id),
             number_of_participants,
             {"event_id": event_id},
@@ -265,10 +271,14 @@ class AvailabilityCalendar:
 
     # --- inputs ----------------------------------------------------------------------------------
 
-    async def _course_inputs(self, tenant: str, schedule_id: str) -> Inputs:
-        service_id = self._memo.service_of(tenant, schedule_id) or await self._sources.schedule_owner(schedule_id)
+    async def _course_inputs(self, tenant: str, schedule_id: str, given: services_pb2.Service | None) -> Inputs:
+        if given is not None:
+            _require_owner(given, schedule_id, "schedule_id")
+            service_id = given.id
+        else:
+            service_id = self._memo.service_of(tenant, schedule_id) or await self._sources.schedule_owner(schedule_id)
         service, events, frames = await asyncio.gather(
-            self._offering(service_id, "schedule", schedule_id),
+            self._offering(service_id, "schedule", schedule_id, given),
             self._sources.events([schedule_id]),
             self._time_frames(schedule_id),
         )
@@ -278,17 +288,24 @@ class AvailabilityCalendar:
         frame = time_frame_from_proto(frames[schedule_id]) if frames is not None and schedule_id in frames else None
         return Inputs(service, tuple(session_from_proto(e) for e in events if e.schedule_id == schedule_id), frame)
 
-    async def _class_inputs(self, tenant: str, event_id: str) -> Inputs:
+    async def _class_inputs(self, tenant: str, event_id: str, given: services_pb2.Service | None) -> Inputs:
         event = await self._sources.event(event_id)
-        service_id = self._memo.service_of(tenant, event.schedule_id) or await self._sources.schedule_owner(event.schedule_id)
-        service = await self._offering(service_id, "event", event_id)
+        if given is not None:
+            _require_owner(given, event.schedule_id, "event_id")
+            service_id = given.id
+        else:
+            service_id = self._memo.service_of(tenant, event.schedule_id) or await self._sources.schedule_owner(event.schedule_id)
+        service = await self._offering(service_id, "event", event_id, given)
         if service.type is not ServiceType.CLASS:
             raise InvalidArgument.single("event_id", f"is a session of a {service.type} service; ask GetScheduleAvailability for its schedule")
         self._memo.remember(tenant, service)
         return Inputs(service, (session_from_proto(event),))
 
-    async def _offering(self, service_id: str, resource: str, resource_id: str) -> Offering:
-        services, policies = await asyncio.gather(self._sources.services([service_id], ()), self._policy(service_id))
+    async def _offering(self, service_id: str, resource: str, resource_id: str, given: services_pb2.Service | None = None) -> Offering:
+        if given is not None:
+            services, policies = [given], await self._policy(service_id)
+        else:
+            services, policies = await asyncio.gather(self._sources.services([service_id], ()), self._policy(service_id))
         service = next((s for s in services if s.id == service_id), None)
         if service is None:  # the owning service was deleted: nothing can be booked on it
             raise NotFound(resource, resource_id)
@@ -311,6 +328,12 @@ class AvailabilityCalendar:
         except DependencyUnavailable as exc:
             log.warning("time frames unavailable; first session taken from the events", schedule_id=schedule_id, error=str(exc))
             return None
+
+
+def _require_owner(service: services_pb2.Service, schedule_id: str, field: str) -> None:
+    """A service a caller passes must own what it asks about: the answer is computed from it."""
+    if service.schedule_id != schedule_id:
+        raise InvalidArgument.single("service.schedule_id", f"is not the schedule of the {field.removesuffix('_id')} asked about")
 
 
 def _validate(field: str, value: str, number_of_participants: int) -> None:

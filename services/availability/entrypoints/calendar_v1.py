@@ -44,11 +44,13 @@ class AvailabilityCalendarServicer(availability_calendar_pb2_grpc.AvailabilityCa
         self._calendar = calendar
 
     async def GetScheduleAvailability(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
-        answer = await self._calendar.schedule_availability(current_tenant(), request.schedule_id, request.number_of_participants)
+        service = request.service if request.HasField("service") else None
+        answer = await self._calendar.schedule_availability(current_tenant(), request.schedule_id, request.number_of_participants, service)
         return availability_calendar_pb2.GetScheduleAvailabilityResponse(availability=schedule_availability_proto(answer))
 
     async def GetSlotAvailability(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
-        answer = await self._calendar.slot_availability(current_tenant(), request.event_id, request.number_of_participants)
+        service = request.service if request.HasField("service") else None
+        answer = await self._calendar.slot_availability(current_tenant(), request.event_id, request.number_of_participants, service)
         return availability_calendar_pb2.GetSlotAvailabilityResponse(availability=slot_availability_proto(answer))
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
 from services.bookings.domain.ports import AvailabilityAnswer, NotAClassSession
+from services.bookings.domain.services import Service
+from services.bookings.mapping import service_to_proto
 from services.common.auth import ServiceTokens
 from services.common.clients import Channel, call_dependency, open_channel
 from services.common.config import ServiceSettings
@@ -35,14 +37,18 @@ class AvailabilityCalendarClient:
     def __init__(self, stub: availability_calendar_pb2_grpc.AvailabilityCalendarStub):
         self._stub = stub
 
-    async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer:
-        request = availability_calendar_pb2.GetScheduleAvailabilityRequest(schedule_id=schedule_id, number_of_participants=number_of_participants)
+    async def schedule(self, schedule_id: str, number_of_participants: int, service: Service) -> AvailabilityAnswer:
+        request = availability_calendar_pb2.GetScheduleAvailabilityRequest(
+            schedule_id=schedule_id, number_of_participants=number_of_participants, service=service_to_proto(service)
+        )
         response = await call_dependency("availability", self._stub.GetScheduleAvailability(request), not_found=("schedule", schedule_id))
         # A course booking takes a spot on every session ahead: the smallest of them limits it.
         return _answer(response.availability, response.availability.min_total_spots_ahead)
 
-    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
-        request = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=event_id, number_of_participants=number_of_participants)
+    async def slot(self, event_id: str, number_of_participants: int, service: Service) -> AvailabilityAnswer:
+        request = availability_calendar_pb2.GetSlotAvailabilityRequest(
+            event_id=event_id, number_of_participants=number_of_participants, service=service_to_proto(service)
+        )
         call = self._stub.GetSlotAvailability(request)
         response = await call_dependency("availability", call, not_found=("event", event_id), refused=lambda _: NotAClassSession(event_id))
         return _answer(response.availability, response.availability.total_spots, response.availability.schedule_id)

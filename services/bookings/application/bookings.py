@@ -138,7 +138,7 @@ class Bookings:
         `number_of_participants` more participants on the booking's entity now. For a strict
         capacity service, the capacity its write must count against (None for the others)."""
         if booking.schedule_id is not None:
-            answer = await self._availability.schedule(booking.schedule_id, number_of_participants)
+            answer = await self._availability.schedule(booking.schedule_id, number_of_participants, service)
         else:
             answer = await self._slot(service, booking.event_id, number_of_participants)
         _require_bookable(answer, strict_capacity=service.strict_capacity)
@@ -151,7 +151,7 @@ class Bookings:
         NOT_FOUND for an unknown event), so the event is read here only from an availability that
         does not say."""
         try:
-            answer = await self._availability.slot(event_id, number_of_participants)
+            answer = await self._availability.slot(event_id, number_of_participants, service)
         except NotAClassSession:
             raise InvalidArgument.single(_SLOT_FIELD, f"is not an event of service {service.id}") from None
         schedule_id = answer.schedule_id

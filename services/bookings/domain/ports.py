@@ -121,11 +121,12 @@ class NotAClassSession(Exception):
 
 class Availability(Protocol):
     """bookings.availability.v1.AvailabilityCalendar (hosted by availability). Both raise
-    DependencyUnavailable when availability cannot answer, NotFound for an unknown id."""
+    DependencyUnavailable when availability cannot answer, NotFound for an unknown id. `service` is
+    the booked service as just read here: availability answers from it instead of reading it again."""
 
-    async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer: ...
+    async def schedule(self, schedule_id: str, number_of_participants: int, service: Service) -> AvailabilityAnswer: ...
 
-    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
+    async def slot(self, event_id: str, number_of_participants: int, service: Service) -> AvailabilityAnswer:
         """Also NotAClassSession."""
         ...
 

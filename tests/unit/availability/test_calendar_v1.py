@@ -154,8 +154,10 @@ class FakeSources:
     owners: dict[str, str]
     frames_down: bool = False
     owner_calls: int = 0
+    service_reads: int = 0
 
     async def services(self, service_ids: Sequence[str], types: Sequence[ServiceType]) -> list[services_pb2.Service]:
+        self.service_reads += 1
         return [self.services_by_id[i] for i in service_ids if i in self.services_by_id]
 
     async def policies(self, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
@@ -362,6 +364,29 @@ async def test_the_party_size_is_validated(party: int) -> None:
 
 
 # --- the v1 protobuf mapping ---------------------------------------------------------------------------
+
+
+async def test_a_service_the_caller_passes_is_answered_from_without_reading_it_again() -> None:
+    setup = make(remaining=4)
+    setup.proxy(True)
+    course = setup.sources.services_by_id[COURSE_SERVICE]
+    klass = setup.sources.services_by_id[CLASS_SERVICE]
+    assert (await setup.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 2, course)).open_spots == 4
+    assert (await setup.calendar.slot_availability(TENANT, EVENT_ID, 2, klass)).schedule_id == CLASS_SCHEDULE
+    assert (setup.sources.service_reads, setup.sources.owner_calls) == (0, 0)
+
+
+@pytest.mark.parametrize("ask", ["schedule", "slot"])
+async def test_a_passed_service_must_own_what_is_asked_about(ask: str) -> None:
+    setup = make()
+    setup.proxy(True)
+    other = services_pb2.Service(id=CLASS_SERVICE, type=services_pb2.CLASS, schedule_id="99999999-9999-4999-8999-999999999999")
+    with pytest.raises(InvalidArgument) as exc:
+        if ask == "schedule":
+            await setup.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 1, other)
+        else:
+            await setup.calendar.slot_availability(TENANT, EVENT_ID, 1, other)
+    assert [v.field for v in exc.value.violations] == ["service.schedule_id"]
 
 
 def test_the_answer_maps_to_both_v1_messages() -> None:

@@ -141,10 +141,11 @@ class FakeAvailability:
             raise self.error
         return self.answer
 
-    async def schedule(self, schedule_id: str, number_of_participants: int) -> AvailabilityAnswer:
+    async def schedule(self, schedule_id: str, number_of_participants: int, service: Service) -> AvailabilityAnswer:
+        assert service.schedule_id == schedule_id  # the booked service, as bookings read it
         return await self._reply("schedule", schedule_id, number_of_participants)
 
-    async def slot(self, event_id: str, number_of_participants: int) -> AvailabilityAnswer:
+    async def slot(self, event_id: str, number_of_participants: int, service: Service) -> AvailabilityAnswer:
         answer = await self._reply("slot", event_id, number_of_participants)
         event = self.events.get(event_id)
         if event is None:

@@ -22,29 +22,30 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from services.api.bookings.catalog.v1 import services_pb2 as bookings_dot_catalog_dot_v1_dot_services__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4bookings/availability/v1/availability_calendar.proto\x12\x18\x62ookings.availability.v1\"l\n\x17\x42ookingPolicyViolations\x12\x19\n\x11too_early_to_book\x18\x01 \x01(\x08\x12\x18\n\x10too_late_to_book\x18\x02 \x01(\x08\x12\x1c\n\x14\x62ook_online_disabled\x18\x03 \x01(\x08\"U\n\x1eGetScheduleAvailabilityRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x1e\n\x16number_of_participants\x18\x02 \x01(\x05\"\xde\x01\n\x14ScheduleAvailability\x12\x13\n\x0btotal_spots\x18\x01 \x01(\x05\x12\x12\n\nopen_spots\x18\x02 \x01(\x05\x12T\n\x19\x62ooking_policy_violations\x18\x03 \x01(\x0b\x32\x31.bookings.availability.v1.BookingPolicyViolations\x12\x10\n\x08\x62ookable\x18\x04 \x01(\x08\x12\x16\n\x0erefusal_reason\x18\x05 \x01(\t\x12\x1d\n\x15min_total_spots_ahead\x18\x06 \x01(\x05\"g\n\x1fGetScheduleAvailabilityResponse\x12\x44\n\x0c\x61vailability\x18\x01 \x01(\x0b\x32..bookings.availability.v1.ScheduleAvailability\"N\n\x1aGetSlotAvailabilityRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x1e\n\x16number_of_participants\x18\x02 \x01(\x05\"\xd0\x01\n\x10SlotAvailability\x12\x13\n\x0btotal_spots\x18\x01 \x01(\x05\x12\x12\n\nopen_spots\x18\x02 \x01(\x05\x12T\n\x19\x62ooking_policy_violations\x18\x03 \x01(\x0b\x32\x31.bookings.availability.v1.BookingPolicyViolations\x12\x10\n\x08\x62ookable\x18\x04 \x01(\x08\x12\x16\n\x0erefusal_reason\x18\x05 \x01(\t\x12\x13\n\x0bschedule_id\x18\x06 \x01(\t\"_\n\x1bGetSlotAvailabilityResponse\x12@\n\x0c\x61vailability\x18\x01 \x01(\x0b\x32*.bookings.availability.v1.SlotAvailability2\xac\x02\n\x14\x41vailabilityCalendar\x12\x8e\x01\n\x17GetScheduleAvailability\x12\x38.bookings.availability.v1.GetScheduleAvailabilityRequest\x1a\x39.bookings.availability.v1.GetScheduleAvailabilityResponse\x12\x82\x01\n\x13GetSlotAvailability\x12\x34.bookings.availability.v1.GetSlotAvailabilityRequest\x1a\x35.bookings.availability.v1.GetSlotAvailabilityResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4bookings/availability/v1/availability_calendar.proto\x12\x18\x62ookings.availability.v1\x1a\"bookings/catalog/v1/services.proto\"l\n\x17\x42ookingPolicyViolations\x12\x19\n\x11too_early_to_book\x18\x01 \x01(\x08\x12\x18\n\x10too_late_to_book\x18\x02 \x01(\x08\x12\x1c\n\x14\x62ook_online_disabled\x18\x03 \x01(\x08\"\x84\x01\n\x1eGetScheduleAvailabilityRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x1e\n\x16number_of_participants\x18\x02 \x01(\x05\x12-\n\x07service\x18\x03 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"\xde\x01\n\x14ScheduleAvailability\x12\x13\n\x0btotal_spots\x18\x01 \x01(\x05\x12\x12\n\nopen_spots\x18\x02 \x01(\x05\x12T\n\x19\x62ooking_policy_violations\x18\x03 \x01(\x0b\x32\x31.bookings.availability.v1.BookingPolicyViolations\x12\x10\n\x08\x62ookable\x18\x04 \x01(\x08\x12\x16\n\x0erefusal_reason\x18\x05 \x01(\t\x12\x1d\n\x15min_total_spots_ahead\x18\x06 \x01(\x05\"g\n\x1fGetScheduleAvailabilityResponse\x12\x44\n\x0c\x61vailability\x18\x01 \x01(\x0b\x32..bookings.availability.v1.ScheduleAvailability\"}\n\x1aGetSlotAvailabilityRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x1e\n\x16number_of_participants\x18\x02 \x01(\x05\x12-\n\x07service\x18\x03 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"\xd0\x01\n\x10SlotAvailability\x12\x13\n\x0btotal_spots\x18\x01 \x01(\x05\x12\x12\n\nopen_spots\x18\x02 \x01(\x05\x12T\n\x19\x62ooking_policy_violations\x18\x03 \x01(\x0b\x32\x31.bookings.availability.v1.BookingPolicyViolations\x12\x10\n\x08\x62ookable\x18\x04 \x01(\x08\x12\x16\n\x0erefusal_reason\x18\x05 \x01(\t\x12\x13\n\x0bschedule_id\x18\x06 \x01(\t\"_\n\x1bGetSlotAvailabilityResponse\x12@\n\x0c\x61vailability\x18\x01 \x01(\x0b\x32*.bookings.availability.v1.SlotAvailability2\xac\x02\n\x14\x41vailabilityCalendar\x12\x8e\x01\n\x17GetScheduleAvailability\x12\x38.bookings.availability.v1.GetScheduleAvailabilityRequest\x1a\x39.bookings.availability.v1.GetScheduleAvailabilityResponse\x12\x82\x01\n\x13GetSlotAvailability\x12\x34.bookings.availability.v1.GetSlotAvailabilityRequest\x1a\x35.bookings.availability.v1.GetSlotAvailabilityResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bookings.availability.v1.availability_calendar_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_start=82
-  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_end=190
-  _globals['_GETSCHEDULEAVAILABILITYREQUEST']._serialized_start=192
-  _globals['_GETSCHEDULEAVAILABILITYREQUEST']._serialized_end=277
-  _globals['_SCHEDULEAVAILABILITY']._serialized_start=280
-  _globals['_SCHEDULEAVAILABILITY']._serialized_end=502
-  _globals['_GETSCHEDULEAVAILABILITYRESPONSE']._serialized_start=504
-  _globals['_GETSCHEDULEAVAILABILITYRESPONSE']._serialized_end=607
-  _globals['_GETSLOTAVAILABILITYREQUEST']._serialized_start=609
-  _globals['_GETSLOTAVAILABILITYREQUEST']._serialized_end=687
-  _globals['_SLOTAVAILABILITY']._serialized_start=690
-  _globals['_SLOTAVAILABILITY']._serialized_end=898
-  _globals['_GETSLOTAVAILABILITYRESPONSE']._serialized_start=900
-  _globals['_GETSLOTAVAILABILITYRESPONSE']._serialized_end=995
-  _globals['_AVAILABILITYCALENDAR']._serialized_start=998
-  _globals['_AVAILABILITYCALENDAR']._serialized_end=1298
+  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_start=118
+  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_end=226
+  _globals['_GETSCHEDULEAVAILABILITYREQUEST']._serialized_start=229
+  _globals['_GETSCHEDULEAVAILABILITYREQUEST']._serialized_end=361
+  _globals['_SCHEDULEAVAILABILITY']._serialized_start=364
+  _globals['_SCHEDULEAVAILABILITY']._serialized_end=586
+  _globals['_GETSCHEDULEAVAILABILITYRESPONSE']._serialized_start=588
+  _globals['_GETSCHEDULEAVAILABILITYRESPONSE']._serialized_end=691
+  _globals['_GETSLOTAVAILABILITYREQUEST']._serialized_start=693
+  _globals['_GETSLOTAVAILABILITYREQUEST']._serialized_end=818
+  _globals['_SLOTAVAILABILITY']._serialized_start=821
+  _globals['_SLOTAVAILABILITY']._serialized_end=1029
+  _globals['_GETSLOTAVAILABILITYRESPONSE']._serialized_start=1031
+  _globals['_GETSLOTAVAILABILITYRESPONSE']._serialized_end=1126
+  _globals['_AVAILABILITYCALENDAR']._serialized_start=1129
+  _globals['_AVAILABILITYCALENDAR']._serialized_end=1429
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from services.api.bookings.catalog.v1 import services_pb2 as _services_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -16,12 +17,14 @@ class BookingPolicyViolations(_message.Message):
     def __init__(self, too_early_to_book: _Optional[bool] = ..., too_late_to_book: _Optional[bool] = ..., book_online_disabled: _Optional[bool] = ...) -> None: ...
 
 class GetScheduleAvailabilityRequest(_message.Message):
-    __slots__ = ("schedule_id", "number_of_participants")
+    __slots__ = ("schedule_id", "number_of_participants", "service")
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_OF_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
     schedule_id: str
     number_of_participants: int
-    def __init__(self, schedule_id: _Optional[str] = ..., number_of_participants: _Optional[int] = ...) -> None: ...
+    service: _services_pb2.Service
+    def __init__(self, schedule_id: _Optional[str] = ..., number_of_participants: _Optional[int] = ..., service: _Optional[_Union[_services_pb2.Service, _Mapping]] = ...) -> None: ...
 
 class ScheduleAvailability(_message.Message):
     __slots__ = ("total_spots", "open_spots", "booking_policy_violations", "bookable", "refusal_reason", "min_total_spots_ahead")
@@ -46,12 +49,14 @@ class GetScheduleAvailabilityResponse(_message.Message):
     def __init__(self, availability: _Optional[_Union[ScheduleAvailability, _Mapping]] = ...) -> None: ...
 
 class GetSlotAvailabilityRequest(_message.Message):
-    __slots__ = ("event_id", "number_of_participants")
+    __slots__ = ("event_id", "number_of_participants", "service")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_OF_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     number_of_participants: int
-    def __init__(self, event_id: _Optional[str] = ..., number_of_participants: _Optional[int] = ...) -> None: ...
+    service: _services_pb2.Service
+    def __init__(self, event_id: _Optional[str] = ..., number_of_participants: _Optional[int] = ..., service: _Optional[_Union[_services_pb2.Service, _Mapping]] = ...) -> None: ...
 
 class SlotAvailability(_message.Message):
     __slots__ = ("total_spots", "open_spots", "booking_policy_violations", "bookable", "refusal_reason", "schedule_id")
