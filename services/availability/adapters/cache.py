@@ -20,7 +20,7 @@ replicas; with Redis Cluster a `{tenant}` hash tag would be needed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,15 +91,19 @@ class Cache:
         self.enabled = self._configured
         log.info("cache live", enabled=self.enabled)
 
-    async def invalidate_tenant(self, tenant_id: str) -> None:
-        await self._client.incr(f"{_PREFIX}:{tenant_id}:gen")
-
-    async def invalidate_scope(self, tenant_id: str, kind: Kind, item_id: str) -> None:
-        key = f"{_PREFIX}:{tenant_id}:scope:{kind.name}:{item_id}"
+    async def invalidate(self, tenants: Iterable[str] = (), scopes: Iterable[tuple[str, Kind, str]] = ()) -> None:
+        """Drops every entry of the `tenants`, and the scoped entries `(tenant, kind, id)`, in one
+        round trip (a fetched batch of change messages is invalidated at once). A transaction, so
+        that no scope counter is left without its expiry."""
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, _SCOPE_TTL_SECONDS)
-            await pipe.execute()
+            for tenant_id in tenants:
+                pipe.incr(f"{_PREFIX}:{tenant_id}:gen")
+            for tenant_id, kind, item_id in scopes:
+                key = f"{_PREFIX}:{tenant_id}:scope:{kind.name}:{item_id}"
+                pipe.incr(key)
+                pipe.expire(key, _SCOPE_TTL_SECONDS)
+            if len(pipe):
+                await pipe.execute()
 
     async def read(self, tenant_id: str, wanted: Mapping[Kind, Sequence[str]]) -> Snapshot:
         """The tenant's generation and the wanted entries, in one round trip."""

@@ -43,10 +43,7 @@ class CacheInvalidation:
     async def invalidate(self, messages: Sequence[Inbound[Any]]) -> None:
         tenants = {m.tenant_id for m in messages if m.message_type in _WHOLE_TENANT}
         schedules = {(m.tenant_id, _schedule_of(m)) for m in messages if m.tenant_id not in tenants}
-        for tenant in tenants:
-            await self._cache.invalidate_tenant(tenant)
-        for tenant, schedule_id in schedules:
-            await self._cache.invalidate_scope(tenant, self._course_events, schedule_id)
+        await self._cache.invalidate(tenants, ((tenant, self._course_events, schedule_id) for tenant, schedule_id in schedules))
 
 
 def _schedule_of(participants_updated: Inbound[Any]) -> str:
