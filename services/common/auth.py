@@ -130,14 +130,21 @@ class TokenVerifier:
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise AuthError(f"invalid token: {exc}") from None
         tenant = claims.get("tenant_id")
-        if not isinstance(tenant, str) or not tenant or len(tenant) > 100:
-            raise AuthError("token has no valid tenant_id claim")
+        if not is_tenant_id(tenant):
+            raise AuthError("token has no valid tenant_id claim (1 to 100 printable characters)")
         scope = claims.get("scope", "")
         if not isinstance(scope, str):
             raise AuthError("scope claim must be a space-separated string")
         principal = Principal(tenant_id=tenant, subject=str(claims.get("sub", "")), scopes=frozenset(scope.split()), token=token)
         # Remembered no longer than decode() would accept it (same leeway).
         return principal, float(claims["exp"]) + _LEEWAY_SECONDS
+
+
+def is_tenant_id(value: object) -> bool:
+    """1 to 100 printable characters, not blank: a tenant id is a key in every table, log line
+    and cache key, so control characters (NUL above all, which Postgres cannot store) are refused
+    where the token is verified rather than failing deep in a service."""
+    return isinstance(value, str) and 0 < len(value) <= 100 and value.isprintable() and not value.isspace() and value == value.strip()
 
 
 def mint_token(

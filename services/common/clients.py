@@ -8,12 +8,16 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import grpc
+import structlog
+from google.rpc import error_details_pb2
 
 from services.common.auth import ServiceTokens, current_tenant
-from services.common.errors import DependencyUnavailable, NotFound
+from services.common.errors import DependencyFailed, DependencyUnavailable, FailedPrecondition, NotFound
+from services.common.grpc_status import status_details
 from services.common.rpc_spans import client_span, end_client_span, rpc_attributes
 
 T = TypeVar("T")
+log = structlog.get_logger("clients")
 
 
 class _UnaryUnary:
@@ -99,17 +103,17 @@ def open_channel(address: str, tokens: ServiceTokens, timeout: float, retryable:
     return Channel(channel, tokens, timeout)
 
 
-# Codes after which a dependency may well answer a moment later: the caller gets UNAVAILABLE
-# and may retry. Any other code means the two services disagree on the contract (a bug).
-TRANSIENT_CODES = frozenset(
+# How a dependency's status becomes ours (docs/errors.md, "A dependency's answer"). Only what may
+# well succeed a moment later is an outage (UNAVAILABLE, which callers retry); the caller's
+# mistakes stay the caller's; anything else is a bug between the two services (INTERNAL, logged),
+# which retrying cannot mend.
+OUTAGE_CODES = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,
         grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,  # the dependency sheds load
+        grpc.StatusCode.ABORTED,  # a concurrent write won; the same call may succeed now
         grpc.StatusCode.UNIMPLEMENTED,  # the dependency is not yet rolled out with this RPC
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
         grpc.StatusCode.CANCELLED,
     }
 )
@@ -119,21 +123,37 @@ def unavailable(dependency: str, err: grpc.aio.AioRpcError) -> DependencyUnavail
     return DependencyUnavailable(dependency, f"{err.code().name}: {err.details()}")
 
 
+def dependency_error(
+    dependency: str, err: grpc.aio.AioRpcError, *, not_found: tuple[str, str] | None = None, refused: Callable[[str], Exception] | None = None
+) -> Exception:
+    """Our answer to a dependency's failed call. `not_found` = (resource, id) names what the
+    dependency did not find in the caller's words (else its own ResourceInfo is passed on);
+    `refused` turns its INVALID_ARGUMENT into the caller's mistake, for a call that carries the
+    caller's values (given the dependency's message). An INVALID_ARGUMENT without `refused` means
+    we sent a request the dependency's contract refuses: our bug, not the caller's."""
+    code = err.code()
+    if code in OUTAGE_CODES:
+        return unavailable(dependency, err)
+    if code == grpc.StatusCode.NOT_FOUND:
+        if not_found is not None:
+            return NotFound(*not_found)
+        info = next((d for d in status_details(err) if isinstance(d, error_details_pb2.ResourceInfo)), None)
+        return NotFound(info.resource_type, info.resource_name) if info is not None else NotFound(dependency, "")
+    if code == grpc.StatusCode.INVALID_ARGUMENT and refused is not None:
+        return refused(err.details() or "")
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        info = next((d for d in status_details(err) if isinstance(d, error_details_pb2.ErrorInfo)), None)
+        if info is not None and info.reason:
+            return FailedPrecondition(info.reason, err.details() or info.reason, dict(info.metadata))
+    log.error("dependency failed", dependency=dependency, code=code.name, details=err.details())
+    return DependencyFailed(dependency, code.name)
+
+
 async def call_dependency(
     dependency: str, call: Awaitable[T], *, not_found: tuple[str, str] | None = None, refused: Callable[[str], Exception] | None = None
 ) -> T:
-    """Await an outbound RPC; transient failures become DependencyUnavailable (UNAVAILABLE),
-    contract disagreements a RuntimeError (INTERNAL, logged). For a read by id, `not_found`
-    = (resource, id) turns the dependency's NOT_FOUND into the caller's. `refused` turns the
-    dependency's INVALID_ARGUMENT into the caller's exception, for a call whose INVALID_ARGUMENT
-    says something about the caller's request (given the dependency's message)."""
+    """Await an outbound RPC; a failure becomes our answer as `dependency_error` says."""
     try:
         return await call
     except grpc.aio.AioRpcError as err:
-        if not_found is not None and err.code() == grpc.StatusCode.NOT_FOUND:
-            raise NotFound(*not_found) from None
-        if refused is not None and err.code() == grpc.StatusCode.INVALID_ARGUMENT:
-            raise refused(err.details() or "") from None
-        if err.code() in TRANSIENT_CODES:
-            raise unavailable(dependency, err) from err
-        raise RuntimeError(f"{dependency} refused the call: {err.code().name}: {err.details()}") from err
+        raise dependency_error(dependency, err, not_found=not_found, refused=refused) from err

@@ -67,3 +67,14 @@ class DependencyUnavailable(DomainError):
     def __init__(self, dependency: str, message: str):
         self.dependency = dependency
         super().__init__(f"{dependency} unavailable: {message}")
+
+
+class DependencyFailed(DomainError):
+    """A dependency answered with an error that no retry can mend (its own INTERNAL, or a request
+    its contract refuses): a bug between two services, reported as INTERNAL without the
+    dependency's text (it is logged)."""
+
+    def __init__(self, dependency: str, code: str):
+        self.dependency = dependency
+        self.code = code
+        super().__init__(f"{dependency} failed ({code}); see the service logs for this trace")

@@ -48,6 +48,9 @@ def to_grpc_status(exc: errors.DomainError) -> grpc.Status:
         case errors.DependencyUnavailable():
             reason = error_details_pb2.ErrorInfo(reason="DEPENDENCY_UNAVAILABLE", domain=ERROR_DOMAIN, metadata={"dependency": exc.dependency})
             return _status(code_pb2.UNAVAILABLE, str(exc), reason)
+        case errors.DependencyFailed():
+            reason = error_details_pb2.ErrorInfo(reason="DEPENDENCY_FAILED", domain=ERROR_DOMAIN, metadata={"dependency": exc.dependency, "code": exc.code})
+            return _status(code_pb2.INTERNAL, str(exc), reason)
     return _status(code_pb2.INTERNAL, "internal error")
 
 

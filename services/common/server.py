@@ -1,8 +1,10 @@
 """The one gRPC server runtime every service runs on.
 
 It wraps each servicer method with its SERVER span (services/common/rpc_spans.py),
-authentication (JWT, tenant binding, scope check), domain error mapping, structured logging and
-request metrics; serves health checking and reflection;
+authentication (JWT, tenant binding, scope check), then the request's decoding and the checks
+every request gets (services/common/requests.py: an undecodable body or a NUL character is the
+caller's INVALID_ARGUMENT), domain error mapping, structured logging and request metrics; serves
+health checking and reflection;
 refuses to start on a port already in use; and on SIGTERM/SIGINT reports NOT_SERVING, drains
 in-flight RPCs for `shutdown_grace_seconds`, then closes what `build` opened.
 """
@@ -16,11 +18,12 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import grpc
 import structlog
+from google.protobuf import message_factory
+from google.protobuf.descriptor import MethodDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
@@ -30,6 +33,7 @@ from services.common import errors
 from services.common.auth import AuthError, Principal, ScopeError, TokenVerifier, bind_principal, reset_principal
 from services.common.config import ServiceSettings
 from services.common.grpc_status import to_grpc_status
+from services.common.requests import decode_request
 from services.common.rpc_spans import end_server_span, rpc_attributes, server_span
 
 log = structlog.get_logger("server")
@@ -37,10 +41,9 @@ log = structlog.get_logger("server")
 
 @dataclass
 class RpcService:
-    """A servicer and what the runtime needs to host it."""
+    """A servicer and what the runtime needs to host it: its methods take decoded requests."""
 
     servicer: Any
-    add_to_server: Callable[[Any, grpc.aio.Server], None]
     descriptor: Any  # google.protobuf ServiceDescriptor
     scopes: dict[str, str]  # method name -> required scope; every method must be listed
 
@@ -76,12 +79,14 @@ class _Guard:
         self._max_in_flight = max_in_flight
         self._in_flight = 0
 
-    def wrap(self, service: str, method: str, scope: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def wrap(self, service: str, rpc: MethodDescriptor, scope: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        method = rpc.name
         attrs_base = {"rpc.service": service, "rpc.method": method}
         full_method = f"/{service}/{method}"
         span_attributes = rpc_attributes(full_method)
+        request_class = message_factory.GetMessageClass(rpc.input_type)
 
-        async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def handler(body: bytes, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             message = ""
@@ -99,7 +104,7 @@ class _Guard:
                     span.set_attribute("tenant.id", tenant)
                     try:
                         with structlog.contextvars.bound_contextvars(tenant_id=tenant, rpc=f"{service}/{method}"):
-                            return await fn(request, context)
+                            return await fn(decode_request(request_class, body), context)
                     finally:
                         reset_principal(token)
                 except _Abort as abort:
@@ -157,11 +162,20 @@ class _Abort(Exception):
         self.message = message
 
 
-def _guarded_servicer(guard: _Guard, svc: RpcService) -> SimpleNamespace:
-    methods = {}
-    for m in svc.descriptor.methods:
-        methods[m.name] = guard.wrap(svc.descriptor.full_name, m.name, svc.scopes[m.name], getattr(svc.servicer, m.name))
-    return SimpleNamespace(**methods)
+def _add_guarded(server: grpc.aio.Server, guard: _Guard, svc: RpcService) -> None:
+    """Registers the service's methods as the generated `add_*_to_server` would, except that they
+    receive the raw body: the guard decodes it after authentication (module docstring)."""
+    name = svc.descriptor.full_name
+    handlers = {
+        m.name: grpc.unary_unary_rpc_method_handler(
+            guard.wrap(name, m, svc.scopes[m.name], getattr(svc.servicer, m.name)),
+            request_deserializer=None,
+            response_serializer=message_factory.GetMessageClass(m.output_type).SerializeToString,
+        )
+        for m in svc.descriptor.methods
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)
 
 
 class PortInUse(RuntimeError):
@@ -196,7 +210,7 @@ async def run_server(settings: ServiceSettings, build: Build, *, ready: Callable
         )
         guard = _Guard(TokenVerifier(settings), settings.grpc_max_in_flight)
         for svc in services:
-            svc.add_to_server(_guarded_servicer(guard, svc), server)
+            _add_guarded(server, guard, svc)
 
         health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from services.common.errors import FieldViolation, InvalidArgument
 
 MAX_IDS_PER_FILTER = 100
+# The instants the platform accepts wherever a request names one (stated in the protos): from
+# 1900-01-01T00:00:00Z through 3000-01-01T00:00:00Z, both included (a range's exclusive end may
+# be the last). Far wider than any business calendar, and far
+# enough inside Python's years 1 to 9999 and the Postgres driver's range (it stores
+# google.protobuf.Timestamp's own ends as -/+infinity) that no local date of an accepted instant,
+# in any zone, nor any booking-policy lead time before it, can overflow.
+EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
+END_OF_INSTANTS = datetime(3000, 1, 1, tzinfo=UTC)
+INSTANT_RANGE = "from 1900-01-01T00:00:00Z through 3000-01-01T00:00:00Z"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST_SECONDS = int((EARLIEST_INSTANT - _EPOCH).total_seconds())
+_END_SECONDS = int((END_OF_INSTANTS - _EPOCH).total_seconds())
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -87,6 +100,18 @@ class Violations:
                 self.add(field, "is required")
             return
         self.check(is_time_zone(value), field, f"{value[:64]!r} is not an IANA time zone")
+
+    def instant(self, field: str, seconds: int, nanos: int) -> datetime | None:
+        """A google.protobuf.Timestamp's fields as a UTC instant with microsecond precision (what
+        Postgres stores: nanoseconds below a microsecond are truncated), or None and a violation
+        when it lies outside the accepted range or its nanos are not 0 to 999999999."""
+        if not 0 <= nanos < 1_000_000_000:
+            self.add(field, "nanos must be between 0 and 999999999")
+            return None
+        if not _EARLIEST_SECONDS <= seconds <= _END_SECONDS or (seconds == _END_SECONDS and nanos):
+            self.add(field, f"must be {INSTANT_RANGE}")
+            return None
+        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
 
     def int_range(self, field: str, value: int, low: int, high: int) -> None:
         self.check(low <= value <= high, field, f"must be between {low} and {high}")

@@ -23,7 +23,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from services.availability.domain.model import Session, require_aware
-from services.common.validation import Violations
+from services.common.validation import EARLIEST_INSTANT, END_OF_INSTANTS, Violations
 
 FROM_FIELD = "from_local_date"
 TO_FIELD = "to_local_date"
@@ -36,6 +36,10 @@ _LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2
 # What an offset or a UTC designator looks like after the time, to explain the refusal precisely.
 _WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)", re.ASCII)
 _EXAMPLE = "e.g. 2026-03-29T10:00:00 or 2026-03-29"
+# Local wall times in the platform's instant range (services/common/validation.py); a range near
+# either end may reach a little beyond it in UTC and is cut to it (no event lies outside).
+_EARLIEST_LOCAL = EARLIEST_INSTANT.replace(tzinfo=None)
+_END_LOCAL = END_OF_INSTANTS.replace(tzinfo=None)
 
 
 def _parse(field: str, text: str, violations: Violations) -> datetime | None:
@@ -52,10 +56,14 @@ def _parse(field: str, text: str, violations: Violations) -> datetime | None:
             violations.add(field, f"must be an ISO-8601 local date-time ({_EXAMPLE})")
         return None
     try:
-        return datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text)
     except ValueError:  # the shape is right but the calendar says no: 2026-02-30, 25:00
         violations.add(field, f"{text!r} is not a valid date-time")
         return None
+    if not _EARLIEST_LOCAL <= value <= _END_LOCAL:
+        violations.add(field, "must be from 1900-01-01 through 3000-01-01")
+        return None
+    return value
 
 
 def parse_local_date_time(field: str, text: str) -> datetime:
@@ -127,8 +135,8 @@ class LocalRange:
         violations.raise_if_any()
         assert start is not None and end is not None
         zone = ZoneInfo(time_zone)
-        start_utc = local_to_utc(start, zone)
-        end_utc = max(start_utc, local_to_utc(end, zone))
+        start_utc = max(EARLIEST_INSTANT, local_to_utc(start, zone))
+        end_utc = max(start_utc, min(END_OF_INSTANTS, local_to_utc(end, zone)))
         return cls(start_utc=start_utc, end_utc=end_utc, zone=zone)
 
     def contains(self, instant: datetime) -> bool:

@@ -57,7 +57,6 @@ class AvailabilityCalendarServicer(availability_calendar_pb2_grpc.AvailabilityCa
 def calendar_rpc_service(calendar: AvailabilityCalendar) -> RpcService:
     return RpcService(
         AvailabilityCalendarServicer(calendar),
-        availability_calendar_pb2_grpc.add_AvailabilityCalendarServicer_to_server,
         availability_calendar_pb2.DESCRIPTOR.services_by_name["AvailabilityCalendar"],
         {"GetScheduleAvailability": INTERNAL_SCOPE, "GetSlotAvailability": INTERNAL_SCOPE},
     )

@@ -182,13 +182,11 @@ def rpc_services(slots: TimeSlots, calendar: AvailabilityCalendar) -> list[RpcSe
     return [
         RpcService(
             CourseEventTimeSlotsServicer(slots),
-            time_slots_pb2_grpc.add_CourseEventTimeSlotsServicer_to_server,
             v2["CourseEventTimeSlots"],
             {"ListCourseEventTimeSlots": READ, "GetCourseEventTimeSlot": READ},
         ),
         RpcService(
             EventTimeSlotsServicer(slots),
-            time_slots_pb2_grpc.add_EventTimeSlotsServicer_to_server,
             v2["EventTimeSlots"],
             {"ListEventTimeSlots": READ, "GetEventTimeSlot": READ},
         ),

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import grpc
-
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.bookings.domain.ports import CalendarEvent
 from services.common.auth import ServiceTokens
-from services.common.clients import Channel, call_dependency, open_channel, unavailable
+from services.common.clients import Channel, call_dependency, open_channel
 from services.common.config import ServiceSettings
 from services.common.errors import DependencyUnavailable, NotFound
 
@@ -26,21 +24,6 @@ TIME_FRAMES = timeframes_pb2.DESCRIPTOR.services_by_name["ScheduleTimeFrames"].f
 RETRYABLE = [(SCHEDULES, "CreateSchedule"), (SCHEDULES, "GetSchedule")]
 # The calendar reads of bookings (cancellation policy, class event check): reads, safe to repeat.
 CALENDAR_READS = [(EVENTS, "GetEvent"), (EVENTS, "QueryEvents"), (TIME_FRAMES, "ListScheduleTimeFrames")]
-
-# Codes after which timeframes may well answer a moment later: the caller gets UNAVAILABLE and
-# may retry. Any other code means the two services disagree on the contract (a bug), which the
-# runtime reports as INTERNAL and logs.
-_TRANSIENT = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.UNIMPLEMENTED,  # timeframes not yet rolled out with this RPC
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
-    }
-)
 
 
 def open_timeframes_channel(settings: ServiceSettings, address: str) -> Channel:
@@ -55,12 +38,7 @@ class TimeframesSchedules:
         request = schedules_pb2.CreateScheduleRequest(
             schedule=schedules_pb2.Schedule(external_id=external_id, name=name, time_zone=time_zone, default_capacity=default_capacity)
         )
-        try:
-            response = await self._stub.CreateSchedule(request)
-        except grpc.aio.AioRpcError as err:
-            if err.code() in _TRANSIENT:
-                raise unavailable("timeframes", err) from err
-            raise RuntimeError(f"timeframes refused CreateSchedule: {err.code().name}: {err.details()}") from err
+        response = await call_dependency("timeframes", self._stub.CreateSchedule(request))
         if not response.schedule.id:
             raise RuntimeError("timeframes answered CreateSchedule without a schedule id")
         return response.schedule.id

@@ -11,9 +11,9 @@ from typing import Any
 
 import grpc
 
-from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
-from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
-from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
+from services.api.bookings.catalog.v1 import services_pb2
+from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.bookings.v2 import bookings_pb2
 from services.api.common.v1 import paging_pb2
 from services.bookings.application.bookings import BookingPage, Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
@@ -134,7 +134,6 @@ def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings)
     return [
         RpcService(
             ServicesServicer(catalog),
-            services_pb2_grpc.add_ServicesServicer_to_server,
             services_pb2.DESCRIPTOR.services_by_name["Services"],
             {
                 "CreateService": CATALOG_WRITE,
@@ -146,14 +145,12 @@ def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings)
         ),
         RpcService(
             BookingPolicyProviderServicer(provider),
-            booking_policy_pb2_grpc.add_BookingPolicyProviderServicer_to_server,
             booking_policy_pb2.DESCRIPTOR.services_by_name["BookingPolicyProvider"],
             # Availability calls it with an `internal` token, which satisfies any scope.
             {"ListBookingPolicies": CATALOG_READ},
         ),
         RpcService(
             BookingsServicer(bookings),
-            bookings_pb2_grpc.add_BookingsServicer_to_server,
             bookings_rpcs,
             {m.name: BOOKINGS_READ if m.name in ("GetBooking", "QueryBookings") else BOOKINGS_WRITE for m in bookings_rpcs.methods},
         ),

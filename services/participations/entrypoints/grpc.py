@@ -20,7 +20,6 @@ def rpc_services(participations: Participations) -> list[RpcService]:
     return [
         RpcService(
             ParticipationsServicer(participations),
-            participations_pb2_grpc.add_ParticipationsServicer_to_server,
             participations_pb2.DESCRIPTOR.services_by_name["Participations"],
             {"GetParticipation": READ, "QueryParticipations": READ},
         )

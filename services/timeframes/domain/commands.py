@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from services.common.validation import MAX_IDS_PER_FILTER, Violations, is_uuid
 from services.timeframes.domain.model import (
@@ -29,9 +29,6 @@ MAX_BULK_EVENTS = 500
 MAX_TIME_FRAME_IDS = 100
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
-_MIN_SECONDS = -62_135_596_800
-_MAX_SECONDS = 253_402_300_799
 
 
 @dataclass(frozen=True)
@@ -53,10 +50,7 @@ def _instant(v: Violations, field: str, value: WireTimestamp | None, *, required
         if required:
             v.add(field, "is required")
         return None
-    if not (_MIN_SECONDS <= value.seconds <= _MAX_SECONDS and 0 <= value.nanos < 1_000_000_000):
-        v.add(field, "is not a valid timestamp (years 0001 to 9999, nanos 0 to 999999999)")
-        return None
-    return _EPOCH + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
+    return v.instant(field, value.seconds, value.nanos)
 
 
 def canonical_id(value: str) -> str:

@@ -29,13 +29,11 @@ def rpc_services(calendar: Calendar) -> list[RpcService]:
     return [
         RpcService(
             SchedulesServicer(calendar),
-            schedules_pb2_grpc.add_SchedulesServicer_to_server,
             schedules_pb2.DESCRIPTOR.services_by_name["Schedules"],
             {"CreateSchedule": WRITE, "GetSchedule": READ},
         ),
         RpcService(
             EventsServicer(calendar),
-            events_pb2_grpc.add_EventsServicer_to_server,
             events_pb2.DESCRIPTOR.services_by_name["Events"],
             {
                 "CreateEvent": WRITE,
@@ -51,7 +49,6 @@ def rpc_services(calendar: Calendar) -> list[RpcService]:
         ),
         RpcService(
             ScheduleTimeFramesServicer(calendar),
-            timeframes_pb2_grpc.add_ScheduleTimeFramesServicer_to_server,
             timeframes_pb2.DESCRIPTOR.services_by_name["ScheduleTimeFrames"],
             {"ListScheduleTimeFrames": READ},
         ),

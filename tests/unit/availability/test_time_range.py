@@ -64,6 +64,10 @@ def test_local_date_times_that_parse(text: str, expected: datetime) -> None:
         pytest.param("2026-03-29\n", "ISO-8601", id="a-trailing-newline"),
         pytest.param("tomorrow", "ISO-8601", id="garbage"),
         pytest.param("2026-03-29T10:00:00" + "0" * 30, "at most 40 characters", id="overlong"),
+        pytest.param("0001-01-01", "from 1900-01-01 through 3000-01-01", id="year-1"),
+        pytest.param("1899-12-31T23:59:59", "from 1900-01-01 through 3000-01-01", id="before-1900"),
+        pytest.param("3000-01-01T00:00:00.000001", "from 1900-01-01 through 3000-01-01", id="after-3000"),
+        pytest.param("9999-12-31T23:59:59.999999", "from 1900-01-01 through 3000-01-01", id="year-9999"),
     ],
 )
 def test_local_date_times_that_are_refused_name_the_field(text: str, description: str) -> None:
@@ -83,6 +87,18 @@ def test_a_range_is_half_open_and_resolved_in_its_zone() -> None:
     assert in_range(session(r.end_utc - timedelta(microseconds=1)), r)
     assert not in_range(session(r.end_utc), r)
     assert not in_range(session(r.start_utc - timedelta(seconds=1)), r)
+
+
+@pytest.mark.parametrize(
+    "from_text, to_text, zone, expected",
+    [
+        pytest.param("1900-01-01", "1900-01-03", "Asia/Tokyo", (utc(1900, 1, 1), utc(1900, 1, 2, 15)), id="east-of-utc-at-the-start"),
+        pytest.param("2999-12-30", "2999-12-31T23:59", "Pacific/Pago_Pago", (utc(2999, 12, 30, 11), utc(3000, 1, 1)), id="west-of-utc-at-the-end"),
+    ],
+)
+def test_a_range_near_either_end_of_the_instant_range_is_cut_to_it(from_text: str, to_text: str, zone: str, expected: tuple[datetime, datetime]) -> None:
+    r = LocalRange.resolve(from_text, to_text, zone)
+    assert (r.start_utc, r.end_utc) == expected
 
 
 @pytest.mark.parametrize(

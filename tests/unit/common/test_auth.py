@@ -144,3 +144,20 @@ class _FrozenDatetime:
         import datetime
 
         return getattr(datetime.datetime, name)
+
+
+@pytest.mark.parametrize(
+    "tenant",
+    ["t\x00", "a\x00b", "tab\there", "line\nbreak", " padded", "   ", "\u2028", "x" * 101],
+    ids=["nul-at-the-end", "nul-inside", "tab", "newline", "leading-space", "blank", "line-separator", "101-characters"],
+)
+async def test_a_validly_signed_token_with_an_unusable_tenant_id_is_rejected(tenant: str) -> None:
+    token = mint_token(SECRET, tenant_id=tenant, scopes=["catalog:read"])
+    with pytest.raises(AuthError, match="tenant_id"):
+        await TokenVerifier(settings()).verify(f"Bearer {token}")
+
+
+@pytest.mark.parametrize("tenant", ["demo", "tenant-0b4a6c8e-0000-4000-8000-000000000001", "Studio Zürich", "x" * 100])
+async def test_printable_tenant_ids_up_to_100_characters_are_accepted(tenant: str) -> None:
+    token = mint_token(SECRET, tenant_id=tenant, scopes=["catalog:read"])
+    assert (await TokenVerifier(settings()).verify(f"Bearer {token}")).tenant_id == tenant

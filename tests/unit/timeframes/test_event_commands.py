@@ -59,6 +59,8 @@ def test_a_valid_event_becomes_a_draft_with_utc_instants() -> None:
         pytest.param({"title": "t" * 200}, id="title-of-200-characters"),
         pytest.param({"end": wire(T0 + WEEK)}, id="exactly-7-days-long"),
         pytest.param({"end": wire(T0 + MICROSECOND)}, id="one-microsecond-long"),
+        pytest.param({"start": WireTimestamp(-2_208_988_800, 0), "end": WireTimestamp(-2_208_988_800 + 3600, 0)}, id="starting-at-1900-01-01"),
+        pytest.param({"start": WireTimestamp(32_503_680_000 - 3600, 0), "end": WireTimestamp(32_503_680_000, 0)}, id="ending-at-3000-01-01"),
     ],
 )
 def test_boundary_values_are_accepted(changes: dict[str, object]) -> None:
@@ -77,6 +79,11 @@ def test_boundary_values_are_accepted(changes: dict[str, object]) -> None:
         pytest.param({"end": wire(T0 + WEEK + MICROSECOND)}, "event.end", id="longer-than-7-days"),
         pytest.param({"start": WireTimestamp(-62_135_596_801, 0)}, "event.start", id="start-before-year-1"),
         pytest.param({"end": WireTimestamp(253_402_300_800, 0)}, "event.end", id="end-after-year-9999"),
+        # Timestamp's own ends are valid protobuf but outside the platform's instant range.
+        pytest.param({"start": WireTimestamp(-62_135_596_800, 0)}, "event.start", id="start-at-0001-01-01"),
+        pytest.param({"end": WireTimestamp(253_402_300_799, 999_999_999)}, "event.end", id="end-at-9999-12-31T23-59-59.999999999"),
+        pytest.param({"start": WireTimestamp(-2_208_988_801, 0)}, "event.start", id="start-a-second-before-1900"),
+        pytest.param({"start": WireTimestamp(32_503_680_000 - 3600, 0), "end": WireTimestamp(32_503_680_000, 1000)}, "event.end", id="end-after-3000-01-01"),
         pytest.param({"start": WireTimestamp(1_900_000_000, -1)}, "event.start", id="negative-nanos"),
         pytest.param({"start": WireTimestamp(1_900_000_000, 1_000_000_000)}, "event.start", id="nanos-of-a-whole-second"),
         pytest.param({"time_zone": "Europe/Nowhere"}, "event.time_zone", id="time-zone-must-be-iana"),
