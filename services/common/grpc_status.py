@@ -25,10 +25,7 @@ def _status(code: int, message: str, *details: object) -> grpc.Status:
 def to_grpc_status(exc: errors.DomainError) -> grpc.Status:
     match exc:
         case errors.InvalidArgument():
-            bad_request = error_details_pb2.BadRequest(
-                field_violations=[error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description) for v in exc.violations]
-            )
-            return _status(code_pb2.INVALID_ARGUMENT, str(exc), bad_request)
+            return _invalid_argument(exc.violations)
         case errors.NotFound():
             info = error_details_pb2.ResourceInfo(resource_type=exc.resource, resource_name=exc.resource_id)
             return _status(code_pb2.NOT_FOUND, str(exc), info)
@@ -52,6 +49,31 @@ def to_grpc_status(exc: errors.DomainError) -> grpc.Status:
             reason = error_details_pb2.ErrorInfo(reason="DEPENDENCY_FAILED", domain=ERROR_DOMAIN, metadata={"dependency": exc.dependency, "code": exc.code})
             return _status(code_pb2.INTERNAL, str(exc), reason)
     return _status(code_pb2.INTERNAL, "internal error")
+
+
+# A status travels in trailers, which a client accepts up to 8 KiB in all by default (gRPC's
+# max_metadata_size), its details base64-encoded (a third larger). An answer with very many bad
+# fields (500 events of a bulk create) names those that fit in this budget and says how many more
+# there are; the message names the first few only, the details carry the fields.
+_MAX_BAD_REQUEST_BYTES = 4096
+_MESSAGE_VIOLATIONS = 3
+
+
+def _invalid_argument(violations: list[errors.FieldViolation]) -> grpc.Status:
+    bad_request = error_details_pb2.BadRequest()
+    for v in violations:
+        bad_request.field_violations.add(field=v.field, description=v.description)
+        if bad_request.ByteSize() > _MAX_BAD_REQUEST_BYTES:
+            del bad_request.field_violations[-1]
+            break
+    named = "; ".join(f"{v.field}: {v.description}" for v in violations[:_MESSAGE_VIOLATIONS])
+    more = len(violations) - _MESSAGE_VIOLATIONS
+    unlisted = len(violations) - len(bad_request.field_violations)
+    if unlisted:
+        named += f"; and {more} more fields, of which {unlisted} are not listed in the details (fix those and retry to see the rest)"
+    elif more > 0:
+        named += f"; and {more} more fields (see the details)"
+    return _status(code_pb2.INVALID_ARGUMENT, named, bad_request)
 
 
 def status_details(err: grpc.aio.AioRpcError | grpc.RpcError) -> list[object]:

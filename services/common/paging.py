@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from services.common.errors import InvalidArgument
+from services.common.validation import Violations
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -52,7 +53,9 @@ class CursorCodec:
         payload = json.dumps({"k": sort_key, "q": fingerprint}, separators=(",", ":")).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
-    def decode(self, cursor: str, fingerprint: str) -> list[Any]:
+    def decode(self, cursor: str, fingerprint: str | None) -> list[Any]:
+        """The sort key of a cursor this codec signed for the query `fingerprint` (None: for any
+        query; the check that it belongs to this one waits until the filters are valid)."""
         try:
             body, sig = cursor.split(".")
             payload = _unb64(body)
@@ -62,17 +65,34 @@ class CursorCodec:
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("k"), list):
             raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC")
-        if data.get("q") != fingerprint:
+        if fingerprint is not None and data.get("q") != fingerprint:
             raise InvalidArgument.single(_CURSOR_FIELD, "belongs to a query with other filters")
         return data["k"]
 
     def page(self, limit: int, cursor: str, fingerprint: str, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Page:
-        if limit < 0 or limit > maximum:
-            raise InvalidArgument.single("cursor_paging.limit", f"must be between 0 and {maximum} (0 means {default})")
+        v = Violations()
+        page = self.add_page(v, limit, cursor, fingerprint, default=default, maximum=maximum)
+        v.raise_if_any()
+        assert page is not None
+        return page
+
+    def add_page(
+        self, v: Violations, limit: int, cursor: str, fingerprint: str | None, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT
+    ) -> Page | None:
+        """The page, or None with its violations added to `v` (the limit's and the cursor's
+        together). `fingerprint` None: the query's filters are invalid, so the cursor is only
+        checked for being one of ours, not yet for belonging to them."""
+        limit_ok = v.check(0 <= limit <= maximum, "cursor_paging.limit", f"must be between 0 and {maximum} (0 means {default})")
         if len(cursor) > 2048:
-            raise InvalidArgument.single(_CURSOR_FIELD, "is too long")
-        after = self.decode(cursor, fingerprint) if cursor else None
-        return Page(limit=limit or default, after=after)
+            v.add(_CURSOR_FIELD, "is too long")
+            return None
+        try:
+            after = self.decode(cursor, fingerprint) if cursor else None
+        except InvalidArgument as exc:
+            for violation in exc.violations:
+                v.add(violation.field, violation.description)
+            return None
+        return Page(limit=limit or default, after=after) if limit_ok and fingerprint is not None else None
 
 
 class Filters(Protocol):
@@ -87,19 +107,15 @@ def validated_page(codec: CursorCodec, tenant: str, rpc: str, validate: Callable
     INVALID_ARGUMENT. The cursor is bound to the tenant, the RPC and every filter (not the page
     size, which may change from page to page); with invalid filters only the limit is checked, as
     the cursor belongs to valid ones. Returns the filters, the page and the cursor fingerprint."""
-    violations = []
+    v = Violations()
     query: F | None = None
     try:
         query = validate()
     except InvalidArgument as exc:
-        violations.extend(exc.violations)
+        for violation in exc.violations:
+            v.add(violation.field, violation.description)
     fingerprint = query_fingerprint(tenant, rpc, *query.fingerprint_parts()) if query is not None else ""
-    page: Page | None = None
-    try:
-        page = codec.page(limit, cursor if query is not None else "", fingerprint)
-    except InvalidArgument as exc:
-        violations.extend(exc.violations)
-    if violations:
-        raise InvalidArgument(violations)
+    page = codec.add_page(v, limit, cursor, fingerprint if query is not None else None)
+    v.raise_if_any()
     assert query is not None and page is not None
     return query, page, fingerprint

@@ -16,6 +16,7 @@ from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.api.calendar.events.v3 import events_pb2
+from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.common.auth import mint_token
 from services.devstack.stack import Platform
@@ -230,3 +231,56 @@ async def test_a_listing_names_a_bad_page_limit_with_its_other_bad_fields(world:
     )
     err = await support.expect_error(grpc.StatusCode.INVALID_ARGUMENT, world.classes.ListEventTimeSlots(classes, metadata=world.md))
     assert set(support.field_violations(err)) == {"min_bookable_capacity", "cursor_paging.limit"}
+
+
+# --- found by the fuzz (test_rpc_fuzz.py) ------------------------------------------------------------
+
+
+async def test_an_event_of_a_schedule_no_service_owns_is_not_found_through_availability(world: World, channel: Callable[[str], grpc.aio.Channel]) -> None:
+    schedules = schedules_pb2_grpc.SchedulesStub(channel("timeframes"))
+    standalone = schedules_pb2.Schedule(name="room plan", external_id="not-a-service", time_zone="Europe/Vienna", default_capacity=3)
+    schedule = (await schedules.CreateSchedule(schedules_pb2.CreateScheduleRequest(schedule=standalone), metadata=world.md)).schedule
+    start = now() + 2 * DAY
+    event = events_pb2.Event(schedule_id=schedule.id, start=ts(start), end=ts(start + HOUR))
+    event = (await world.events.CreateEvent(events_pb2.CreateEventRequest(event=event), metadata=world.md)).event
+    await support.expect_error(
+        grpc.StatusCode.NOT_FOUND, world.classes.GetEventTimeSlot(time_slots_pb2.GetEventTimeSlotRequest(event_id=event.id), metadata=world.md)
+    )
+    by_schedule = time_slots_pb2.GetCourseEventTimeSlotRequest(schedule_id=schedule.id)
+    await support.expect_error(grpc.StatusCode.NOT_FOUND, world.courses.GetCourseEventTimeSlot(by_schedule, metadata=world.md))
+    internal = support.auth(world.tenant, "internal")
+    request = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=event.id)
+    await support.expect_error(grpc.StatusCode.NOT_FOUND, world.calendar.GetSlotAvailability(request, metadata=internal))  # type: ignore[union-attr]
+
+
+async def test_a_service_a_caller_passes_is_never_remembered_as_the_owner_of_a_schedule(world: World) -> None:
+    """GetSlotAvailability may be given the service (bookings passes the one it has just read);
+    a wrong one answers that call only, and later calls still ask the catalog who owns the event."""
+    klass = await world.klass([now() + 2 * DAY])
+    other = await world.klass([], name="Approval", manual_approval=True)
+    internal = support.auth(world.tenant, "internal")
+    impostor = services_pb2.Service()
+    impostor.CopyFrom(other.service)
+    impostor.schedule_id = klass.schedule_id
+    given = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=klass.events[0].id, number_of_participants=1, service=impostor)
+    await world.calendar.GetSlotAvailability(given, metadata=internal)  # type: ignore[union-attr]
+    plain = availability_calendar_pb2.GetSlotAvailabilityRequest(event_id=klass.events[0].id, number_of_participants=1)
+    assert (await world.calendar.GetSlotAvailability(plain, metadata=internal)).availability.bookable  # type: ignore[union-attr]
+
+
+async def test_a_given_service_that_owns_another_schedule_is_named_with_the_other_bad_fields(world: World) -> None:
+    course = await world.course([now() + 2 * DAY])
+    request = availability_calendar_pb2.GetScheduleAvailabilityRequest(
+        schedule_id=course.schedule_id, number_of_participants=-1, service=services_pb2.Service(id=course.id)
+    )
+    err = await support.expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT, world.calendar.GetScheduleAvailability(request, metadata=support.auth(world.tenant, "internal"))
+    )  # type: ignore[union-attr]
+    assert set(support.field_violations(err)) == {"number_of_participants", "service.schedule_id"}
+
+
+async def test_a_bulk_create_with_hundreds_of_bad_events_reaches_a_default_client(world: World) -> None:
+    bulk = events_pb2.BulkCreateEventsRequest(events=[events_pb2.Event() for _ in range(500)])
+    err = await support.expect_error(grpc.StatusCode.INVALID_ARGUMENT, world.events.BulkCreateEvents(bulk, metadata=world.md))
+    assert "events[0].schedule_id" in support.field_violations(err)
+    assert "not listed in the details" in (err.details() or "")

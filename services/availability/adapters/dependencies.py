@@ -18,6 +18,7 @@ from services.api.common.v1 import paging_pb2
 from services.availability.domain.model import BookingPolicy, Offering, ServiceType, Session, TimeFrame
 from services.common.clients import Channel, call_dependency
 from services.common.errors import NotFound
+from services.common.validation import is_uuid
 
 SERVICES = services_pb2.DESCRIPTOR.services_by_name["Services"].full_name
 POLICIES = booking_policy_pb2.DESCRIPTOR.services_by_name["BookingPolicyProvider"].full_name
@@ -169,7 +170,7 @@ class Dependencies:
         external_id = service id)."""
         request = schedules_pb2.GetScheduleRequest(schedule_id=schedule_id)
         response = await call_dependency("events", self._schedules.GetSchedule(request), not_found=("schedule", schedule_id))
-        if not response.schedule.external_id:
+        if not is_uuid(response.schedule.external_id):  # a schedule no catalog service owns
             raise NotFound("schedule", schedule_id)
         return response.schedule.external_id
 

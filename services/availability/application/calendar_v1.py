@@ -198,7 +198,7 @@ class AvailabilityCalendar:
     ) -> CalendarAnswer:
         """`service`: the owning service as the caller read it (the request's optional field), used
         instead of reading it again."""
-        _validate("schedule_id", schedule_id, number_of_participants)
+        _validate("schedule_id", schedule_id, number_of_participants, service, owned_schedule=schedule_id)
         return await self._answer(
             tenant,
             "GetScheduleAvailability",
@@ -209,7 +209,7 @@ class AvailabilityCalendar:
         )
 
     async def slot_availability(self, tenant: str, event_id: str, number_of_participants: int, service: services_pb2.Service | None = None) -> CalendarAnswer:
-        _validate("event_id", event_id, number_of_participants)
+        _validate("event_id", event_id, number_of_participants, service)
         return await self._answer(
             tenant,
             "GetSlotAvailability",
@@ -272,11 +272,7 @@ class AvailabilityCalendar:
     # --- inputs ----------------------------------------------------------------------------------
 
     async def _course_inputs(self, tenant: str, schedule_id: str, given: services_pb2.Service | None) -> Inputs:
-        if given is not None:
-            _require_owner(given, schedule_id, "schedule_id")
-            service_id = given.id
-        else:
-            service_id = self._memo.service_of(tenant, schedule_id) or await self._sources.schedule_owner(schedule_id)
+        service_id = given.id if given is not None else self._memo.service_of(tenant, schedule_id) or await self._sources.schedule_owner(schedule_id)
         service, events, frames = await asyncio.gather(
             self._offering(service_id, "schedule", schedule_id, given),
             self._sources.events([schedule_id]),
@@ -284,7 +280,8 @@ class AvailabilityCalendar:
         )
         if service.type is not ServiceType.COURSE:
             raise InvalidArgument.single("schedule_id", f"is the schedule of a {service.type} service; ask GetSlotAvailability for one of its events")
-        self._memo.remember(tenant, service)
+        if given is None:  # only what the catalog said is remembered, never a caller's word
+            self._memo.remember(tenant, service)
         frame = time_frame_from_proto(frames[schedule_id]) if frames is not None and schedule_id in frames else None
         return Inputs(service, tuple(session_from_proto(e) for e in events if e.schedule_id == schedule_id), frame)
 
@@ -298,7 +295,8 @@ class AvailabilityCalendar:
         service = await self._offering(service_id, "event", event_id, given)
         if service.type is not ServiceType.CLASS:
             raise InvalidArgument.single("event_id", f"is a session of a {service.type} service; ask GetScheduleAvailability for its schedule")
-        self._memo.remember(tenant, service)
+        if given is None:
+            self._memo.remember(tenant, service)
         return Inputs(service, (session_from_proto(event),))
 
     async def _offering(self, service_id: str, resource: str, resource_id: str, given: services_pb2.Service | None = None) -> Offering:
@@ -336,10 +334,16 @@ def _require_owner(service: services_pb2.Service, schedule_id: str, field: str) 
         raise InvalidArgument.single("service.schedule_id", f"is not the schedule of the {field.removesuffix('_id')} asked about")
 
 
-def _validate(field: str, value: str, number_of_participants: int) -> None:
+def _validate(field: str, value: str, number_of_participants: int, given: services_pb2.Service | None, owned_schedule: str | None = None) -> None:
+    """The request's own fields, every violation at once; `owned_schedule`: the schedule the given
+    service must own (an event's schedule is only known once the event is read)."""
     v = Violations()
     v.id(field, value)
     v.int_range("number_of_participants", number_of_participants, 0, MAX_PARTY)
+    if given is not None:
+        v.id("service.id", given.id)
+        if owned_schedule is not None:
+            v.check(given.schedule_id == owned_schedule, "service.schedule_id", "is not the schedule asked about")
     v.raise_if_any()
 
 

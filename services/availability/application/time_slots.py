@@ -32,7 +32,7 @@ from services.availability.domain.policy import class_time_slot, course_availabi
 from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, visible
 from services.availability.domain.time_range import LocalRange, in_range
 from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound
-from services.common.paging import MAX_LIMIT, CursorCodec, query_fingerprint
+from services.common.paging import CursorCodec, query_fingerprint
 from services.common.validation import Violations
 
 log = structlog.get_logger("availability")
@@ -390,8 +390,6 @@ def _validate_page(cursors: CursorCodec, tenant: str, rpc: str, query: SlotQuery
     except InvalidArgument as exc:
         for violation in exc.violations:
             v.add(violation.field, violation.description)
-    v.int_range("cursor_paging.limit", query.limit, 0, MAX_LIMIT)
-    v.raise_if_any()
     fingerprint = query_fingerprint(
         tenant,
         rpc,
@@ -402,7 +400,9 @@ def _validate_page(cursors: CursorCodec, tenant: str, rpc: str, query: SlotQuery
         query.include_non_bookable,
         query.min_bookable_capacity,
     )
-    page = cursors.page(query.limit, query.cursor, fingerprint)
+    page = cursors.add_page(v, query.limit, query.cursor, None if v else fingerprint)
+    v.raise_if_any()
+    assert page is not None
     return _Page(page.limit, decode_key(page.after) if page.after is not None else None, fingerprint)
 
 

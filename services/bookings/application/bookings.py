@@ -74,7 +74,7 @@ from services.bookings.domain.ports import (
 from services.bookings.domain.services import Service, ServiceType
 from services.common.auth import current_tenant
 from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
-from services.common.paging import DEFAULT_LIMIT, MAX_LIMIT, CursorCodec, query_fingerprint
+from services.common.paging import CursorCodec, query_fingerprint
 from services.common.validation import Violations, is_uuid
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -195,9 +195,6 @@ class Bookings:
             except ValueError:
                 v.add(f"statuses[{i}]", f"{status} is not a booking status: PENDING, CONFIRMED, DECLINED or CANCELED")
         v.check(len(set(statuses)) == len(statuses), "statuses", "must not repeat a status")
-        v.check(0 <= limit <= MAX_LIMIT, "cursor_paging.limit", f"must be between 0 and {MAX_LIMIT} (0 means {DEFAULT_LIMIT})")
-        v.raise_if_any()
-
         where = BookingFilter(
             service_ids=tuple(sorted(service_ids)),
             schedule_ids=tuple(sorted(schedule_ids)),
@@ -208,7 +205,9 @@ class Bookings:
         fingerprint = query_fingerprint(
             "bookings.v2.QueryBookings", current_tenant(), where.service_ids, where.schedule_ids, where.event_ids, [s.name for s in where.statuses]
         )
-        page = self._cursors.page(limit, cursor, fingerprint)
+        page = self._cursors.add_page(v, limit, cursor, None if v else fingerprint)
+        v.raise_if_any()
+        assert page is not None
         after = _decode_sort_key(page.after) if page.after is not None else None
         rows = await self._repository.query(where, after, page.limit + 1)
         bookings, more = rows[: page.limit], len(rows) > page.limit

@@ -20,7 +20,7 @@ from services.bookings.domain.services import (
 )
 from services.common.auth import current_tenant
 from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
-from services.common.paging import DEFAULT_LIMIT, MAX_LIMIT, CursorCodec, query_fingerprint
+from services.common.paging import CursorCodec, query_fingerprint
 from services.common.validation import Violations, is_uuid
 
 RESOURCE = "service"
@@ -81,16 +81,15 @@ class Catalog:
         v = Violations()
         v.ids("service_ids", list(service_ids))
         parsed = [parse_service_type(v, f"types[{i}]", t) for i, t in enumerate(types)]
-        v.check(0 <= limit <= MAX_LIMIT, "cursor_paging.limit", f"must be between 0 and {MAX_LIMIT} (0 means {DEFAULT_LIMIT})")
-        v.raise_if_any()
-
         where = ServiceFilter(
             service_ids=tuple(sorted({i.lower() for i in service_ids})),
             types=tuple(sorted({t for t in parsed if t is not None})),
         )
         # The cursor is bound to the tenant and the filters; the page size may change between pages.
         fingerprint = query_fingerprint("bookings.catalog.v1.QueryServices", current_tenant(), where.service_ids, [t.name for t in where.types])
-        page = self._cursors.page(limit, cursor, fingerprint)
+        page = self._cursors.add_page(v, limit, cursor, None if v else fingerprint)
+        v.raise_if_any()
+        assert page is not None
         after = _decode_sort_key(page.after) if page.after is not None else None
 
         rows = await self._repository.query(where, after, page.limit + 1)

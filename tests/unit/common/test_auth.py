@@ -148,8 +148,8 @@ class _FrozenDatetime:
 
 @pytest.mark.parametrize(
     "tenant",
-    ["t\x00", "a\x00b", "tab\there", "line\nbreak", " padded", "   ", "\u2028", "x" * 101],
-    ids=["nul-at-the-end", "nul-inside", "tab", "newline", "leading-space", "blank", "line-separator", "101-characters"],
+    ["t\x00", "a\x00b", "tab\there", "line\nbreak", " padded", "   ", "\u2028", "evil\u202etxt", "x" * 101],
+    ids=["nul-at-the-end", "nul-inside", "tab", "newline", "leading-space", "blank", "line-separator", "bidi-override", "101-characters"],
 )
 async def test_a_validly_signed_token_with_an_unusable_tenant_id_is_rejected(tenant: str) -> None:
     token = mint_token(SECRET, tenant_id=tenant, scopes=["catalog:read"])

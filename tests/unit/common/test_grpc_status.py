@@ -43,3 +43,17 @@ def test_failed_precondition_carries_its_reason() -> None:
     assert detail.Unpack(info)
     assert info.reason == "CAPACITY_EXCEEDED"
     assert info.metadata["open_spots"] == "0"
+
+
+def test_an_answer_with_very_many_bad_fields_fits_a_clients_trailers_and_says_what_it_left_out() -> None:
+    violations = [errors.FieldViolation(f"events[{i}].{name}", "is required") for i in range(500) for name in ("schedule_id", "start", "end")]
+    status = to_grpc_status(errors.InvalidArgument(violations))
+    bad_request = error_details_pb2.BadRequest()
+    assert _details(status).details[0].Unpack(bad_request)
+    listed = len(bad_request.field_violations)
+    assert 0 < listed < 1500
+    assert [v.field for v in bad_request.field_violations] == [v.field for v in violations[:listed]]
+    trailers = sum(len(key) + len(value) for key, value in status.trailing_metadata)
+    assert trailers * 4 / 3 + len(status.details) < 8192
+    assert f"and 1497 more fields, of which {1500 - listed} are not listed" in status.details
+    assert "events[0].schedule_id: is required" in status.details and "events[3]" not in status.details

@@ -4,6 +4,7 @@ import pytest
 
 from services.common.errors import InvalidArgument
 from services.common.paging import CursorCodec, query_fingerprint
+from services.common.validation import Violations
 
 codec = CursorCodec(b"k" * 32)
 FP = query_fingerprint("tenant-a", ["s1"], None)
@@ -59,3 +60,23 @@ def test_a_cursor_of_another_tenant_is_invalid() -> None:
     cursor = codec.encode(["x", "y"], FP)
     with pytest.raises(InvalidArgument):
         codec.page(10, cursor, query_fingerprint("tenant-b", ["s1"], None))
+
+
+def test_a_bad_limit_and_a_bad_cursor_are_named_together() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        codec.page(-1, codec.encode(["x"], query_fingerprint("other filters")), FP)
+    assert [v.field for v in info.value.violations] == ["cursor_paging.limit", "cursor_paging.cursor"]
+
+
+def test_with_invalid_filters_a_cursor_is_checked_for_being_ours_not_yet_for_belonging_to_them() -> None:
+    v = Violations()
+    v.add("service_ids[0]", "must be a UUID")
+    assert codec.add_page(v, 5000, "not a cursor", None) is None
+    assert codec.add_page(v, 10, codec.encode(["x"], query_fingerprint("other filters")), None) is None
+    with pytest.raises(InvalidArgument) as info:
+        v.raise_if_any()
+    assert [(x.field, x.description.split(" (")[0]) for x in info.value.violations] == [
+        ("service_ids[0]", "must be a UUID"),
+        ("cursor_paging.limit", "must be between 0 and 1000"),
+        ("cursor_paging.cursor", "is not a cursor returned by this RPC"),
+    ]
