@@ -5,10 +5,6 @@ messages carry the same `bookings.catalog.v1.Service` the API returns, the
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf import timestamp_pb2
-
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.bookings.v2 import bookings_pb2
@@ -24,6 +20,7 @@ from services.bookings.domain.policies import (
 from services.bookings.domain.services import Service, ServiceDraft
 from services.common import topics
 from services.common.outbox import OutboxMessage
+from services.common.timestamps import set_timestamp
 
 _SERVICE_EVENTS = {"created": topics.SERVICE_CREATED, "updated": topics.SERVICE_UPDATED, "deleted": topics.SERVICE_DELETED}
 
@@ -98,16 +95,10 @@ def service_to_proto(service: Service) -> services_pb2.Service:
         strict_capacity=service.strict_capacity,
     )
     if service.created_at is not None:
-        msg.created_date.CopyFrom(_timestamp(service.created_at))
+        set_timestamp(msg.created_date, service.created_at)
     if service.updated_at is not None:
-        msg.updated_date.CopyFrom(_timestamp(service.updated_at))
+        set_timestamp(msg.updated_date, service.updated_at)
     return msg
-
-
-def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 # --- bookings ------------------------------------------------------------------------------------
@@ -165,7 +156,7 @@ def booking_to_proto(booking: Booking) -> bookings_pb2.Booking:
     else:
         msg.booked_entity.slot.event_id = booking.entity_id
     if booking.created_at is not None:
-        msg.created_date.CopyFrom(_timestamp(booking.created_at))
+        set_timestamp(msg.created_date, booking.created_at)
     if booking.updated_at is not None:
-        msg.updated_date.CopyFrom(_timestamp(booking.updated_at))
+        set_timestamp(msg.updated_date, booking.updated_at)
     return msg

@@ -5,7 +5,7 @@ knows which service and address it was talking to, so callers can explain it in 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +21,7 @@ from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE
+from services.common.timestamps import to_instant, to_timestamp
 
 DEFAULT_AVAILABILITY_ADDRESS = "127.0.0.1:50051"
 DEFAULT_BOOKINGS_ADDRESS = "127.0.0.1:50052"
@@ -51,14 +52,12 @@ class CallError(Exception):
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     """The protobuf Timestamp of an aware datetime."""
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value.astimezone(UTC))
-    return ts
+    return to_timestamp(value)
 
 
 def instant(ts: timestamp_pb2.Timestamp) -> datetime:
     """The aware UTC datetime of a protobuf Timestamp."""
-    return ts.ToDatetime(tzinfo=UTC)
+    return to_instant(ts)
 
 
 class Client:

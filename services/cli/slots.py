@@ -7,13 +7,14 @@ zone the table's local times are in, so a person compares like with like.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from services.api.bookings.availability.v2 import time_slots_pb2
+from services.common.timestamps import to_instant
 
 NO = "-"
 
@@ -23,7 +24,7 @@ def instant_of(message: Message, field: str) -> datetime | None:
     if not message.HasField(field):
         return None
     ts: timestamp_pb2.Timestamp = getattr(message, field)
-    return ts.ToDatetime(tzinfo=UTC)
+    return to_instant(ts)
 
 
 def moment(instant: datetime, zone: ZoneInfo, now: datetime) -> str:

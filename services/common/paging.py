@@ -10,10 +10,12 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from services.common.errors import InvalidArgument
-from services.common.validation import Violations
+from services.common.instants import from_micros, to_micros
+from services.common.validation import Violations, is_uuid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -93,6 +95,22 @@ class CursorCodec:
                 v.add(violation.field, violation.description)
             return None
         return Page(limit=limit or default, after=after) if limit_ok and fingerprint is not None else None
+
+
+def instant_key(instant: datetime, item_id: str) -> list[Any]:
+    """The keyset sort key of an item ordered by an instant, then its id (what a cursor carries)."""
+    return [to_micros(instant), item_id]
+
+
+def parse_instant_key(key: list[Any]) -> tuple[datetime, str]:
+    """The (instant, id) of a decoded cursor's key. The cursor is signed, so a key that does not
+    fit means a cursor of another version of the RPC: INVALID_ARGUMENT like any foreign cursor."""
+    if len(key) == 2 and isinstance(key[0], int) and not isinstance(key[0], bool) and isinstance(key[1], str) and is_uuid(key[1]):
+        try:
+            return from_micros(key[0]), key[1]
+        except OverflowError:
+            pass
+    raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC")
 
 
 class Filters(Protocol):

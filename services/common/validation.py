@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from services.common.errors import FieldViolation, InvalidArgument
+from services.common.instants import from_micros, to_micros
 
 MAX_IDS_PER_FILTER = 100
 # The instants the platform accepts wherever a request names one (stated in the protos): from
@@ -21,9 +22,8 @@ MAX_IDS_PER_FILTER = 100
 EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
 END_OF_INSTANTS = datetime(3000, 1, 1, tzinfo=UTC)
 INSTANT_RANGE = "from 1900-01-01T00:00:00Z through 3000-01-01T00:00:00Z"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EARLIEST_SECONDS = int((EARLIEST_INSTANT - _EPOCH).total_seconds())
-_END_SECONDS = int((END_OF_INSTANTS - _EPOCH).total_seconds())
+_EARLIEST_SECONDS = to_micros(EARLIEST_INSTANT) // 1_000_000
+_END_SECONDS = to_micros(END_OF_INSTANTS) // 1_000_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -111,7 +111,7 @@ class Violations:
         if not _EARLIEST_SECONDS <= seconds <= _END_SECONDS or (seconds == _END_SECONDS and nanos):
             self.add(field, f"must be {INSTANT_RANGE}")
             return None
-        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+        return from_micros(seconds * 1_000_000 + nanos // 1000)
 
     def int_range(self, field: str, value: int, low: int, high: int) -> None:
         self.check(low <= value <= high, field, f"must be between {low} and {high}")

@@ -21,8 +21,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 
 import structlog
 from opentelemetry import context as otel_context
@@ -30,9 +30,8 @@ from opentelemetry import metrics, trace
 from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider
 
-from services.common.errors import InvalidArgument, NotFound
-from services.common.paging import CursorCodec, validated_page
-from services.common.validation import is_uuid
+from services.common.errors import NotFound
+from services.common.paging import CursorCodec, instant_key, parse_instant_key, validated_page
 from services.participations.domain import queries
 from services.participations.domain.model import Announcement, BookingSnapshot, Decision, Participation, Target, apply_booking
 from services.participations.domain.queries import ParticipationQuery
@@ -40,9 +39,6 @@ from services.participations.domain.totals import ParticipationChanged, SettledV
 
 log = structlog.get_logger("participations")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_CURSOR_FIELD = "cursor_paging.cursor"
 # A booking's first row raced with another delivery of the same booking (only during a
 # rebalance): start over, the second round sees the row.
 _INSERT_ATTEMPTS = 3
@@ -138,13 +134,13 @@ class Participations:
             cursor,
         )
 
-        after = _decode_sort_key(page.after) if page.after is not None else None
+        after = parse_instant_key(page.after) if page.after is not None else None
         async with self._store.read(tenant) as session:
             found = await session.query(query, after=after, limit=page.limit + 1)
         if len(found) <= page.limit:
             return ParticipationPage(found, "")
         found = found[: page.limit]
-        return ParticipationPage(found, self._cursors.encode(_sort_key(found[-1]), fingerprint))
+        return ParticipationPage(found, self._cursors.encode(instant_key(found[-1].created_date, found[-1].id), fingerprint))
 
 
 class EventUpdater:
@@ -250,18 +246,3 @@ class EventUpdater:
                 # Clamped: the two clocks (bookings' database, this host) may disagree slightly.
                 lag = max((now - change.booking_committed_at).total_seconds(), 0.0)
                 self._lag.record(lag, {"participations.target.kind": change.target.kind.value})
-
-
-def _sort_key(p: Participation) -> list[Any]:
-    return [(p.created_date - _EPOCH) // _MICROSECOND, p.id]
-
-
-def _decode_sort_key(key: list[Any]) -> tuple[datetime, str]:
-    # The cursor is signed, so a bad key means a cursor of another version of this RPC.
-    if len(key) != 2 or not isinstance(key[0], int) or isinstance(key[0], bool) or not isinstance(key[1], str) or not is_uuid(key[1]):
-        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC")
-    try:
-        created = _EPOCH + key[0] * _MICROSECOND
-    except OverflowError:
-        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC") from None
-    return created, key[1]

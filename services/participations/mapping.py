@@ -4,21 +4,12 @@ entrypoints and the outbox (the `bookings.participation-events.v1` messages carr
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf import timestamp_pb2
-
 from services.api.bookings.participation_events.v1 import participation_events_pb2
 from services.api.bookings.participations.v3 import participations_pb2
 from services.common import topics
 from services.common.outbox import OutboxMessage
+from services.common.timestamps import to_timestamp
 from services.participations.domain.model import Announcement, Participation, ParticipationChange, TargetKind
-
-
-def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(instant)
-    return ts
 
 
 def participation_to_proto(p: Participation) -> participations_pb2.Participation:
@@ -28,8 +19,8 @@ def participation_to_proto(p: Participation) -> participations_pb2.Participation
         service_id=p.service_id,
         party_size=p.party_size,
         booking_revision=p.booking_revision,
-        created_date=timestamp(p.created_date),
-        updated_date=timestamp(p.updated_date),
+        created_date=to_timestamp(p.created_date),
+        updated_date=to_timestamp(p.updated_date),
     )
     if p.target.kind is TargetKind.EVENT:
         message.event_id = p.target.id
@@ -51,5 +42,5 @@ def announcement_message(tenant_id: str, announcement: Announcement) -> OutboxMe
     else:
         message_type, message = topics.PARTICIPATION_REMOVED, participation_events_pb2.ParticipationRemoved(participation=participation)
     if announcement.participation.booking_committed_at is not None:
-        message.booking_committed_at.CopyFrom(timestamp(announcement.participation.booking_committed_at))
+        message.booking_committed_at.CopyFrom(to_timestamp(announcement.participation.booking_committed_at))
     return OutboxMessage.of(tenant_id, topics.PARTICIPATION_EVENTS, message_type, announcement.participation.id, message)

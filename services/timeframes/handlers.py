@@ -12,14 +12,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
 from opentelemetry import trace
 
-from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
-from services.common.paging import CursorCodec, validated_page
-from services.common.validation import is_uuid
+from services.common.errors import NotFound, RevisionMismatch
+from services.common.paging import CursorCodec, instant_key, parse_instant_key, validated_page
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.model import (
@@ -33,9 +32,6 @@ from services.timeframes.domain.model import (
     TimeFrame,
 )
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_CURSOR_FIELD = "cursor_paging.cursor"
 _tracer = trace.get_tracer(__name__)
 
 
@@ -201,13 +197,13 @@ class Calendar:
             self._cursors, tenant, "calendar.events.v3.Events/QueryEvents", lambda: commands.validate_event_query(command), limit, cursor
         )
 
-        after = _decode_sort_key(page.after) if page.after is not None else None
+        after = parse_instant_key(page.after) if page.after is not None else None
         async with self._store.read(tenant) as session:
             events = await session.query_events(query, after=after, limit=page.limit + 1)
         if len(events) <= page.limit:
             return EventPage(events, "")
         events = events[: page.limit]
-        return EventPage(events, self._cursors.encode(_sort_key(events[-1]), fingerprint))
+        return EventPage(events, self._cursors.encode(instant_key(events[-1].start, events[-1].id), fingerprint))
 
     # --- time frames -----------------------------------------------------------------------------
 
@@ -281,18 +277,3 @@ def _settle_events(
         if settlement.changed:
             changed.append(event.id)
     return outcomes, settled, changed
-
-
-def _sort_key(event: Event) -> list[Any]:
-    return [(event.start - _EPOCH) // _MICROSECOND, event.id]
-
-
-def _decode_sort_key(key: list[Any]) -> tuple[datetime, str]:
-    # The cursor is signed, so a bad key means a cursor of another version of this RPC.
-    if len(key) != 2 or not isinstance(key[0], int) or isinstance(key[0], bool) or not isinstance(key[1], str) or not is_uuid(key[1]):
-        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC")
-    try:
-        start = _EPOCH + key[0] * _MICROSECOND
-    except OverflowError:
-        raise InvalidArgument.single(_CURSOR_FIELD, "is not a cursor returned by this RPC") from None
-    return start, key[1]

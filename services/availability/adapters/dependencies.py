@@ -5,9 +5,7 @@ a deadline; all four are reads, so UNAVAILABLE is retried with backoff by the ch
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-
-from google.protobuf import timestamp_pb2
+from datetime import datetime
 
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
@@ -18,6 +16,7 @@ from services.api.common.v1 import paging_pb2
 from services.availability.domain.model import BookingPolicy, Offering, ServiceType, Session, TimeFrame
 from services.common.clients import Channel, call_dependency
 from services.common.errors import NotFound
+from services.common.timestamps import set_timestamp, to_instant
 from services.common.validation import is_uuid
 
 SERVICES = services_pb2.DESCRIPTOR.services_by_name["Services"].full_name
@@ -34,20 +33,6 @@ RETRYABLE = {
 _PAGE = 1000
 _TYPES = {services_pb2.COURSE: ServiceType.COURSE, services_pb2.CLASS: ServiceType.CLASS}
 _PROTO_TYPES = {v: k for k, v in _TYPES.items()}
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _instant(ts: timestamp_pb2.Timestamp) -> datetime:
-    # Timestamp.ToDatetime in arithmetic (it is pure Python in protobuf and runs twice per event).
-    return _EPOCH + timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
-
-
-def _timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(instant)
-    return ts
 
 
 def policy_from_proto(policy: booking_policy_pb2.BookingPolicy) -> BookingPolicy:
@@ -82,8 +67,8 @@ def session_from_proto(event: events_pb2.Event) -> Session:
     return Session(
         event_id=event.id,
         schedule_id=event.schedule_id,
-        start=_instant(event.start),
-        end=_instant(event.end),
+        start=to_instant(event.start),
+        end=to_instant(event.end),
         total_capacity=event.total_capacity,
         remaining_capacity=event.remaining_capacity,
         cancelled=event.status == events_pb2.CANCELLED,
@@ -93,8 +78,8 @@ def session_from_proto(event: events_pb2.Event) -> Session:
 def time_frame_from_proto(frame: timeframes_pb2.ScheduleTimeFrame) -> TimeFrame:
     return TimeFrame(
         schedule_id=frame.schedule_id,
-        first_event_start=_instant(frame.first_event_start_date) if frame.HasField("first_event_start_date") else None,
-        last_event_end=_instant(frame.last_event_end_date) if frame.HasField("last_event_end_date") else None,
+        first_event_start=to_instant(frame.first_event_start_date) if frame.HasField("first_event_start_date") else None,
+        last_event_end=to_instant(frame.last_event_end_date) if frame.HasField("last_event_end_date") else None,
         event_count=frame.event_count,
     )
 
@@ -151,9 +136,9 @@ class Dependencies:
                     cursor_paging=paging_pb2.CursorPaging(limit=_PAGE, cursor=cursor),
                 )
                 if start is not None:
-                    request.from_date.CopyFrom(_timestamp(start))
+                    set_timestamp(request.from_date, start)
                 if end is not None:
-                    request.to_date.CopyFrom(_timestamp(end))
+                    set_timestamp(request.to_date, end)
                 response = await call_dependency("events", self._events.QueryEvents(request))
                 found.extend(response.events)
                 if not response.paging_metadata.has_next:

@@ -19,6 +19,7 @@ from services.availability.domain.time_range import to_local_iso
 from services.availability.entrypoints.calendar_v1 import calendar_rpc_service
 from services.common.auth import current_tenant
 from services.common.server import RpcService
+from services.common.timestamps import to_timestamp
 
 READ = "availability:read"
 
@@ -26,9 +27,7 @@ READ = "availability:read"
 def _ts(instant: datetime | None) -> timestamp_pb2.Timestamp | None:
     if instant is None:
         return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(instant)
-    return ts
+    return to_timestamp(instant)
 
 
 def _violations(v: PolicyViolations) -> time_slots_pb2.BookingPolicyViolations:

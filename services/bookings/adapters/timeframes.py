@@ -4,7 +4,7 @@ session) from calendar.events.v3.Events and calendar.timeframes.v3.ScheduleTimeF
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
@@ -15,6 +15,7 @@ from services.common.auth import ServiceTokens
 from services.common.clients import Channel, call_dependency, open_channel
 from services.common.config import ServiceSettings
 from services.common.errors import DependencyUnavailable, NotFound
+from services.common.timestamps import to_instant
 
 SCHEDULES = schedules_pb2.DESCRIPTOR.services_by_name["Schedules"].full_name
 EVENTS = events_pb2.DESCRIPTOR.services_by_name["Events"].full_name
@@ -57,7 +58,7 @@ class TimeframesCalendar:
         except NotFound:
             return None
         e = response.event
-        return CalendarEvent(id=e.id, schedule_id=e.schedule_id, start=e.start.ToDatetime(tzinfo=UTC), cancelled=e.status == events_pb2.CANCELLED)
+        return CalendarEvent(id=e.id, schedule_id=e.schedule_id, start=to_instant(e.start), cancelled=e.status == events_pb2.CANCELLED)
 
     async def first_session_start(self, schedule_id: str) -> datetime | None:
         request = timeframes_pb2.ListScheduleTimeFramesRequest(schedule_ids=[schedule_id])
@@ -71,10 +72,10 @@ class TimeframesCalendar:
             return await self._first_event_start(schedule_id)
         for frame in response.time_frames:
             if frame.schedule_id == schedule_id and frame.HasField("first_event_start_date"):
-                return frame.first_event_start_date.ToDatetime(tzinfo=UTC)
+                return to_instant(frame.first_event_start_date)
         return None
 
     async def _first_event_start(self, schedule_id: str) -> datetime | None:
         request = events_pb2.QueryEventsRequest(schedule_ids=[schedule_id], cursor_paging=paging_pb2.CursorPaging(limit=1))
         response = await call_dependency("timeframes", self._events.QueryEvents(request))
-        return response.events[0].start.ToDatetime(tzinfo=UTC) if response.events else None
+        return to_instant(response.events[0].start) if response.events else None

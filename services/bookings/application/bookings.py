@@ -39,7 +39,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from services.bookings.domain.bookings import (
     CAPACITY_EXCEEDED,
@@ -74,10 +74,9 @@ from services.bookings.domain.ports import (
 from services.bookings.domain.services import Service, ServiceType
 from services.common.auth import current_tenant
 from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
-from services.common.paging import CursorCodec, query_fingerprint
-from services.common.validation import Violations, is_uuid
+from services.common.paging import CursorCodec, instant_key, parse_instant_key, query_fingerprint
+from services.common.validation import Violations
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLOT_FIELD = "booking.booked_entity.slot.event_id"
 _CHANGES = {Action.CONFIRM: Change.CONFIRMED, Action.DECLINE: Change.DECLINED, Action.CANCEL: Change.CANCELED}
 
@@ -208,10 +207,10 @@ class Bookings:
         page = self._cursors.add_page(v, limit, cursor, None if v else fingerprint)
         v.raise_if_any()
         assert page is not None
-        after = _decode_sort_key(page.after) if page.after is not None else None
+        after = SortKey(*parse_instant_key(page.after)) if page.after is not None else None
         rows = await self._repository.query(where, after, page.limit + 1)
         bookings, more = rows[: page.limit], len(rows) > page.limit
-        next_cursor = self._cursors.encode(_encode_sort_key(bookings[-1]), fingerprint) if more else ""
+        next_cursor = self._cursors.encode(_key(bookings[-1]), fingerprint) if more else ""
         return BookingPage(bookings, next_cursor)
 
     # --- changes ---------------------------------------------------------------------------------
@@ -292,13 +291,6 @@ def _require_bookable(answer: AvailabilityAnswer, *, strict_capacity: bool) -> N
     raise refusal(answer.refusal_reason, open_spots=answer.open_spots, total_spots=answer.total_spots)
 
 
-def _encode_sort_key(booking: Booking) -> list[object]:
-    assert booking.created_at is not None
-    return [(booking.created_at - _EPOCH) // timedelta(microseconds=1), booking.id]
-
-
-def _decode_sort_key(key: list[object]) -> SortKey:
-    # Signed by us, so well-formed unless the key format changed between releases.
-    if len(key) == 2 and isinstance(key[0], int) and isinstance(key[1], str) and is_uuid(key[1]):
-        return SortKey(_EPOCH + timedelta(microseconds=key[0]), key[1])
-    raise InvalidArgument.single("cursor_paging.cursor", "is not a cursor returned by this RPC")
+def _key(booking: Booking) -> list[object]:
+    assert booking.created_at is not None  # read back from the database
+    return instant_key(booking.created_at, booking.id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 
 from services.bookings.domain.ports import Schedules, ServiceFilter, ServiceRepository, SortKey
 from services.bookings.domain.services import (
@@ -19,12 +18,11 @@ from services.bookings.domain.services import (
     parse_service_type,
 )
 from services.common.auth import current_tenant
-from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
-from services.common.paging import CursorCodec, query_fingerprint
-from services.common.validation import Violations, is_uuid
+from services.common.errors import NotFound, RevisionMismatch
+from services.common.paging import CursorCodec, instant_key, parse_instant_key, query_fingerprint
+from services.common.validation import Violations
 
 RESOURCE = "service"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -90,11 +88,11 @@ class Catalog:
         page = self._cursors.add_page(v, limit, cursor, None if v else fingerprint)
         v.raise_if_any()
         assert page is not None
-        after = _decode_sort_key(page.after) if page.after is not None else None
+        after = SortKey(*parse_instant_key(page.after)) if page.after is not None else None
 
         rows = await self._repository.query(where, after, page.limit + 1)
         services, more = rows[: page.limit], len(rows) > page.limit
-        next_cursor = self._cursors.encode(_encode_sort_key(services[-1]), fingerprint) if more else ""
+        next_cursor = self._cursors.encode(_key(services[-1]), fingerprint) if more else ""
         return ServicePage(services, next_cursor)
 
     async def update(self, command: UpdateServiceCommand) -> Service:
@@ -150,13 +148,6 @@ def _require_id(field: str, value: str) -> None:
     v.raise_if_any()
 
 
-def _encode_sort_key(service: Service) -> list[object]:
-    assert service.created_at is not None
-    return [(service.created_at - _EPOCH) // timedelta(microseconds=1), service.id]
-
-
-def _decode_sort_key(key: list[object]) -> SortKey:
-    # Signed by us, so well-formed unless the key format changed between releases.
-    if len(key) == 2 and isinstance(key[0], int) and isinstance(key[1], str) and is_uuid(key[1]):
-        return SortKey(_EPOCH + timedelta(microseconds=key[0]), key[1])
-    raise InvalidArgument.single("cursor_paging.cursor", "is not a cursor returned by this RPC")
+def _key(service: Service) -> list[object]:
+    assert service.created_at is not None  # read back from the database
+    return instant_key(service.created_at, service.id)

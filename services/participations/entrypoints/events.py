@@ -20,7 +20,7 @@ import asyncio
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from services.api.bookings.v2 import bookings_pb2
@@ -28,6 +28,7 @@ from services.common import topics
 from services.common.consumer import Inbound, Subscription
 from services.common.kafka import Envelope, PoisonMessage
 from services.common.logging import get_logger
+from services.common.timestamps import to_instant
 from services.common.validation import is_uuid
 from services.participations.domain.model import BookingSnapshot, BookingStatus, Target
 from services.participations.domain.totals import ParticipationChanged
@@ -159,5 +160,5 @@ def participation_changed(inbound: Inbound[Any]) -> ParticipationChanged:
         raise PoisonMessage(f"{inbound.envelope.ce_type}: participation.{target_field or 'target'} must be a UUID")
     target = Target.event(target_id) if target_field == "event_id" else Target.schedule(target_id)
     # Only for the propagation-lag metric; messages written before the field existed go unmeasured.
-    committed = inbound.message.booking_committed_at.ToDatetime(UTC) if inbound.message.HasField("booking_committed_at") else None
+    committed = to_instant(inbound.message.booking_committed_at) if inbound.message.HasField("booking_committed_at") else None
     return ParticipationChanged(target, committed)

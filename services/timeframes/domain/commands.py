@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from services.common.instants import to_micros
 from services.common.validation import MAX_IDS_PER_FILTER, Violations, is_uuid
 from services.timeframes.domain.model import (
     MAX_CAPACITY,
@@ -28,8 +29,6 @@ from services.timeframes.domain.model import (
 MAX_BULK_EVENTS = 500
 MAX_TIME_FRAME_IDS = 100
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 @dataclass(frozen=True)
 class WireTimestamp:
@@ -41,8 +40,8 @@ class WireTimestamp:
 
     @classmethod
     def of(cls, instant: datetime) -> WireTimestamp:
-        delta = instant - _EPOCH
-        return cls(delta.days * 86_400 + delta.seconds, delta.microseconds * 1000)
+        seconds, micros = divmod(to_micros(instant), 1_000_000)
+        return cls(seconds, micros * 1000)
 
 
 def _instant(v: Violations, field: str, value: WireTimestamp | None, *, required: bool) -> datetime | None:

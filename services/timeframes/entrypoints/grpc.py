@@ -15,11 +15,12 @@ from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_g
 from services.api.common.v1 import paging_pb2
 from services.common.auth import INTERNAL_SCOPE, current_tenant
 from services.common.server import RpcService
+from services.common.timestamps import set_timestamp
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import WireTimestamp
 from services.timeframes.domain.model import SettlementOutcome, TimeFrame
 from services.timeframes.handlers import Calendar
-from services.timeframes.mapping import event_to_proto, schedule_to_proto, set_event_proto, timestamp
+from services.timeframes.mapping import event_to_proto, schedule_to_proto, set_event_proto
 
 READ = "calendar:read"
 WRITE = "calendar:write"
@@ -181,7 +182,7 @@ def _event_input(event: events_pb2.Event) -> commands.EventInput:
 def _time_frame(frame: TimeFrame) -> timeframes_pb2.ScheduleTimeFrame:
     message = timeframes_pb2.ScheduleTimeFrame(schedule_id=frame.schedule_id, event_count=frame.event_count)
     if frame.first_event_start_date is not None:
-        message.first_event_start_date.CopyFrom(timestamp(frame.first_event_start_date))
+        set_timestamp(message.first_event_start_date, frame.first_event_start_date)
     if frame.last_event_end_date is not None:
-        message.last_event_end_date.CopyFrom(timestamp(frame.last_event_end_date))
+        set_timestamp(message.last_event_end_date, frame.last_event_end_date)
     return message

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import pytest
+from datetime import UTC, timedelta
 
 from services.api.calendar.events.v3 import events_pb2
 from services.timeframes.domain.model import EventStatus
-from services.timeframes.mapping import event_to_proto, set_event_proto, timestamp
+from services.timeframes.mapping import event_to_proto, set_event_proto
 from tests.unit.timeframes.helpers import T0, booked, stored_event
-
-
-@pytest.mark.parametrize(
-    "instant",
-    [
-        T0,
-        datetime(2026, 3, 29, 0, 59, 59, 999_999, tzinfo=UTC),  # the microseconds survive
-        datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),  # before the epoch: seconds -1, nanos 500 000 000
-        datetime(1970, 1, 1, tzinfo=UTC),
-    ],
-)
-def test_a_timestamp_is_the_same_instant_in_normalised_form(instant: datetime) -> None:
-    ts = timestamp(instant)
-    assert ts.ToDatetime(tzinfo=UTC) == instant
-    assert 0 <= ts.nanos < 1_000_000_000
 
 
 def test_an_event_maps_field_for_field() -> None:
