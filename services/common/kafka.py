@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import ConsumerRecord
 
+from services.common.clients import OUTAGE_CODES
 from services.common.config import KafkaSettings
 from services.common.db import TRANSIENT_ERRORS
 from services.common.errors import DependencyUnavailable
@@ -205,13 +206,10 @@ class PoisonMessage(Exception):
     version is unknown...): it goes to the dead-letter topic at once, without retries."""
 
 
-_TRANSIENT_GRPC = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED})
-
-
 def is_transient(error: BaseException) -> bool:
     """Failures of a dependency (database or service down, overloaded, timing out): they say
     nothing about the message, so it is retried until the dependency is back, never
     dead-lettered. Anything else is taken as a problem of the message."""
     if isinstance(error, (DependencyUnavailable, *TRANSIENT_ERRORS)):  # the database's, as the RPCs classify them
         return True
-    return isinstance(error, grpc.aio.AioRpcError) and error.code() in _TRANSIENT_GRPC
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() in OUTAGE_CODES

@@ -13,7 +13,7 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from services.common.config import KafkaSettings
-from services.common.errors import DependencyUnavailable, InvalidArgument
+from services.common.errors import DependencyFailed, DependencyUnavailable, InvalidArgument
 from services.common.kafka import (
     DLQ_HEADERS,
     Backoff,
@@ -225,7 +225,10 @@ def _rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
         (TimeoutError(), True),
         (_rpc_error(grpc.StatusCode.UNAVAILABLE), True),
         (_rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED), True),
+        (_rpc_error(grpc.StatusCode.UNIMPLEMENTED), True),
         (_rpc_error(grpc.StatusCode.INVALID_ARGUMENT), False),
+        (_rpc_error(grpc.StatusCode.INTERNAL), False),
+        (DependencyFailed("timeframes", "INTERNAL"), False),
         (InvalidArgument.single("event_id", "must be a UUID"), False),
         (ValueError("cannot decode"), False),
         (PoisonMessage("unknown version"), False),
@@ -236,7 +239,10 @@ def _rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
         "timeout",
         "a-service-is-unavailable",
         "a-call-timed-out",
+        "a-service-not-rolled-out-with-the-rpc-yet",
         "a-call-was-rejected",
+        "a-service-failed",
+        "a-dependency-failed-as-mapped-by-the-client",
         "a-domain-rejection",
         "a-bug-or-bad-message",
         "a-poison-message",
