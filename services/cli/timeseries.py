@@ -1,8 +1,8 @@
 """Local wall-clock time arithmetic for the CLI and the demo loader. Pure: no I/O, no grpc.
 
 Businesses think in local time ("every Tuesday at 10:00 in Vienna"); the calendar API stores UTC
-instants. This module turns the first into the second, and decides the two cases where a local
-time is not one instant (both follow RFC 5545 §3.3.5 and PEP 495):
+instants. This module turns the first into the second with the platform's one rule set
+(services/common/local_time.py), which decides the two cases where a local time is not one instant:
 
 * Nonexistent local time (the spring-forward gap, e.g. 02:30 on the last Sunday of March in
   Europe/Vienna): a time the user typed (`resolve`, the first occurrence of a `series`) is
@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services.common import local_time
+from services.common.local_time import Nonexistent
+
 MAX_SERIES = 500  # BulkCreateEvents takes at most 500 events
-Nonexistent = Literal["reject", "shift"]  # what to do with a local time in a spring-forward gap
 
 
 class TimeSeriesError(ValueError):
@@ -74,33 +75,24 @@ def parse_local(text: str) -> datetime:
         raise TimeSeriesError(f"{text!r} is not a valid date-time: {exc}") from None
 
 
-def _exists(local: datetime, tz: ZoneInfo) -> bool:
-    # A wall time exists when it survives a round trip through UTC.
-    aware = local.replace(tzinfo=tz, fold=0)
-    return aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
-
-
 def resolve(local: datetime, tz: ZoneInfo, *, nonexistent: Nonexistent = "reject") -> datetime:
-    """The UTC instant of the naive wall time `local` in `tz`.
-
-    Ambiguous times resolve to the first occurrence (fold=0). Nonexistent times raise
-    NonexistentLocalTime when `nonexistent="reject"`; with `"shift"` they move forward by the
-    gap (the UTC offset from before the transition, RFC 5545).
-    """
-    if local.tzinfo is not None:
-        raise TimeSeriesError("expected a naive local date-time")
-    if nonexistent not in ("reject", "shift"):
-        raise ValueError(f"nonexistent must be 'reject' or 'shift', not {nonexistent!r}")
-    if nonexistent == "reject" and not _exists(local, tz):
-        raise NonexistentLocalTime(f"{local.isoformat(timespec='minutes')} does not exist in {tz.key} (the clocks jump forward then); choose another time")
-    return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    """The UTC instant of the naive wall time `local` in `tz` (services/common/local_time.py):
+    an ambiguous time is its first occurrence; a nonexistent one is refused, or with
+    `nonexistent="shift"` moved forward by the gap."""
+    try:
+        return local_time.to_utc(local, tz, nonexistent=nonexistent)
+    except local_time.NonexistentLocalTime as exc:
+        raise NonexistentLocalTime(str(exc)) from None
+    except local_time.LocalTimeError as exc:
+        raise TimeSeriesError(str(exc)) from None
 
 
 def to_local(instant: datetime, tz: ZoneInfo) -> datetime:
     """The aware local date-time of a UTC instant."""
-    if instant.tzinfo is None:
-        raise TimeSeriesError("expected an aware instant")
-    return instant.astimezone(tz)
+    try:
+        return local_time.to_local(instant, tz)
+    except local_time.LocalTimeError as exc:
+        raise TimeSeriesError(str(exc)) from None
 
 
 @dataclass(frozen=True)

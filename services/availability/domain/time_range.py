@@ -4,7 +4,8 @@ A request names a range in local wall time (`from_local_date`, `to_local_date`, 
 interpreted in `time_zone`) and gets local wall times back (`local_start_date`, e.g.
 "2026-03-29T10:00:00", no offset). In between everything is a UTC instant.
 
-Local to UTC follows zoneinfo's PEP 495 semantics with fold=0:
+Local to UTC follows the platform's rules (services/common/local_time.py; PEP 495, fold=0), with
+a nonexistent time shifted, never refused (a range's bound must not fail once a year):
 - A nonexistent local time (in the spring-forward gap) is read with the offset in force BEFORE the
   transition, so it lands the length of the gap later on the wall clock: in Europe/Vienna on
   2026-03-29, 02:30 (does not exist) is 01:30 UTC, which is 03:30 CEST; in America/New_York on
@@ -18,11 +19,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from services.availability.domain.model import Session, require_aware
+from services.common.local_time import to_utc
 from services.common.validation import EARLIEST_INSTANT, END_OF_INSTANTS, Violations
 
 FROM_FIELD = "from_local_date"
@@ -80,9 +82,7 @@ def parse_local_date_time(field: str, text: str) -> datetime:
 def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """The UTC instant of a naive local wall time in `zone` (fold=0: a time in a spring-forward
     gap resolves forward, an ambiguous fall-back time to its first occurrence; module docstring)."""
-    if local.tzinfo is not None:
-        raise ValueError(f"expected a naive local datetime, got {local!r}")
-    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return to_utc(local, zone, nonexistent="shift")
 
 
 def to_local_iso(instant_utc: datetime, zone: ZoneInfo) -> str:
