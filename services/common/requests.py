@@ -13,6 +13,9 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
@@ -47,12 +50,29 @@ def nul_violations(message: Message, prefix: str = "") -> list[FieldViolation]:
         if field.type == _STRING:
             items = enumerate(value) if is_repeated else ((None, value),)
             found += [FieldViolation(_at(path, i), "must not contain NUL (U+0000) characters") for i, text in items if "\x00" in text]
+        elif field.type == _MESSAGE and field.message_type.GetOptions().map_entry:
+            found += _map_nul_violations(field, value, path)
         elif field.type == _MESSAGE:
             if is_repeated:
                 for i, item in enumerate(value):
                     found += nul_violations(item, f"{path}[{i}].")
             else:
                 found += nul_violations(value, f"{path}.")
+    return found
+
+
+def _map_nul_violations(field: FieldDescriptor, entries: Any, path: str) -> list[FieldViolation]:
+    """A map field's keys and values, as `labels["key"]` (AIP-161's map key syntax)."""
+    found: list[FieldViolation] = []
+    value_field = field.message_type.fields_by_name["value"]
+    for key, value in entries.items():
+        at = f"{path}[{json.dumps(key)}]"
+        if isinstance(key, str) and "\x00" in key:
+            found.append(FieldViolation(path, "must not contain NUL (U+0000) characters in a key"))
+        if value_field.type == _STRING and "\x00" in value:
+            found.append(FieldViolation(at, "must not contain NUL (U+0000) characters"))
+        elif value_field.type == _MESSAGE:
+            found += nul_violations(value, f"{at}.")
     return found
 
 

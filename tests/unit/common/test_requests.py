@@ -62,3 +62,16 @@ def test_other_control_characters_and_zero_numbers_are_not_refused() -> None:
     request = events_pb2.UpdateEventRequest(event=events_pb2.Event(id="e", title="tab\there", total_capacity=0))
     request.mask.SetInParent()
     assert nul_violations(decode_request(events_pb2.UpdateEventRequest, request.SerializeToString())) == []
+
+
+def test_nul_in_a_map_key_or_value_is_refused_too() -> None:
+    # google.protobuf.Struct: a map<string, Value> of nested messages, as a future request field could be.
+    from google.protobuf import struct_pb2
+
+    good = struct_pb2.Struct()
+    good.update({"name": "ok"})
+    assert nul_violations(good) == []
+    bad = struct_pb2.Struct()
+    bad.update({"name": "a\x00b", "k\x00": "v"})
+    fields = {v.field for v in nul_violations(bad)}
+    assert fields == {'fields["name"].string_value', "fields"}
