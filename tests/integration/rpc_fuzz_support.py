@@ -423,35 +423,13 @@ def value_at(message: Message, path: str) -> Any:
 def without_fields(message: Message, paths: Iterable[str]) -> Message:
     """A copy of `message` with every field that `paths` names cleared (`events[3].end` clears
     that event's end; a path ending in a subscript clears the whole list)."""
-    copy = type(message)()
-    copy.CopyFrom(message)
-    for path in paths:
-        target: Any = copy
-        steps = _path_steps(path)
-        for i, (name, sub) in enumerate(steps):
-            if not isinstance(target, Message) or name not in target.DESCRIPTOR.fields_by_name:
-                break
-            fd = target.DESCRIPTOR.fields_by_name[name]
-            if i == len(steps) - 1:
-                target.ClearField(name)
-                break
-            if sub is not None:
-                container = getattr(target, name)
-                if fd.message_type is None or fd.message_type.GetOptions().map_entry or not sub.isdigit() or int(sub) >= len(container):
-                    target.ClearField(name)
-                    break
-                target = container[int(sub)]
-                continue
-            if fd.message_type is None or fd.is_repeated or not target.HasField(name):
-                break
-            target = getattr(target, name)
-    return copy
+    return repaired(message, paths, None)
 
 
-def repaired(message: Message, paths: Iterable[str], plausible: Message) -> Message:
+def repaired(message: Message, paths: Iterable[str], plausible: Message | None) -> Message:
     """A copy of `message` with every field that `paths` names set to its value in `plausible`
-    (a plausible request of the same type), or cleared when `plausible` has none: the request
-    without the faults an answer named, and otherwise unchanged."""
+    (a plausible request of the same type), or cleared when `plausible` has none (or is None):
+    the request without the faults an answer named, and otherwise unchanged."""
     copy = type(message)()
     copy.CopyFrom(message)
     for path in paths:
@@ -463,11 +441,16 @@ def repaired(message: Message, paths: Iterable[str], plausible: Message) -> Mess
                 break
             fd = target.DESCRIPTOR.fields_by_name[name]
             last = i == len(steps) - 1
-            if last or (sub is not None and (fd.message_type is None or not sub.isdigit() or int(sub) >= len(getattr(target, name)))):
+            whole = sub is not None and (
+                fd.message_type is None or fd.message_type.GetOptions().map_entry or not sub.isdigit() or int(sub) >= len(getattr(target, name))
+            )
+            if last or whole:
                 target.ClearField(name)
                 if isinstance(source, Message) and name in source.DESCRIPTOR.fields_by_name:
                     value = getattr(source, name)
-                    if fd.is_repeated:
+                    if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+                        getattr(target, name).MergeFrom(value)
+                    elif fd.is_repeated:
                         _extend(getattr(target, name), list(value))
                     elif fd.message_type is not None:
                         if source.HasField(name):
