@@ -13,7 +13,7 @@ from services.availability.adapters.dependencies import RETRYABLE, Dependencies
 from services.availability.adapters.toggles import FeatureToggles
 from services.availability.application.calendar_v1 import AvailabilityCalendar
 from services.availability.application.memo import ServiceMemo
-from services.availability.application.time_slots import COURSE_EVENTS, TimeSlots
+from services.availability.application.time_slots import TimeSlots
 from services.availability.entrypoints import events
 from services.availability.entrypoints.grpc import rpc_services
 from services.availability.settings import AvailabilitySettings
@@ -40,7 +40,7 @@ def make_build(settings: AvailabilitySettings) -> Build:
         cache = Cache(client, settings.availability_cache_ttl_seconds, enabled=settings.availability_cache_enabled)
         if settings.availability_cache_enabled:
             # Nothing to invalidate without a cache: such an instance stays out of the group.
-            subscription = events.CacheInvalidation(cache, COURSE_EVENTS).subscription()
+            subscription = events.CacheInvalidation(cache).subscription()
             invalidation = KafkaConsumerRunner(settings, subscription, transient=events.is_transient)
             await stack.enter_async_context(invalidation)
             live = asyncio.create_task(_cache_live_once_invalidated(invalidation, cache), name="cache-go-live")

@@ -10,7 +10,7 @@ from services.api.calendar.schedules.v3 import schedules_pb2
 from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.common.timestamps import set_timestamp, to_timestamp
-from services.timeframes.domain.model import Event, EventChange, EventStatus, Schedule, ScheduleStatus
+from services.timeframes.domain.model import Count, Event, EventChange, EventStatus, Schedule, ScheduleStatus
 
 _EVENT_MESSAGES = {
     EventChange.CREATED: topics.EVENT_CREATED,
@@ -39,12 +39,21 @@ def set_event_proto(message: events_pb2.Event, event: Event) -> events_pb2.Event
     message.total_capacity = event.total_capacity
     message.participants_total = event.participants_total
     message.remaining_capacity = event.remaining_capacity
+    parts = message.participant_parts
+    _set_count(parts.event, event.participants.event)
+    _set_count(parts.schedule, event.participants.schedule)
+    _set_count(parts.legacy, event.participants.legacy)
     message.status = _EVENT_STATUS[event.status]
     message.revision = event.revision
     message.title = event.title
     set_timestamp(message.created_date, event.created_date)
     set_timestamp(message.updated_date, event.updated_date)
     return message
+
+
+def _set_count(message: events_pb2.ParticipantCount, count: Count) -> None:
+    message.total = count.total
+    message.version = count.version
 
 
 def event_message(tenant_id: str, change: EventChange, event: Event) -> OutboxMessage:
@@ -71,5 +80,5 @@ def schedule_to_proto(schedule: Schedule) -> schedules_pb2.Schedule:
 def schedule_participants_message(tenant_id: str, schedule: Schedule) -> OutboxMessage:
     """The participants booked on a whole schedule changed (and with them every event's
     remaining capacity): one message for the schedule, keyed by its id."""
-    message = event_events_pb2.ScheduleParticipantsUpdated(schedule=schedule_to_proto(schedule))
+    message = event_events_pb2.ScheduleParticipantsUpdated(schedule=schedule_to_proto(schedule), participants_version=schedule.participants.version)
     return OutboxMessage.of(tenant_id, topics.EVENT_EVENTS, topics.SCHEDULE_PARTICIPANTS_UPDATED, schedule.id, message)

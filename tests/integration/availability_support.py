@@ -42,6 +42,9 @@ TOGGLE_PROPAGATION_SECONDS = 1.2
 # How long a catalog or calendar change may take to reach availability's cache (the Kafka
 # consumer dropping the entries typically needs tens of milliseconds).
 PROPAGATION_SECONDS = 5.0  # a bound for polling, generous for a loaded 2-core machine
+# How long after the platform started availability may take to use its cache: from when its
+# invalidation consumer has its partitions (the broker's group join).
+CACHE_LIVE_SECONDS = 30.0
 EVERYONE = ToggleRule(percentage=100)
 
 T = TypeVar("T")
@@ -337,6 +340,21 @@ async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bo
 
 async def _redis(platform: Platform) -> redis.Redis:
     return redis.Redis.from_url(platform.infra.env()["REDIS_URL"])
+
+
+async def cached_events(platform: Platform, tenant: str) -> list[tuple[str, tuple[bytes, bytes]]]:
+    """The tenant's cached schedule events in Redis, as (kind, (key, value)), sorted: the key names
+    the generation they were written under (adapters/cache.py)."""
+    client = await _redis(platform)
+    try:
+        found = []
+        async for key in client.scan_iter(match=f"av:v1:{tenant}:*"):
+            kind = key.decode().split(":")[4] if key.count(b":") >= 5 else ""
+            if kind in ("course_events", "class_events"):
+                found.append((kind, (key, await client.get(key))))
+        return sorted(found)
+    finally:
+        await client.aclose()
 
 
 async def set_toggle(platform: Platform, toggle: str, rule: ToggleRule, wait: bool = True) -> None:

@@ -1,10 +1,11 @@
 """What CourseEventTimeSlots and EventTimeSlots answer, end to end: which slots, in which order
 and time zone, page by page, and how fast changes in the catalog and the calendar show.
 
-Course answers are cached (services, policies, time frames, and each schedule's events with
-their capacity) until the change's Kafka event message drops them, so changes show after a short
-asynchronous delay (typically tens of milliseconds; the tests allow PROPAGATION_SECONDS). Class
-listings read their events from timeframes on every request.
+Answers are cached (services, policies, time frames, each course schedule's events and each
+class schedule's events of a range) until the change's Kafka event message drops them, so changes
+show after a short asynchronous delay (typically tens of milliseconds; the tests allow
+PROPAGATION_SECONDS). Capacity changes drop nothing: the counts their messages announce are
+applied to the cached events.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import pytest
 
 from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.common.v1 import paging_pb2
+from services.devstack.stack import Platform
 from tests.integration.availability_support import (
+    CACHE_LIVE_SECONDS,
     DAY,
     HOUR,
     MINUTE,
@@ -22,6 +25,7 @@ from tests.integration.availability_support import (
     WEEK,
     World,
     at_local,
+    cached_events,
     enable_course_availability_for_everyone,
     eventually,
     instant,
@@ -296,19 +300,49 @@ async def test_a_moved_later_session_shows_its_new_time(world: World) -> None:
     assert classes[-1].local_start_date == local(first + 3 * WEEK)
 
 
-async def test_cancelling_and_moving_a_class_event_is_reflected_at_once(world: World) -> None:
-    """Class listings read the events of the range from timeframes on every request: no cache."""
+async def test_cancelling_and_moving_a_class_event_shows(world: World) -> None:
     first = now() + DAY
     klass = await world.klass([first, first + WEEK], booking_policy=policy(late=60))
     span = wide_window()
-    await world.list_classes(service_ids=[klass.id], **span)
+    await world.list_classes(service_ids=[klass.id], **span)  # the range's events are cached now
     await world.cancel(klass.events[0])
     await world.move(klass.events[1], now() + 30 * MINUTE)  # now inside the late limit
-    slots = (await world.list_classes(service_ids=[klass.id], **span)).time_slots
-    assert [(s.event_id, s.non_bookable_reasons.event_cancelled, s.booking_policy_violations.too_late_to_book) for s in slots] == [
-        (klass.events[1].id, False, True),
-        (klass.events[0].id, True, False),
-    ]
+
+    def state(answer):  # type: ignore[no-untyped-def]
+        return [(s.event_id, s.non_bookable_reasons.event_cancelled, s.booking_policy_violations.too_late_to_book) for s in answer.time_slots]
+
+    expected = [(klass.events[1].id, False, True), (klass.events[0].id, True, False)]
+    answer, _ = await eventually(lambda: world.list_classes(service_ids=[klass.id], **span), lambda a: state(a) == expected, within=PROPAGATION_SECONDS)
+    assert state(answer) == expected
+
+
+async def test_capacity_changes_show_while_the_events_stay_cached(world: World, platform: Platform) -> None:
+    """Under a stream of bookings a listing still reads its events from the cache: a
+    participant-count message drops nothing, its counts are applied to the cached events (the
+    cached entries keep the capacity they were read with; the answers show the new one)."""
+    first = now() + DAY
+    course = await world.course([first, first + WEEK], capacity=12)
+    klass = await world.klass([first, first + WEEK], capacity=12)
+    span = wide_window()
+
+    async def listed_and_cached() -> list[tuple[str, tuple[bytes, bytes]]]:  # the cache is live once its consumer has partitions
+        await world.list_courses(service_ids=[course.id], **span)
+        await world.list_classes(service_ids=[klass.id], **span)
+        return await cached_events(platform, world.tenant)
+
+    entries, _ = await eventually(listed_and_cached, lambda found: len(found) == 2, within=CACHE_LIVE_SECONDS)
+    assert sorted(kind for kind, _ in entries) == ["class_events", "course_events"]
+
+    await world.set_course_participants(course, 5)
+    await world.set_participants(klass.events[1], 4)
+
+    async def remaining() -> tuple[list[int], list[int]]:
+        courses = await world.list_courses(service_ids=[course.id], **span)
+        classes = await world.list_classes(service_ids=[klass.id], **span)
+        return [s.remaining_capacity for s in courses.time_slots], [s.remaining_capacity for s in classes.time_slots]
+
+    assert await soon(remaining, ([7, 7], [12, 8])) == ([7, 7], [12, 8])
+    assert await cached_events(platform, world.tenant) == entries, "the cached events were dropped or read again"
 
 
 async def test_moving_the_first_session_moves_the_course_reference_time(world: World) -> None:

@@ -145,7 +145,10 @@ async def test_split_totals_settle_by_version_each_on_its_own(calendar: Calendar
     assert outcomes(late.schedules) == [(schedule.id, STALE)] and outcomes(late.events) == [(event.id, STALE)]
     newer = await calendar.settle_totals(schedules={schedule.id: (3, 11)})
     assert outcomes(newer.schedules) == [(schedule.id, APPLIED)]
-    assert (await calendar.get_event(event.id)).participants_total == 4
+    settled = await calendar.get_event(event.id)
+    assert settled.participants_total == 4
+    parts = settled.participant_parts  # each part with the version it was settled with, for readers that keep them apart
+    assert [(p.total, p.version) for p in (parts.event, parts.schedule, parts.legacy)] == [(1, 10), (3, 11), (0, 0)]
 
 
 async def test_an_event_switches_from_the_legacy_total_at_its_first_split_settlement(calendar: Calendar) -> None:

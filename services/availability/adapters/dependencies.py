@@ -13,7 +13,7 @@ from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.availability.domain.model import BookingPolicy, Offering, ServiceType, Session, TimeFrame
+from services.availability.domain.model import BookingPolicy, Offering, ParticipantCount, ParticipantParts, ServiceType, Session, TimeFrame
 from services.common.clients import Channel, call_dependency
 from services.common.errors import NotFound
 from services.common.timestamps import set_timestamp, to_instant
@@ -72,6 +72,15 @@ def session_from_proto(event: events_pb2.Event) -> Session:
         total_capacity=event.total_capacity,
         remaining_capacity=event.remaining_capacity,
         cancelled=event.status == events_pb2.CANCELLED,
+        participants=_parts_from_proto(event.participant_parts) if event.HasField("participant_parts") else None,
+    )
+
+
+def _parts_from_proto(parts: events_pb2.ParticipantParts) -> ParticipantParts:
+    return ParticipantParts(
+        event=ParticipantCount(parts.event.total, parts.event.version),
+        schedule=ParticipantCount(parts.schedule.total, parts.schedule.version),
+        legacy=ParticipantCount(parts.legacy.total, parts.legacy.version),
     )
 
 

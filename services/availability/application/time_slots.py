@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -32,13 +32,13 @@ from services.availability.domain.policy import class_time_slot, course_availabi
 from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, visible
 from services.availability.domain.time_range import LocalRange, in_range
 from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound
+from services.common.instants import to_micros
 from services.common.paging import CursorCodec, query_fingerprint
 from services.common.validation import Violations
 
 log = structlog.get_logger("availability")
 MAX_PARTY = 10_000
-# What the cache holds. Course sessions too: every event message of their schedule drops them, so
-# capacity is never served staler than the events it comes from.
+# What the cache holds.
 SERVICES = Kind("service", services_pb2.Service.FromString)
 POLICIES = Kind("policy", booking_policy_pb2.ServiceBookingPolicy.FromString)
 TIME_FRAMES = Kind("time_frame", timeframes_pb2.ScheduleTimeFrame.FromString)
@@ -46,7 +46,7 @@ SERVICE_LISTS = Kind("services_of_type", services_pb2.QueryServicesResponse.From
 
 
 @functools.lru_cache(maxsize=256)
-def _decode_course_sessions(entry: bytes) -> tuple[Session, ...]:
+def _decode_sessions(entry: bytes) -> tuple[Session, ...]:
     """A cached schedule's events as sessions, decoded once per distinct entry rather than on every
     request (it was 7 % of a cached request's CPU): an entry's bytes only change when the
     schedule's events do, and sessions are immutable, so requests can share them. At most 256
@@ -57,8 +57,11 @@ def _decode_course_sessions(entry: bytes) -> tuple[Session, ...]:
     return tuple(session_from_proto(event) for event in events_pb2.QueryEventsResponse.FromString(entry).events)
 
 
-# A course schedule's sessions (with capacity): dropped by every event message of the schedule.
-COURSE_EVENTS = Kind("course_events", _decode_course_sessions, scoped=True)
+# A course schedule's sessions, and a class schedule's sessions starting in one range (keyed
+# "schedule@from-to", in microseconds): capacity as read, the counts announced since applied on
+# every request (domain/participants.py).
+COURSE_EVENTS = Kind("course_events", _decode_sessions)
+CLASS_EVENTS = Kind("class_events", _decode_sessions)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ class TimeSlots:
         known_schedules = self._memo.schedules(tenant, service_ids) if service_ids else None
         if known_schedules is not None:
             wanted = {SERVICES: service_ids, POLICIES: service_ids, TIME_FRAMES: known_schedules, COURSE_EVENTS: known_schedules}
-            cached = await self._cache.read(tenant, wanted)
+            cached = await self._cache.read(tenant, wanted, announced_for=known_schedules)
             services, policies, sessions, frames = await asyncio.gather(
                 self._service_list(tenant, cached, service_ids, ServiceType.COURSE),
                 self._policy_map(tenant, cached, service_ids),
@@ -208,7 +211,7 @@ class TimeSlots:
             _check_services(services, service_ids, ServiceType.COURSE, field)
             ids = [s.id for s in services]
             schedules = [s.schedule_id for s in services]
-            cached = await self._cache.read(tenant, {POLICIES: ids, TIME_FRAMES: schedules, COURSE_EVENTS: schedules})
+            cached = await self._cache.read(tenant, {POLICIES: ids, TIME_FRAMES: schedules, COURSE_EVENTS: schedules}, announced_for=schedules)
             policies, sessions, frames = await asyncio.gather(
                 self._policy_map(tenant, cached, ids), self._course_sessions(tenant, cached, schedules), self._time_frames(tenant, cached, schedules)
             )
@@ -243,13 +246,15 @@ class TimeSlots:
             # after it, see LocalRange.resolve); QueryEvents refuses to_date == from_date, so an
             # empty range reads no events rather than turning that refusal into INTERNAL.
             schedules = [s.schedule_id for s in services] if window.end_utc > window.start_utc else []
-            policies, events = await asyncio.gather(
+            entries = {f"{s}@{to_micros(window.start_utc)}-{to_micros(window.end_utc)}": s for s in schedules}
+            sessions_cached = await self._cache.read(tenant, {CLASS_EVENTS: list(entries)}, announced_for=schedules) if entries else cached
+            policies, sessions = await asyncio.gather(
                 self._policy_map(tenant, cached, [s.id for s in services]),
-                self._deps.events(schedules, start=window.start_utc, end=window.end_utc),
+                self._sessions(tenant, sessions_cached, CLASS_EVENTS, entries, window.start_utc, window.end_utc),
             )
             by_schedule = {s.schedule_id: offering_from_proto(s, policies.get(s.id)) for s in services}
             now = self._clock()
-            slots = [class_time_slot(now, by_schedule[e.schedule_id], session_from_proto(e), query.min_bookable_capacity) for e in events]
+            slots = [class_time_slot(now, by_schedule[session.schedule_id], session, query.min_bookable_capacity) for session in sessions]
             result, has_next = page_after(visible(slots, query.include_non_bookable), page.after, page.limit)
             next_cursor = self._cursors.encode(encode_key(slot_sort_key(result[-1])), page.fingerprint) if has_next and result else ""
             return SlotPage(result, zone, next_cursor, has_next)
@@ -308,15 +313,27 @@ class TimeSlots:
 
     async def _course_sessions(self, tenant: str, cached: Snapshot, schedule_ids: Sequence[str]) -> list[Session]:
         """Every session of the courses' schedules (cancelled included)."""
-        found: dict[str, Sequence[Session]] = dict(cached.of(COURSE_EVENTS))
-        missing = [s for s in schedule_ids if s not in found]
+        return await self._sessions(tenant, cached, COURSE_EVENTS, {s: s for s in schedule_ids})
+
+    async def _sessions(
+        self, tenant: str, cached: Snapshot, kind: Kind, schedules: Mapping[str, str], start: datetime | None = None, end: datetime | None = None
+    ) -> list[Session]:
+        """The sessions of each schedule (`schedules`: entry id -> schedule id), starting in
+        [start, end) when given, from the cache or else from timeframes (one read for every
+        missing schedule), each with the participant counts announced since it was read."""
+        found: dict[str, Sequence[Session]] = dict(cached.of(kind))
+        missing = {schedules[entry]: entry for entry in schedules if entry not in found}
         if missing:
-            by_schedule: dict[str, events_pb2.QueryEventsResponse] = {s: events_pb2.QueryEventsResponse() for s in missing}
-            for event in await self._deps.events(missing):
-                by_schedule[event.schedule_id].events.append(event)
-            await self._cache.write(tenant, cached, COURSE_EVENTS, by_schedule)
-            found.update({s: [session_from_proto(e) for e in response.events] for s, response in by_schedule.items()})
-        return [session for s in schedule_ids for session in found[s]]
+            by_entry = {entry: events_pb2.QueryEventsResponse() for entry in missing.values()}
+            for event in await self._deps.events(list(missing), start=start, end=end):
+                by_entry[missing[event.schedule_id]].events.append(event)
+            await self._cache.write(tenant, cached, kind, by_entry)
+            found.update({entry: [session_from_proto(e) for e in response.events] for entry, response in by_entry.items()})
+        sessions = []
+        for entry, schedule_id in schedules.items():
+            announced = cached.announced_for(schedule_id)
+            sessions.extend(announced.apply(session) for session in found[entry])
+        return sessions
 
     async def _time_frames(self, tenant: str, cached: Snapshot, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame] | None:
         """None when ScheduleTimeFrames is unavailable: the calculation then takes the first

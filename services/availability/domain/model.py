@@ -60,6 +60,34 @@ class Offering:
 
 
 @dataclass(frozen=True, slots=True)
+class ParticipantCount:
+    """A number of participants at the version it was settled with (0: never settled)."""
+
+    total: int = 0
+    version: int = 0
+
+    def newest(self, other: ParticipantCount | None) -> ParticipantCount:
+        return other if other is not None and other.version > self.version else self
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantParts:
+    """Who an event counts (`calendar.events.v3.ParticipantParts`): those booked on the event
+    itself plus those booked on its whole schedule (a course) once either was settled, else the
+    legacy single total."""
+
+    event: ParticipantCount = ParticipantCount()
+    schedule: ParticipantCount = ParticipantCount()
+    legacy: ParticipantCount = ParticipantCount()
+
+    @property
+    def total(self) -> int:
+        if self.event.version or self.schedule.version:
+            return self.event.total + self.schedule.total
+        return self.legacy.total
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     """One calendar event (a session of a course, or a class).
 
@@ -73,6 +101,7 @@ class Session:
     total_capacity: int
     remaining_capacity: int
     cancelled: bool = False
+    participants: ParticipantParts | None = None  # how remaining_capacity came about; None: not reported
 
     def __post_init__(self) -> None:
         require_aware("Session.start", self.start)

@@ -1,29 +1,32 @@
 """Kafka entrypoint of the availability service: keeps the Redis cache honest.
 
 Any change of a tenant's services (`catalog.service-events.v1`) or of its events' times or
-status (`calendar.event-events.v1`) invalidates the tenant's cached entries. A participant-total
-update (the busiest messages: one per booking) invalidates only the cached events of one
-schedule: the event's (`calendar.event.participants_updated.v1`) or the course's
-(`calendar.schedule.participants_updated.v1`); it changes capacity, not services, policies or time
-frames. The messages of one fetched partition are coalesced: each tenant or schedule is
-invalidated once, however many of its messages arrived together. Invalidating is idempotent, so
-redelivery is harmless. All replicas share one consumer group because they share one cache.
+status (`calendar.event-events.v1`) invalidates the tenant's cached entries. A participant-count
+update (the busiest messages: one per booking) changes capacity only, so it drops nothing: its
+counts are recorded with their versions beside the cached events (adapters/cache.py), the event's
+(`calendar.event.participants_updated.v1`) or the course's
+(`calendar.schedule.participants_updated.v1`). One that carries no version (from a timeframes
+older than the versioned counts) cannot be ordered against a cached read and invalidates the
+tenant instead. A fetched partition's messages are handled together: one Redis round trip for its
+invalidations and one for its counts. Both are idempotent, so redelivery is harmless. All replicas
+share one consumer group because they share one cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import redis
 
-from services.availability.adapters.cache import Cache, Kind
+from services.availability.adapters.cache import Announcement, Cache, Part
+from services.availability.domain.model import ParticipantCount
 from services.common import kafka, topics
 from services.common.consumer import Inbound, Subscription
 
 GROUP_ID = "availability.cache-invalidation"
 TOPICS = (topics.SERVICE_EVENTS.name, topics.EVENT_EVENTS.name)
-_WHOLE_TENANT = (*topics.SERVICE_EVENTS.message_types, topics.EVENT_CREATED, topics.EVENT_UPDATED, topics.EVENT_CANCELLED)
+_PARTICIPANTS_UPDATED = (topics.EVENT_PARTICIPANTS_UPDATED, topics.SCHEDULE_PARTICIPANTS_UPDATED)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -32,21 +35,43 @@ def is_transient(error: BaseException) -> bool:
 
 
 class CacheInvalidation:
-    def __init__(self, cache: Cache, course_events: Kind):
+    def __init__(self, cache: Cache):
         self._cache = cache
-        self._course_events = course_events
 
     def subscription(self) -> Subscription:
-        handled = (*_WHOLE_TENANT, topics.EVENT_PARTICIPANTS_UPDATED, topics.SCHEDULE_PARTICIPANTS_UPDATED)
+        handled = (*topics.SERVICE_EVENTS.message_types, *topics.EVENT_EVENTS.message_types)
         return Subscription.batched(GROUP_ID, (topics.SERVICE_EVENTS, topics.EVENT_EVENTS), handled, self.invalidate)
 
     async def invalidate(self, messages: Sequence[Inbound[Any]]) -> None:
-        tenants = {m.tenant_id for m in messages if m.message_type in _WHOLE_TENANT}
-        schedules = {(m.tenant_id, _schedule_of(m)) for m in messages if m.tenant_id not in tenants}
-        await self._cache.invalidate(tenants, ((tenant, self._course_events, schedule_id) for tenant, schedule_id in schedules))
+        announcements: list[Announcement] = []
+        tenants: set[str] = set()
+        for message in messages:
+            counts = list(_announced(message)) if message.message_type in _PARTICIPANTS_UPDATED else []
+            if counts:
+                announcements += counts
+            else:
+                tenants.add(message.tenant_id)
+        await self._cache.invalidate(tenants)
+        await self._cache.record(announcements)
 
 
-def _schedule_of(participants_updated: Inbound[Any]) -> str:
-    if participants_updated.message_type == topics.SCHEDULE_PARTICIPANTS_UPDATED:
-        return str(participants_updated.message.schedule.id)
-    return str(participants_updated.message.event.schedule_id)
+def _announced(message: Inbound[Any]) -> Iterator[Announcement]:
+    """The versioned counts a participants_updated message announces (none when it carries no
+    version)."""
+    tenant_id = message.tenant_id
+    if message.message_type == topics.SCHEDULE_PARTICIPANTS_UPDATED:
+        schedule, version = message.message.schedule, message.message.participants_version
+        if version > 0:
+            yield Announcement(tenant_id, schedule.id, Part.SCHEDULE, "", ParticipantCount(schedule.participants_total, version))
+        return
+    event = message.message.event
+    if not event.HasField("participant_parts"):
+        return
+    parts = event.participant_parts
+    for part, event_id, count in (
+        (Part.EVENT, event.id, parts.event),
+        (Part.SCHEDULE, "", parts.schedule),
+        (Part.LEGACY, event.id, parts.legacy),
+    ):
+        if count.version > 0:
+            yield Announcement(tenant_id, event.schedule_id, part, event_id, ParticipantCount(count.total, count.version))

@@ -26,7 +26,7 @@ from services.api.calendar.events.v3 import events_pb2 as calendar_dot_events_do
 from services.api.calendar.schedules.v3 import schedules_pb2 as calendar_dot_schedules_dot_v3_dot_schedules__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+calendar/event_events/v1/event_events.proto\x12\x18\x63\x61lendar.event_events.v1\x1a\x1f\x63\x61lendar/events/v3/events.proto\x1a%calendar/schedules/v3/schedules.proto\"8\n\x0c\x45ventCreated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"8\n\x0c\x45ventUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\":\n\x0e\x45ventCancelled\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"D\n\x18\x45ventParticipantsUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"P\n\x1bScheduleParticipantsUpdated\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Scheduleb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+calendar/event_events/v1/event_events.proto\x12\x18\x63\x61lendar.event_events.v1\x1a\x1f\x63\x61lendar/events/v3/events.proto\x1a%calendar/schedules/v3/schedules.proto\"8\n\x0c\x45ventCreated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"8\n\x0c\x45ventUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\":\n\x0e\x45ventCancelled\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"D\n\x18\x45ventParticipantsUpdated\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"n\n\x1bScheduleParticipantsUpdated\x12\x31\n\x08schedule\x18\x01 \x01(\x0b\x32\x1f.calendar.schedules.v3.Schedule\x12\x1c\n\x14participants_version\x18\x02 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,5 +42,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENTPARTICIPANTSUPDATED']._serialized_start=321
   _globals['_EVENTPARTICIPANTSUPDATED']._serialized_end=389
   _globals['_SCHEDULEPARTICIPANTSUPDATED']._serialized_start=391
-  _globals['_SCHEDULEPARTICIPANTSUPDATED']._serialized_end=471
+  _globals['_SCHEDULEPARTICIPANTSUPDATED']._serialized_end=501
 # @@protoc_insertion_point(module_scope)

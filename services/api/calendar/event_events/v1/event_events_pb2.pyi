@@ -32,7 +32,9 @@ class EventParticipantsUpdated(_message.Message):
     def __init__(self, event: _Optional[_Union[_events_pb2.Event, _Mapping]] = ...) -> None: ...
 
 class ScheduleParticipantsUpdated(_message.Message):
-    __slots__ = ("schedule",)
+    __slots__ = ("schedule", "participants_version")
     SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_VERSION_FIELD_NUMBER: _ClassVar[int]
     schedule: _schedules_pb2.Schedule
-    def __init__(self, schedule: _Optional[_Union[_schedules_pb2.Schedule, _Mapping]] = ...) -> None: ...
+    participants_version: int
+    def __init__(self, schedule: _Optional[_Union[_schedules_pb2.Schedule, _Mapping]] = ..., participants_version: _Optional[int] = ...) -> None: ...

@@ -27,55 +27,59 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x61lendar/events/v3/events.proto\x12\x12\x63\x61lendar.events.v3\x1a\x16\x63ommon/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x03\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x16\n\x0etotal_capacity\x18\x06 \x01(\x05\x12\x1a\n\x12participants_total\x18\x07 \x01(\x05\x12\x1a\n\x12remaining_capacity\x18\x08 \x01(\x05\x12/\n\x06status\x18\t \x01(\x0e\x32\x1f.calendar.events.v3.EventStatus\x12\x10\n\x08revision\x18\n \x01(\x03\x12\r\n\x05title\x18\x0b \x01(\t\x12\x30\n\x0c\x63reated_date\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\x12\x43reateEventRequest\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"?\n\x13\x43reateEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"D\n\x17\x42ulkCreateEventsRequest\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.calendar.events.v3.Event\"E\n\x18\x42ulkCreateEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.calendar.events.v3.Event\"h\n\x12UpdateEventRequest\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\x12(\n\x04mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"?\n\x13UpdateEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"8\n\x12\x43\x61ncelEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"?\n\x13\x43\x61ncelEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"#\n\x0fGetEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"<\n\x10GetEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"\xe4\x01\n\x12QueryEventsRequest\x12\x14\n\x0cschedule_ids\x18\x01 \x03(\t\x12\x11\n\tevent_ids\x18\x02 \x03(\t\x12-\n\tfrom_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11include_cancelled\x18\x05 \x01(\x08\x12.\n\rcursor_paging\x18\x06 \x01(\x0b\x32\x17.common.v1.CursorPaging\"t\n\x13QueryEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.calendar.events.v3.Event\x12\x32\n\x0fpaging_metadata\x18\x02 \x01(\x0b\x32\x19.common.v1.PagingMetadata\"_\n\x1eUpdateEventParticipantsRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x1a\n\x12participants_total\x18\x02 \x01(\x05\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\\\n\x1fUpdateEventParticipantsResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x08\"K\n\x10ParticipantTotal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1a\n\x12participants_total\x18\x02 \x01(\x05\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\x8f\x01\n\x1eUpdateParticipantTotalsRequest\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.calendar.events.v3.ParticipantTotal\x12\x37\n\tschedules\x18\x02 \x03(\x0b\x32$.calendar.events.v3.ParticipantTotal\"b\n\x16ParticipantTotalResult\x12\n\n\x02id\x18\x01 \x01(\t\x12<\n\x07outcome\x18\x02 \x01(\x0e\x32+.calendar.events.v3.ParticipantTotalOutcome\"\x9c\x01\n\x1fUpdateParticipantTotalsResponse\x12:\n\x06\x65vents\x18\x01 \x03(\x0b\x32*.calendar.events.v3.ParticipantTotalResult\x12=\n\tschedules\x18\x02 \x03(\x0b\x32*.calendar.events.v3.ParticipantTotalResult*I\n\x0b\x45ventStatus\x12\x1c\n\x18\x45VENT_STATUS_UNSPECIFIED\x10\x00\x12\r\n\tCONFIRMED\x10\x01\x12\r\n\tCANCELLED\x10\x02*k\n\x17ParticipantTotalOutcome\x12)\n%PARTICIPANT_TOTAL_OUTCOME_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41PPLIED\x10\x01\x12\t\n\x05STALE\x10\x02\x12\r\n\tNOT_FOUND\x10\x03\x32\xd8\x06\n\x06\x45vents\x12^\n\x0b\x43reateEvent\x12&.calendar.events.v3.CreateEventRequest\x1a\'.calendar.events.v3.CreateEventResponse\x12m\n\x10\x42ulkCreateEvents\x12+.calendar.events.v3.BulkCreateEventsRequest\x1a,.calendar.events.v3.BulkCreateEventsResponse\x12^\n\x0bUpdateEvent\x12&.calendar.events.v3.UpdateEventRequest\x1a\'.calendar.events.v3.UpdateEventResponse\x12^\n\x0b\x43\x61ncelEvent\x12&.calendar.events.v3.CancelEventRequest\x1a\'.calendar.events.v3.CancelEventResponse\x12U\n\x08GetEvent\x12#.calendar.events.v3.GetEventRequest\x1a$.calendar.events.v3.GetEventResponse\x12^\n\x0bQueryEvents\x12&.calendar.events.v3.QueryEventsRequest\x1a\'.calendar.events.v3.QueryEventsResponse\x12\x82\x01\n\x17UpdateEventParticipants\x12\x32.calendar.events.v3.UpdateEventParticipantsRequest\x1a\x33.calendar.events.v3.UpdateEventParticipantsResponse\x12\x82\x01\n\x17UpdateParticipantTotals\x12\x32.calendar.events.v3.UpdateParticipantTotalsRequest\x1a\x33.calendar.events.v3.UpdateParticipantTotalsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x61lendar/events/v3/events.proto\x12\x12\x63\x61lendar.events.v3\x1a\x16\x63ommon/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x03\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x16\n\x0etotal_capacity\x18\x06 \x01(\x05\x12\x1a\n\x12participants_total\x18\x07 \x01(\x05\x12\x1a\n\x12remaining_capacity\x18\x08 \x01(\x05\x12/\n\x06status\x18\t \x01(\x0e\x32\x1f.calendar.events.v3.EventStatus\x12\x10\n\x08revision\x18\n \x01(\x03\x12\r\n\x05title\x18\x0b \x01(\t\x12\x30\n\x0c\x63reated_date\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x11participant_parts\x18\x0e \x01(\x0b\x32$.calendar.events.v3.ParticipantParts\"\xb5\x01\n\x10ParticipantParts\x12\x33\n\x05\x65vent\x18\x01 \x01(\x0b\x32$.calendar.events.v3.ParticipantCount\x12\x36\n\x08schedule\x18\x02 \x01(\x0b\x32$.calendar.events.v3.ParticipantCount\x12\x34\n\x06legacy\x18\x03 \x01(\x0b\x32$.calendar.events.v3.ParticipantCount\"2\n\x10ParticipantCount\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x0f\n\x07version\x18\x02 \x01(\x03\">\n\x12\x43reateEventRequest\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"?\n\x13\x43reateEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"D\n\x17\x42ulkCreateEventsRequest\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.calendar.events.v3.Event\"E\n\x18\x42ulkCreateEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.calendar.events.v3.Event\"h\n\x12UpdateEventRequest\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\x12(\n\x04mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"?\n\x13UpdateEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"8\n\x12\x43\x61ncelEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"?\n\x13\x43\x61ncelEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"#\n\x0fGetEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"<\n\x10GetEventResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\"\xe4\x01\n\x12QueryEventsRequest\x12\x14\n\x0cschedule_ids\x18\x01 \x03(\t\x12\x11\n\tevent_ids\x18\x02 \x03(\t\x12-\n\tfrom_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11include_cancelled\x18\x05 \x01(\x08\x12.\n\rcursor_paging\x18\x06 \x01(\x0b\x32\x17.common.v1.CursorPaging\"t\n\x13QueryEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.calendar.events.v3.Event\x12\x32\n\x0fpaging_metadata\x18\x02 \x01(\x0b\x32\x19.common.v1.PagingMetadata\"_\n\x1eUpdateEventParticipantsRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x1a\n\x12participants_total\x18\x02 \x01(\x05\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\\\n\x1fUpdateEventParticipantsResponse\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x19.calendar.events.v3.Event\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x08\"K\n\x10ParticipantTotal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1a\n\x12participants_total\x18\x02 \x01(\x05\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\x8f\x01\n\x1eUpdateParticipantTotalsRequest\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.calendar.events.v3.ParticipantTotal\x12\x37\n\tschedules\x18\x02 \x03(\x0b\x32$.calendar.events.v3.ParticipantTotal\"b\n\x16ParticipantTotalResult\x12\n\n\x02id\x18\x01 \x01(\t\x12<\n\x07outcome\x18\x02 \x01(\x0e\x32+.calendar.events.v3.ParticipantTotalOutcome\"\x9c\x01\n\x1fUpdateParticipantTotalsResponse\x12:\n\x06\x65vents\x18\x01 \x03(\x0b\x32*.calendar.events.v3.ParticipantTotalResult\x12=\n\tschedules\x18\x02 \x03(\x0b\x32*.calendar.events.v3.ParticipantTotalResult*I\n\x0b\x45ventStatus\x12\x1c\n\x18\x45VENT_STATUS_UNSPECIFIED\x10\x00\x12\r\n\tCONFIRMED\x10\x01\x12\r\n\tCANCELLED\x10\x02*k\n\x17ParticipantTotalOutcome\x12)\n%PARTICIPANT_TOTAL_OUTCOME_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41PPLIED\x10\x01\x12\t\n\x05STALE\x10\x02\x12\r\n\tNOT_FOUND\x10\x03\x32\xd8\x06\n\x06\x45vents\x12^\n\x0b\x43reateEvent\x12&.calendar.events.v3.CreateEventRequest\x1a\'.calendar.events.v3.CreateEventResponse\x12m\n\x10\x42ulkCreateEvents\x12+.calendar.events.v3.BulkCreateEventsRequest\x1a,.calendar.events.v3.BulkCreateEventsResponse\x12^\n\x0bUpdateEvent\x12&.calendar.events.v3.UpdateEventRequest\x1a\'.calendar.events.v3.UpdateEventResponse\x12^\n\x0b\x43\x61ncelEvent\x12&.calendar.events.v3.CancelEventRequest\x1a\'.calendar.events.v3.CancelEventResponse\x12U\n\x08GetEvent\x12#.calendar.events.v3.GetEventRequest\x1a$.calendar.events.v3.GetEventResponse\x12^\n\x0bQueryEvents\x12&.calendar.events.v3.QueryEventsRequest\x1a\'.calendar.events.v3.QueryEventsResponse\x12\x82\x01\n\x17UpdateEventParticipants\x12\x32.calendar.events.v3.UpdateEventParticipantsRequest\x1a\x33.calendar.events.v3.UpdateEventParticipantsResponse\x12\x82\x01\n\x17UpdateParticipantTotals\x12\x32.calendar.events.v3.UpdateParticipantTotalsRequest\x1a\x33.calendar.events.v3.UpdateParticipantTotalsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'calendar.events.v3.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENTSTATUS']._serialized_start=2239
-  _globals['_EVENTSTATUS']._serialized_end=2312
-  _globals['_PARTICIPANTTOTALOUTCOME']._serialized_start=2314
-  _globals['_PARTICIPANTTOTALOUTCOME']._serialized_end=2421
+  _globals['_EVENTSTATUS']._serialized_start=2540
+  _globals['_EVENTSTATUS']._serialized_end=2613
+  _globals['_PARTICIPANTTOTALOUTCOME']._serialized_start=2615
+  _globals['_PARTICIPANTTOTALOUTCOME']._serialized_end=2722
   _globals['_EVENT']._serialized_start=147
-  _globals['_EVENT']._serialized_end=552
-  _globals['_CREATEEVENTREQUEST']._serialized_start=554
-  _globals['_CREATEEVENTREQUEST']._serialized_end=616
-  _globals['_CREATEEVENTRESPONSE']._serialized_start=618
-  _globals['_CREATEEVENTRESPONSE']._serialized_end=681
-  _globals['_BULKCREATEEVENTSREQUEST']._serialized_start=683
-  _globals['_BULKCREATEEVENTSREQUEST']._serialized_end=751
-  _globals['_BULKCREATEEVENTSRESPONSE']._serialized_start=753
-  _globals['_BULKCREATEEVENTSRESPONSE']._serialized_end=822
-  _globals['_UPDATEEVENTREQUEST']._serialized_start=824
-  _globals['_UPDATEEVENTREQUEST']._serialized_end=928
-  _globals['_UPDATEEVENTRESPONSE']._serialized_start=930
-  _globals['_UPDATEEVENTRESPONSE']._serialized_end=993
-  _globals['_CANCELEVENTREQUEST']._serialized_start=995
-  _globals['_CANCELEVENTREQUEST']._serialized_end=1051
-  _globals['_CANCELEVENTRESPONSE']._serialized_start=1053
-  _globals['_CANCELEVENTRESPONSE']._serialized_end=1116
-  _globals['_GETEVENTREQUEST']._serialized_start=1118
-  _globals['_GETEVENTREQUEST']._serialized_end=1153
-  _globals['_GETEVENTRESPONSE']._serialized_start=1155
-  _globals['_GETEVENTRESPONSE']._serialized_end=1215
-  _globals['_QUERYEVENTSREQUEST']._serialized_start=1218
-  _globals['_QUERYEVENTSREQUEST']._serialized_end=1446
-  _globals['_QUERYEVENTSRESPONSE']._serialized_start=1448
-  _globals['_QUERYEVENTSRESPONSE']._serialized_end=1564
-  _globals['_UPDATEEVENTPARTICIPANTSREQUEST']._serialized_start=1566
-  _globals['_UPDATEEVENTPARTICIPANTSREQUEST']._serialized_end=1661
-  _globals['_UPDATEEVENTPARTICIPANTSRESPONSE']._serialized_start=1663
-  _globals['_UPDATEEVENTPARTICIPANTSRESPONSE']._serialized_end=1755
-  _globals['_PARTICIPANTTOTAL']._serialized_start=1757
-  _globals['_PARTICIPANTTOTAL']._serialized_end=1832
-  _globals['_UPDATEPARTICIPANTTOTALSREQUEST']._serialized_start=1835
-  _globals['_UPDATEPARTICIPANTTOTALSREQUEST']._serialized_end=1978
-  _globals['_PARTICIPANTTOTALRESULT']._serialized_start=1980
-  _globals['_PARTICIPANTTOTALRESULT']._serialized_end=2078
-  _globals['_UPDATEPARTICIPANTTOTALSRESPONSE']._serialized_start=2081
-  _globals['_UPDATEPARTICIPANTTOTALSRESPONSE']._serialized_end=2237
-  _globals['_EVENTS']._serialized_start=2424
-  _globals['_EVENTS']._serialized_end=3280
+  _globals['_EVENT']._serialized_end=617
+  _globals['_PARTICIPANTPARTS']._serialized_start=620
+  _globals['_PARTICIPANTPARTS']._serialized_end=801
+  _globals['_PARTICIPANTCOUNT']._serialized_start=803
+  _globals['_PARTICIPANTCOUNT']._serialized_end=853
+  _globals['_CREATEEVENTREQUEST']._serialized_start=855
+  _globals['_CREATEEVENTREQUEST']._serialized_end=917
+  _globals['_CREATEEVENTRESPONSE']._serialized_start=919
+  _globals['_CREATEEVENTRESPONSE']._serialized_end=982
+  _globals['_BULKCREATEEVENTSREQUEST']._serialized_start=984
+  _globals['_BULKCREATEEVENTSREQUEST']._serialized_end=1052
+  _globals['_BULKCREATEEVENTSRESPONSE']._serialized_start=1054
+  _globals['_BULKCREATEEVENTSRESPONSE']._serialized_end=1123
+  _globals['_UPDATEEVENTREQUEST']._serialized_start=1125
+  _globals['_UPDATEEVENTREQUEST']._serialized_end=1229
+  _globals['_UPDATEEVENTRESPONSE']._serialized_start=1231
+  _globals['_UPDATEEVENTRESPONSE']._serialized_end=1294
+  _globals['_CANCELEVENTREQUEST']._serialized_start=1296
+  _globals['_CANCELEVENTREQUEST']._serialized_end=1352
+  _globals['_CANCELEVENTRESPONSE']._serialized_start=1354
+  _globals['_CANCELEVENTRESPONSE']._serialized_end=1417
+  _globals['_GETEVENTREQUEST']._serialized_start=1419
+  _globals['_GETEVENTREQUEST']._serialized_end=1454
+  _globals['_GETEVENTRESPONSE']._serialized_start=1456
+  _globals['_GETEVENTRESPONSE']._serialized_end=1516
+  _globals['_QUERYEVENTSREQUEST']._serialized_start=1519
+  _globals['_QUERYEVENTSREQUEST']._serialized_end=1747
+  _globals['_QUERYEVENTSRESPONSE']._serialized_start=1749
+  _globals['_QUERYEVENTSRESPONSE']._serialized_end=1865
+  _globals['_UPDATEEVENTPARTICIPANTSREQUEST']._serialized_start=1867
+  _globals['_UPDATEEVENTPARTICIPANTSREQUEST']._serialized_end=1962
+  _globals['_UPDATEEVENTPARTICIPANTSRESPONSE']._serialized_start=1964
+  _globals['_UPDATEEVENTPARTICIPANTSRESPONSE']._serialized_end=2056
+  _globals['_PARTICIPANTTOTAL']._serialized_start=2058
+  _globals['_PARTICIPANTTOTAL']._serialized_end=2133
+  _globals['_UPDATEPARTICIPANTTOTALSREQUEST']._serialized_start=2136
+  _globals['_UPDATEPARTICIPANTTOTALSREQUEST']._serialized_end=2279
+  _globals['_PARTICIPANTTOTALRESULT']._serialized_start=2281
+  _globals['_PARTICIPANTTOTALRESULT']._serialized_end=2379
+  _globals['_UPDATEPARTICIPANTTOTALSRESPONSE']._serialized_start=2382
+  _globals['_UPDATEPARTICIPANTTOTALSRESPONSE']._serialized_end=2538
+  _globals['_EVENTS']._serialized_start=2725
+  _globals['_EVENTS']._serialized_end=3581
 # @@protoc_insertion_point(module_scope)

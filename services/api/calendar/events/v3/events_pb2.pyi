@@ -33,7 +33,7 @@ STALE: ParticipantTotalOutcome
 NOT_FOUND: ParticipantTotalOutcome
 
 class Event(_message.Message):
-    __slots__ = ("id", "schedule_id", "start", "end", "time_zone", "total_capacity", "participants_total", "remaining_capacity", "status", "revision", "title", "created_date", "updated_date")
+    __slots__ = ("id", "schedule_id", "start", "end", "time_zone", "total_capacity", "participants_total", "remaining_capacity", "status", "revision", "title", "created_date", "updated_date", "participant_parts")
     ID_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class Event(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     CREATED_DATE_FIELD_NUMBER: _ClassVar[int]
     UPDATED_DATE_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_PARTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     schedule_id: str
     start: _timestamp_pb2.Timestamp
@@ -60,7 +61,26 @@ class Event(_message.Message):
     title: str
     created_date: _timestamp_pb2.Timestamp
     updated_date: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., schedule_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ..., total_capacity: _Optional[int] = ..., participants_total: _Optional[int] = ..., remaining_capacity: _Optional[int] = ..., status: _Optional[_Union[EventStatus, str]] = ..., revision: _Optional[int] = ..., title: _Optional[str] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    participant_parts: ParticipantParts
+    def __init__(self, id: _Optional[str] = ..., schedule_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ..., total_capacity: _Optional[int] = ..., participants_total: _Optional[int] = ..., remaining_capacity: _Optional[int] = ..., status: _Optional[_Union[EventStatus, str]] = ..., revision: _Optional[int] = ..., title: _Optional[str] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., participant_parts: _Optional[_Union[ParticipantParts, _Mapping]] = ...) -> None: ...
+
+class ParticipantParts(_message.Message):
+    __slots__ = ("event", "schedule", "legacy")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    LEGACY_FIELD_NUMBER: _ClassVar[int]
+    event: ParticipantCount
+    schedule: ParticipantCount
+    legacy: ParticipantCount
+    def __init__(self, event: _Optional[_Union[ParticipantCount, _Mapping]] = ..., schedule: _Optional[_Union[ParticipantCount, _Mapping]] = ..., legacy: _Optional[_Union[ParticipantCount, _Mapping]] = ...) -> None: ...
+
+class ParticipantCount(_message.Message):
+    __slots__ = ("total", "version")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    version: int
+    def __init__(self, total: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class CreateEventRequest(_message.Message):
     __slots__ = ("event",)
