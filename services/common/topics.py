@@ -68,7 +68,7 @@ BOOKING_EVENTS = Topic(
     "bookings.booking-events.v1",
     key="booking id",
     message_types=(BOOKING_CREATED, BOOKING_CONFIRMED, BOOKING_DECLINED, BOOKING_CANCELED, BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED),
-    local_partitions=6,
+    local_partitions=12,
 )
 
 # --- bookings.participation-events.v1 (participations -> its own event updater) -----------------------------
@@ -79,7 +79,7 @@ PARTICIPATION_EVENTS = Topic(
     "bookings.participation-events.v1",
     key="participation id",
     message_types=(PARTICIPATION_CREATED, PARTICIPATION_UPDATED, PARTICIPATION_REMOVED),
-    local_partitions=6,
+    local_partitions=12,
 )
 
 # --- calendar.event-events.v1 (timeframes -> availability) ---------------------------------------------------
@@ -92,7 +92,7 @@ EVENT_EVENTS = Topic(
     "calendar.event-events.v1",
     key="event id (schedule id for calendar.schedule.participants_updated.v1)",
     message_types=(EVENT_CREATED, EVENT_UPDATED, EVENT_CANCELLED, EVENT_PARTICIPANTS_UPDATED, SCHEDULE_PARTICIPANTS_UPDATED),
-    local_partitions=6,
+    local_partitions=12,
 )
 
 # --- catalog.service-events.v1 (bookings' catalog -> availability) ---------------------------------------------
