@@ -105,7 +105,7 @@ CONCERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("(trace/", "(metrics/", "(context/", "(attributes/", "(propagate/", "(baggage/", "(sdk/", "(services/common/rpc_spans.py)"),
     ),
     ("Redis: cache reads/writes (redis-py)", ("(redis/", "CacheKind.", "Cache.generation")),
-    ("Postgres: asyncpg query + pool", ("(asyncpg/", "PostgresCalendar.", "CalendarSession.", "(services/common/db.py)")),
+    ("Postgres: asyncpg query + pool", ("(asyncpg/", "PostgresCalendarSession.", "(services/common/db.py)")),
     (
         "response building: domain -> protobuf",
         (

@@ -4,8 +4,9 @@ migrations applied with yoyo under its lock (safe when several replicas start at
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -14,6 +15,8 @@ from yoyo import get_backend, read_migrations
 
 from services.common.config import DatabaseSettings
 from services.common.errors import DependencyUnavailable
+
+S = TypeVar("S", bound="TenantSession")
 
 # Failures of the database itself (down, restarting, overloaded, timed out, a deadlock): the
 # request may succeed when retried, so they are UNAVAILABLE, not INTERNAL. Anything else (a
@@ -82,6 +85,37 @@ async def connection(pool: asyncpg.Pool, acquire_timeout: float, *, transaction:
                 raise
 
 
+class TenantSession:
+    """Base of a store's session: one connection, bound to one tenant when it is opened, so that
+    every statement a subclass runs can filter by `self._tenant` and no code path can forget to."""
+
+    def __init__(self, conn: asyncpg.Connection, tenant_id: str):
+        self._conn = conn
+        self._tenant = tenant_id
+
+
+class TenantStore(Generic[S]):
+    """A service's Postgres store: `read(tenant)` and `write(tenant)` open a session of type S bound
+    to that tenant. `write` is one transaction, the only way a use case changes data: whatever the
+    block does (rows and outbox messages alike) commits together, or not at all when it raises."""
+
+    def __init__(self, pool: asyncpg.Pool, session: Callable[[asyncpg.Connection, str], S], *, acquire_timeout: float):
+        self._pool = pool
+        self._session = session
+        self._acquire_timeout = acquire_timeout
+
+    @contextlib.asynccontextmanager
+    async def read(self, tenant_id: str) -> AsyncIterator[S]:
+        """Reads; each method of a session is a single statement, so it sees one consistent snapshot."""
+        async with connection(self._pool, self._acquire_timeout) as conn:
+            yield self._session(conn, tenant_id)
+
+    @contextlib.asynccontextmanager
+    async def write(self, tenant_id: str) -> AsyncIterator[S]:
+        async with connection(self._pool, self._acquire_timeout, transaction=True) as conn:
+            yield self._session(conn, tenant_id)
+
+
 class PooledRepository:
     """Base of a repository on a pool: `_connection()` for reads, `_transaction()` for writes."""
 
@@ -130,14 +164,15 @@ def _yoyo_url(database_url: str, schema: str) -> str:
     return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), ""))
 
 
-def migrate(database_url: str, schema: str, migrations: Path) -> list[str]:
-    """Apply pending migrations; returns the ids applied."""
+def migrate(database_url: str, schema: str, migrations: Sequence[Path]) -> list[str]:
+    """Apply the pending migrations of the directories, in their order (the shared ones first,
+    services/common/outbox.py `MIGRATIONS`, then the service's own); returns the ids applied."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     backend = get_backend(_yoyo_url(database_url, schema))
     try:
         with backend.lock():
-            pending = backend.to_apply(read_migrations(str(migrations)))
+            pending = backend.to_apply(read_migrations(*(str(m) for m in migrations)))
             backend.apply_migrations(pending)
             return [m.id for m in pending]
     finally:

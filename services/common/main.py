@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import uvloop
@@ -20,7 +20,7 @@ from services.common.workers import supervise
 def service_main(
     settings_cls: type[ServiceSettings],
     make_build: Callable[[ServiceSettings], Build],
-    migrations: Path | None = None,
+    migrations: Sequence[Path] = (),
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{settings_cls.__module__.split('.')[1]}")
     parser.add_argument("command", choices=["serve", "migrate"], nargs="?", default="serve")
@@ -31,7 +31,7 @@ def service_main(
     log = get_logger("main")
 
     if command == "migrate":
-        if migrations is None or not isinstance(settings, DatabaseSettings):
+        if not migrations or not isinstance(settings, DatabaseSettings):
             log.info("nothing to migrate")
             return
         applied = migrate(settings.database_url, settings.database_schema, migrations)

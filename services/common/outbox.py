@@ -3,8 +3,8 @@ the transaction of the change they announce (`record`), and `OutboxRelay` publis
 Kafka afterwards. An event therefore exists if and only if its change committed, and a write
 RPC never waits for, or fails because of, the broker (DESIGN §4, §5.2).
 
-The table is created by each publishing service's `migrations/0002_outbox.sql` (identical in
-every service, see that file).
+The table is created in each publishing service's schema by `MIGRATIONS` (services/common/migrations),
+applied before the service's own.
 
 How the relay publishes, and why:
 
@@ -50,6 +50,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -69,6 +70,8 @@ from services.common.topics import M, MessageType, Topic
 log = structlog.get_logger("outbox")
 
 TABLE = "outbox"
+# The outbox table's migrations, applied in a publishing service's schema before its own.
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 # One statement inserts every message of the transaction (in the order given, so ids follow it)
 # and queues the notification. NOTIFY is transactional: the relay hears it on commit, and never

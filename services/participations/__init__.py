@@ -7,7 +7,8 @@
 
 - `domain/model.py`   the participation rule (latest booking revision wins; tombstones)
 - `domain/totals.py`  what a batch of participation messages asks to settle
-- `handlers.py`       the use cases: apply a booking, settle totals, read participations
+- `application/`      the use cases (participations.py: apply a booking, settle totals, read
+                      participations) and the ports they need (ports.py)
 - `entrypoints/`      Kafka consumers (events.py) and the gRPC read API (grpc.py)
 - `adapters/`         Postgres (participations, participant totals, outbox) and the timeframes client
 """

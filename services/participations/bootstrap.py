@@ -15,11 +15,11 @@ from services.common.db import create_pool
 from services.common.outbox import start_relay
 from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
-from services.participations.adapters.postgres import PostgresParticipations
+from services.participations.adapters.postgres import participations_store
 from services.participations.adapters.timeframes import RETRYABLE, TimeframesTotals
+from services.participations.application.participations import EventUpdater, Participations
 from services.participations.entrypoints import events
 from services.participations.entrypoints.grpc import rpc_services
-from services.participations.handlers import EventUpdater, Participations
 from services.participations.settings import ParticipationsSettings
 
 
@@ -38,7 +38,7 @@ def make_build(settings: ParticipationsSettings) -> Build:
         channel = open_channel(settings.timeframes_address, tokens, settings.outbound_timeout_seconds, retryable=RETRYABLE)
         stack.push_async_callback(channel.close)
 
-        store = PostgresParticipations(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
+        store = participations_store(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
         participations = Participations(store, CursorCodec(settings.cursor_key))
         # Entered before the consumers, so it stops after them (its fast path serves the bookings consumer).
         updater = await stack.enter_async_context(EventUpdater(store, TimeframesTotals(channel, tokens)))

@@ -9,9 +9,9 @@ from services.common.db import create_pool
 from services.common.outbox import start_relay
 from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
-from services.timeframes.adapters.postgres import PostgresCalendar
+from services.timeframes.adapters.postgres import calendar_store
+from services.timeframes.application.calendar import Calendar
 from services.timeframes.entrypoints.grpc import rpc_services
-from services.timeframes.handlers import Calendar
 from services.timeframes.settings import TimeframesSettings
 
 
@@ -25,7 +25,7 @@ def make_build(settings: TimeframesSettings) -> Build:
             raise RuntimeError(f"schema {schema!r} is not migrated: run `python -m services.timeframes migrate` first")
         # calendar.event-events.v1 leaves through the outbox; stopped after the server drained.
         await start_relay(stack, pool, settings, service=settings.service_name, schema=schema)
-        store = PostgresCalendar(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
+        store = calendar_store(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
         return rpc_services(Calendar(store, CursorCodec(settings.cursor_key)))
 
     return build

@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -43,7 +42,7 @@ pytestmark = pytest.mark.integration
 
 SERVICE_TOPIC = topics.SERVICE_EVENTS.name
 EVENT_TOPIC = topics.EVENT_EVENTS.name
-MIGRATION = Path(__file__).resolve().parents[2] / "services" / "bookings" / "migrations" / "0002_outbox.sql"
+MIGRATION = outbox.MIGRATIONS / "0000_outbox.sql"
 CE_HEADERS = {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "ce_tenantid", "content-type", "traceparent"}
 
 

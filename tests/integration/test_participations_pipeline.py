@@ -32,12 +32,12 @@ from services.common.consumer import KafkaConsumerRunner, Routes
 from services.common.kafka import DLQ_HEADERS, create_producer
 from services.devstack.infra import ensure_topics_async, free_port
 from services.devstack.stack import Platform
-from services.participations.adapters.postgres import PostgresParticipations
+from services.participations.adapters.postgres import participations_store
 from services.participations.adapters.timeframes import TimeframesTotals
+from services.participations.application.participations import EventUpdater
 from services.participations.domain.model import Target
 from services.participations.domain.totals import SettleOutcome, TargetTotal
 from services.participations.entrypoints.events import PARTICIPATION_MESSAGES, EventUpdaterConsumer
-from services.participations.handlers import EventUpdater
 from services.participations.settings import ParticipationsSettings
 from tests.integration.participations_support import (
     BOOKING_TOPIC,
@@ -438,7 +438,7 @@ async def test_a_timeframes_outage_is_retried_until_it_is_back_and_never_dead_le
     live = open_channel(platform.address("timeframes"), tokens, 5)
     try:
         switch = SwitchableCalendar(TimeframesTotals(dead, tokens), TimeframesTotals(live, tokens))
-        updater = EventUpdaterConsumer(EventUpdater(PostgresParticipations(pool, acquire_timeout=5), switch)).subscription()
+        updater = EventUpdaterConsumer(EventUpdater(participations_store(pool, acquire_timeout=5), switch)).subscription()
         # The updater's own effect, on a topic of this test's that declares the participation messages.
         own_topic = dataclasses.replace(topics.PARTICIPATION_EVENTS, name=topic)
         subscription = dataclasses.replace(updater, group_id=f"test-outage-{new_id()[:8]}", routes=Routes((own_topic,), PARTICIPATION_MESSAGES))

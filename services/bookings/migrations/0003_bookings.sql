@@ -1,4 +1,4 @@
--- depends: 0002_outbox
+-- depends: 0001_catalog
 
 -- Bookings (bookings.v2.Bookings): a whole COURSE (its schedule) or one session of a CLASS (an
 -- event), for a party of `number_of_participants`. Every change bumps `revision` and writes its

@@ -1,25 +1,25 @@
 """Postgres store of the participations service (asyncpg, plain SQL, schema of
 migrations/0001_participations.sql).
 
-A `ParticipationSession` is bound to one tenant when it is opened, and every statement it runs
-filters by that tenant. The participant total of each target moves with every participation
-write, in its transaction, by a trigger (migrations/0004_participant_totals.sql). `PostgresParticipations.write()` is the only way to change data: one
-transaction, committed when the block ends without an error; the outbox rows of the change are
+A `PostgresParticipationSession` is bound to one tenant when it is opened (services/common/db.py
+`TenantStore`), and every statement it runs filters by that tenant. The participant total of each
+target moves with every participation write, in its transaction, by a trigger
+(migrations/0004_participant_totals.sql). `store.write(tenant)` is the only way to change data:
+one transaction, committed when the block ends without an error; the outbox rows of the change are
 recorded in it (`session.record`), so a participation event exists if and only if its change
 committed.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from services.common import outbox
-from services.common.db import connection
+from services.common.db import TenantSession, TenantStore
 from services.participations.domain.model import Announcement, Participation, Target, TargetKind
 from services.participations.domain.queries import ParticipationQuery
 from services.participations.domain.totals import TargetTotal
@@ -28,28 +28,8 @@ from services.participations.mapping import announcement_message
 _COLUMNS = "id, booking_id, service_id, event_id, schedule_id, party_size, booking_revision, active, created_date, updated_date, booking_committed_at"
 
 
-class PostgresParticipations:
-    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float):
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-
-    @contextlib.asynccontextmanager
-    async def read(self, tenant_id: str) -> AsyncIterator[ParticipationSession]:
-        """Reads; each method is a single statement, so it sees one consistent snapshot."""
-        async with connection(self._pool, self._acquire_timeout) as conn:
-            yield ParticipationSession(conn, tenant_id)
-
-    @contextlib.asynccontextmanager
-    async def write(self, tenant_id: str) -> AsyncIterator[ParticipationSession]:
-        """One transaction: whatever the block does commits together, or not at all when it raises."""
-        async with connection(self._pool, self._acquire_timeout, transaction=True) as conn:
-            yield ParticipationSession(conn, tenant_id)
-
-
-class ParticipationSession:
-    def __init__(self, conn: asyncpg.Connection, tenant_id: str):
-        self._conn = conn
-        self._tenant = tenant_id
+class PostgresParticipationSession(TenantSession):
+    """The participations' statements, each filtered by the session's tenant."""
 
     # --- the bookings consumer -------------------------------------------------------------------
 
@@ -179,3 +159,7 @@ def _participation(row: asyncpg.Record) -> Participation:
         updated_date=row["updated_date"],
         booking_committed_at=row["booking_committed_at"],
     )
+
+
+def participations_store(pool: asyncpg.Pool, *, acquire_timeout: float) -> TenantStore[PostgresParticipationSession]:
+    return TenantStore(pool, PostgresParticipationSession, acquire_timeout=acquire_timeout)

@@ -30,9 +30,9 @@ from services.common.kafka import Envelope, PoisonMessage
 from services.common.logging import get_logger
 from services.common.timestamps import to_instant
 from services.common.validation import is_uuid
+from services.participations.application.participations import EventUpdater, Participations
 from services.participations.domain.model import BookingSnapshot, BookingStatus, Target
 from services.participations.domain.totals import ParticipationChanged
-from services.participations.handlers import EventUpdater, Participations
 
 log = get_logger("participations.events")
 

@@ -1,4 +1,4 @@
-"""gRPC entrypoints of the participations service: proto -> call the use case (handlers.py),
+"""gRPC entrypoints of the participations service: proto -> call the use case (application/participations.py),
 domain -> proto. Authentication, the tenant and error mapping are the runtime's
 (services/common/server.py); the scope of every method is declared in `rpc_services`."""
 
@@ -10,7 +10,7 @@ from services.api.bookings.participations.v3 import participations_pb2, particip
 from services.api.common.v1 import paging_pb2
 from services.common.auth import current_tenant
 from services.common.server import RpcService
-from services.participations.handlers import Participations
+from services.participations.application.participations import Participations
 from services.participations.mapping import participation_to_proto
 
 READ = "bookings:read"

@@ -1,4 +1,4 @@
--- depends: 0002_outbox
+-- depends: 0001_participations
 
 -- When the booking change a participation row reflects was written by the bookings service: the
 -- `ce_time` of the booking message (the outbox row's insert time, inside the booking's

@@ -1,8 +1,9 @@
 """Postgres store of the calendar (asyncpg, plain SQL, schema of migrations/0001_calendar.sql).
 
-A `CalendarSession` is bound to one tenant when it is opened, and every statement it runs filters
-by that tenant, so no code path can forget to. `PostgresCalendar.write()` is the only way to
-change data: one transaction per request, committed when the block ends without an error.
+A `PostgresCalendarSession` is bound to one tenant when it is opened (services/common/db.py
+`TenantStore`), and every statement it runs filters by that tenant, so no code path can forget
+to. `store.write(tenant)` is the only way to change data: one transaction per request, committed
+when the block ends without an error.
 
 Time frames are computed on read, not maintained. A maintained table (first start, last end,
 count per schedule) would have to be updated in the same transaction as every event create,
@@ -16,15 +17,14 @@ over the schedule's non-cancelled events (a course has tens to hundreds of sessi
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from services.common import outbox
-from services.common.db import connection
+from services.common.db import TenantSession, TenantStore
 from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.model import (
     Count,
@@ -51,28 +51,8 @@ _EVENT_COLUMNS = (
 _WITH_SCHEDULE = "JOIN schedules s ON s.tenant_id = e.tenant_id AND s.id = e.schedule_id"
 
 
-class PostgresCalendar:
-    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float):
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-
-    @contextlib.asynccontextmanager
-    async def read(self, tenant_id: str) -> AsyncIterator[CalendarSession]:
-        """Reads; each method is a single statement, so it sees one consistent snapshot."""
-        async with connection(self._pool, self._acquire_timeout) as conn:
-            yield CalendarSession(conn, tenant_id)
-
-    @contextlib.asynccontextmanager
-    async def write(self, tenant_id: str) -> AsyncIterator[CalendarSession]:
-        """One transaction: whatever the block does commits together, or not at all when it raises."""
-        async with connection(self._pool, self._acquire_timeout, transaction=True) as conn:
-            yield CalendarSession(conn, tenant_id)
-
-
-class CalendarSession:
-    def __init__(self, conn: asyncpg.Connection, tenant_id: str):
-        self._conn = conn
-        self._tenant = tenant_id
+class PostgresCalendarSession(TenantSession):
+    """The calendar's statements, each filtered by the session's tenant."""
 
     # --- schedules -------------------------------------------------------------------------------
 
@@ -340,3 +320,7 @@ def _event(row: asyncpg.Record) -> Event:
         created_date=row["created_date"],
         updated_date=row["updated_date"],
     )
+
+
+def calendar_store(pool: asyncpg.Pool, *, acquire_timeout: float) -> TenantStore[PostgresCalendarSession]:
+    return TenantStore(pool, PostgresCalendarSession, acquire_timeout=acquire_timeout)

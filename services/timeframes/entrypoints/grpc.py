@@ -1,5 +1,5 @@
 """gRPC entrypoints of the timeframes (calendar) service: proto -> command, call the use case
-(handlers.py), domain -> proto. Authentication, the tenant and error mapping are the runtime's
+(application/calendar.py), domain -> proto. Authentication, the tenant and error mapping are the runtime's
 (services/common/server.py); the scope of every method is declared in `rpc_services`."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from services.api.common.v1 import paging_pb2
 from services.common.auth import INTERNAL_SCOPE, current_tenant
 from services.common.server import RpcService
 from services.common.timestamps import set_timestamp
+from services.timeframes.application.calendar import Calendar
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import WireTimestamp
 from services.timeframes.domain.model import SettlementOutcome, TimeFrame
-from services.timeframes.handlers import Calendar
 from services.timeframes.mapping import event_to_proto, schedule_to_proto, set_event_proto
 
 READ = "calendar:read"

@@ -1,4 +1,4 @@
--- depends: 0002_outbox
+-- depends: 0001_calendar
 
 -- Participants split by where they were booked (calendar.events.v3.Events/UpdateParticipantTotals):
 -- on an event itself (a class session) and on a whole schedule (a course). A course booking then

@@ -6,34 +6,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from services.common.outbox import channel_for, current_trace_context, source_for
+from services.common.outbox import MIGRATIONS, channel_for, current_trace_context, source_for
 
 ROOT = Path(__file__).resolve().parents[3]
-# Every service that publishes integration events has the outbox in its own schema.
-PUBLISHERS = {"bookings": "0001_catalog", "participations": "0001_participations", "timeframes": "0001_calendar"}
+PUBLISHERS = ("bookings", "participations", "timeframes")
 
 
-def _migration(service: str) -> str:
-    return (ROOT / "services" / service / "migrations" / "0002_outbox.sql").read_text()
-
-
-@pytest.mark.parametrize("service", sorted(PUBLISHERS))
-def test_the_outbox_migration_follows_the_services_first_one(service: str) -> None:
-    assert _migration(service).splitlines()[0] == f"-- depends: {PUBLISHERS[service]}"
-
-
-def test_every_publishing_service_creates_the_same_outbox() -> None:
-    bodies = {service: _migration(service).split("\n", 1)[1] for service in PUBLISHERS}
-    assert len(set(bodies.values())) == 1, "the 0002_outbox.sql files differ beyond their depends line"
-    body = bodies["bookings"]
+def test_the_outbox_table_is_defined_once_for_every_publishing_service() -> None:
+    """services/common/migrations creates it in each publisher's schema, before the service's own
+    migrations; no service has a copy of its own."""
+    assert [p.name for p in MIGRATIONS.glob("*.sql")] == ["0000_outbox.sql"]
+    body = (MIGRATIONS / "0000_outbox.sql").read_text()
     columns = ("tenant_id", "topic", "key", "ce_type", "ce_id", "ce_subject", "ce_time", "payload", "traceparent", "tracestate", "created_at", "published_at")
     for column in columns:
         assert f"\n    {column} " in body, column
     assert "ON outbox (id) WHERE published_at IS NULL" in body
+    for service in PUBLISHERS:
+        own = [p.name for p in (ROOT / "services" / service / "migrations").glob("*.sql") if "outbox (" in p.read_text()]
+        assert own == [], f"{service} defines the outbox table itself: {own}"
+        main = (ROOT / "services" / service / "__main__.py").read_text()
+        assert "migrations=(outbox.MIGRATIONS," in main, f"{service} does not apply the outbox migrations first"
 
 
 def test_names_of_the_channel_and_the_source() -> None:

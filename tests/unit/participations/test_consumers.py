@@ -20,9 +20,9 @@ from services.common import topics
 from services.common.errors import DependencyUnavailable
 from services.common.kafka import Envelope, PoisonMessage, is_transient
 from services.common.paging import CursorCodec
+from services.participations.application.participations import EventUpdater, Participations
 from services.participations.domain.model import ParticipationChange, Target
 from services.participations.entrypoints.events import BookingsConsumer, EventUpdaterConsumer
-from services.participations.handlers import EventUpdater, Participations
 from tests.unit.participations.fakes import FakeCalendar, FakeStore
 
 TENANT = "t-1"

@@ -18,9 +18,9 @@ from services.api.bookings.participation_events.v1 import participation_events_p
 from services.common.kafka import Envelope
 from services.common.outbox import OutboxMessage
 from services.common.paging import CursorCodec
+from services.participations.application.participations import EventUpdater, Participations
 from services.participations.domain.totals import TargetTotal
 from services.participations.entrypoints.events import BookingsConsumer, EventUpdaterConsumer
-from services.participations.handlers import EventUpdater, Participations
 from services.participations.mapping import announcement_message
 from tests.unit.participations.fakes import FakeCalendar, FakeStore
 from tests.unit.participations.test_consumers import BOOKING_ID, CLASS, CREATED, TENANT, booking, deliver

@@ -1,4 +1,4 @@
-"""The participations service's use cases.
+"""The participations service's use cases (ports in application/ports.py).
 
 - `Participations.apply_booking`: the bookings consumer's effect. One transaction locks the
   booking's row, applies the participation rule (domain/model.py) and records the
@@ -19,10 +19,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 import structlog
 from opentelemetry import context as otel_context
@@ -32,10 +30,10 @@ from opentelemetry.metrics import MeterProvider
 
 from services.common.errors import NotFound
 from services.common.paging import CursorCodec, instant_key, parse_instant_key, validated_page
+from services.participations.application.ports import CalendarTotals, ParticipationStore
 from services.participations.domain import queries
-from services.participations.domain.model import Announcement, BookingSnapshot, Decision, Participation, Target, apply_booking
-from services.participations.domain.queries import ParticipationQuery
-from services.participations.domain.totals import ParticipationChanged, SettledVersions, SettleOutcome, TargetTotal, targets_to_settle
+from services.participations.domain.model import BookingSnapshot, Decision, Participation, Target, apply_booking
+from services.participations.domain.totals import ParticipationChanged, SettledVersions, SettleOutcome, targets_to_settle
 
 log = structlog.get_logger("participations")
 
@@ -49,29 +47,6 @@ _INSERT_ATTEMPTS = 3
 _LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 
 _tracer = trace.get_tracer(__name__)
-
-
-class ParticipationSession(Protocol):
-    """What the use cases need from storage (adapters/postgres.py), bound to one tenant."""
-
-    async def of_booking(self, booking_id: str, *, for_update: bool = False) -> Participation | None: ...
-    async def insert(self, p: Participation) -> bool: ...
-    async def update(self, p: Participation) -> None: ...
-    async def record(self, announcements: Sequence[Announcement]) -> None: ...
-    async def participation(self, participation_id: str) -> Participation | None: ...
-    async def query(self, query: ParticipationQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Participation]: ...
-    async def participant_totals(self, targets: Sequence[Target]) -> dict[Target, TargetTotal]: ...
-
-
-class ParticipationStore(Protocol):
-    def read(self, tenant_id: str) -> AbstractAsyncContextManager[ParticipationSession]: ...
-    def write(self, tenant_id: str) -> AbstractAsyncContextManager[ParticipationSession]: ...
-
-
-class CalendarTotals(Protocol):
-    """The timeframes service (adapters/timeframes.py)."""
-
-    async def update_totals(self, tenant_id: str, totals: Sequence[TargetTotal]) -> dict[Target, SettleOutcome]: ...
 
 
 def _new_id() -> str:

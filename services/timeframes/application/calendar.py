@@ -1,4 +1,4 @@
-"""The calendar's use cases. Each validates its command completely (domain/commands.py) before
+"""The calendar's use cases (ports in application/ports.py). Each validates its command completely (domain/commands.py) before
 touching the store, then reads, or changes the store in exactly one transaction.
 
 Every write goes through `store.write(tenant)` and every change of an event is announced with
@@ -10,53 +10,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
 
 from opentelemetry import trace
 
 from services.common.errors import NotFound, RevisionMismatch
 from services.common.paging import CursorCodec, instant_key, parse_instant_key, validated_page
+from services.timeframes.application.ports import CalendarSession, CalendarStore
 from services.timeframes.domain import commands
-from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.model import (
     Event,
     EventChange,
     EventDraft,
-    NewEvent,
-    NewSchedule,
     Schedule,
     SettlementOutcome,
     TimeFrame,
 )
 
 _tracer = trace.get_tracer(__name__)
-
-
-class CalendarSession(Protocol):
-    """What the handlers need from storage (adapters/postgres.py), bound to one tenant."""
-
-    async def add_schedule(self, new: NewSchedule) -> Schedule: ...
-    async def schedule(self, schedule_id: str) -> Schedule | None: ...
-    async def schedules(self, schedule_ids: Sequence[str]) -> dict[str, Schedule]: ...
-    async def add_events(self, events: Sequence[NewEvent]) -> list[Event]: ...
-    async def event(self, event_id: str, *, for_update: bool = False) -> Event | None: ...
-    async def save_event(self, event: Event, *, expected_revision: int) -> Event | None: ...
-    async def record(self, change: EventChange, events: Sequence[Event]) -> None: ...
-    async def events_to_settle(self, event_ids: Sequence[str]) -> dict[str, Event]: ...
-    async def schedules_to_settle(self, schedule_ids: Sequence[str]) -> dict[str, Schedule]: ...
-    async def save_event_participants(self, events: Sequence[Event]) -> dict[str, Event]: ...
-    async def save_schedule_participants(self, schedules: Sequence[Schedule]) -> None: ...
-    async def record_schedule_participants(self, schedules: Sequence[Schedule]) -> None: ...
-    async def query_events(self, query: EventQuery, *, after: tuple[datetime, str] | None, limit: int) -> list[Event]: ...
-    async def time_frames(self, schedule_ids: Sequence[str]) -> dict[str, TimeFrame]: ...
-
-
-class CalendarStore(Protocol):
-    def read(self, tenant_id: str) -> AbstractAsyncContextManager[CalendarSession]: ...
-    def write(self, tenant_id: str) -> AbstractAsyncContextManager[CalendarSession]: ...
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
--- depends: 0001_participations
-
--- Transactional outbox (services/common/outbox.py): the integration events this service publishes
--- to Kafka. A row is inserted by `outbox.record` in the same transaction as the change it
--- announces, so an event exists if and only if its change committed; the relay publishes it
--- afterwards and sets `published_at` once the broker acknowledged it. Every publishing service
--- (bookings, timeframes) has this same table in its own schema; the body of this file is
--- identical in each (tests/unit/common/test_outbox.py checks), and a later change is a new
--- migration in each service.
-CREATE TABLE outbox (
+-- Transactional outbox (services/common/outbox.py): the integration events a service publishes to
+-- Kafka, in the service's own schema. A row is inserted by `outbox.record` in the same transaction
+-- as the change it announces, so an event exists if and only if its change committed; the relay
+-- publishes it afterwards and sets `published_at` once the broker acknowledged it.
+--
+-- Applied before a publishing service's own migrations (services/common/db.py `migrate`, with
+-- `publishes=True`). The services of the first wave created this same table in their own
+-- `0002_outbox` migration, which their databases keep in their history; hence IF NOT EXISTS,
+-- which makes this file a no-op there. A later change of the table is a new file here.
+CREATE TABLE IF NOT EXISTS outbox (
     id           bigserial   PRIMARY KEY,
     tenant_id    text        NOT NULL,
     topic        text        NOT NULL,
@@ -35,8 +35,8 @@ CREATE TABLE outbox (
 -- The relay's claim (SELECT ... WHERE published_at IS NULL ORDER BY id LIMIT n FOR UPDATE SKIP
 -- LOCKED) and the backlog gauge. Only unpublished rows are indexed, so the index stays tiny no
 -- matter how many published rows await the clean-up.
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
 
 -- The clean-up of published rows older than the retention (created_at < cutoff). Rows are
 -- appended in time order, so a BRIN index finds the old block ranges at almost no write cost.
-CREATE INDEX outbox_created_at ON outbox USING brin (created_at);
+CREATE INDEX IF NOT EXISTS outbox_created_at ON outbox USING brin (created_at);

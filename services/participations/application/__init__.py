@@ -1,0 +1,1 @@
+"""The participations' use cases and the ports they need."""

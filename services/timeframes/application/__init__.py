@@ -1,0 +1,1 @@
+"""The calendar's use cases and the ports they need."""
