@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
-from collections.abc import Awaitable
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
 import pytest
 
 from services.common.auth import ALL_SCOPES, mint_token
 from services.common.grpc_status import error_reason, field_violations  # noqa: F401  (re-exported for tests)
+
+T = TypeVar("T")
 
 JWT_SECRET = os.environ.setdefault("TEST_JWT_SECRET", "test-secret-" + os.urandom(16).hex())
 
@@ -35,3 +40,26 @@ async def expect_error(code: grpc.StatusCode, call: Awaitable[Any]) -> grpc.aio.
         await call
     assert info.value.code() == code, f"expected {code.name}, got {info.value.code().name}: {info.value.details()}"
     return info.value
+
+
+async def eventually(
+    probe: Callable[[], T | Awaitable[T]],
+    accept: Callable[[T], bool] = bool,
+    *,
+    within: float = 15.0,
+    every: float = 0.05,
+    what: str = "condition",
+) -> T:
+    """Call `probe` (a function or a coroutine function) until `accept` holds for its answer, and
+    return that answer; after `within` seconds fail naming `what` and the last answer. For what
+    happens asynchronously: Kafka consumers, the outbox relay, the cache, feature toggles."""
+    deadline = time.monotonic() + within
+    while True:
+        answer = probe()
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if accept(answer):  # type: ignore[arg-type]
+            return answer  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {within} s; last answer: {answer!r}")
+        await asyncio.sleep(every)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -324,18 +324,6 @@ class World:
             cursor = page.paging_metadata.cursors.next
             assert cursor, "has_next without a next cursor"
             assert len(pages) < 1000, "paging does not end"
-
-
-async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], *, within: float) -> tuple[T, float]:
-    """Call `probe` until `accept` holds or `within` seconds pass; the last answer and how long it
-    took. For changes that propagate asynchronously (feature toggles, cache invalidation)."""
-    started = time.monotonic()
-    while True:
-        answer = await probe()
-        elapsed = time.monotonic() - started
-        if accept(answer) or elapsed >= within:
-            return answer, elapsed
-        await asyncio.sleep(0.05)
 
 
 async def _redis(platform: Platform) -> redis.Redis:

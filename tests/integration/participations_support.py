@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -26,9 +26,11 @@ from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.participations.v3 import participations_pb2, participations_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2
 from services.common import topics
-from services.common.kafka import cloudevent_headers, decode_headers
+from services.common.kafka import cloudevent_headers
 from services.participations.entrypoints.events import BOOKINGS_GROUP, UPDATER_GROUP
 from tests import support
+from tests.integration.topic_reader import TopicReader, of_tenant
+from tests.support import eventually
 
 T = TypeVar("T")
 
@@ -165,18 +167,6 @@ async def consumed(
         await asyncio.sleep(0.1)
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], *, within: float = SETTLE_WITHIN, what: str = "condition") -> T:
-    """Call `probe` until `accept` holds; fail after `within` seconds with the last answer."""
-    deadline = time.monotonic() + within
-    while True:
-        answer = await probe()
-        if accept(answer):
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {within}s; last answer: {answer!r}")
-        await asyncio.sleep(0.1)
-
-
 async def pipeline_idle(bootstrap: str, database_url: str, tenant: str, sent: Sequence[RecordMetadata], *, within: float = SETTLE_WITHIN) -> None:
     """Wait until everything `sent` went all the way through for `tenant`: the bookings consumer
     committed past it, the participations outbox published every row of the tenant, and the
@@ -196,57 +186,6 @@ async def pipeline_idle(bootstrap: str, database_url: str, tenant: str, sent: Se
     async with TopicReader(bootstrap, PARTICIPATION_TOPIC, of_tenant(tenant)) as reader:
         announced = await reader.drain()
     await consumed(bootstrap, announced, group_id=UPDATER_GROUP, within=within)
-
-
-class TopicReader:
-    """Every partition of a topic from the beginning, no consumer group; keeps the records that
-    `match`, in arrival order (offset order within a partition)."""
-
-    def __init__(self, bootstrap: str, topic: str, match: Callable[[ConsumerRecord[Any, Any]], bool]):
-        self.topic = topic
-        self.records: list[ConsumerRecord[Any, Any]] = []
-        self._match = match
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-
-    async def __aenter__(self) -> TopicReader:
-        await self._consumer.start()
-        await self._consumer.topics()
-        partitions = self._consumer.partitions_for_topic(self.topic) or set()
-        assert partitions, f"topic {self.topic} does not exist"
-        self._consumer.assign([TopicPartition(self.topic, p) for p in sorted(partitions)])
-        await self._consumer.seek_to_beginning()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._consumer.stop()
-
-    async def until(self, done: Callable[[list[ConsumerRecord[Any, Any]]], bool], within: float = SETTLE_WITHIN) -> list[ConsumerRecord[Any, Any]]:
-        deadline = time.monotonic() + within
-        while not done(self.records):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.topic}: condition not met within {within}s; got {[headers(r).get('ce_type') for r in self.records]}")
-            await self._fetch()
-        return self.records
-
-    async def drain(self) -> list[ConsumerRecord[Any, Any]]:
-        """Everything up to the end of the topic as of now."""
-        ends = await self._consumer.end_offsets(list(self._consumer.assignment()))
-        while [tp for tp, end in ends.items() if await self._consumer.position(tp) < end]:
-            await self._fetch()
-        return self.records
-
-    async def _fetch(self) -> None:
-        for records in (await self._consumer.getmany(timeout_ms=200)).values():
-            self.records += [r for r in records if self._match(r)]
-
-
-def headers(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
-    return decode_headers(record.headers)
-
-
-def of_tenant(tenant: str) -> Callable[[ConsumerRecord[Any, Any]], bool]:
-    encoded = tenant.encode()
-    return lambda r: dict(r.headers).get("ce_tenantid") == encoded
 
 
 @dataclass

@@ -27,7 +27,6 @@ from tests.integration.availability_support import (
     at_local,
     cached_events,
     enable_course_availability_for_everyone,
-    eventually,
     instant,
     local,
     now,
@@ -35,6 +34,7 @@ from tests.integration.availability_support import (
     wide_window,
     window,
 )
+from tests.support import eventually
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -216,7 +216,7 @@ async def soon(probe, expected):  # type: ignore[no-untyped-def]
     """The answer once it equals `expected`, or the last one after PROPAGATION_SECONDS: course
     answers are cached until the change's event message drops them (asynchronous, typically
     tens of milliseconds)."""
-    answer, _ = await eventually(probe, lambda a: a == expected, within=PROPAGATION_SECONDS)
+    answer = await eventually(probe, lambda a: a == expected, within=PROPAGATION_SECONDS)
     return answer
 
 
@@ -257,7 +257,7 @@ async def test_a_new_session_of_a_course_shows(world: World) -> None:
     assert [s.total_sessions for s in before.time_slots] == [2, 2]
 
     added = await world.add_event(course, first + 2 * WEEK)
-    after, _ = await eventually(lambda: world.list_courses(service_ids=[course.id], **span), lambda r: len(r.time_slots) == 3, within=PROPAGATION_SECONDS)
+    after = await eventually(lambda: world.list_courses(service_ids=[course.id], **span), lambda r: len(r.time_slots) == 3, within=PROPAGATION_SECONDS)
     assert [s.event_id for s in after.time_slots] == course.event_ids
     assert after.time_slots[-1].event_id == added.id
     assert [(s.total_sessions, s.remaining_sessions) for s in after.time_slots] == [(3, 3)] * 3
@@ -271,7 +271,7 @@ async def test_a_cancelled_later_session_shows_cancelled(world: World) -> None:
     assert not (await world.list_courses(service_ids=[course.id], **span)).time_slots[0].bookable
 
     await world.cancel(course.events[1])
-    answer, _ = await eventually(
+    answer = await eventually(
         lambda: world.list_courses(service_ids=[course.id], **span), lambda r: r.time_slots[1].non_bookable_reasons.event_cancelled, within=PROPAGATION_SECONDS
     )
     after = answer.time_slots
@@ -290,7 +290,7 @@ async def test_a_moved_later_session_shows_its_new_time(world: World) -> None:
 
     await world.move(course.events[1], first + 3 * WEEK)
     await world.move(klass.events[1], first + 3 * WEEK)
-    answer, _ = await eventually(
+    answer = await eventually(
         lambda: world.list_courses(service_ids=[course.id], **span), lambda r: r.time_slots[-1].event_id == course.events[1].id, within=PROPAGATION_SECONDS
     )
     courses = answer.time_slots
@@ -312,7 +312,7 @@ async def test_cancelling_and_moving_a_class_event_shows(world: World) -> None:
         return [(s.event_id, s.non_bookable_reasons.event_cancelled, s.booking_policy_violations.too_late_to_book) for s in answer.time_slots]
 
     expected = [(klass.events[1].id, False, True), (klass.events[0].id, True, False)]
-    answer, _ = await eventually(lambda: world.list_classes(service_ids=[klass.id], **span), lambda a: state(a) == expected, within=PROPAGATION_SECONDS)
+    answer = await eventually(lambda: world.list_classes(service_ids=[klass.id], **span), lambda a: state(a) == expected, within=PROPAGATION_SECONDS)
     assert state(answer) == expected
 
 
@@ -330,7 +330,7 @@ async def test_capacity_changes_show_while_the_events_stay_cached(world: World, 
         await world.list_classes(service_ids=[klass.id], **span)
         return await cached_events(platform, world.tenant)
 
-    entries, _ = await eventually(listed_and_cached, lambda found: len(found) == 2, within=CACHE_LIVE_SECONDS)
+    entries = await eventually(listed_and_cached, lambda found: len(found) == 2, within=CACHE_LIVE_SECONDS)
     assert sorted(kind for kind, _ in entries) == ["class_events", "course_events"]
 
     await world.set_course_participants(course, 5)
@@ -353,7 +353,7 @@ async def test_moving_the_first_session_moves_the_course_reference_time(world: W
     assert [s.booking_policy_violations.too_late_to_book for s in listed.time_slots] == [True, True]
 
     await world.move(course.events[0], reference + 3 * DAY)  # F is now three days ahead: bookable
-    answer, _ = await eventually(
+    answer = await eventually(
         lambda: world.list_courses(service_ids=[course.id], **span), lambda r: all(s.bookable for s in r.time_slots), within=PROPAGATION_SECONDS
     )
     assert [s.bookable for s in answer.time_slots] == [True, True], "the course still decides from the old first session start"
@@ -368,7 +368,7 @@ async def test_cancelling_the_first_session_makes_the_next_one_the_reference_tim
     assert not (await world.list_courses(service_ids=[course.id], **span)).time_slots[1].bookable
 
     await world.cancel(course.events[0])
-    answer, _ = await eventually(lambda: world.list_courses(service_ids=[course.id], **span), lambda r: r.time_slots[1].bookable, within=PROPAGATION_SECONDS)
+    answer = await eventually(lambda: world.list_courses(service_ids=[course.id], **span), lambda r: r.time_slots[1].bookable, within=PROPAGATION_SECONDS)
     assert [s.bookable for s in answer.time_slots] == [False, True, True], "the course still decides from the cancelled session"
 
 
@@ -379,7 +379,7 @@ async def test_a_course_created_after_a_listing_shows_in_the_next_listing(world:
     assert len((await world.list_courses(**span)).time_slots) == 1
 
     newer = await world.course([first + HOUR])
-    answer, _ = await eventually(lambda: world.list_courses(**span), lambda r: len(r.time_slots) == 2, within=PROPAGATION_SECONDS)
+    answer = await eventually(lambda: world.list_courses(**span), lambda r: len(r.time_slots) == 2, within=PROPAGATION_SECONDS)
     assert newer.id in {s.service_id for s in answer.time_slots}, "the tenant's list of courses is still the cached one"
 
 
@@ -390,7 +390,7 @@ async def test_disabling_online_booking_makes_the_course_unbookable(world: World
     assert (await world.list_courses(service_ids=[course.id], **span)).time_slots[0].bookable
 
     await world.update_service(course, ["online_booking_enabled"], online_booking_enabled=False)
-    answer, _ = await eventually(
+    answer = await eventually(
         lambda: world.list_courses(service_ids=[course.id], **span),
         lambda r: r.time_slots[0].booking_policy_violations.book_online_disabled,
         within=PROPAGATION_SECONDS,

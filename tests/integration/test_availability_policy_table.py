@@ -36,13 +36,13 @@ from tests.integration.availability_support import (
     World,
     at_local,
     enable_course_availability_for_everyone,
-    eventually,
     instant,
     now,
     policy,
     wide_window,
     window,
 )
+from tests.support import eventually
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -318,7 +318,7 @@ async def test_course_with_two_started_and_three_future_sessions_counts_five_tot
     # A cancelled session is not part of the registration any more (once its event message has
     # dropped the cached course: asynchronous, typically tens of milliseconds).
     await world.cancel(course.events[3])
-    response, _ = await eventually(
+    response = await eventually(
         lambda: world.list_courses(service_ids=[course.id], **wide_window(reference)),
         lambda r: r.time_slots[0].total_sessions == 4,
         within=PROPAGATION_SECONDS,

@@ -26,7 +26,7 @@ from services.devstack.infra import free_port
 from services.devstack.stack import Platform
 from tests.integration.availability_support import DAY, MINUTE, World, booking_of, forget_proxy, now, policy, set_proxy
 from tests.integration.instances import extra_instance
-from tests.integration.test_outbox import TopicReader, headers, of_tenant
+from tests.integration.topic_reader import TopicReader, headers, of_tenant
 from tests.support import auth, error_reason, expect_error, field_violations
 
 pytestmark = pytest.mark.integration

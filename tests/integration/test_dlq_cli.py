@@ -29,16 +29,14 @@ from tests.integration.participations_support import (
     Booking,
     BookingEvents,
     ParticipationsApi,
-    TopicReader,
     booking_headers,
     booking_message,
     consumed,
-    eventually,
-    headers,
     new_id,
-    of_tenant,
 )
 from tests.integration.timeframes_support import Calendar
+from tests.integration.topic_reader import TopicReader, headers, of_tenant
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 

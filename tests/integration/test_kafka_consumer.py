@@ -34,9 +34,11 @@ from services.common.kafka import DLQ_HEADERS, PoisonMessage, cloudevent_headers
 from services.common.topics import MessageType, Topic
 from services.devstack.infra import ensure_topics_async
 from services.devstack.stack import Platform
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 
+WITHIN = 20.0  # seconds a consumer gets to reach a state the test waits for
 THING_CHANGED = MessageType("test.thing.changed.v1", StringValue)
 THING_RENAMED = MessageType("test.thing.renamed.v1", StringValue)  # declared, but no test consumer acts on it
 
@@ -109,22 +111,6 @@ async def publish(
     await asyncio.gather(*futures)
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout}s")
-        await asyncio.sleep(0.02)
-
-
-async def eventually_async(read: Callable[[], Any], expected: Any, timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while (found := await read()) != expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout}s: {found}")
-        await asyncio.sleep(0.05)
-
-
 async def committed(settings: KafkaSettings, group_id: str, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
     """The group's committed offsets, read without joining it."""
     reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group_id, enable_auto_commit=False)
@@ -188,8 +174,8 @@ async def test_partitions_run_concurrently_each_in_order_inside_the_producers_tr
     metrics = InMemoryMetricReader()
     runner = KafkaConsumerRunner(settings, each(thing, handler), meter_provider=MeterProvider(metric_readers=[metrics]), tracer_provider=tracing)
     async with runner:
-        await eventually(lambda: len(handled) == 60, what="all 60 messages handled")
-        await eventually(lambda: runner.stats.commits >= 1, what="a commit")
+        await eventually(lambda: len(handled) == 60, within=WITHIN, what="all 60 messages handled")
+        await eventually(lambda: runner.stats.commits >= 1, within=WITHIN, what="a commit")
         lags = points(metrics, "kafka.consumer.lag")
     # The three partitions' progress went to the broker together, not once per message.
     tps = [TopicPartition(thing.name, p) for p in range(3)]
@@ -228,15 +214,20 @@ async def test_a_stuck_partition_holds_up_no_other(settings: KafkaSettings, topi
     async with KafkaConsumerRunner(settings, subscription, retry_backoff=(0.05, 0.2)) as runner:
         await runner.wait_assigned(20)
         await producer.send_and_wait(thing.name, value=StringValue(value="held").SerializeToString(), key=b"a", partition=0, headers=_headers())
-        await eventually(lambda: runner.stats.failures >= 2, what="partition 0 retrying")
+        await eventually(lambda: runner.stats.failures >= 2, within=WITHIN, what="partition 0 retrying")
         for i in range(3):  # one at a time, each a fetch of its own, while partition 0 retries
             await producer.send_and_wait(thing.name, value=StringValue(value=f"free-{i}").SerializeToString(), key=b"b", partition=1, headers=_headers())
-            await eventually(lambda i=i: len(handled) == i + 1, what=f"free-{i} handled")
-        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 1)) == 3, what="partition 1 position")
+            await eventually(lambda i=i: len(handled) == i + 1, within=WITHIN, what=f"free-{i} handled")
+        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 1)) == 3, within=WITHIN, what="partition 1 position")
         assert handled == ["free-0", "free-1", "free-2"]
         assert runner.positions.get(stuck, 0) == 0
         free = TopicPartition(thing.name, 1)
-        await eventually_async(lambda: committed(settings, subscription.group_id, [free, stuck]), {free: 3, stuck: None}, what="partition 1 committed, 0 not")
+        await eventually(
+            lambda: committed(settings, subscription.group_id, [free, stuck]),
+            lambda found: found == {free: 3, stuck: None},
+            within=WITHIN,
+            what="partition 1 committed, 0 not",
+        )
 
 
 def _headers(*, tenant: str = "t-1", ce_type: str = THING_CHANGED.ce_type) -> list[tuple[str, bytes]]:
@@ -260,7 +251,7 @@ async def test_the_route_step_skips_types_it_does_not_act_on_and_dead_letters_wh
 
     subscription = each(thing, handler)
     async with KafkaConsumerRunner(settings, subscription) as runner:
-        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 0)) == 6, what="every message done")
+        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 0)) == 6, within=WITHIN, what="every message done")
     assert handled == ["kept-0", "kept-1"]
     assert (runner.stats.processed, runner.stats.dead_lettered) == (2, 2)
     assert (await committed(settings, subscription.group_id, [TopicPartition(thing.name, 0)]))[TopicPartition(thing.name, 0)] == 6
@@ -287,7 +278,7 @@ async def test_a_batch_takes_a_partitions_messages_together_and_a_poison_one_is_
 
     subscription = Subscription.batched(group(), (thing,), (THING_CHANGED,), batch, limit=100)
     async with KafkaConsumerRunner(settings, subscription) as runner:
-        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 0)) == 8, what="every message done")
+        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 0)) == 8, within=WITHIN, what="every message done")
     assert attempts[0] == [f"m{i}" for i in range(8)], "the messages fetched together were not handled together"
     assert attempts[1:] == [[f"m{i}"] for i in range(8)], "the failed batch was not retried one message at a time"
     assert handled == [f"m{i}" for i in range(8) if i != 5]
@@ -318,8 +309,8 @@ async def test_a_poison_message_is_dead_lettered_after_its_attempts_and_the_part
     subscription = each(thing, handler)
     runner = KafkaConsumerRunner(settings, subscription, max_attempts=3, retry_backoff=(0.01, 0.05))
     async with runner:
-        await eventually(lambda: handled == ["m0", "m1", "m4", "m5"], what="the partition moved past the poison messages")
-        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 0)) == 6, what="position")
+        await eventually(lambda: handled == ["m0", "m1", "m4", "m5"], within=WITHIN, what="the partition moved past the poison messages")
+        await eventually(lambda: runner.positions.get(TopicPartition(thing.name, 0)) == 6, within=WITHIN, what="position")
 
     assert attempts == {"m0": 1, "m1": 5, "m2": 3, "m3": 1, "m4": 1, "m5": 1}
     assert (runner.stats.dead_lettered, runner.stats.processed) == (2, 4)
@@ -372,7 +363,7 @@ async def test_offsets_are_committed_only_after_success_so_a_stopped_runner_lose
         second.append((text(inbound), inbound.envelope.partition, inbound.envelope.offset))
 
     async with KafkaConsumerRunner(settings, Subscription.each(group_id, (thing,), {THING_CHANGED: records})):
-        await eventually(lambda: {v for v, _, _ in first} | {v for v, _, _ in second} == set(values), what="every message handled once")
+        await eventually(lambda: {v for v, _, _ in first} | {v for v, _, _ in second} == set(values), within=WITHIN, what="every message handled once")
 
     assert first, "the first runner finished nothing before it hung"
     assert {text(i) for i in stuck_at} <= {v for v, _, _ in second}  # redelivered: never finished

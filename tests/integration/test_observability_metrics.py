@@ -24,10 +24,10 @@ from services.common import topics
 from services.devstack.infra import free_port
 from services.devstack.otlp import OtlpReceiver
 from services.devstack.stack import Platform
-from tests.integration.availability_support import DAY, MINUTE, World, enable_course_availability_for_everyone, eventually, local, now, policy
+from tests.integration.availability_support import DAY, MINUTE, World, enable_course_availability_for_everyone, local, now, policy
 from tests.integration.instances import extra_instance
 from tests.integration.observability_support import dashboard_queries, exported_series, label_names, metric_names, rule_queries
-from tests.support import auth, expect_error
+from tests.support import auth, eventually, expect_error
 
 BOOKING_TOPIC = topics.BOOKING_EVENTS.name
 
@@ -59,7 +59,7 @@ async def _book_through_the_pipeline(world: World) -> None:
     async def current() -> events_pb2.Event:
         return (await world.events.GetEvent(events_pb2.GetEventRequest(event_id=klass.events[0].id), metadata=world.md)).event
 
-    settled, _ = await eventually(current, lambda e: e.remaining_capacity == 2, within=30)
+    settled = await eventually(current, lambda e: e.remaining_capacity == 2, within=30)
     assert settled.remaining_capacity == 2
 
 
@@ -112,7 +112,7 @@ async def exported(platform: Platform, _channels: dict[str, grpc.aio.Channel], o
     async def series() -> dict[str, set[str]]:
         return exported_series(otlp.metrics())
 
-    found, _ = await eventually(series, lambda s: used <= s.keys(), within=20)
+    found = await eventually(series, lambda s: used <= s.keys(), within=20)
     return found
 
 

@@ -20,8 +20,7 @@ from typing import Any
 import asyncpg
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from google.protobuf import field_mask_pb2, wrappers_pb2
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -32,11 +31,12 @@ from services.api.calendar.events.v3 import events_pb2
 from services.api.catalog.service_events.v1 import service_events_pb2
 from services.common import outbox, topics
 from services.common.config import KafkaSettings
-from services.common.kafka import create_producer, decode_headers
+from services.common.kafka import create_producer
 from services.devstack.infra import ensure_topics_async
 from services.devstack.stack import Platform
 from tests.integration.timeframes_support import HOUR, T0, Calendar, event_message, writer
-from tests.support import auth
+from tests.integration.topic_reader import TopicReader, headers, of_tenant
+from tests.support import auth, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -47,57 +47,6 @@ CE_HEADERS = {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_
 
 
 # --- reading topics ----------------------------------------------------------------------------------
-
-
-class TopicReader:
-    """Every partition of a topic from the beginning, no consumer group; keeps the records that
-    `match`, in arrival order (which is offset order within a partition)."""
-
-    def __init__(self, bootstrap: str, topic: str, match: Callable[[ConsumerRecord[Any, Any]], bool]):
-        self.topic = topic
-        self.records: list[ConsumerRecord[Any, Any]] = []
-        self._match = match
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-
-    async def __aenter__(self) -> TopicReader:
-        await self._consumer.start()
-        await self._consumer.topics()  # fetches the metadata partitions_for_topic answers from
-        partitions = self._consumer.partitions_for_topic(self.topic) or set()
-        assert partitions, f"topic {self.topic} does not exist"
-        self._consumer.assign([TopicPartition(self.topic, p) for p in sorted(partitions)])
-        await self._consumer.seek_to_beginning()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._consumer.stop()
-
-    async def until(self, done: Callable[[list[ConsumerRecord[Any, Any]]], bool], timeout: float = 20.0) -> list[ConsumerRecord[Any, Any]]:
-        deadline = time.monotonic() + timeout
-        while not done(self.records):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.topic}: condition not met within {timeout}s; got {[headers(r).get('ce_type') for r in self.records]}")
-            batch = await self._consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                self.records += [r for r in records if self._match(r)]
-        return self.records
-
-    async def drain(self) -> list[ConsumerRecord[Any, Any]]:
-        """Everything up to the end of the topic as of now (to see duplicates too)."""
-        ends = await self._consumer.end_offsets(list(self._consumer.assignment()))
-        while [tp for tp, end in ends.items() if await self._consumer.position(tp) < end]:
-            batch = await self._consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                self.records += [r for r in records if self._match(r)]
-        return self.records
-
-
-def headers(message: ConsumerRecord[Any, Any]) -> dict[str, str]:
-    return decode_headers(message.headers)
-
-
-def of_tenant(tenant: str) -> Callable[[ConsumerRecord[Any, Any]], bool]:
-    encoded = tenant.encode()
-    return lambda r: dict(r.headers).get("ce_tenantid") == encoded
 
 
 def count(n: int) -> Callable[[list[Any]], bool]:
@@ -360,18 +309,6 @@ async def private(platform: Platform) -> AsyncIterator[PrivateOutbox]:
         await box.close()
 
 
-async def eventually(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not await _value(condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout}s")
-        await asyncio.sleep(0.01)
-
-
-async def _value(value: Any) -> Any:
-    return await value if asyncio.iscoroutine(value) else value
-
-
 async def test_the_relay_is_woken_by_notify_on_commit_not_by_its_poll(private: PrivateOutbox) -> None:
     # With the fallback poll a minute away, every publish below comes from a NOTIFY wake-up.
     relay = await private.relay(poll_interval=60.0)
@@ -471,19 +408,19 @@ async def test_a_paused_broker_delays_publishing_but_writes_succeed_and_nothing_
             response = await catalog.CreateService(services_pb2.CreateServiceRequest(service=appointment(f"Paused {i}")), metadata=auth(tenant), timeout=5)
             services.append(response.service.id)
         await private.write(*(f"p{i}" for i in range(5)))
-        await eventually(lambda: relay.stats.publish_errors >= 1, timeout=10, what="a failed round while the broker is paused")
+        await eventually(lambda: relay.stats.publish_errors >= 1, within=10, what="a failed round while the broker is paused")
         await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - paused)))  # a few seconds in all
     finally:
         platform.infra.kafka.resume()
 
-    await eventually(private.drained, timeout=30, what="private outbox drained after the broker came back")
+    await eventually(private.drained, within=30, what="private outbox drained after the broker came back")
 
     async with TopicReader(bootstrap, SERVICE_TOPIC, of_tenant(tenant)) as reader:
-        await reader.until(keys_seen(set(services)), timeout=30)
+        await reader.until(keys_seen(set(services)), within=30)
         catalog_messages = await reader.drain()
     async with TopicReader(bootstrap, private.topic, of_tenant(private.tenant)) as reader:
         wanted = {f"p{i}" for i in range(5)}
-        await reader.until(values_seen(wanted), timeout=30)
+        await reader.until(values_seen(wanted), within=30)
         private_messages = await reader.drain()
 
     # At least once: a request that timed out may still have reached the broker, so a message can

@@ -17,8 +17,8 @@ from services.api.bookings.v2 import bookings_pb2
 from services.common.config import KafkaSettings
 from services.common.kafka import create_producer
 from services.devstack.stack import Platform
-from tests.integration.participations_support import CANCELED, CREATED, Booking, BookingEvents, ParticipationsApi, consumed, eventually, new_id
-from tests.support import auth, expect_error, field_violations
+from tests.integration.participations_support import CANCELED, CREATED, Booking, BookingEvents, ParticipationsApi, consumed, new_id
+from tests.support import auth, eventually, expect_error, field_violations
 
 pytestmark = pytest.mark.integration
 

@@ -50,16 +50,14 @@ from tests.integration.participations_support import (
     Booking,
     BookingEvents,
     ParticipationsApi,
-    TopicReader,
     booking_headers,
     consumed,
-    eventually,
-    headers,
     new_id,
-    of_tenant,
     pipeline_idle,
 )
 from tests.integration.timeframes_support import HOUR, T0, Calendar
+from tests.integration.topic_reader import TopicReader, headers, of_tenant
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 

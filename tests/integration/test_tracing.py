@@ -19,7 +19,8 @@ from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2
 from services.common import topics
 from services.devstack.otlp import ExportedSpan, OtlpReceiver
-from tests.integration.availability_support import DAY, World, booking_of, eventually, now, policy
+from tests.integration.availability_support import DAY, World, booking_of, now, policy
+from tests.support import eventually
 
 BOOKING_TOPIC = topics.BOOKING_EVENTS.name
 PARTICIPATION_TOPIC = topics.PARTICIPATION_EVENTS.name
@@ -86,7 +87,7 @@ async def test_a_booking_yields_one_trace_from_the_rpc_through_kafka_to_the_time
     async def current() -> events_pb2.Event:
         return (await world.events.GetEvent(events_pb2.GetEventRequest(event_id=event.id), metadata=world.md)).event
 
-    settled, _ = await eventually(current, lambda e: e.remaining_capacity == 3, within=30)
+    settled = await eventually(current, lambda e: e.remaining_capacity == 3, within=30)
     assert settled.remaining_capacity == 3, "the booking never reached the event's capacity"
     trace = Trace(await otlp.wait_for_spans(trace_id, _complete(client_span_id), within=15))
 
@@ -150,7 +151,7 @@ async def test_an_unsampled_booking_records_no_trace(channel: Callable[[str], gr
     async def current() -> events_pb2.Event:
         return (await world.events.GetEvent(events_pb2.GetEventRequest(event_id=klass.events[0].id), metadata=world.md)).event
 
-    settled, _ = await eventually(current, lambda e: e.remaining_capacity == 4, within=30)
+    settled = await eventually(current, lambda e: e.remaining_capacity == 4, within=30)
     assert settled.remaining_capacity == 4
     # Spans would have arrived by now (a 0.2 s batch delay): wait a little longer to be sure.
     assert await otlp.wait_for_spans(trace_id, lambda spans: bool(spans), within=1.5) == []
