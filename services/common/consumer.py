@@ -68,6 +68,7 @@ from opentelemetry.trace import Link, SpanKind, StatusCode, TracerProvider
 
 from services.common.config import KafkaSettings
 from services.common.kafka import Backoff, Envelope, PoisonMessage, consumer_config, create_producer, dead_letter_headers, is_transient
+from services.common.telemetry import PerMeterProvider
 from services.common.topics import M, MessageType, Topic
 
 log = structlog.get_logger("kafka")
@@ -230,7 +231,7 @@ class KafkaConsumerRunner:
         self._marked: dict[TopicPartition, int] = {}  # offsets done, not yet committed
         self._marks = asyncio.Event()
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
-        self._metrics = _ConsumerMetrics.of(meter_provider or metrics.get_meter_provider())
+        self._metrics = _CONSUMER_METRICS.of(meter_provider or metrics.get_meter_provider())
         self._metrics.runners.add(self)
 
         self.stats = ConsumerStats()
@@ -734,8 +735,8 @@ def _leave_group_on_stop_at_generation_zero(consumer: AIOKafkaConsumer) -> None:
 
 @dataclass
 class _ConsumerMetrics:
-    """One set of instruments per meter provider, shared by every runner of the process (an
-    observable instrument registered twice would keep only its first callback)."""
+    """The instruments of every runner of the process (one set per meter provider:
+    `_CONSUMER_METRICS`, services/common/telemetry.py `PerMeterProvider`)."""
 
     processed: Any
     failures: Any
@@ -743,10 +744,7 @@ class _ConsumerMetrics:
     runners: weakref.WeakSet[KafkaConsumerRunner] = field(default_factory=weakref.WeakSet)
 
     @classmethod
-    def of(cls, provider: MeterProvider) -> _ConsumerMetrics:
-        existing = _CONSUMER_METRICS.get(provider)
-        if existing is not None:
-            return existing
+    def create(cls, provider: MeterProvider) -> _ConsumerMetrics:
         meter = provider.get_meter("services.common.kafka")
         created = cls(
             processed=meter.create_counter("kafka.consumer.processed", unit="{message}", description="Messages handled successfully"),
@@ -759,7 +757,6 @@ class _ConsumerMetrics:
             unit="{message}",
             description="Per partition: high watermark minus the next offset to process",
         )
-        _CONSUMER_METRICS[provider] = created
         return created
 
     def _observe_lag(self, _options: CallbackOptions) -> Iterable[Observation]:
@@ -773,4 +770,4 @@ class _ConsumerMetrics:
                 yield Observation(lag, attributes)
 
 
-_CONSUMER_METRICS: weakref.WeakKeyDictionary[MeterProvider, _ConsumerMetrics] = weakref.WeakKeyDictionary()
+_CONSUMER_METRICS = PerMeterProvider(_ConsumerMetrics.create)

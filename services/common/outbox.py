@@ -65,6 +65,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode, TracerProvider
 
 from services.common.config import KafkaSettings
 from services.common.kafka import Backoff, cloudevent_headers, create_producer
+from services.common.telemetry import PerMeterProvider
 from services.common.topics import M, MessageType, Topic
 
 log = structlog.get_logger("outbox")
@@ -279,7 +280,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._next_sample = 0.0
         self._next_cleanup = 0.0
-        self._metrics = _RelayMetrics.of(meter_provider or metrics.get_meter_provider())
+        self._metrics = _RELAY_METRICS.of(meter_provider or metrics.get_meter_provider())
         self._metrics.relays.add(self)
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
@@ -532,8 +533,8 @@ def _end_producer_span(span: Span, future: asyncio.Future[Any] | None) -> None:
 
 @dataclass
 class _RelayMetrics:
-    """One set of instruments per meter provider, shared by the relays of the process (an
-    observable instrument registered twice keeps only its first callback)."""
+    """The instruments of the relays of the process (one set per meter provider:
+    `_RELAY_METRICS`, services/common/telemetry.py `PerMeterProvider`)."""
 
     published: Any
     publish_errors: Any
@@ -542,10 +543,7 @@ class _RelayMetrics:
     relays: weakref.WeakSet[OutboxRelay] = field(default_factory=weakref.WeakSet)
 
     @classmethod
-    def of(cls, provider: MeterProvider) -> _RelayMetrics:
-        existing = _RELAY_METRICS.get(provider)
-        if existing is not None:
-            return existing
+    def create(cls, provider: MeterProvider) -> _RelayMetrics:
         meter = provider.get_meter("services.common.outbox")
         created = cls(
             published=meter.create_counter("outbox.published", unit="{message}", description="Outbox messages acknowledged by the broker"),
@@ -557,7 +555,6 @@ class _RelayMetrics:
         meter.create_observable_gauge(
             "outbox.oldest_age_seconds", callbacks=[created._observe_age], unit="s", description="Age of the oldest unpublished outbox row"
         )
-        _RELAY_METRICS[provider] = created
         return created
 
     def _observe_backlog(self, _options: CallbackOptions) -> Iterable[Observation]:
@@ -571,4 +568,4 @@ class _RelayMetrics:
                 yield Observation(age, {"outbox.channel": channel})
 
 
-_RELAY_METRICS: weakref.WeakKeyDictionary[MeterProvider, _RelayMetrics] = weakref.WeakKeyDictionary()
+_RELAY_METRICS = PerMeterProvider(_RelayMetrics.create)

@@ -13,9 +13,13 @@ from __future__ import annotations
 import os
 import re
 import socket
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from opentelemetry import metrics, trace
+from opentelemetry.metrics import MeterProvider as AnyMeterProvider
 from opentelemetry.sdk.environment_variables import OTEL_METRIC_EXPORT_INTERVAL
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -25,6 +29,24 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
 DEFAULT_METRIC_EXPORT_INTERVAL_MS = 15_000
+Instruments = TypeVar("Instruments")
+
+
+class PerMeterProvider(Generic[Instruments]):
+    """A mechanism's instruments, created once per meter provider and shared by all its users in the
+    process (every consumer runner, every outbox relay): an observable instrument registered twice
+    keeps only its first callback, so a second user must add itself to the first one's set. A test
+    with a meter provider of its own gets a set of its own."""
+
+    def __init__(self, create: Callable[[AnyMeterProvider], Instruments]):
+        self._create = create
+        self._sets: weakref.WeakKeyDictionary[AnyMeterProvider, Instruments] = weakref.WeakKeyDictionary()
+
+    def of(self, provider: AnyMeterProvider) -> Instruments:
+        found = self._sets.get(provider)
+        if found is None:
+            found = self._sets[provider] = self._create(provider)
+        return found
 
 
 @dataclass

@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from services.devstack.infra import InfraPorts
@@ -35,6 +36,15 @@ def _busy(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def service_base_env(environ: Mapping[str, str] = os.environ, terminal: bool | None = None) -> dict[str, str]:
+    """The services' environment: this one, with their logs as readable lines when they stream to a
+    terminal (LOG_FORMAT=console) and JSON otherwise, and always when LOG_FORMAT is set."""
+    env = dict(environ)
+    if (sys.stdout.isatty() if terminal is None else terminal) and "LOG_FORMAT" not in env:
+        env["LOG_FORMAT"] = "console"
+    return env
 
 
 def _dev_secret() -> str:
@@ -125,7 +135,7 @@ def main() -> None:
         )
 
     secret = _dev_secret()
-    platform = Platform(state_dir=STATE, jwt_secret=secret, infra_ports=infra_ports, service_ports=service_ports, stream_logs=True)
+    platform = Platform(state_dir=STATE, jwt_secret=secret, infra_ports=infra_ports, service_ports=service_ports, stream_logs=True, base_env=service_base_env())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
