@@ -7,8 +7,7 @@ import contextlib
 from services.api.bookings.availability.v1.availability_calendar_pb2_grpc import AvailabilityCalendarStub
 from services.api.calendar.schedules.v3.schedules_pb2_grpc import SchedulesStub
 from services.bookings.adapters.availability import AvailabilityCalendarClient, open_availability_channel
-from services.bookings.adapters.postgres import PostgresServiceRepository
-from services.bookings.adapters.postgres_bookings import PostgresBookingRepository
+from services.bookings.adapters.postgres import bookings_store
 from services.bookings.adapters.timeframes import TimeframesCalendar, TimeframesSchedules, open_timeframes_channel
 from services.bookings.application.bookings import Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
@@ -34,16 +33,10 @@ def make_build(settings: BookingsSettings) -> Build:
         availability = open_availability_channel(settings, settings.availability_address)
         stack.push_async_callback(availability.close)
 
-        repository = PostgresServiceRepository(pool)
+        store = bookings_store(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
         cursors = CursorCodec(settings.cursor_key)
-        catalog = Catalog(repository, TimeframesSchedules(SchedulesStub(timeframes)), cursors)
-        bookings = Bookings(
-            PostgresBookingRepository(pool),
-            repository,
-            AvailabilityCalendarClient(AvailabilityCalendarStub(availability)),
-            TimeframesCalendar(timeframes),
-            cursors,
-        )
-        return rpc_services(catalog, PolicyProvider(repository), bookings)
+        catalog = Catalog(store, TimeframesSchedules(SchedulesStub(timeframes)), cursors)
+        bookings = Bookings(store, AvailabilityCalendarClient(AvailabilityCalendarStub(availability)), TimeframesCalendar(timeframes), cursors)
+        return rpc_services(catalog, PolicyProvider(store), bookings)
 
     return build

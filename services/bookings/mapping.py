@@ -17,17 +17,16 @@ from services.bookings.domain.policies import (
     LimitLateBooking,
     ParticipantsPolicy,
 )
-from services.bookings.domain.services import Service, ServiceDraft
+from services.bookings.domain.services import Service, ServiceChange, ServiceDraft
 from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.common.timestamps import set_timestamp
 
-_SERVICE_EVENTS = {"created": topics.SERVICE_CREATED, "updated": topics.SERVICE_UPDATED, "deleted": topics.SERVICE_DELETED}
+_SERVICE_EVENTS = {ServiceChange.CREATED: topics.SERVICE_CREATED, ServiceChange.UPDATED: topics.SERVICE_UPDATED, ServiceChange.DELETED: topics.SERVICE_DELETED}
 
 
-def service_event(tenant_id: str, change: str, service: Service) -> OutboxMessage:
-    """The integration event of a catalog write (`change`: created, updated or deleted): the
-    whole service as of the change, keyed by its id."""
+def service_event(tenant_id: str, change: ServiceChange, service: Service) -> OutboxMessage:
+    """The integration event of a catalog write: the whole service as of the change, keyed by its id."""
     message_type = _SERVICE_EVENTS[change]
     return OutboxMessage.of(tenant_id, topics.SERVICE_EVENTS, message_type, service.id, message_type.message(service=service_to_proto(service)))
 

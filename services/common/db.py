@@ -116,20 +116,6 @@ class TenantStore(Generic[S]):
             yield self._session(conn, tenant_id)
 
 
-class PooledRepository:
-    """Base of a repository on a pool: `_connection()` for reads, `_transaction()` for writes."""
-
-    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float = 5.0):
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-
-    def _connection(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        return connection(self._pool, self._acquire_timeout)
-
-    def _transaction(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        return connection(self._pool, self._acquire_timeout, transaction=True)
-
-
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
     """No reset query when a connection goes back to the pool. asyncpg's default (UNLISTEN *,
     advisory unlock, RESET ALL, CLOSE ALL) costs a server round trip on every release, measurable

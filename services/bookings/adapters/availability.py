@@ -5,7 +5,7 @@ Endpoint"). Both RPCs are reads, so the channel retries them on UNAVAILABLE."""
 from __future__ import annotations
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
-from services.bookings.domain.ports import AvailabilityAnswer, NotAClassSession
+from services.bookings.application.ports import AvailabilityAnswer, NotAClassSession
 from services.bookings.domain.services import Service
 from services.bookings.mapping import service_to_proto
 from services.common.auth import ServiceTokens

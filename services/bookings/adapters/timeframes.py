@@ -10,7 +10,7 @@ from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.bookings.domain.ports import CalendarEvent
+from services.bookings.application.ports import CalendarEvent
 from services.common.auth import ServiceTokens
 from services.common.clients import Channel, call_dependency, open_channel
 from services.common.config import ServiceSettings

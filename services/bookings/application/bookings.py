@@ -2,7 +2,8 @@
 
 Order of every write, so that a rejected or failed request leaves nothing behind: validate the
 request completely; read what it is about; ask the other services (availability, timeframes),
-which only read; then one transaction writes the booking and its outbox row. Nothing is written
+which only read; then one transaction (`store.write(tenant)`) writes the booking and announces
+its change. Nothing is written
 before the last step, so a refusal (FAILED_PRECONDITION), an unreachable dependency
 (UNAVAILABLE) or a stale revision (ABORTED) changes nothing.
 
@@ -41,6 +42,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.bookings.application.ports import (
+    Availability,
+    AvailabilityAnswer,
+    BookingFilter,
+    BookingsSession,
+    BookingsStore,
+    Calendar,
+    NotAClassSession,
+    SortKey,
+)
 from services.bookings.domain.bookings import (
     CAPACITY_EXCEEDED,
     RESOURCE,
@@ -49,6 +60,7 @@ from services.bookings.domain.bookings import (
     BookingDraft,
     BookingStatus,
     Change,
+    capacity_refusal,
     new_booking,
     refusal,
     replay,
@@ -61,18 +73,7 @@ from services.bookings.domain.bookings import (
     with_participants,
 )
 from services.bookings.domain.policies import MAX_PARTICIPANTS_PER_BOOKING
-from services.bookings.domain.ports import (
-    Availability,
-    AvailabilityAnswer,
-    BookingFilter,
-    BookingRepository,
-    Calendar,
-    NotAClassSession,
-    ServiceRepository,
-    SortKey,
-)
 from services.bookings.domain.services import Service, ServiceType
-from services.common.auth import current_tenant
 from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec, instant_key, parse_instant_key, query_fingerprint
 from services.common.validation import Violations
@@ -94,8 +95,7 @@ class BookingPage:
 class Bookings:
     def __init__(
         self,
-        repository: BookingRepository,
-        services: ServiceRepository,
+        store: BookingsStore,
         availability: Availability,
         calendar: Calendar,
         cursors: CursorCodec,
@@ -103,8 +103,7 @@ class Bookings:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
-        self._repository = repository
-        self._services = services
+        self._store = store
         self._availability = availability
         self._calendar = calendar
         self._cursors = cursors
@@ -113,23 +112,38 @@ class Bookings:
 
     # --- create ----------------------------------------------------------------------------------
 
-    async def create(self, draft: BookingDraft) -> Booking:
+    async def create(self, tenant: str, draft: BookingDraft) -> Booking:
         validate_draft(draft)
         if draft.idempotency_key:
             # A replay is answered from storage, without asking availability again: the booking
             # exists whatever capacity says now.
-            existing = await self._repository.by_idempotency_key(draft.idempotency_key)
+            async with self._store.read(tenant) as session:
+                existing = await session.booking_by_idempotency_key(draft.idempotency_key)
             if existing is not None:
                 return replay(existing, request_fingerprint(draft))
-        service = await self._service(draft.service_id)
+        service = await self._service(tenant, draft.service_id)
         booking = new_booking(draft, self._new_id(), service)
         capacity = await self._validate(service, booking, booking.number_of_participants)
-        stored, created = await self._repository.create(booking, capacity=capacity)
-        if not created:
-            # A concurrent request with the same key won the insert (unique index); this one
-            # wrote nothing and answers with that booking, or refuses a different request.
-            assert booking.request_fingerprint is not None
-            return replay(stored, booking.request_fingerprint)
+        async with self._store.write(tenant) as session:
+            if capacity is not None:
+                await session.lock_entity(booking)
+                if booking.idempotency_key is not None:
+                    # A concurrent request with this key for this entity held the lock first and
+                    # has committed: this is its replay, answered without counting it against itself.
+                    taken = await session.booking_by_idempotency_key(booking.idempotency_key)
+                    if taken is not None:
+                        return _replay(taken, booking)
+                await _require_room(session, booking, capacity)
+            stored = await session.insert_booking(booking)
+            if stored is None:
+                # A concurrent request with the same key won the insert (unique index); this one
+                # wrote nothing and answers with that booking, or refuses a different request.
+                assert booking.idempotency_key is not None
+                taken = await session.booking_by_idempotency_key(booking.idempotency_key)
+                if taken is None:  # the conflicting row vanished: bookings are never deleted
+                    raise RuntimeError(f"idempotency key conflict without a booking holding the key (booking {booking.id})")
+                return _replay(taken, booking)
+            await session.announce_booking(Change.CREATED, stored)
         return stored
 
     async def _validate(self, service: Service, booking: Booking, number_of_participants: int) -> int | None:
@@ -165,17 +179,19 @@ class Bookings:
 
     # --- reads -----------------------------------------------------------------------------------
 
-    async def get(self, booking_id: str) -> Booking:
+    async def get(self, tenant: str, booking_id: str) -> Booking:
         v = Violations()
         v.id("booking_id", booking_id)
         v.raise_if_any()
-        booking = await self._repository.get(booking_id)
+        async with self._store.read(tenant) as session:
+            booking = await session.booking(booking_id)
         if booking is None:
             raise NotFound(RESOURCE, booking_id)
         return booking
 
     async def query(
         self,
+        tenant: str,
         service_ids: Sequence[str],
         schedule_ids: Sequence[str],
         event_ids: Sequence[str],
@@ -202,64 +218,79 @@ class Bookings:
         )
         # The cursor is bound to the tenant and the filters; the page size may change between pages.
         fingerprint = query_fingerprint(
-            "bookings.v2.QueryBookings", current_tenant(), where.service_ids, where.schedule_ids, where.event_ids, [s.name for s in where.statuses]
+            "bookings.v2.QueryBookings", tenant, where.service_ids, where.schedule_ids, where.event_ids, [s.name for s in where.statuses]
         )
         page = self._cursors.add_page(v, limit, cursor, None if v else fingerprint)
         v.raise_if_any()
         assert page is not None
         after = SortKey(*parse_instant_key(page.after)) if page.after is not None else None
-        rows = await self._repository.query(where, after, page.limit + 1)
+        async with self._store.read(tenant) as session:
+            rows = await session.query_bookings(where, after, page.limit + 1)
         bookings, more = rows[: page.limit], len(rows) > page.limit
         next_cursor = self._cursors.encode(_key(bookings[-1]), fingerprint) if more else ""
         return BookingPage(bookings, next_cursor)
 
     # --- changes ---------------------------------------------------------------------------------
 
-    async def confirm(self, booking_id: str, revision: int) -> Booking:
-        return await self._transition(booking_id, revision, Action.CONFIRM)
+    async def confirm(self, tenant: str, booking_id: str, revision: int) -> Booking:
+        return await self._transition(tenant, booking_id, revision, Action.CONFIRM)
 
-    async def decline(self, booking_id: str, revision: int) -> Booking:
-        return await self._transition(booking_id, revision, Action.DECLINE)
+    async def decline(self, tenant: str, booking_id: str, revision: int) -> Booking:
+        return await self._transition(tenant, booking_id, revision, Action.DECLINE)
 
-    async def cancel(self, booking_id: str, revision: int) -> Booking:
-        return await self._transition(booking_id, revision, Action.CANCEL)
+    async def cancel(self, tenant: str, booking_id: str, revision: int) -> Booking:
+        return await self._transition(tenant, booking_id, revision, Action.CANCEL)
 
-    async def _transition(self, booking_id: str, revision: int, action: Action) -> Booking:
+    async def _transition(self, tenant: str, booking_id: str, revision: int, action: Action) -> Booking:
         validate_change(booking_id, revision).raise_if_any()
-        current = await self._current(booking_id, revision)
+        current = await self._current(tenant, booking_id, revision)
         changed = transition(current, action)
         if action is Action.CANCEL:
-            await self._require_cancellable(current)
-        return await self._repository.update(changed, revision, _CHANGES[action], current.number_of_participants)
+            await self._require_cancellable(tenant, current)
+        return await self._store_change(tenant, current, changed, revision, _CHANGES[action])
 
-    async def update_number_of_participants(self, booking_id: str, revision: int, number_of_participants: int) -> Booking:
+    async def update_number_of_participants(self, tenant: str, booking_id: str, revision: int, number_of_participants: int) -> Booking:
         v = validate_change(booking_id, revision)
         v.int_range("number_of_participants", number_of_participants, 1, MAX_PARTICIPANTS_PER_BOOKING)
         v.raise_if_any()
-        current = await self._current(booking_id, revision)
+        current = await self._current(tenant, booking_id, revision)
         changed = with_participants(current, number_of_participants)
         if changed == current:
             return current  # nothing changes: no new revision, no event
         added = number_of_participants - current.number_of_participants
         capacity = None
         if added > 0:
-            service = await self._service(current.service_id)
+            service = await self._service(tenant, current.service_id)
             require_max_participants(number_of_participants, service.booking_policy.max_participants_per_booking)
             capacity = await self._validate(service, current, added)
-        return await self._repository.update(changed, revision, Change.NUMBER_OF_PARTICIPANTS_UPDATED, current.number_of_participants, capacity=capacity)
+        return await self._store_change(tenant, current, changed, revision, Change.NUMBER_OF_PARTICIPANTS_UPDATED, capacity=capacity)
 
-    async def _current(self, booking_id: str, revision: int) -> Booking:
-        current = await self._repository.get(booking_id)
+    async def _store_change(self, tenant: str, current: Booking, changed: Booking, revision: int, change: Change, *, capacity: int | None = None) -> Booking:
+        """One transaction: the changed booking at `revision + 1` and its announcement. With a
+        `capacity` (a party size increase on a strict-capacity service) the new size must fit next
+        to the entity's other active bookings, checked under the entity's lock as on a create."""
+        async with self._store.write(tenant) as session:
+            if capacity is not None:
+                await session.lock_entity(changed)
+                await _require_room(session, changed, capacity)
+            stored = await session.update_booking(changed, revision)
+            await session.announce_booking(change, stored, current.number_of_participants)
+        return stored
+
+    async def _current(self, tenant: str, booking_id: str, revision: int) -> Booking:
+        async with self._store.read(tenant) as session:
+            current = await session.booking(booking_id)
         if current is None:
             raise NotFound(RESOURCE, booking_id)
         if current.revision != revision:
-            # Checked before the rules: the change was decided on another version. The
-            # repository checks again atomically (UPDATE ... WHERE revision = n).
+            # Checked before the rules: the change was decided on another version. The store
+            # checks again atomically (UPDATE ... WHERE revision = n).
             raise RevisionMismatch(RESOURCE, booking_id, revision, current.revision)
         return current
 
-    async def _require_cancellable(self, booking: Booking) -> None:
-        service = await self._services.get(booking.service_id)
+    async def _require_cancellable(self, tenant: str, booking: Booking) -> None:
+        async with self._store.read(tenant) as session:
+            service = await session.service(booking.service_id)
         if service is None or not service.booking_policy.cancellation_policy.enabled:
             return
         reference = await self._reference_time(service, booking)
@@ -275,8 +306,9 @@ class Bookings:
             return None if event is None or event.cancelled else event.start
         return None
 
-    async def _service(self, service_id: str) -> Service:
-        service = await self._services.get(service_id)
+    async def _service(self, tenant: str, service_id: str) -> Service:
+        async with self._store.read(tenant) as session:
+            service = await session.service(service_id)
         if service is None:
             raise NotFound("service", service_id)
         return service
@@ -289,6 +321,21 @@ def _require_bookable(answer: AvailabilityAnswer, *, strict_capacity: bool) -> N
         # The contract gives every not-bookable answer a reason; one without is a bug there.
         raise RuntimeError("availability answered not bookable without a refusal_reason")
     raise refusal(answer.refusal_reason, open_spots=answer.open_spots, total_spots=answer.total_spots)
+
+
+async def _require_room(session: BookingsSession, booking: Booking, capacity: int) -> None:
+    """Under the entity's lock: the strict capacity refusal unless `booking`, at its size, fits next
+    to the entity's other active bookings (counted in this statement's snapshot, which includes
+    every earlier lock holder's commit)."""
+    held = await session.participants_held(booking)
+    refused = capacity_refusal(held=held, requested=booking.number_of_participants, capacity=capacity)
+    if refused is not None:
+        raise refused
+
+
+def _replay(stored: Booking, request: Booking) -> Booking:
+    assert request.request_fingerprint is not None  # a booking with an idempotency key has one
+    return replay(stored, request.request_fingerprint)
 
 
 def _key(booking: Booking) -> list[object]:

@@ -1,5 +1,6 @@
-"""Use cases of the service catalog: validate, talk to timeframes and the repository, in the
-order that keeps a rejected or failed request from leaving anything behind."""
+"""Use cases of the service catalog: validate, talk to timeframes, then write in one transaction
+(`store.write(tenant)`) the service and the announcement of its change, in the order that keeps a
+rejected or failed request from leaving anything behind."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from services.bookings.domain.ports import Schedules, ServiceFilter, ServiceRepository, SortKey
+from services.bookings.application.ports import BookingsStore, Schedules, ServiceFilter, SortKey
 from services.bookings.domain.services import (
     Service,
+    ServiceChange,
     ServiceDraft,
     UpdateServiceCommand,
     apply_update,
@@ -17,7 +19,6 @@ from services.bookings.domain.services import (
     new_service,
     parse_service_type,
 )
-from services.common.auth import current_tenant
 from services.common.errors import NotFound, RevisionMismatch
 from services.common.paging import CursorCodec, instant_key, parse_instant_key, query_fingerprint
 from services.common.validation import Violations
@@ -38,17 +39,17 @@ class ServicePage:
 class Catalog:
     def __init__(
         self,
-        repository: ServiceRepository,
+        store: BookingsStore,
         schedules: Schedules,
         cursors: CursorCodec,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ):
-        self._repository = repository
+        self._store = store
         self._schedules = schedules
         self._cursors = cursors
         self._new_id = new_id
 
-    async def create(self, draft: ServiceDraft) -> Service:
+    async def create(self, tenant: str, draft: ServiceDraft) -> Service:
         # Validate completely first: a rejected request must not create a schedule either.
         service = new_service(draft, self._new_id())
         if service.type.has_schedule:
@@ -66,16 +67,20 @@ class Catalog:
                 default_capacity=service.default_capacity,
             )
             service = replace(service, schedule_id=schedule_id)
-        return await self._repository.create(service)
+        async with self._store.write(tenant) as session:
+            stored = await session.insert_service(service)
+            await session.announce_service(ServiceChange.CREATED, stored)
+        return stored
 
-    async def get(self, service_id: str) -> Service:
+    async def get(self, tenant: str, service_id: str) -> Service:
         _require_id("service_id", service_id)
-        service = await self._repository.get(service_id)
+        async with self._store.read(tenant) as session:
+            service = await session.service(service_id)
         if service is None:
             raise NotFound(RESOURCE, service_id)
         return service
 
-    async def query(self, service_ids: Sequence[str], types: Sequence[int], limit: int, cursor: str) -> ServicePage:
+    async def query(self, tenant: str, service_ids: Sequence[str], types: Sequence[int], limit: int, cursor: str) -> ServicePage:
         v = Violations()
         v.ids("service_ids", list(service_ids))
         parsed = [parse_service_type(v, f"types[{i}]", t) for i, t in enumerate(types)]
@@ -84,40 +89,46 @@ class Catalog:
             types=tuple(sorted({t for t in parsed if t is not None})),
         )
         # The cursor is bound to the tenant and the filters; the page size may change between pages.
-        fingerprint = query_fingerprint("bookings.catalog.v1.QueryServices", current_tenant(), where.service_ids, [t.name for t in where.types])
+        fingerprint = query_fingerprint("bookings.catalog.v1.QueryServices", tenant, where.service_ids, [t.name for t in where.types])
         page = self._cursors.add_page(v, limit, cursor, None if v else fingerprint)
         v.raise_if_any()
         assert page is not None
         after = SortKey(*parse_instant_key(page.after)) if page.after is not None else None
 
-        rows = await self._repository.query(where, after, page.limit + 1)
+        async with self._store.read(tenant) as session:
+            rows = await session.query_services(where, after, page.limit + 1)
         services, more = rows[: page.limit], len(rows) > page.limit
         next_cursor = self._cursors.encode(_key(services[-1]), fingerprint) if more else ""
         return ServicePage(services, next_cursor)
 
-    async def update(self, command: UpdateServiceCommand) -> Service:
+    async def update(self, tenant: str, command: UpdateServiceCommand) -> Service:
         check_update_request(command)
-        current = await self._repository.get(command.service_id)
-        if current is None:
-            raise NotFound(RESOURCE, command.service_id)
-        if current.revision != command.revision:
-            # Checked before validating: the change was computed against another version.
-            raise RevisionMismatch(RESOURCE, command.service_id, command.revision, current.revision)
-        updated = apply_update(current, command)
-        if updated == current:
-            return current  # nothing changes: no new revision
-        # The repository re-checks the revision atomically (UPDATE ... WHERE revision = n), so of
-        # two concurrent updates based on the same revision exactly one wins.
-        return await self._repository.update(updated, command.revision)
+        async with self._store.write(tenant) as session:
+            current = await session.service(command.service_id)
+            if current is None:
+                raise NotFound(RESOURCE, command.service_id)
+            if current.revision != command.revision:
+                # Checked before validating: the change was computed against another version.
+                raise RevisionMismatch(RESOURCE, command.service_id, command.revision, current.revision)
+            updated = apply_update(current, command)
+            if updated == current:
+                return current  # nothing changes: no new revision
+            # The store re-checks the revision atomically (UPDATE ... WHERE revision = n), so of
+            # two concurrent updates based on the same revision exactly one wins.
+            stored = await session.update_service(updated, command.revision)
+            await session.announce_service(ServiceChange.UPDATED, stored)
+        return stored
 
-    async def delete(self, service_id: str, revision: int) -> None:
+    async def delete(self, tenant: str, service_id: str, revision: int) -> None:
         v = Violations()
         v.id("service_id", service_id)
         v.check(revision >= 0, "revision", "must be the current revision, or 0 to delete at any revision")
         v.raise_if_any()
         # The schedule of a CLASS or COURSE stays in timeframes (it has no delete); without its
         # service nothing can be booked on it.
-        await self._repository.delete(service_id, revision or None)
+        async with self._store.write(tenant) as session:
+            deleted = await session.delete_service(service_id, revision or None)
+            await session.announce_service(ServiceChange.DELETED, deleted)
 
 
 class PolicyProvider:
@@ -125,17 +136,18 @@ class PolicyProvider:
 
     MAX_IDS = 100
 
-    def __init__(self, repository: ServiceRepository):
-        self._repository = repository
+    def __init__(self, store: BookingsStore):
+        self._store = store
 
-    async def list(self, service_ids: Sequence[str]) -> list[Service]:
+    async def list(self, tenant: str, service_ids: Sequence[str]) -> list[Service]:
         """The services, in request order; NotFound for the first unknown (or other tenant's) id."""
         v = Violations()
         if not service_ids:
             v.add("service_ids", f"is required: 1..{self.MAX_IDS} service ids")
         v.ids("service_ids", list(service_ids), max_items=self.MAX_IDS)
         v.raise_if_any()
-        found = await self._repository.get_many(list(service_ids))
+        async with self._store.read(tenant) as session:
+            found = await session.services(list(service_ids))
         for service_id in service_ids:
             if service_id.lower() not in found:
                 raise NotFound(RESOURCE, service_id)

@@ -24,6 +24,14 @@ UPDATABLE_PATHS = ("name", "default_capacity", "time_zone", "online_booking_enab
 _OUTPUT_ONLY_PATHS = frozenset({"id", "schedule_id", "revision", "created_date", "updated_date"})
 
 
+class ServiceChange(enum.StrEnum):
+    """What a catalog write did: names the `catalog.service-events.v1` message it publishes."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
 class ServiceType(enum.IntEnum):
     """What is booked. The numbers are the wire values of bookings.catalog.v1.ServiceType, which
     protobuf rules keep stable; the database stores the names."""

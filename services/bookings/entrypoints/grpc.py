@@ -1,4 +1,5 @@
-"""gRPC entrypoints of the bookings service: proto -> domain, call the use case, domain -> proto.
+"""gRPC entrypoints of the bookings service: proto -> domain, call the use case with the request's
+tenant, domain -> proto.
 
 Hosts bookings.catalog.v1.Services, the default bookings.policies.v1.BookingPolicyProvider and
 bookings.v2.Bookings. The proto <-> domain mapping is in services/bookings/mapping.py, shared with
@@ -26,6 +27,7 @@ from services.bookings.mapping import (  # noqa: F401 (policy_from_proto re-expo
     policy_to_proto,
     service_to_proto,
 )
+from services.common.auth import current_tenant
 from services.common.server import RpcService
 
 CATALOG_READ, CATALOG_WRITE = "catalog:read", "catalog:write"
@@ -39,15 +41,17 @@ class ServicesServicer:
         self._catalog = catalog
 
     async def CreateService(self, request: services_pb2.CreateServiceRequest, context: grpc.aio.ServicerContext) -> Any:
-        service = await self._catalog.create(draft_from_proto(request.service))
+        service = await self._catalog.create(current_tenant(), draft_from_proto(request.service))
         return services_pb2.CreateServiceResponse(service=service_to_proto(service))
 
     async def GetService(self, request: services_pb2.GetServiceRequest, context: grpc.aio.ServicerContext) -> Any:
-        service = await self._catalog.get(request.service_id)
+        service = await self._catalog.get(current_tenant(), request.service_id)
         return services_pb2.GetServiceResponse(service=service_to_proto(service))
 
     async def QueryServices(self, request: services_pb2.QueryServicesRequest, context: grpc.aio.ServicerContext) -> Any:
-        page = await self._catalog.query(list(request.service_ids), list(request.types), request.cursor_paging.limit, request.cursor_paging.cursor)
+        page = await self._catalog.query(
+            current_tenant(), list(request.service_ids), list(request.types), request.cursor_paging.limit, request.cursor_paging.cursor
+        )
         return services_pb2.QueryServicesResponse(
             services=[service_to_proto(s) for s in page.services],
             paging_metadata=paging_pb2.PagingMetadata(count=len(page.services), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=page.has_next),
@@ -60,11 +64,11 @@ class ServicesServicer:
             paths=list(request.mask.paths),
             patch=draft_from_proto(request.service),
         )
-        service = await self._catalog.update(command)
+        service = await self._catalog.update(current_tenant(), command)
         return services_pb2.UpdateServiceResponse(service=service_to_proto(service))
 
     async def DeleteService(self, request: services_pb2.DeleteServiceRequest, context: grpc.aio.ServicerContext) -> Any:
-        await self._catalog.delete(request.service_id, request.revision)
+        await self._catalog.delete(current_tenant(), request.service_id, request.revision)
         return services_pb2.DeleteServiceResponse()
 
 
@@ -75,7 +79,7 @@ class BookingPolicyProviderServicer:
         self._provider = provider
 
     async def ListBookingPolicies(self, request: booking_policy_pb2.ListBookingPoliciesRequest, context: grpc.aio.ServicerContext) -> Any:
-        services = await self._provider.list(list(request.service_ids))
+        services = await self._provider.list(current_tenant(), list(request.service_ids))
         return booking_policy_pb2.ListBookingPoliciesResponse(
             booking_policies=[
                 booking_policy_pb2.ServiceBookingPolicy(
@@ -95,14 +99,15 @@ class BookingsServicer:
         self._bookings = bookings
 
     async def CreateBooking(self, request: bookings_pb2.CreateBookingRequest, context: grpc.aio.ServicerContext) -> Any:
-        booking = await self._bookings.create(booking_draft_from_proto(request))
+        booking = await self._bookings.create(current_tenant(), booking_draft_from_proto(request))
         return bookings_pb2.CreateBookingResponse(booking=booking_to_proto(booking))
 
     async def GetBooking(self, request: bookings_pb2.GetBookingRequest, context: grpc.aio.ServicerContext) -> Any:
-        return bookings_pb2.GetBookingResponse(booking=booking_to_proto(await self._bookings.get(request.booking_id)))
+        return bookings_pb2.GetBookingResponse(booking=booking_to_proto(await self._bookings.get(current_tenant(), request.booking_id)))
 
     async def QueryBookings(self, request: bookings_pb2.QueryBookingsRequest, context: grpc.aio.ServicerContext) -> Any:
         page: BookingPage = await self._bookings.query(
+            current_tenant(),
             list(request.service_ids),
             list(request.schedule_ids),
             list(request.event_ids),
@@ -116,16 +121,20 @@ class BookingsServicer:
         )
 
     async def ConfirmBooking(self, request: bookings_pb2.ConfirmBookingRequest, context: grpc.aio.ServicerContext) -> Any:
-        return bookings_pb2.ConfirmBookingResponse(booking=booking_to_proto(await self._bookings.confirm(request.booking_id, request.revision)))
+        return bookings_pb2.ConfirmBookingResponse(
+            booking=booking_to_proto(await self._bookings.confirm(current_tenant(), request.booking_id, request.revision))
+        )
 
     async def DeclineBooking(self, request: bookings_pb2.DeclineBookingRequest, context: grpc.aio.ServicerContext) -> Any:
-        return bookings_pb2.DeclineBookingResponse(booking=booking_to_proto(await self._bookings.decline(request.booking_id, request.revision)))
+        return bookings_pb2.DeclineBookingResponse(
+            booking=booking_to_proto(await self._bookings.decline(current_tenant(), request.booking_id, request.revision))
+        )
 
     async def CancelBooking(self, request: bookings_pb2.CancelBookingRequest, context: grpc.aio.ServicerContext) -> Any:
-        return bookings_pb2.CancelBookingResponse(booking=booking_to_proto(await self._bookings.cancel(request.booking_id, request.revision)))
+        return bookings_pb2.CancelBookingResponse(booking=booking_to_proto(await self._bookings.cancel(current_tenant(), request.booking_id, request.revision)))
 
     async def UpdateNumberOfParticipants(self, request: bookings_pb2.UpdateNumberOfParticipantsRequest, context: grpc.aio.ServicerContext) -> Any:
-        booking = await self._bookings.update_number_of_participants(request.booking_id, request.revision, request.number_of_participants)
+        booking = await self._bookings.update_number_of_participants(current_tenant(), request.booking_id, request.revision, request.number_of_participants)
         return bookings_pb2.UpdateNumberOfParticipantsResponse(booking=booking_to_proto(booking))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.api.bookings.policies.v1 import booking_policy_pb2 as pb
-from services.bookings.adapters.postgres import policy_from_document, policy_to_document
+from services.bookings.adapters.postgres_catalog import policy_from_document, policy_to_document
 from services.bookings.domain.policies import (
     BookAfterStart,
     BookingPolicy,

@@ -1,25 +1,24 @@
 """The booking use cases (services/bookings/application/bookings.py) against in-memory fakes of
-the repository, the catalog, availability and the calendar: what is asked of availability and
+the store (tests/unit/bookings/fakes.py), availability and the calendar: what is asked of availability and
 when, that nothing is written on any rejection, idempotent replays, the precedence of errors, and
-what a strict-capacity service's writes are asked to enforce."""
+which writes count a strict-capacity service's bookings under its entity's lock."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.bookings.application.bookings import Bookings
-from services.bookings.domain.bookings import Booking, BookingDraft, BookingStatus, Change, Contact, capacity_refusal
+from services.bookings.application.ports import AvailabilityAnswer, CalendarEvent, NotAClassSession
+from services.bookings.domain.bookings import BookingDraft, BookingStatus, Change, Contact
 from services.bookings.domain.policies import BookingPolicy, CancellationPolicy, ParticipantsPolicy
-from services.bookings.domain.ports import AvailabilityAnswer, BookingFilter, CalendarEvent, NotAClassSession, SortKey
 from services.bookings.domain.services import Service, ServiceType
-from services.common.auth import Principal, bind_principal, current_tenant, reset_principal
 from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec
+from tests.unit.bookings.fakes import FakeStore
 
 TENANT = "tenant-a"
 COURSE_ID = "11111111-1111-4111-8111-111111111111"
@@ -30,13 +29,6 @@ EVENT_ID = "55555555-5555-4555-8555-555555555555"
 FOREIGN_EVENT = "66666666-6666-4666-8666-666666666666"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OK = AvailabilityAnswer(bookable=True, open_spots=5, total_spots=10, refusal_reason="", capacity=10)
-
-
-@pytest.fixture(autouse=True)
-def as_tenant() -> Iterator[None]:
-    token = bind_principal(Principal(tenant_id=TENANT, subject="test", scopes=frozenset({"internal"}), token=""))
-    yield
-    reset_principal(token)
 
 
 def policy(max_participants: int = 4, cancel_minutes: int | None = None) -> BookingPolicy:
@@ -58,68 +50,6 @@ def service(kind: ServiceType, *, manual: bool = False, p: BookingPolicy | None 
         strict_capacity=strict,
         schedule_id=COURSE_SCHEDULE if course else CLASS_SCHEDULE,
     )
-
-
-@dataclass
-class FakeRepository:
-    rows: dict[str, Booking] = field(default_factory=dict)
-    events: list[tuple[Change, str, int]] = field(default_factory=list)  # the outbox
-    clock: Iterator[int] = field(default_factory=itertools.count)
-    lose_race_to: Booking | None = None  # make the next create find the key taken concurrently
-    capacities: list[int | None] = field(default_factory=list)  # the capacity each write was asked to enforce
-
-    async def get(self, booking_id: str) -> Booking | None:
-        assert current_tenant() == TENANT
-        return self.rows.get(booking_id)
-
-    async def by_idempotency_key(self, key: str) -> Booking | None:
-        return next((b for b in self.rows.values() if b.idempotency_key == key), None)
-
-    async def query(self, where: BookingFilter, after: SortKey | None, limit: int) -> list[Booking]:
-        return sorted(self.rows.values(), key=lambda b: (b.created_at, b.id))[:limit]
-
-    async def create(self, booking: Booking, *, capacity: int | None = None) -> tuple[Booking, bool]:
-        self.capacities.append(capacity)
-        if self.lose_race_to is not None:
-            winner, self.lose_race_to = self.lose_race_to, None
-            self.rows[winner.id] = winner
-            return winner, False
-        if capacity is not None:
-            taken = await self.by_idempotency_key(booking.idempotency_key) if booking.idempotency_key else None
-            if taken is not None:
-                return taken, False
-            self._require_room(booking, capacity)
-        stored = replace(booking, created_at=NOW + timedelta(seconds=next(self.clock)))
-        self.rows[booking.id] = stored
-        self.events.append((Change.CREATED, booking.id, 0))
-        return stored, True
-
-    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int, *, capacity: int | None = None) -> Booking:
-        self.capacities.append(capacity)
-        if capacity is not None:
-            self._require_room(booking, capacity)
-        current = self.rows[booking.id]
-        if current.revision != expected_revision:
-            raise RevisionMismatch("booking", booking.id, expected_revision, current.revision)
-        stored = replace(booking, revision=expected_revision + 1)
-        self.rows[booking.id] = stored
-        self.events.append((change, booking.id, previous_participants))
-        return stored
-
-    def _require_room(self, booking: Booking, capacity: int) -> None:
-        """What the Postgres repository does under the entity's lock."""
-        others = (b for b in self.rows.values() if b.entity_id == booking.entity_id and b.status.active and b.id != booking.id)
-        refused = capacity_refusal(held=sum(b.number_of_participants for b in others), requested=booking.number_of_participants, capacity=capacity)
-        if refused is not None:
-            raise refused
-
-
-@dataclass
-class FakeServices:
-    services: dict[str, Service] = field(default_factory=dict)
-
-    async def get(self, service_id: str) -> Service | None:
-        return self.services.get(service_id)
 
 
 @dataclass
@@ -169,8 +99,7 @@ class FakeCalendar:
 
 @dataclass
 class World:
-    repository: FakeRepository
-    services: FakeServices
+    store: FakeStore
     availability: FakeAvailability
     calendar: FakeCalendar
     bookings: Bookings
@@ -179,7 +108,7 @@ class World:
 @pytest.fixture
 def world() -> World:
     ids = (f"aaaaaaaa-0000-4000-8000-{n:012d}" for n in itertools.count(1))
-    repository, services, availability = FakeRepository(), FakeServices(), FakeAvailability()
+    store, availability = FakeStore(), FakeAvailability()
     calendar = FakeCalendar(
         events={
             EVENT_ID: CalendarEvent(EVENT_ID, CLASS_SCHEDULE, NOW + timedelta(hours=2), False),
@@ -188,11 +117,10 @@ def world() -> World:
         first_starts={COURSE_SCHEDULE: NOW + timedelta(hours=2)},
     )
     for kind in (ServiceType.COURSE, ServiceType.CLASS):
-        s = service(kind)
-        services.services[s.id] = s
+        store.add_service(TENANT, service(kind))
     availability.events, availability.course_schedules = calendar.events, {COURSE_SCHEDULE}
-    bookings = Bookings(repository, services, availability, calendar, CursorCodec(b"k" * 32), new_id=lambda: next(ids), clock=lambda: NOW)
-    return World(repository, services, availability, calendar, bookings)
+    bookings = Bookings(store, availability, calendar, CursorCodec(b"k" * 32), new_id=lambda: next(ids), clock=lambda: NOW)
+    return World(store, availability, calendar, bookings)
 
 
 def course_draft(**fields: object) -> BookingDraft:
@@ -215,20 +143,20 @@ def class_draft(event_id: str = EVENT_ID, **fields: object) -> BookingDraft:
 
 
 async def test_a_course_booking_asks_for_its_schedule_and_party(world: World) -> None:
-    booking = await world.bookings.create(course_draft(number_of_participants=3))
+    booking = await world.bookings.create(TENANT, course_draft(number_of_participants=3))
     assert world.availability.asked == [("schedule", COURSE_SCHEDULE, 3)]
     assert booking.status is BookingStatus.CONFIRMED
-    assert world.repository.events == [(Change.CREATED, booking.id, 0)]
+    assert world.store.announced == [(Change.CREATED, booking.id, 0)]
 
 
 async def test_a_class_booking_asks_for_its_event(world: World) -> None:
-    await world.bookings.create(class_draft())
+    await world.bookings.create(TENANT, class_draft())
     assert world.availability.asked == [("slot", EVENT_ID, 2)]
 
 
 async def test_a_manual_approval_service_creates_pending(world: World) -> None:
-    world.services.services[COURSE_ID] = service(ServiceType.COURSE, manual=True)
-    assert (await world.bookings.create(course_draft())).status is BookingStatus.PENDING
+    world.store.add_service(TENANT, service(ServiceType.COURSE, manual=True))
+    assert (await world.bookings.create(TENANT, course_draft())).status is BookingStatus.PENDING
 
 
 @pytest.mark.parametrize(
@@ -238,23 +166,23 @@ async def test_a_manual_approval_service_creates_pending(world: World) -> None:
 async def test_a_refusal_is_its_reason_and_writes_nothing(world: World, reason: str) -> None:
     world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=1, total_spots=10, refusal_reason=reason, capacity=10)
     with pytest.raises(FailedPrecondition) as exc:
-        await world.bookings.create(class_draft())
+        await world.bookings.create(TENANT, class_draft())
     assert exc.value.reason == reason
-    assert (world.repository.rows, world.repository.events) == ({}, [])
+    assert (world.store.bookings_of(TENANT), world.store.announced) == ({}, [])
 
 
 async def test_availability_unreachable_writes_nothing(world: World) -> None:
     world.availability.error = DependencyUnavailable("availability", "UNAVAILABLE")
     with pytest.raises(DependencyUnavailable):
-        await world.bookings.create(course_draft())
-    assert world.repository.rows == {}
+        await world.bookings.create(TENANT, course_draft())
+    assert world.store.bookings_of(TENANT) == {}
 
 
 async def test_a_not_bookable_answer_without_a_reason_is_a_contract_bug(world: World) -> None:
     world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="", capacity=10)
     with pytest.raises(RuntimeError):
-        await world.bookings.create(course_draft())
-    assert world.repository.rows == {}
+        await world.bookings.create(TENANT, course_draft())
+    assert world.store.bookings_of(TENANT) == {}
 
 
 OTHER_CLASS_EVENT = "66666666-6666-4666-8666-666666666666"
@@ -276,91 +204,91 @@ async def test_a_wrong_event_is_reported_before_availability_s_answer(world: Wor
     world.availability.names_schedules = names_schedules
     world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="TOO_LATE_TO_BOOK", capacity=10)
     with pytest.raises(error) as exc:
-        await world.bookings.create(class_draft(event_id))
+        await world.bookings.create(TENANT, class_draft(event_id))
     if error is InvalidArgument:
         assert exc.value.violations[0].field == "booking.booked_entity.slot.event_id"  # type: ignore[attr-defined]
-    assert world.repository.rows == {}
+    assert world.store.bookings_of(TENANT) == {}
 
 
 async def test_invalid_requests_ask_nobody(world: World) -> None:
     with pytest.raises(InvalidArgument):
-        await world.bookings.create(course_draft(number_of_participants=0))
+        await world.bookings.create(TENANT, course_draft(number_of_participants=0))
     with pytest.raises(NotFound):
-        await world.bookings.create(course_draft(service_id="99999999-9999-4999-8999-999999999999"))
+        await world.bookings.create(TENANT, course_draft(service_id="99999999-9999-4999-8999-999999999999"))
     assert world.availability.asked == []
 
 
 async def test_a_replayed_key_is_answered_from_storage_without_asking_again(world: World) -> None:
-    first = await world.bookings.create(course_draft(idempotency_key="k"))
+    first = await world.bookings.create(TENANT, course_draft(idempotency_key="k"))
     world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED", capacity=10)
 
-    again = await world.bookings.create(course_draft(idempotency_key="k"))
+    again = await world.bookings.create(TENANT, course_draft(idempotency_key="k"))
 
     assert again == first
     assert len(world.availability.asked) == 1
-    assert len(world.repository.events) == 1
+    assert len(world.store.announced) == 1
 
 
 async def test_losing_the_insert_race_answers_with_the_winners_booking(world: World) -> None:
-    winner = await world.bookings.create(course_draft(idempotency_key="k"))
-    world.repository.rows.clear()
-    world.repository.lose_race_to = winner
+    winner = await world.bookings.create(TENANT, course_draft(idempotency_key="k"))
+    world.store.bookings.clear()
+    world.store.lose_race_to = winner
 
-    assert await world.bookings.create(course_draft(idempotency_key="k")) == winner
-    world.repository.lose_race_to = winner
+    assert await world.bookings.create(TENANT, course_draft(idempotency_key="k")) == winner
+    world.store.lose_race_to = winner
     with pytest.raises(InvalidArgument):
-        await world.bookings.create(course_draft(idempotency_key="k", number_of_participants=1))
+        await world.bookings.create(TENANT, course_draft(idempotency_key="k", number_of_participants=1))
 
 
 # --- party size ------------------------------------------------------------------------------------
 
 
 async def test_an_increase_asks_for_the_added_participants_only(world: World) -> None:
-    booking = await world.bookings.create(course_draft(number_of_participants=1))
+    booking = await world.bookings.create(TENANT, course_draft(number_of_participants=1))
     world.availability.asked.clear()
 
-    grown = await world.bookings.update_number_of_participants(booking.id, 1, 4)
+    grown = await world.bookings.update_number_of_participants(TENANT, booking.id, 1, 4)
 
     assert world.availability.asked == [("schedule", COURSE_SCHEDULE, 3)]
     assert (grown.number_of_participants, grown.revision) == (4, 2)
-    assert world.repository.events[-1] == (Change.NUMBER_OF_PARTICIPANTS_UPDATED, booking.id, 1)
+    assert world.store.announced[-1] == (Change.NUMBER_OF_PARTICIPANTS_UPDATED, booking.id, 1)
 
 
 async def test_a_decrease_or_no_change_asks_nobody(world: World) -> None:
-    booking = await world.bookings.create(class_draft(number_of_participants=3))
+    booking = await world.bookings.create(TENANT, class_draft(number_of_participants=3))
     world.availability.asked.clear()
 
-    assert await world.bookings.update_number_of_participants(booking.id, 1, 3) == booking
-    smaller = await world.bookings.update_number_of_participants(booking.id, 1, 1)
+    assert await world.bookings.update_number_of_participants(TENANT, booking.id, 1, 3) == booking
+    smaller = await world.bookings.update_number_of_participants(TENANT, booking.id, 1, 1)
 
     assert world.availability.asked == []
     assert (smaller.number_of_participants, smaller.revision) == (1, 2)
 
 
 async def test_an_increase_over_the_limit_is_refused_before_asking(world: World) -> None:
-    booking = await world.bookings.create(course_draft(number_of_participants=1))
+    booking = await world.bookings.create(TENANT, course_draft(number_of_participants=1))
     world.availability.asked.clear()
     with pytest.raises(FailedPrecondition) as exc:
-        await world.bookings.update_number_of_participants(booking.id, 1, 5)
+        await world.bookings.update_number_of_participants(TENANT, booking.id, 1, 5)
     assert exc.value.reason == "MAX_PARTICIPANTS_EXCEEDED"
     assert world.availability.asked == []
-    assert world.repository.rows[booking.id] == booking
+    assert world.store.bookings_of(TENANT)[booking.id] == booking
 
 
 async def test_an_increase_availability_refuses_writes_nothing(world: World) -> None:
-    booking = await world.bookings.create(course_draft(number_of_participants=1))
+    booking = await world.bookings.create(TENANT, course_draft(number_of_participants=1))
     world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=10, refusal_reason="CAPACITY_EXCEEDED", capacity=10)
     with pytest.raises(FailedPrecondition):
-        await world.bookings.update_number_of_participants(booking.id, 1, 2)
-    assert world.repository.rows[booking.id] == booking
-    assert len(world.repository.events) == 1
+        await world.bookings.update_number_of_participants(TENANT, booking.id, 1, 2)
+    assert world.store.bookings_of(TENANT)[booking.id] == booking
+    assert len(world.store.announced) == 1
 
 
 async def test_a_stale_revision_is_aborted_before_any_rule(world: World) -> None:
-    booking = await world.bookings.create(course_draft())
-    await world.bookings.cancel(booking.id, 1)
+    booking = await world.bookings.create(TENANT, course_draft())
+    await world.bookings.cancel(TENANT, booking.id, 1)
     with pytest.raises(RevisionMismatch):
-        await world.bookings.update_number_of_participants(booking.id, 1, 3)  # stale, and canceled
+        await world.bookings.update_number_of_participants(TENANT, booking.id, 1, 3)  # stale, and canceled
 
 
 # --- cancellation ----------------------------------------------------------------------------------
@@ -371,31 +299,31 @@ async def test_a_stale_revision_is_aborted_before_any_rule(world: World) -> None
     [pytest.param(None, True, id="no policy"), pytest.param(60, True, id="2 h ahead, 60 min window"), pytest.param(180, False, id="2 h ahead, 3 h window")],
 )
 async def test_the_course_window_is_measured_from_its_first_session(world: World, minutes: int | None, allowed: bool) -> None:
-    world.services.services[COURSE_ID] = service(ServiceType.COURSE, p=policy(cancel_minutes=minutes))
-    booking = await world.bookings.create(course_draft())
+    world.store.add_service(TENANT, service(ServiceType.COURSE, p=policy(cancel_minutes=minutes)))
+    booking = await world.bookings.create(TENANT, course_draft())
     if allowed:
-        assert (await world.bookings.cancel(booking.id, 1)).status is BookingStatus.CANCELED
+        assert (await world.bookings.cancel(TENANT, booking.id, 1)).status is BookingStatus.CANCELED
         return
     with pytest.raises(FailedPrecondition) as exc:
-        await world.bookings.cancel(booking.id, 1)
+        await world.bookings.cancel(TENANT, booking.id, 1)
     assert exc.value.reason == "TOO_LATE_TO_CANCEL"
-    assert world.repository.rows[booking.id].status is BookingStatus.CONFIRMED
+    assert world.store.bookings_of(TENANT)[booking.id].status is BookingStatus.CONFIRMED
 
 
 async def test_the_class_window_is_measured_from_its_event_unless_it_was_cancelled(world: World) -> None:
-    world.services.services[CLASS_ID] = service(ServiceType.CLASS, p=policy(cancel_minutes=180))
-    booking = await world.bookings.create(class_draft())
+    world.store.add_service(TENANT, service(ServiceType.CLASS, p=policy(cancel_minutes=180)))
+    booking = await world.bookings.create(TENANT, class_draft())
     with pytest.raises(FailedPrecondition):
-        await world.bookings.cancel(booking.id, 1)
+        await world.bookings.cancel(TENANT, booking.id, 1)
     world.calendar.events[EVENT_ID] = replace(world.calendar.events[EVENT_ID], cancelled=True)
-    assert (await world.bookings.cancel(booking.id, 1)).status is BookingStatus.CANCELED
+    assert (await world.bookings.cancel(TENANT, booking.id, 1)).status is BookingStatus.CANCELED
 
 
 async def test_a_booking_of_a_deleted_service_can_be_canceled(world: World) -> None:
-    world.services.services[COURSE_ID] = service(ServiceType.COURSE, p=policy(cancel_minutes=180))
-    booking = await world.bookings.create(course_draft())
-    del world.services.services[COURSE_ID]
-    assert (await world.bookings.cancel(booking.id, 1)).status is BookingStatus.CANCELED
+    world.store.add_service(TENANT, service(ServiceType.COURSE, p=policy(cancel_minutes=180)))
+    booking = await world.bookings.create(TENANT, course_draft())
+    del world.store.services[(TENANT, COURSE_ID)]
+    assert (await world.bookings.cancel(TENANT, booking.id, 1)).status is BookingStatus.CANCELED
 
 
 # --- strict capacity -------------------------------------------------------------------------------
@@ -404,51 +332,51 @@ async def test_a_booking_of_a_deleted_service_can_be_canceled(world: World) -> N
 def make_strict(world: World, kind: ServiceType, *, capacity: int, max_participants: int = 4) -> None:
     """Makes the service of `kind` strict, and availability answer with `capacity`."""
     s = service(kind, strict=True, p=policy(max_participants))
-    world.services.services[s.id] = s
+    world.store.add_service(TENANT, s)
     world.availability.answer = replace(OK, capacity=capacity)
 
 
 async def test_without_strict_capacity_no_write_is_asked_to_count(world: World) -> None:
-    course = await world.bookings.create(course_draft(number_of_participants=1))
-    await world.bookings.create(class_draft())
-    await world.bookings.update_number_of_participants(course.id, 1, 3)
-    assert world.repository.capacities == [None, None, None]
+    course = await world.bookings.create(TENANT, course_draft(number_of_participants=1))
+    await world.bookings.create(TENANT, class_draft())
+    await world.bookings.update_number_of_participants(TENANT, course.id, 1, 3)
+    assert world.store.locked == [False, False, False]
 
 
 async def test_a_strict_class_counts_its_bookings_against_the_event_capacity(world: World) -> None:
     make_strict(world, ServiceType.CLASS, capacity=3)
-    await world.bookings.create(class_draft(number_of_participants=2))
-    await world.bookings.create(class_draft(number_of_participants=1))
+    await world.bookings.create(TENANT, class_draft(number_of_participants=2))
+    await world.bookings.create(TENANT, class_draft(number_of_participants=1))
 
     with pytest.raises(FailedPrecondition) as exc:
-        await world.bookings.create(class_draft(number_of_participants=1))
+        await world.bookings.create(TENANT, class_draft(number_of_participants=1))
 
     assert (exc.value.reason, exc.value.metadata) == ("CAPACITY_EXCEEDED", {"open_spots": "0", "total_spots": "3"})
-    assert world.repository.capacities == [3, 3, 3]
-    assert len(world.repository.rows) == len(world.repository.events) == 2
+    assert world.store.locked == [True, True, True]
+    assert len(world.store.bookings_of(TENANT)) == len(world.store.announced) == 2
 
 
 async def test_a_strict_course_counts_against_the_capacity_availability_gives_for_it(world: World) -> None:
     # The course's smallest session ahead holds 4, though its largest session holds 10.
     make_strict(world, ServiceType.COURSE, capacity=4)
-    await world.bookings.create(course_draft(number_of_participants=4))
+    await world.bookings.create(TENANT, course_draft(number_of_participants=4))
     with pytest.raises(FailedPrecondition):
-        await world.bookings.create(course_draft(number_of_participants=1))
-    assert world.repository.capacities == [4, 4]
+        await world.bookings.create(TENANT, course_draft(number_of_participants=1))
+    assert world.store.locked == [True, True]
 
 
 async def test_a_strict_service_takes_its_own_count_over_availabilitys_capacity_refusal(world: World) -> None:
     # Availability still shows the spot a cancellation just freed (eventual capacity): the
     # bookings themselves say it is free.
     make_strict(world, ServiceType.CLASS, capacity=1)
-    first = await world.bookings.create(class_draft(number_of_participants=1))
-    await world.bookings.cancel(first.id, 1)
+    first = await world.bookings.create(TENANT, class_draft(number_of_participants=1))
+    await world.bookings.cancel(TENANT, first.id, 1)
     world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=0, total_spots=1, refusal_reason="CAPACITY_EXCEEDED", capacity=1)
 
-    again = await world.bookings.create(class_draft(number_of_participants=1))
+    again = await world.bookings.create(TENANT, class_draft(number_of_participants=1))
 
     assert again.status is BookingStatus.CONFIRMED
-    assert world.repository.capacities == [1, None, 1]  # the cancel counts nothing
+    assert world.store.locked == [True, False, True]  # the cancel counts nothing
 
 
 @pytest.mark.parametrize("reason", ["TOO_EARLY_TO_BOOK", "TOO_LATE_TO_BOOK", "BOOK_ONLINE_DISABLED", "EVENT_CANCELLED", "MAX_PARTICIPANTS_EXCEEDED"])
@@ -456,32 +384,32 @@ async def test_a_strict_service_still_takes_availabilitys_policy_refusals(world:
     make_strict(world, ServiceType.CLASS, capacity=10)
     world.availability.answer = AvailabilityAnswer(bookable=False, open_spots=10, total_spots=10, refusal_reason=reason, capacity=10)
     with pytest.raises(FailedPrecondition) as exc:
-        await world.bookings.create(class_draft())
+        await world.bookings.create(TENANT, class_draft())
     assert exc.value.reason == reason
-    assert (world.repository.rows, world.repository.capacities) == ({}, [])
+    assert (world.store.bookings_of(TENANT), world.store.locked) == ({}, [])
 
 
 async def test_a_replay_on_a_full_strict_service_answers_with_its_booking(world: World) -> None:
     make_strict(world, ServiceType.COURSE, capacity=2)
-    first = await world.bookings.create(course_draft(number_of_participants=2, idempotency_key="k"))
+    first = await world.bookings.create(TENANT, course_draft(number_of_participants=2, idempotency_key="k"))
 
-    assert await world.bookings.create(course_draft(number_of_participants=2, idempotency_key="k")) == first
+    assert await world.bookings.create(TENANT, course_draft(number_of_participants=2, idempotency_key="k")) == first
     with pytest.raises(FailedPrecondition):
-        await world.bookings.create(course_draft(number_of_participants=2, idempotency_key="other"))
+        await world.bookings.create(TENANT, course_draft(number_of_participants=2, idempotency_key="other"))
 
 
 async def test_a_strict_increase_counts_the_new_size_and_a_decrease_counts_nothing(world: World) -> None:
     make_strict(world, ServiceType.CLASS, capacity=4)
-    booking = await world.bookings.create(class_draft(number_of_participants=2))
-    await world.bookings.create(class_draft(number_of_participants=1))
+    booking = await world.bookings.create(TENANT, class_draft(number_of_participants=2))
+    await world.bookings.create(TENANT, class_draft(number_of_participants=1))
 
-    grown = await world.bookings.update_number_of_participants(booking.id, 1, 3)  # 3 + 1 of 4
+    grown = await world.bookings.update_number_of_participants(TENANT, booking.id, 1, 3)  # 3 + 1 of 4
     with pytest.raises(FailedPrecondition) as exc:
-        await world.bookings.update_number_of_participants(booking.id, 2, 4)  # 4 + 1 of 4
+        await world.bookings.update_number_of_participants(TENANT, booking.id, 2, 4)  # 4 + 1 of 4
     assert (exc.value.reason, exc.value.metadata) == ("CAPACITY_EXCEEDED", {"open_spots": "3", "total_spots": "4"})
-    assert world.repository.rows[booking.id] == grown
+    assert world.store.bookings_of(TENANT)[booking.id] == grown
 
     world.availability.answer = replace(OK, capacity=1)  # the capacity was lowered: the event is overbooked
-    smaller = await world.bookings.update_number_of_participants(booking.id, 2, 1)
+    smaller = await world.bookings.update_number_of_participants(TENANT, booking.id, 2, 1)
     assert smaller.number_of_participants == 1
-    assert world.repository.capacities[2:] == [4, 4, None]
+    assert world.store.locked[2:] == [True, True, False]

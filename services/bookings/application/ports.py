@@ -1,15 +1,17 @@
-"""What the catalog and bookings need from the outside world, as protocols the adapters implement (and
-unit tests fake). Every repository method acts on the tenant of the current request only."""
+"""What the catalog's and the bookings' use cases need from the outside world, as protocols the
+adapters implement (and unit tests fake): storage, whose sessions are bound to one tenant
+(adapters/postgres.py), timeframes and availability (adapters/timeframes.py, adapters/availability.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from services.bookings.domain.bookings import Booking, BookingStatus, Change
-from services.bookings.domain.services import Service, ServiceType
+from services.bookings.domain.services import Service, ServiceChange, ServiceType
 
 
 @dataclass(frozen=True)
@@ -24,27 +26,6 @@ class SortKey:
 
     created_at: datetime
     id: str
-
-
-class ServiceRepository(Protocol):
-    # Reads: deleted services are invisible, as if they never existed.
-    async def get(self, service_id: str) -> Service | None: ...
-
-    async def get_many(self, service_ids: Sequence[str]) -> dict[str, Service]: ...
-
-    async def query(self, where: ServiceFilter, after: SortKey | None, limit: int) -> list[Service]: ...
-
-    # Writes: each is one transaction (where the outbox row will be written too).
-    async def create(self, service: Service) -> Service: ...
-
-    async def update(self, service: Service, expected_revision: int) -> Service:
-        """Stores `service` at `expected_revision + 1`; NotFound, or RevisionMismatch if the
-        stored revision is no longer `expected_revision`."""
-        ...
-
-    async def delete(self, service_id: str, expected_revision: int | None) -> Service:
-        """Soft-deletes; NotFound, or RevisionMismatch when `expected_revision` is given and stale."""
-        ...
 
 
 class Schedules(Protocol):
@@ -69,32 +50,73 @@ class BookingFilter:
     statuses: tuple[BookingStatus, ...] = ()
 
 
-class BookingRepository(Protocol):
-    async def get(self, booking_id: str) -> Booking | None: ...
+class BookingsSession(Protocol):
+    """Storage bound to one tenant. A write session is one transaction: the services, bookings and
+    announcements it writes commit together, or not at all. The use cases decide which change to
+    announce; the adapter turns it into its outbox message (mapping.py)."""
 
-    async def by_idempotency_key(self, key: str) -> Booking | None: ...
+    # --- the catalog (deleted services are invisible, as if they never existed) -----------------
 
-    async def query(self, where: BookingFilter, after: SortKey | None, limit: int) -> list[Booking]:
+    async def service(self, service_id: str) -> Service | None: ...
+
+    async def services(self, service_ids: Sequence[str]) -> dict[str, Service]: ...
+
+    async def query_services(self, where: ServiceFilter, after: SortKey | None, limit: int) -> list[Service]: ...
+
+    async def insert_service(self, service: Service) -> Service: ...
+
+    async def update_service(self, service: Service, expected_revision: int) -> Service:
+        """Stores `service` at `expected_revision + 1`; NotFound, or RevisionMismatch if the
+        stored revision is no longer `expected_revision`."""
+        ...
+
+    async def delete_service(self, service_id: str, expected_revision: int | None) -> Service:
+        """Soft-deletes; NotFound, or RevisionMismatch when `expected_revision` is given and stale."""
+        ...
+
+    async def announce_service(self, change: ServiceChange, service: Service) -> None:
+        """Its catalog.service-events.v1 message, published after the commit (and only if it commits)."""
+        ...
+
+    # --- bookings ----------------------------------------------------------------------------------
+
+    async def booking(self, booking_id: str) -> Booking | None: ...
+
+    async def booking_by_idempotency_key(self, key: str) -> Booking | None: ...
+
+    async def query_bookings(self, where: BookingFilter, after: SortKey | None, limit: int) -> list[Booking]:
         """In (created_at, id) order, after `after`."""
         ...
 
-    async def create(self, booking: Booking, *, capacity: int | None = None) -> tuple[Booking, bool]:
-        """Stores the booking with its BookingCreated event in one transaction: (stored, True).
-        When another booking already holds its idempotency key (a concurrent or earlier request
-        with the same key), nothing is written: (that booking, False).
-
-        With a `capacity` (a strict-capacity service) the transaction first serialises with every
-        other strict write on the booked entity, answers a key already taken as above without any
-        check, and raises `capacity_refusal` of the participants the entity's PENDING and
-        CONFIRMED bookings hold, writing nothing, when the booking does not fit."""
+    async def insert_booking(self, booking: Booking) -> Booking | None:
+        """The stored booking; None, writing nothing, when another booking already holds its
+        idempotency key (a concurrent or earlier request with the same key)."""
         ...
 
-    async def update(self, booking: Booking, expected_revision: int, change: Change, previous_participants: int, *, capacity: int | None = None) -> Booking:
-        """Stores `booking` at `expected_revision + 1` with the event of `change`, in one
-        transaction; NotFound, or RevisionMismatch if the stored revision moved on. With a
-        `capacity` (a party size increase on a strict-capacity service) the new size must fit
-        next to the entity's other PENDING and CONFIRMED bookings, checked as `create` does."""
+    async def update_booking(self, booking: Booking, expected_revision: int) -> Booking:
+        """Stores `booking` at `expected_revision + 1`; NotFound, or RevisionMismatch if the
+        stored revision moved on."""
         ...
+
+    async def lock_entity(self, booking: Booking) -> None:
+        """Waits until no other transaction that locked the booking's entity (its schedule or
+        event) is in progress, and holds the lock until this one ends: strict capacity's count and
+        write are one step per entity."""
+        ...
+
+    async def participants_held(self, booking: Booking) -> int:
+        """The participants of the entity's PENDING and CONFIRMED bookings but `booking`'s own."""
+        ...
+
+    async def announce_booking(self, change: Change, booking: Booking, previous_participants: int = 0) -> None:
+        """Its bookings.booking-events.v1 message, published after the commit (and only if it commits)."""
+        ...
+
+
+class BookingsStore(Protocol):
+    def read(self, tenant_id: str) -> AbstractAsyncContextManager[BookingsSession]: ...
+
+    def write(self, tenant_id: str) -> AbstractAsyncContextManager[BookingsSession]: ...
 
 
 @dataclass(frozen=True)

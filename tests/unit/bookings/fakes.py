@@ -1,0 +1,156 @@
+"""The bookings service's storage in memory, for the use-case tests: an implementation of
+application/ports.py `BookingsStore` with the real one's behaviour that the use cases rely on.
+Rows are kept per tenant; a write session's changes (rows and announcements) take effect only when
+its block ends without an error, as a transaction commits or rolls back."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from services.bookings.application.ports import BookingFilter, ServiceFilter, SortKey
+from services.bookings.domain.bookings import Booking, BookingStatus, Change
+from services.bookings.domain.services import Service, ServiceChange
+from services.common.errors import NotFound, RevisionMismatch
+
+CREATED_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class FakeStore:
+    services: dict[tuple[str, str], Service] = field(default_factory=dict)
+    bookings: dict[tuple[str, str], Booking] = field(default_factory=dict)
+    # What committed writes announced (the outbox): (change, id, previous participants).
+    announced: list[tuple[Change | ServiceChange, str, int]] = field(default_factory=list)
+    # Per write transaction, committed or not: whether it took a booked entity's lock (strict capacity).
+    locked: list[bool] = field(default_factory=list)
+    lose_race_to: Booking | None = None  # the next insert finds its idempotency key taken by this booking
+    clock: Iterator[int] = field(default_factory=itertools.count)
+
+    def add_service(self, tenant_id: str, service: Service) -> None:
+        self.services[(tenant_id, service.id)] = service
+
+    def bookings_of(self, tenant_id: str) -> dict[str, Booking]:
+        return {i: b for (t, i), b in self.bookings.items() if t == tenant_id}
+
+    @contextlib.asynccontextmanager
+    async def read(self, tenant_id: str) -> AsyncIterator[FakeSession]:
+        yield FakeSession(self, tenant_id)
+
+    @contextlib.asynccontextmanager
+    async def write(self, tenant_id: str) -> AsyncIterator[FakeSession]:
+        self.locked.append(False)
+        session = FakeSession(self, tenant_id, dict(self.services), dict(self.bookings))
+        yield session
+        self.services, self.bookings = session.service_rows, session.booking_rows
+        self.announced += session.announced
+
+    def created_at(self) -> datetime:
+        return CREATED_FROM + timedelta(seconds=next(self.clock))
+
+
+class FakeSession:
+    def __init__(
+        self,
+        store: FakeStore,
+        tenant_id: str,
+        services: dict[tuple[str, str], Service] | None = None,
+        bookings: dict[tuple[str, str], Booking] | None = None,
+    ):
+        self._store = store
+        self._tenant = tenant_id
+        self.service_rows = store.services if services is None else services
+        self.booking_rows = store.bookings if bookings is None else bookings
+        self.announced: list[tuple[Change | ServiceChange, str, int]] = []
+
+    # --- the catalog -----------------------------------------------------------------------------
+
+    async def service(self, service_id: str) -> Service | None:
+        return self.service_rows.get((self._tenant, service_id))
+
+    async def services(self, service_ids: Sequence[str]) -> dict[str, Service]:
+        return {i: s for i in service_ids if (s := self.service_rows.get((self._tenant, i))) is not None}
+
+    async def query_services(self, where: ServiceFilter, after: SortKey | None, limit: int) -> list[Service]:
+        found = [s for (t, _), s in self.service_rows.items() if t == self._tenant]
+        found = [s for s in found if (not where.service_ids or s.id in where.service_ids) and (not where.types or s.type in where.types)]
+        found.sort(key=lambda s: (s.created_at, s.id))
+        if after:
+            found = [s for s in found if (s.created_at, s.id) > (after.created_at, after.id)]
+        return found[:limit]
+
+    async def insert_service(self, service: Service) -> Service:
+        now = self._store.created_at()
+        stored = replace(service, created_at=now, updated_at=now)
+        self.service_rows[(self._tenant, service.id)] = stored
+        return stored
+
+    async def update_service(self, service: Service, expected_revision: int) -> Service:
+        current = await self._current_service(service.id, expected_revision)
+        stored = replace(service, revision=current.revision + 1)
+        self.service_rows[(self._tenant, service.id)] = stored
+        return stored
+
+    async def delete_service(self, service_id: str, expected_revision: int | None) -> Service:
+        current = await self._current_service(service_id, expected_revision)
+        del self.service_rows[(self._tenant, service_id)]
+        return replace(current, revision=current.revision + 1)
+
+    async def announce_service(self, change: ServiceChange, service: Service) -> None:
+        self.announced.append((change, service.id, 0))
+
+    async def _current_service(self, service_id: str, expected_revision: int | None) -> Service:
+        current = await self.service(service_id)
+        if current is None:
+            raise NotFound("service", service_id)
+        if expected_revision is not None and current.revision != expected_revision:
+            raise RevisionMismatch("service", service_id, expected_revision, current.revision)
+        return current
+
+    # --- bookings ----------------------------------------------------------------------------------
+
+    async def booking(self, booking_id: str) -> Booking | None:
+        return self.booking_rows.get((self._tenant, booking_id))
+
+    async def booking_by_idempotency_key(self, key: str) -> Booking | None:
+        return next((b for (t, _), b in self.booking_rows.items() if t == self._tenant and b.idempotency_key == key), None)
+
+    async def query_bookings(self, where: BookingFilter, after: SortKey | None, limit: int) -> list[Booking]:
+        return sorted((b for (t, _), b in self.booking_rows.items() if t == self._tenant), key=lambda b: (b.created_at, b.id))[:limit]
+
+    async def insert_booking(self, booking: Booking) -> Booking | None:
+        if self._store.lose_race_to is not None:
+            winner, self._store.lose_race_to = self._store.lose_race_to, None
+            self.booking_rows[(self._tenant, winner.id)] = winner
+            return None
+        if booking.idempotency_key is not None and await self.booking_by_idempotency_key(booking.idempotency_key) is not None:
+            return None
+        stored = replace(booking, created_at=self._store.created_at())
+        self.booking_rows[(self._tenant, booking.id)] = stored
+        return stored
+
+    async def update_booking(self, booking: Booking, expected_revision: int) -> Booking:
+        current = await self.booking(booking.id)
+        if current is None:
+            raise NotFound("booking", booking.id)
+        if current.revision != expected_revision:
+            raise RevisionMismatch("booking", booking.id, expected_revision, current.revision)
+        stored = replace(booking, revision=expected_revision + 1)
+        self.booking_rows[(self._tenant, booking.id)] = stored
+        return stored
+
+    async def lock_entity(self, booking: Booking) -> None:
+        self._store.locked[-1] = True
+
+    async def participants_held(self, booking: Booking) -> int:
+        others = (b for (t, i), b in self.booking_rows.items() if t == self._tenant and b.entity_id == booking.entity_id and i != booking.id)
+        return sum(b.number_of_participants for b in others if b.status in ACTIVE)
+
+    async def announce_booking(self, change: Change, booking: Booking, previous_participants: int = 0) -> None:
+        self.announced.append((change, booking.id, previous_participants))
+
+
+ACTIVE = frozenset(s for s in BookingStatus if s.active)
