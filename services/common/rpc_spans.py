@@ -2,9 +2,8 @@
 (services/common/server.py) and the outbound channel (services/common/clients.py).
 
 Not opentelemetry-instrumentation-grpc's interceptors: grpc.aio runs interceptors as extra
-coroutines around each call, and `make bench-rpc-tracing` measured those interceptors adding
-37 % to the CPU of a bare call on the server and 32 % on the client, against 21 % and 16 % for
-the spans started here (bench/results/rpc-tracing.md). The spans are the ones that instrumentation
+coroutines around each call, which cost a bare call about twice the CPU these spans do
+(`make bench-rpc-tracing`, figures in bench/README.md). The spans are the ones that instrumentation
 makes (OpenTelemetry RPC semantic conventions): named `/package.Service/Method`, kind SERVER or
 CLIENT, with `rpc.system`, `rpc.service`, `rpc.method` and `rpc.grpc.status_code`, and the W3C
 trace context travels in the call metadata.

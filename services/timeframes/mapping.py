@@ -27,10 +27,9 @@ def event_to_proto(event: Event) -> events_pb2.Event:
 
 
 def set_event_proto(message: events_pb2.Event, event: Event) -> events_pb2.Event:
-    """Fill `message` (fresh, or `response.events.add()`) with the event, timestamps set in place.
-    A 30-event QueryEvents answer built this way costs half the CPU of Event(start=Timestamp(...),
-    ...) messages copied into the response (paired timeit, 12 rounds, same bytes): QueryEvents is
-    the heaviest of the four reads availability waits for."""
+    """Fill `message` (fresh, or `response.events.add()`) with the event, timestamps set in place:
+    cheaper than messages built apart and copied into the response (bench/README.md, "Measurements
+    behind code choices"), and QueryEvents is the heaviest of the reads availability waits for."""
     message.id = event.id
     message.schedule_id = event.schedule_id
     set_timestamp(message.start, event.start)

@@ -48,12 +48,10 @@ SERVICE_LISTS = Kind("services_of_type", services_pb2.QueryServicesResponse.From
 @functools.lru_cache(maxsize=256)
 def _decode_sessions(entry: bytes) -> tuple[Session, ...]:
     """A cached schedule's events as sessions, decoded once per distinct entry rather than on every
-    request (it was 7 % of a cached request's CPU): an entry's bytes only change when the
-    schedule's events do, and sessions are immutable, so requests can share them. At most 256
-    entries per process, the least recently used dropped first: ≈ 14 KB each for a 30-session
-    course (its bytes and its sessions, measured with tracemalloc), ≈ 140 KB for a 300-session
-    one, so ≈ 36 MB at worst, well inside the pod's 512 MiB; a schedule that drops out is only
-    decoded again."""
+    request: an entry's bytes only change when the schedule's events do, and sessions are
+    immutable, so requests can share them. At most 256 entries per process, the least recently
+    used dropped first (their memory, well inside the pod's limit, in bench/README.md "Measurements
+    behind code choices"); a schedule that drops out is only decoded again."""
     return tuple(session_from_proto(event) for event in events_pb2.QueryEventsResponse.FromString(entry).events)
 
 
