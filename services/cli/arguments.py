@@ -4,6 +4,11 @@ naming it, before anything is called."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
+
+# How a command group adds one command: leaf(group, name, handler, help) -> its parser (services/cli/main.py).
+Leaf = Callable[[Any, str, Callable[[Any], None], str], argparse.ArgumentParser]
 
 
 def whole_number(text: str, *, minimum: int) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from services.cli import render
-from services.cli.arguments import positive_int
+from services.cli.arguments import Leaf, positive_int
 from services.common.config import KafkaSettings
 from services.common.kafka import connection_options, decode_headers
 from services.common.topics import DLQ_SUFFIX
@@ -289,9 +289,6 @@ def cmd_replay(ctx: _Context) -> None:
 
 
 # --- registration (services/cli/main.py) --------------------------------------------------------------
-
-
-Leaf = Callable[[Any, str, Callable[[Any], None], str], argparse.ArgumentParser]
 
 
 def add_commands(commands: Any, leaf: Leaf, env: Mapping[str, str]) -> None:

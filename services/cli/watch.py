@@ -41,7 +41,7 @@ from rich.text import Text
 
 from services.api.calendar.events.v3 import events_pb2
 from services.cli import render, timeseries
-from services.cli.arguments import positive_int
+from services.cli.arguments import Leaf, positive_int
 from services.cli.client import CallError, Client, instant
 
 DEFAULT_INTERVAL = 0.5
@@ -61,8 +61,6 @@ JSON_NAMES = {
 TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 CHANGED_STYLE = "bold black on yellow"
 NEW_STYLE = "bold green"
-
-Leaf = Callable[[Any, str, Callable[[Any], None], str], argparse.ArgumentParser]
 
 
 class _Context(Protocol):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import jwt
 import pytest
 
-from services.cli.main import local_window, main
+from services.cli.availability import local_window
+from services.cli.main import main
 
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
 NOWHERE = "127.0.0.1:1"

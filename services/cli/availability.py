@@ -1,0 +1,160 @@
+"""`bookings availability ...`: what can be booked, with open spots and why not."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.api.bookings.availability.v2 import time_slots_pb2
+from services.api.bookings.catalog.v1 import services_pb2
+from services.api.common.v1 import paging_pb2
+from services.cli.arguments import Leaf, positive_int
+from services.cli.client import MAX_PAGE, CallError
+from services.cli.context import CliError, Context, local_arg, zone_arg
+
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+SlotsResponse = time_slots_pb2.ListCourseEventTimeSlotsResponse | time_slots_pb2.ListEventTimeSlotsResponse
+
+
+def local_window(from_text: str, to_text: str) -> tuple[datetime, datetime]:
+    """The naive local [from, to) of `--from`/`--to`. A bare date in `--to` includes that whole
+    day (`--to 2026-12-31` ends at 2027-01-01 00:00), a date-time is the exclusive end."""
+    start = local_arg(from_text, "--from")
+    end = local_arg(to_text, "--to")
+    if _DATE_ONLY.match(to_text):
+        end += timedelta(days=1)
+    if end <= start:
+        raise CliError(f"--to: {to_text!r} must be after --from {from_text!r}")
+    return start, end
+
+
+def _slots_request(ctx: Context, request_class: Any) -> Any:
+    args = ctx.args
+    start, end = local_window(args.from_, args.to)
+    if args.tz:
+        zone_arg(args.tz, "--tz")
+    request = request_class(
+        service_ids=args.service or [],
+        from_local_date=start.isoformat(timespec="seconds"),
+        to_local_date=end.isoformat(timespec="seconds"),
+        time_zone=args.tz or "",
+        min_bookable_capacity=args.party or 0,
+        cursor_paging=paging_pb2.CursorPaging(limit=args.limit or (MAX_PAGE if args.all else 0), cursor=args.cursor or ""),
+    )
+    if args.bookable_only:
+        request.include_non_bookable = False
+    return request
+
+
+def _pages(fetch: Callable[[Any], SlotsResponse], request: Any, follow: bool) -> SlotsResponse:
+    """One page, or with `follow` every page merged into one response of the same shape."""
+    response = fetch(request)
+    if not follow:
+        return response
+    merged = type(response)()
+    merged.CopyFrom(response)
+    while response.paging_metadata.has_next and response.paging_metadata.cursors.next:
+        request.cursor_paging.cursor = response.paging_metadata.cursors.next
+        response = fetch(request)
+        merged.time_slots.extend(response.time_slots)
+    merged.paging_metadata.CopyFrom(paging_pb2.PagingMetadata(count=len(merged.time_slots), cursors=paging_pb2.Cursors(), has_next=False))
+    return merged
+
+
+def _service_names(ctx: Context, kind: int, service_ids: Sequence[str]) -> dict[str, str]:
+    """Names for the table titles; best effort (a failure leaves the ids alone, with a note)."""
+    ids = list(dict.fromkeys(service_ids))
+    if not ids:
+        return {}
+    try:
+        if len(ids) <= 10:
+            return {i: ctx.client.get_service(i).service.name for i in ids}
+        return {s.id: s.name for s in ctx.client.iter_services(types=[kind])}
+    except CallError as err:
+        ctx.out.error([f"note: names not shown ({err.method} on {err.service} at {err.address}: {err.code.name})"])
+        return {}
+
+
+def _window_text(args: argparse.Namespace) -> str:
+    start, end = local_window(args.from_, args.to)
+    return f"from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+
+
+def _list_slots(ctx: Context, *, course: bool) -> None:
+    args = ctx.args
+    if course:
+        request = _slots_request(ctx, time_slots_pb2.ListCourseEventTimeSlotsRequest)
+        response = _pages(ctx.client.list_course_time_slots, request, args.all)
+    else:
+        request = _slots_request(ctx, time_slots_pb2.ListEventTimeSlotsRequest)
+        response = _pages(ctx.client.list_event_time_slots, request, args.all)
+    paging = response.paging_metadata
+    names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.COURSE if course else services_pb2.CLASS, [s.service_id for s in response.time_slots])
+    ctx.out.time_slots(
+        response,
+        course=course,
+        names=names,
+        party=args.party or 0,
+        now=datetime.now(UTC),
+        window=_window_text(args),
+        next_cursor=paging.cursors.next if paging.has_next else "",
+    )
+
+
+def cmd_availability_courses(ctx: Context) -> None:
+    _list_slots(ctx, course=True)
+
+
+def cmd_availability_classes(ctx: Context) -> None:
+    _list_slots(ctx, course=False)
+
+
+def cmd_availability_course(ctx: Context) -> None:
+    args = ctx.args
+    if args.tz:
+        zone_arg(args.tz, "--tz")
+    request = time_slots_pb2.GetCourseEventTimeSlotRequest(time_zone=args.tz or "", min_bookable_capacity=args.party or 0)
+    if args.event:
+        request.event_id = args.event
+    else:
+        request.schedule_id = args.schedule
+    response = ctx.client.get_course_time_slot(request)
+    names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.COURSE, [response.course.service_id])
+    ctx.out.course_availability(response, name=names.get(response.course.service_id, ""), party=args.party or 0, now=datetime.now(UTC))
+
+
+# --- bookings -----------------------------------------------------------------------------------------
+
+
+# --- registration (services/cli/main.py) --------------------------------------------------------------
+
+
+def add_commands(commands: Any, leaf: Leaf) -> None:
+    """`bookings availability courses|classes|course`."""
+    availability = commands.add_parser("availability", help="what can be booked: sessions, open spots and why not").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    for name, handler, help_text, kind in (
+        ("courses", cmd_availability_courses, "sessions of courses, one table per course (ListCourseEventTimeSlots)", "COURSE"),
+        ("classes", cmd_availability_classes, "sessions of classes, one table per class (ListEventTimeSlots)", "CLASS"),
+    ):
+        p = leaf(availability, name, handler, help_text)
+        p.add_argument("--from", dest="from_", required=True, metavar="LOCAL", help="sessions starting at or after (local date or date-time)")
+        p.add_argument("--to", required=True, metavar="LOCAL", help="sessions starting before a date-time, or up to the end of a date (inclusive)")
+        p.add_argument("--tz", help="zone of --from/--to and of the times shown (default: the business time zone)")
+        p.add_argument("--service", action="extend", nargs="+", metavar="ID", help=f"only these {kind} services (repeatable; default: all)")
+        p.add_argument("--bookable-only", action="store_true", help="hide sessions that cannot be booked")
+        p.add_argument("--party", type=positive_int, metavar="N", help="party size: fewer open spots make a session not bookable (default 1)")
+        p.add_argument("--limit", type=positive_int, help="page size (server default 50, max 1000)")
+        p.add_argument("--cursor", help="continue from a previous page")
+        p.add_argument("--all", action="store_true", help="follow cursors to the end")
+
+    p = leaf(availability, "course", cmd_availability_course, "one course as booking sees it: bookable, why not, spots, sessions, booking window")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--schedule", metavar="ID", help="the course's schedule")
+    which.add_argument("--event", metavar="ID", help="a session of the course (also shows that session)")
+    p.add_argument("--tz", help="show times in this zone (default: the business time zone)")
+    p.add_argument("--party", type=positive_int, metavar="N", help="party size (default 1)")
