@@ -8,7 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -16,6 +16,8 @@ from typing import Any, Protocol, TypeVar
 from services.common.errors import InvalidArgument
 from services.common.instants import from_micros, to_micros
 from services.common.validation import Violations, is_uuid
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -95,6 +97,12 @@ class CursorCodec:
                 v.add(violation.field, violation.description)
             return None
         return Page(limit=limit or default, after=after) if limit_ok and fingerprint is not None else None
+
+    def paginate(self, rows: Sequence[T], page: Page, fingerprint: str, key: Callable[[T], list[Any]]) -> tuple[list[T], str]:
+        """`rows` read with `page.limit + 1` (one more tells whether another page follows): the page,
+        and the cursor after its last row ("" on the last page)."""
+        shown = list(rows[: page.limit])
+        return shown, self.encode(key(shown[-1]), fingerprint) if len(rows) > page.limit else ""
 
 
 def instant_key(instant: datetime, item_id: str) -> list[Any]:

@@ -226,9 +226,7 @@ class Bookings:
         after = SortKey(*parse_instant_key(page.after)) if page.after is not None else None
         async with self._store.read(tenant) as session:
             rows = await session.query_bookings(where, after, page.limit + 1)
-        bookings, more = rows[: page.limit], len(rows) > page.limit
-        next_cursor = self._cursors.encode(_key(bookings[-1]), fingerprint) if more else ""
-        return BookingPage(bookings, next_cursor)
+        return BookingPage(*self._cursors.paginate(rows, page, fingerprint, _key))
 
     # --- changes ---------------------------------------------------------------------------------
 

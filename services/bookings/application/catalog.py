@@ -97,9 +97,7 @@ class Catalog:
 
         async with self._store.read(tenant) as session:
             rows = await session.query_services(where, after, page.limit + 1)
-        services, more = rows[: page.limit], len(rows) > page.limit
-        next_cursor = self._cursors.encode(_key(services[-1]), fingerprint) if more else ""
-        return ServicePage(services, next_cursor)
+        return ServicePage(*self._cursors.paginate(rows, page, fingerprint, _key))
 
     async def update(self, tenant: str, command: UpdateServiceCommand) -> Service:
         check_update_request(command)

@@ -112,10 +112,7 @@ class Participations:
         after = parse_instant_key(page.after) if page.after is not None else None
         async with self._store.read(tenant) as session:
             found = await session.query(query, after=after, limit=page.limit + 1)
-        if len(found) <= page.limit:
-            return ParticipationPage(found, "")
-        found = found[: page.limit]
-        return ParticipationPage(found, self._cursors.encode(instant_key(found[-1].created_date, found[-1].id), fingerprint))
+        return ParticipationPage(*self._cursors.paginate(found, page, fingerprint, lambda p: instant_key(p.created_date, p.id)))
 
 
 class EventUpdater:

@@ -171,10 +171,7 @@ class Calendar:
         after = parse_instant_key(page.after) if page.after is not None else None
         async with self._store.read(tenant) as session:
             events = await session.query_events(query, after=after, limit=page.limit + 1)
-        if len(events) <= page.limit:
-            return EventPage(events, "")
-        events = events[: page.limit]
-        return EventPage(events, self._cursors.encode(instant_key(events[-1].start, events[-1].id), fingerprint))
+        return EventPage(*self._cursors.paginate(events, page, fingerprint, lambda e: instant_key(e.start, e.id)))
 
     # --- time frames -----------------------------------------------------------------------------
 

@@ -80,3 +80,21 @@ def test_with_invalid_filters_a_cursor_is_checked_for_being_ours_not_yet_for_bel
         ("cursor_paging.limit", "must be between 0 and 1000"),
         ("cursor_paging.cursor", "is not a cursor returned by this RPC"),
     ]
+
+
+@pytest.mark.parametrize(
+    "rows, limit, shown, more",
+    [
+        pytest.param([1, 2, 3], 2, [1, 2], True, id="one-row-more-than-the-page-means-another-page"),
+        pytest.param([1, 2], 2, [1, 2], False, id="a-full-last-page-has-no-cursor"),
+        pytest.param([1], 2, [1], False, id="a-short-page-is-the-last"),
+        pytest.param([], 2, [], False, id="nothing-found"),
+    ],
+)
+def test_rows_read_with_one_more_than_the_page_split_into_the_page_and_its_cursor(rows: list[int], limit: int, shown: list[int], more: bool) -> None:
+    fingerprint = query_fingerprint("tenant", "rpc")
+    page, cursor = codec.paginate(rows, codec.page(limit, "", fingerprint), fingerprint, lambda row: [row])
+    assert page == shown
+    assert bool(cursor) is more
+    if more:
+        assert codec.decode(cursor, fingerprint) == [shown[-1]]
