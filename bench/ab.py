@@ -33,16 +33,14 @@ from bench.availability import (
     HOST_OF,
     SESSIONS,
     Course,
-    Ports,
     availability_call,
     create_course,
-    make_platform,
     uncached_availability_env,
     until_ready,
-    wait_healthy,
 )
 from bench.loadgen import open_loop
 from bench.procstats import CpuMeter
+from bench.stack import Ports, make_platform, wait_healthy
 from services.devstack.otlp import OtlpReceiver
 from services.devstack.stack import Platform
 

@@ -26,10 +26,8 @@ import asyncio
 import contextlib
 import itertools
 import os
-import platform as pyplatform
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,16 +37,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import grpc
 import redis.asyncio as aioredis
-from google.protobuf import timestamp_pb2
 
-from bench import OWN_ENV, floor, profiling, runtime, trace_timeline
+from bench import floor, profiling, runtime, trace_timeline
 from bench.legacy_flow import SequentialCourseClient
 from bench.loadgen import StepResult, open_loop, percentile, sustained
 from bench.procstats import CpuMeter
+from bench.stack import REPO, RESULTS, ZONE, Ports, local_date, machine, make_platform, say, start_helper, timestamp, wait_healthy, wait_port
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
@@ -57,17 +54,12 @@ from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_g
 from services.api.common.v1 import paging_pb2
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule, set_rule
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE, mint_token
-from services.devstack._proc import tcp_open
-from services.devstack.infra import InfraPorts, free_port
 from services.devstack.otlp import OtlpReceiver
-from services.devstack.stack import SERVICE_PORTS, Platform
+from services.devstack.stack import Platform
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "results"
 DEFAULT_RATES = (50, 100, 200, 300, 400, 500, 600)
 FLOOR_RATES = (200, 400)
 MAX_RETRIES = 3  # sweep steps measured again because other processes used the machine
-ZONE = "Europe/Vienna"
 SESSIONS = 30
 DAYS = 31
 # Targets of the issue (2-core machine).
@@ -82,10 +74,6 @@ HOST_OF = {"services": "bookings", "policies": "bookings", "events": "timeframes
 PROXY_CHECK_CALLS = 50
 CALIBRATION_ROUNDS = 3
 IDLE_SECONDS = 5.0
-
-
-def say(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 @dataclass(frozen=True)
@@ -188,41 +176,6 @@ def parse_args(argv: list[str] | None) -> Options:
 # --- the platform and helper processes ---------------------------------------------------------------
 
 
-class Ports:
-    """Free local ports, distinct from each other."""
-
-    def __init__(self) -> None:
-        self.taken: set[int] = set()
-
-    def take(self) -> int:
-        while (port := free_port()) in self.taken:
-            pass
-        self.taken.add(port)
-        return port
-
-
-def make_platform(state_dir: Path, ports: Ports, availability_workers: int = 1, telemetry: OtlpReceiver | None = None) -> Platform:
-    """`telemetry`: where the services export their spans (only those of sampled traces) and
-    metrics; without it they export nothing, wherever the caller's environment points."""
-    infra = InfraPorts.free()
-    ports.taken |= {infra.postgres, infra.redis, infra.kafka}
-    dropped = {"DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "OTEL_EXPORTER_OTLP_ENDPOINT", *OWN_ENV}
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    if telemetry is not None:
-        # Spans of sampled requests only (the trace phase's), within a second; metrics once in
-        # ten minutes, so exporting them costs the measured steps nothing.
-        env.update({**telemetry.exporter_env(), "OTEL_BSP_SCHEDULE_DELAY": "1000", "OTEL_METRIC_EXPORT_INTERVAL": "600000"})
-    return Platform(
-        state_dir=state_dir,
-        jwt_secret="bench-secret-" + uuid.uuid4().hex,
-        infra_ports=infra,
-        service_ports={name: ports.take() for name in SERVICE_PORTS},
-        stream_logs=False,
-        base_env=env,
-        service_overrides={"availability": {"GRPC_WORKERS": str(availability_workers)}},
-    )
-
-
 def uncached_availability_env(stack: Platform, port: int, dependency_addresses: dict[str, str]) -> dict[str, str]:
     """The environment of one more availability process, on `port`, with its cache off (all four
     reads on every request) and one worker: it stands for one request's path at a low rate, not
@@ -233,38 +186,7 @@ def uncached_availability_env(stack: Platform, port: int, dependency_addresses: 
     return env
 
 
-def start_helper(stack: Platform, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
-    """A helper process under the platform's supervisor, so Platform.stop() stops it too."""
-    full_env = dict(stack.base_env if env is None else env)
-    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), full_env.get("PYTHONPATH", "")]))
-    return stack.supervisor.start(name, argv, env=full_env, cwd=REPO)
-
-
-async def wait_port(stack: Platform, name: str, port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not tcp_open(port, timeout=0.2):
-        if not stack.supervisor.is_running(name):
-            raise RuntimeError(f"{name} exited:\n{stack.supervisor.log_tail(name)}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{name} is not listening on {port} after {timeout} s:\n{stack.supervisor.log_tail(name)}")
-        await asyncio.sleep(0.1)
-
-
-async def wait_healthy(stack: Platform, name: str, port: int) -> None:
-    await asyncio.to_thread(stack.supervisor.wait_healthy, name, port, 60.0)
-
-
 # --- the course under test --------------------------------------------------------------------------
-
-
-def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(instant)
-    return ts
-
-
-def local_date(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -791,30 +713,6 @@ async def profile_phase(
 
 
 # --- entry point -------------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    commit, changed = "", []
-    with contextlib.suppress(Exception):  # read-only git: which code was measured
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=5).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--", "services"], cwd=REPO, capture_output=True, text=True, timeout=5).stdout
-        changed = sorted(line[3:] for line in status.splitlines() if line.strip())
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model or pyplatform.processor(),
-        "kernel": pyplatform.release(),
-        "python": pyplatform.python_version(),
-        "grpcio": grpc.__version__,
-        "event_loop": runtime.name(),
-        "commit": commit,
-        "uncommitted_service_changes": changed,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,7 +75,6 @@ from typing import Any
 import grpc
 
 from bench import runtime
-from bench.availability import Ports, machine, make_platform, say
 from bench.pipeline_figures import BASE_RATE, SECOND_RATE, Knee, falling_behind, knee, sweep_rates
 from bench.pipeline_idle import History, SingleBookings, follow_singles, make_history, sighting_stats, until_all_visible
 from bench.pipeline_load import Lab, StepPlan, run_step, step_figures
@@ -92,9 +91,8 @@ from bench.pipeline_world import (
     until_listed,
 )
 from bench.procstats import CpuMeter
+from bench.stack import REPO, RESULTS, Ports, machine, make_platform, say
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "results"
 SWEEP_RATES = (150.0, 200.0, 300.0, 400.0)
 SWEEP_STEP = 100.0  # past the planned rates, on by this much
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import grpc
 
-from bench.availability import say
 from bench.loadgen import percentile
 from bench.pipeline_figures import Spread, spread
 from bench.pipeline_watch import Sampler
 from bench.pipeline_world import Offering, SlotsCall, Tenant, booked_counts, created_at, shows
+from bench.stack import say
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import grpc
 
-from bench.availability import say
 from bench.loadgen import StepResult, open_loop, percentile
 from bench.pipeline_figures import Pace, Spread, falling_behind, is_flat, spread, thirds
 from bench.pipeline_watch import GROUPS, SCHEMAS, Sampler, Watcher, is_quiet
 from bench.pipeline_world import COURSE_SESSIONS, DAYS, Catalog, Offering, Tenant, created_at, slots_call, stored_bookings, until_listed
 from bench.procstats import CpuMeter, Usage
+from bench.stack import say
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.devstack.stack import Platform
 

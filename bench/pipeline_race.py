@@ -11,12 +11,12 @@ from typing import Any
 
 import grpc
 
-from bench.availability import say
 from bench.loadgen import StepResult, open_loop
 from bench.pipeline_figures import median, paired_ratios, tally
 from bench.pipeline_load import Lab
 from bench.pipeline_watch import Sampler
 from bench.pipeline_world import Offering, slots_call, until_listed
+from bench.stack import say
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.common.grpc_status import error_reason

@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 import redis.asyncio as aioredis
 
-from bench.availability import ZONE, local_date, timestamp
+from bench.stack import ZONE, local_date, timestamp
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc

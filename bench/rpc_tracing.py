@@ -34,9 +34,8 @@ import grpc
 import psutil
 
 from bench import runtime
+from bench.stack import REPO, RESULTS
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "results"
 SERVICE = "bench.Tracing"
 METHOD = f"/{SERVICE}/Noop"
 TOKEN = "Bearer " + "x" * 300  # about the size of the services' internal JWTs
