@@ -56,11 +56,10 @@ from services.availability.adapters.toggles import PROXY_COURSE_TO_NEW_ENDPOINT
 from services.availability.application.memo import ServiceMemo
 from services.availability.domain.model import Offering, ServiceType, Session, TimeFrame
 from services.availability.domain.policy import class_time_slot, course_availability, needed_spots, validate_booking
+from services.availability.domain.requests import validate_calendar_request
 from services.common.errors import DependencyUnavailable, InvalidArgument, NotFound
-from services.common.validation import Violations
 
 log = structlog.get_logger("availability.calendar")
-MAX_PARTY = 10_000
 SHADOW_FIELDS = ("bookable", "open_spots", "refusal_reason")
 T = TypeVar("T")
 
@@ -198,7 +197,14 @@ class AvailabilityCalendar:
     ) -> CalendarAnswer:
         """`service`: the owning service as the caller read it (the request's optional field), used
         instead of reading it again."""
-        _validate("schedule_id", schedule_id, number_of_participants, service, owned_schedule=schedule_id)
+        validate_calendar_request(
+            "schedule_id",
+            schedule_id,
+            number_of_participants,
+            service.id if service else None,
+            service.schedule_id if service else "",
+            owned_schedule=schedule_id,
+        )
         return await self._answer(
             tenant,
             "GetScheduleAvailability",
@@ -209,7 +215,7 @@ class AvailabilityCalendar:
         )
 
     async def slot_availability(self, tenant: str, event_id: str, number_of_participants: int, service: services_pb2.Service | None = None) -> CalendarAnswer:
-        _validate("event_id", event_id, number_of_participants, service)
+        validate_calendar_request("event_id", event_id, number_of_participants, service.id if service else None, service.schedule_id if service else "")
         return await self._answer(
             tenant,
             "GetSlotAvailability",
@@ -332,19 +338,6 @@ def _require_owner(service: services_pb2.Service, schedule_id: str, field: str) 
     """A service a caller passes must own what it asks about: the answer is computed from it."""
     if service.schedule_id != schedule_id:
         raise InvalidArgument.single("service.schedule_id", f"is not the schedule of the {field.removesuffix('_id')} asked about")
-
-
-def _validate(field: str, value: str, number_of_participants: int, given: services_pb2.Service | None, owned_schedule: str | None = None) -> None:
-    """The request's own fields, every violation at once; `owned_schedule`: the schedule the given
-    service must own (an event's schedule is only known once the event is read)."""
-    v = Violations()
-    v.id(field, value)
-    v.int_range("number_of_participants", number_of_participants, 0, MAX_PARTY)
-    if given is not None:
-        v.id("service.id", given.id)
-        if owned_schedule is not None:
-            v.check(given.schedule_id == owned_schedule, "service.schedule_id", "is not the schedule asked about")
-    v.raise_if_any()
 
 
 async def _both(first: Awaitable[T], second: Awaitable[Any]) -> tuple[T, Any]:

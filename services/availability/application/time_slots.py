@@ -29,15 +29,15 @@ from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, 
 from services.availability.application.memo import ServiceMemo
 from services.availability.domain.model import CourseAvailability, Offering, ServiceType, Session, TimeSlot
 from services.availability.domain.policy import class_time_slot, course_availability, course_time_slots
+from services.availability.domain.requests import SlotQuery, slot_query_violations, validate_class_lookup, validate_course_lookup
 from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, visible
 from services.availability.domain.time_range import LocalRange, in_range
-from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound
+from services.common.errors import DependencyUnavailable, FailedPrecondition, NotFound
 from services.common.instants import to_micros
 from services.common.paging import CursorCodec, query_fingerprint
 from services.common.validation import Violations
 
 log = structlog.get_logger("availability")
-MAX_PARTY = 10_000
 # What the cache holds.
 SERVICES = Kind("service", services_pb2.Service.FromString)
 POLICIES = Kind("policy", booking_policy_pb2.ServiceBookingPolicy.FromString)
@@ -60,20 +60,6 @@ def _decode_sessions(entry: bytes) -> tuple[Session, ...]:
 # every request (domain/participants.py).
 COURSE_EVENTS = Kind("course_events", _decode_sessions)
 CLASS_EVENTS = Kind("class_events", _decode_sessions)
-
-
-@dataclass(frozen=True)
-class SlotQuery:
-    """A validated ListCourseEventTimeSlots / ListEventTimeSlots request."""
-
-    service_ids: tuple[str, ...]
-    from_local_date: str
-    to_local_date: str
-    time_zone: str
-    include_non_bookable: bool
-    min_bookable_capacity: int
-    limit: int
-    cursor: str
 
 
 @dataclass(frozen=True)
@@ -148,14 +134,7 @@ class TimeSlots:
         self._metrics.course_requests.add(1, {"rpc": "GetCourseEventTimeSlot"})
         try:
             self._require_course_availability(tenant)
-            v = Violations()
-            if bool(event_id) == bool(schedule_id):
-                v.add("by", "set exactly one of event_id or schedule_id")
-            else:
-                v.id("event_id" if event_id else "schedule_id", event_id or schedule_id)
-            v.time_zone("time_zone", time_zone, required=False)
-            v.int_range("min_bookable_capacity", min_bookable_capacity, 0, MAX_PARTY)
-            v.raise_if_any()
+            validate_course_lookup(event_id=event_id, schedule_id=schedule_id, time_zone=time_zone, min_bookable_capacity=min_bookable_capacity)
             if event_id:
                 event = await self._deps.event(event_id)
                 schedule_id = event.schedule_id
@@ -260,11 +239,7 @@ class TimeSlots:
             self._metrics.latency.record((time.perf_counter() - started) * 1000, {"rpc": "ListEventTimeSlots"})
 
     async def get_class_slot(self, tenant: str, event_id: str, time_zone: str, min_bookable_capacity: int) -> tuple[TimeSlot, ZoneInfo]:
-        v = Violations()
-        v.id("event_id", event_id)
-        v.time_zone("time_zone", time_zone, required=False)
-        v.int_range("min_bookable_capacity", min_bookable_capacity, 0, MAX_PARTY)
-        v.raise_if_any()
+        validate_class_lookup(event_id=event_id, time_zone=time_zone, min_bookable_capacity=min_bookable_capacity)
         event = await self._deps.event(event_id)
         service_id = self._memo.service_of(tenant, event.schedule_id) or await self._deps.schedule_owner(event.schedule_id)
         cached = await self._cache.read(tenant, {SERVICES: (service_id,), POLICIES: (service_id,)})
@@ -393,18 +368,7 @@ class _Page:
 
 
 def _validate_page(cursors: CursorCodec, tenant: str, rpc: str, query: SlotQuery) -> _Page:
-    v = Violations()
-    v.ids("service_ids", list(query.service_ids))
-    v.int_range("min_bookable_capacity", query.min_bookable_capacity, 0, MAX_PARTY)
-    # The whole range (presence, syntax, order, 365 days) and the time zone are checked here,
-    # before any dependency is read, and reported with the other fields in one answer. The range
-    # rules do not depend on the zone (they compare local wall times), so an unset zone is checked
-    # with a stand-in; the business zone it defaults to is resolved again once services are read.
-    try:
-        LocalRange.resolve(query.from_local_date, query.to_local_date, query.time_zone or "UTC")
-    except InvalidArgument as exc:
-        for violation in exc.violations:
-            v.add(violation.field, violation.description)
+    v = slot_query_violations(query)  # reported with the paging's in one answer
     fingerprint = query_fingerprint(
         tenant,
         rpc,

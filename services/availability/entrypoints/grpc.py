@@ -13,8 +13,9 @@ from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.availability.application.calendar_v1 import AvailabilityCalendar
-from services.availability.application.time_slots import CourseView, SlotPage, SlotQuery, TimeSlots
+from services.availability.application.time_slots import CourseView, SlotPage, TimeSlots
 from services.availability.domain.model import CourseAvailability, NonBookableReasons, PolicyViolations, TimeSlot
+from services.availability.domain.requests import SlotQuery
 from services.availability.domain.time_range import to_local_iso
 from services.availability.entrypoints.calendar_v1 import calendar_rpc_service
 from services.common.auth import current_tenant
