@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import structlog
-from opentelemetry import metrics
-
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.calendar.events.v3 import events_pb2
@@ -27,6 +24,7 @@ from services.availability.adapters.cache import Cache, Kind, Snapshot
 from services.availability.adapters.dependencies import Dependencies, offering_from_proto, session_from_proto, time_frame_from_proto
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, FeatureToggles
 from services.availability.application.memo import ServiceMemo
+from services.availability.application.observability import SlotObservations
 from services.availability.domain.model import CourseAvailability, Offering, ServiceType, Session, TimeSlot
 from services.availability.domain.policy import class_time_slot, course_availability, course_time_slots
 from services.availability.domain.requests import SlotQuery, slot_query_violations, validate_class_lookup, validate_course_lookup
@@ -37,7 +35,6 @@ from services.common.instants import to_micros
 from services.common.paging import CursorCodec, query_fingerprint
 from services.common.validation import Violations
 
-log = structlog.get_logger("availability")
 # What the cache holds.
 SERVICES = Kind("service", services_pb2.Service.FromString)
 POLICIES = Kind("policy", booking_policy_pb2.ServiceBookingPolicy.FromString)
@@ -80,18 +77,6 @@ class CourseView:
     zone: ZoneInfo
 
 
-class _Metrics:
-    def __init__(self) -> None:
-        meter = metrics.get_meter("services.availability")
-        self.course_requests = meter.create_counter("availability.course_requests.total", description="course availability requests")
-        self.latency = meter.create_histogram("availability.latency_ms", unit="ms", description="availability calculation latency, by endpoint")
-        self.dependency_errors = meter.create_counter("availability.dependency_errors", description="failed reads of a dependency, by dependency")
-        self.violations = {
-            name: meter.create_counter(f"availability.policy_violations.{name}", description=f"courses shown with {name}")
-            for name in ("too_early_to_book", "too_late_to_book", "book_online_disabled", "no_remaining_capacity")
-        }
-
-
 class TimeSlots:
     def __init__(
         self, deps: Dependencies, cache: Cache, toggles: FeatureToggles, cursors: CursorCodec, memo: ServiceMemo, clock: Callable[[], datetime] | None = None
@@ -102,13 +87,13 @@ class TimeSlots:
         self._cursors = cursors
         self._clock = clock or (lambda: datetime.now(UTC))
         self._memo = memo
-        self._metrics = _Metrics()
+        self._observe = SlotObservations()
 
     # --- courses -------------------------------------------------------------------------------
 
     async def list_course_slots(self, tenant: str, query: SlotQuery) -> SlotPage:
         started = time.perf_counter()
-        self._metrics.course_requests.add(1, {"rpc": "ListCourseEventTimeSlots"})
+        self._observe.course_request("ListCourseEventTimeSlots")
         try:
             self._require_course_availability(tenant)
             page = _validate_page(self._cursors, tenant, "ListCourseEventTimeSlots", query)
@@ -121,17 +106,17 @@ class TimeSlots:
                 slots.extend(course_time_slots(now, course.offering, course.availability, shown))
             result, has_next = page_after(visible(slots, query.include_non_bookable), page.after, page.limit)
             next_cursor = self._cursors.encode(encode_key(slot_sort_key(result[-1])), page.fingerprint) if has_next and result else ""
-            self._observe_courses(tenant, [c.availability for c in courses], len(result), started)
+            self._observe.courses_shown(tenant, [c.availability for c in courses], len(result), started)
             return SlotPage(result, zone, next_cursor, has_next)
         except DependencyUnavailable as exc:
-            self._bi_error(tenant, "ListCourseEventTimeSlots", exc)
+            self._observe.dependency_failed(tenant, "ListCourseEventTimeSlots", exc)
             raise
         finally:
-            self._metrics.latency.record((time.perf_counter() - started) * 1000, {"rpc": "ListCourseEventTimeSlots"})
+            self._observe.answered("ListCourseEventTimeSlots", started)
 
     async def get_course(self, tenant: str, *, event_id: str, schedule_id: str, time_zone: str, min_bookable_capacity: int) -> CourseView:
         started = time.perf_counter()
-        self._metrics.course_requests.add(1, {"rpc": "GetCourseEventTimeSlot"})
+        self._observe.course_request("GetCourseEventTimeSlot")
         try:
             self._require_course_availability(tenant)
             validate_course_lookup(event_id=event_id, schedule_id=schedule_id, time_zone=time_zone, min_bookable_capacity=min_bookable_capacity)
@@ -150,13 +135,13 @@ class TimeSlots:
                     raise NotFound("event", event_id)
                 slot = course_time_slots(now, course.offering, course.availability, [session])[0]
             zone = _zone(time_zone, [course.offering])
-            self._observe_courses(tenant, [course.availability], 1, started)
+            self._observe.courses_shown(tenant, [course.availability], 1, started)
             return CourseView(course.availability, course.offering, slot, zone)
         except DependencyUnavailable as exc:
-            self._bi_error(tenant, "GetCourseEventTimeSlot", exc)
+            self._observe.dependency_failed(tenant, "GetCourseEventTimeSlot", exc)
             raise
         finally:
-            self._metrics.latency.record((time.perf_counter() - started) * 1000, {"rpc": "GetCourseEventTimeSlot"})
+            self._observe.answered("GetCourseEventTimeSlot", started)
 
     def _require_course_availability(self, tenant: str) -> None:
         if not self._toggles.enabled(COURSE_AVAILABILITY_ENABLED, tenant):
@@ -236,7 +221,7 @@ class TimeSlots:
             next_cursor = self._cursors.encode(encode_key(slot_sort_key(result[-1])), page.fingerprint) if has_next and result else ""
             return SlotPage(result, zone, next_cursor, has_next)
         finally:
-            self._metrics.latency.record((time.perf_counter() - started) * 1000, {"rpc": "ListEventTimeSlots"})
+            self._observe.answered("ListEventTimeSlots", started)
 
     async def get_class_slot(self, tenant: str, event_id: str, time_zone: str, min_bookable_capacity: int) -> tuple[TimeSlot, ZoneInfo]:
         validate_class_lookup(event_id=event_id, time_zone=time_zone, min_bookable_capacity=min_bookable_capacity)
@@ -317,40 +302,11 @@ class TimeSlots:
             try:
                 fetched = await self._deps.time_frames(missing)
             except DependencyUnavailable as exc:
-                self._metrics.dependency_errors.add(1, {"dependency": exc.dependency})
-                self._bi_error(tenant, "time_frames", exc, degraded=True)
+                self._observe.dependency_failed(tenant, "time_frames", exc, degraded=True)
                 return None
             await self._cache.write(tenant, cached, TIME_FRAMES, fetched)
             found.update(fetched)
         return found
-
-    # --- observability ---------------------------------------------------------------------------
-
-    def _observe_courses(self, tenant: str, courses: Sequence[CourseAvailability], slot_count: int, started: float) -> None:
-        for course in courses:
-            flags = {
-                "too_early_to_book": course.violations.too_early_to_book,
-                "too_late_to_book": course.violations.too_late_to_book,
-                "book_online_disabled": course.violations.book_online_disabled,
-                "no_remaining_capacity": course.reasons.no_remaining_capacity,
-            }
-            for name, flag in flags.items():
-                if flag:
-                    self._metrics.violations[name].add(1)
-                    log.info("bi", bi_event="course_policy_violation", violation=name, service_id=course.service_id, tenant_id=tenant)
-        log.info(
-            "bi",
-            bi_event="course_availability_query",
-            tenant_id=tenant,
-            courses=len(courses),
-            slots=slot_count,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-
-    def _bi_error(self, tenant: str, where: str, exc: DependencyUnavailable, degraded: bool = False) -> None:
-        if not degraded:
-            self._metrics.dependency_errors.add(1, {"dependency": exc.dependency})
-        log.warning("bi", bi_event="course_availability_error", tenant_id=tenant, where=where, dependency=exc.dependency, degraded=degraded, error=str(exc))
 
 
 @dataclass(frozen=True)
