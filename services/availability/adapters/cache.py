@@ -40,7 +40,7 @@ from google.protobuf.message import Message
 from opentelemetry import metrics
 
 from services.availability.domain.model import ParticipantCount
-from services.availability.domain.participants import AnnouncedParticipants
+from services.availability.domain.participants import NOTHING_ANNOUNCED, AnnouncedParticipants
 
 _PREFIX = "av:v1"
 log = structlog.get_logger("cache")
@@ -125,7 +125,7 @@ class Snapshot:
         return self.found.get(kind.name, {})
 
     def announced_for(self, schedule_id: str) -> AnnouncedParticipants:
-        return self.announced.get(schedule_id) or AnnouncedParticipants()
+        return self.announced.get(schedule_id, NOTHING_ANNOUNCED)
 
 
 class Cache:

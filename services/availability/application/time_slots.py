@@ -26,6 +26,7 @@ from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, 
 from services.availability.application.memo import ServiceMemo
 from services.availability.application.observability import SlotObservations
 from services.availability.domain.model import CourseAvailability, Offering, ServiceType, Session, TimeSlot
+from services.availability.domain.participants import NOTHING_ANNOUNCED
 from services.availability.domain.policy import class_time_slot, course_availability, course_time_slots
 from services.availability.domain.requests import SlotQuery, slot_query_violations, validate_class_lookup, validate_course_lookup
 from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, visible
@@ -197,24 +198,33 @@ class TimeSlots:
         started = time.perf_counter()
         try:
             page = _validate_page(self._cursors, tenant, "ListEventTimeSlots", query)
-            wanted = {SERVICES: query.service_ids} if query.service_ids else {SERVICE_LISTS: [ServiceType.CLASS.name]}
-            cached = await self._cache.read(tenant, {**wanted, POLICIES: query.service_ids})
-            services = await self._service_list(tenant, cached, query.service_ids, ServiceType.CLASS)
-            _check_services(services, query.service_ids, ServiceType.CLASS, "service_ids")
-            offerings_proto = services
-            zone = _zone(query.time_zone, [offering_from_proto(s, None) for s in offerings_proto])
-            window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key)
-            # A range can resolve empty (a `from` in a spring-forward gap moves past a `to` just
-            # after it, see LocalRange.resolve); QueryEvents refuses to_date == from_date, so an
-            # empty range reads no events rather than turning that refusal into INTERNAL.
-            schedules = [s.schedule_id for s in services] if window.end_utc > window.start_utc else []
-            entries = {f"{s}@{to_micros(window.start_utc)}-{to_micros(window.end_utc)}": s for s in schedules}
-            sessions_cached = await self._cache.read(tenant, {CLASS_EVENTS: list(entries)}, announced_for=schedules) if entries else cached
+            # With the zone given and the services' schedules known (a schedule never changes), the
+            # range's events are read with the services in one cache round trip, as for courses.
+            known_schedules = self._memo.schedules(tenant, query.service_ids) if query.service_ids and query.time_zone else None
+            if known_schedules is not None:
+                zone = ZoneInfo(query.time_zone)
+                window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key)
+                entries = _class_entries(known_schedules, window)
+                wanted = {SERVICES: query.service_ids, POLICIES: query.service_ids, CLASS_EVENTS: list(entries)}
+                cached = sessions_cached = await self._cache.read(tenant, wanted, announced_for=known_schedules)
+                services = await self._service_list(tenant, cached, query.service_ids, ServiceType.CLASS)
+                _check_services(services, query.service_ids, ServiceType.CLASS, "service_ids")
+            else:
+                wanted = {SERVICES: query.service_ids} if query.service_ids else {SERVICE_LISTS: [ServiceType.CLASS.name]}
+                cached = await self._cache.read(tenant, {**wanted, POLICIES: query.service_ids})
+                services = await self._service_list(tenant, cached, query.service_ids, ServiceType.CLASS)
+                _check_services(services, query.service_ids, ServiceType.CLASS, "service_ids")
+                zone = _zone(query.time_zone, [offering_from_proto(s, None) for s in services])
+                window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key)
+                entries = _class_entries([s.schedule_id for s in services], window)
+                sessions_cached = await self._cache.read(tenant, {CLASS_EVENTS: list(entries)}, announced_for=list(entries.values())) if entries else cached
             policies, sessions = await asyncio.gather(
                 self._policy_map(tenant, cached, [s.id for s in services]),
                 self._sessions(tenant, sessions_cached, CLASS_EVENTS, entries, window.start_utc, window.end_utc),
             )
             by_schedule = {s.schedule_id: offering_from_proto(s, policies.get(s.id)) for s in services}
+            for offering in by_schedule.values():
+                self._memo.remember(tenant, offering)
             now = self._clock()
             slots = [class_time_slot(now, by_schedule[session.schedule_id], session, query.min_bookable_capacity) for session in sessions]
             result, has_next = page_after(visible(slots, query.include_non_bookable), page.after, page.limit)
@@ -287,10 +297,10 @@ class TimeSlots:
                 by_entry[missing[event.schedule_id]].events.append(event)
             await self._cache.write(tenant, cached, kind, by_entry)
             found.update({entry: [session_from_proto(e) for e in response.events] for entry, response in by_entry.items()})
-        sessions = []
+        sessions: list[Session] = []
         for entry, schedule_id in schedules.items():
             announced = cached.announced_for(schedule_id)
-            sessions.extend(announced.apply(session) for session in found[entry])
+            sessions.extend(found[entry] if announced is NOTHING_ANNOUNCED else (announced.apply(session) for session in found[entry]))
         return sessions
 
     async def _time_frames(self, tenant: str, cached: Snapshot, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame] | None:
@@ -339,6 +349,16 @@ def _validate_page(cursors: CursorCodec, tenant: str, rpc: str, query: SlotQuery
     v.raise_if_any()
     assert page is not None
     return _Page(page.limit, decode_key(page.after) if page.after is not None else None, fingerprint)
+
+
+def _class_entries(schedule_ids: Sequence[str], window: LocalRange) -> dict[str, str]:
+    """The CLASS_EVENTS entries of the schedules' events in the range (entry id -> schedule id).
+    A range can resolve empty (a `from` in a spring-forward gap moves past a `to` just after it,
+    see LocalRange.resolve); QueryEvents refuses to_date == from_date, so an empty range reads no
+    events rather than turning that refusal into INTERNAL."""
+    if window.end_utc <= window.start_utc:
+        return {}
+    return {f"{s}@{to_micros(window.start_utc)}-{to_micros(window.end_utc)}": s for s in schedule_ids}
 
 
 def _check_services(services: Sequence[services_pb2.Service], requested: Sequence[str], kind: ServiceType, field: str) -> None:

@@ -114,14 +114,15 @@ class Bookings:
 
     async def create(self, tenant: str, draft: BookingDraft) -> Booking:
         validate_draft(draft)
-        if draft.idempotency_key:
+        async with self._store.read(tenant) as session:
             # A replay is answered from storage, without asking availability again: the booking
             # exists whatever capacity says now.
-            async with self._store.read(tenant) as session:
-                existing = await session.booking_by_idempotency_key(draft.idempotency_key)
-            if existing is not None:
-                return replay(existing, request_fingerprint(draft))
-        service = await self._service(tenant, draft.service_id)
+            existing = await session.booking_by_idempotency_key(draft.idempotency_key) if draft.idempotency_key else None
+            service = await session.service(draft.service_id) if existing is None else None
+        if existing is not None:
+            return replay(existing, request_fingerprint(draft))
+        if service is None:
+            raise NotFound("service", draft.service_id)
         booking = new_booking(draft, self._new_id(), service)
         capacity = await self._validate(service, booking, booking.number_of_participants)
         async with self._store.write(tenant) as session:
