@@ -29,8 +29,11 @@ from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, PROXY_COURSE_TO_NEW_ENDPOINT, ToggleRule, get_rules, set_rule
+from services.availability.entrypoints.events import GROUP_ID as INVALIDATION_GROUP
+from services.common import topics
 from services.devstack.stack import Platform
 from tests import support
+from tests.integration.topic_reader import TopicReader, committed_past, of_tenant
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -343,6 +346,19 @@ async def cached_events(platform: Platform, tenant: str) -> list[tuple[str, tupl
         return sorted(found)
     finally:
         await client.aclose()
+
+
+async def cache_invalidations_handled(platform: Platform, tenant: str, *, services: int, events: int) -> None:
+    """Wait until availability's invalidation consumer handled the tenant's first `services`
+    catalog messages and `events` calendar messages: after this, the tenant's cache generation
+    moves only for later changes (a listing cached before a late creation message is dropped by it,
+    rightly)."""
+    bootstrap = platform.infra.env()["KAFKA_BOOTSTRAP_SERVERS"]
+    announced = []
+    for topic, count in ((topics.SERVICE_EVENTS, services), (topics.EVENT_EVENTS, events)):
+        async with TopicReader(bootstrap, topic.name, of_tenant(tenant)) as reader:
+            announced += (await reader.until(lambda found, count=count: len(found) >= count, within=PROPAGATION_SECONDS))[:count]
+    await committed_past(bootstrap, INVALIDATION_GROUP, announced, within=CACHE_LIVE_SECONDS)
 
 
 async def set_toggle(platform: Platform, toggle: str, rule: ToggleRule, wait: bool = True) -> None:

@@ -8,8 +8,6 @@ watch the effects through the public APIs (Participations, timeframes Events) an
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +16,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 import grpc
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord, RecordMetadata
 from google.protobuf.message import Message
 
 from services.api.bookings.booking_events.v1 import booking_events_pb2
@@ -29,7 +27,7 @@ from services.common import topics
 from services.common.kafka import cloudevent_headers
 from services.participations.entrypoints.events import BOOKINGS_GROUP, UPDATER_GROUP
 from tests import support
-from tests.integration.topic_reader import TopicReader, of_tenant
+from tests.integration.topic_reader import TopicReader, committed_past, of_tenant
 from tests.support import eventually
 
 T = TypeVar("T")
@@ -138,33 +136,12 @@ class BookingEvents:
         return metadata
 
 
-async def committed_offsets(bootstrap: str, group_id: str, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
-    """A group's committed offsets, read without joining it."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
-    await reader.start()
-    try:
-        return {tp: (await reader.committed(tp)) or 0 for tp in partitions}
-    finally:
-        await reader.stop()
-
-
 async def consumed(
     bootstrap: str, sent: Sequence[RecordMetadata | ConsumerRecord[Any, Any]], *, group_id: str = BOOKINGS_GROUP, within: float = SETTLE_WITHIN
 ) -> None:
-    """Wait until `group_id` committed past every message of `sent`: the consumer has handled
-    them (or dead-lettered them). The fence for effects that are an absence."""
-    wanted: dict[TopicPartition, int] = {}
-    for m in sent:
-        tp = TopicPartition(m.topic, m.partition)
-        wanted[tp] = max(wanted.get(tp, 0), m.offset + 1)
-    deadline = time.monotonic() + within
-    while True:
-        offsets = await committed_offsets(bootstrap, group_id, list(wanted))
-        if all(offsets[tp] >= end for tp, end in wanted.items()):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{group_id} did not commit past {wanted} within {within}s (committed {offsets})")
-        await asyncio.sleep(0.1)
+    """Wait until `group_id` (the bookings consumer unless named) committed past every message of
+    `sent`: the fence for effects that are an absence."""
+    await committed_past(bootstrap, group_id, sent, within=within)
 
 
 async def pipeline_idle(bootstrap: str, database_url: str, tenant: str, sent: Sequence[RecordMetadata], *, within: float = SETTLE_WITHIN) -> None:

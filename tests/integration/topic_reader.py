@@ -3,12 +3,13 @@ from the beginning, no consumer group."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from aiokafka.structs import TopicPartition
+from aiokafka.structs import RecordMetadata, TopicPartition
 
 from services.common.kafka import decode_headers
 
@@ -63,3 +64,30 @@ def of_tenant(tenant: str) -> Callable[[ConsumerRecord[Any, Any]], bool]:
     """Records of one tenant (its `ce_tenantid` header)."""
     encoded = tenant.encode()
     return lambda r: dict(r.headers).get("ce_tenantid") == encoded
+
+
+async def committed_offsets(bootstrap: str, group_id: str, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+    """A group's committed offsets, read without joining it."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await reader.start()
+    try:
+        return {tp: (await reader.committed(tp)) or 0 for tp in partitions}
+    finally:
+        await reader.stop()
+
+
+async def committed_past(bootstrap: str, group_id: str, records: Sequence[RecordMetadata | ConsumerRecord[Any, Any]], *, within: float) -> None:
+    """Wait until `group_id` committed past every one of `records`: its consumer has handled them
+    (or dead-lettered them)."""
+    wanted: dict[TopicPartition, int] = {}
+    for m in records:
+        tp = TopicPartition(m.topic, m.partition)
+        wanted[tp] = max(wanted.get(tp, 0), m.offset + 1)
+    deadline = time.monotonic() + within
+    while True:
+        offsets = await committed_offsets(bootstrap, group_id, list(wanted))
+        if all(offsets[tp] >= end for tp, end in wanted.items()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{group_id} did not commit past {wanted} within {within}s (committed {offsets})")
+        await asyncio.sleep(0.1)
