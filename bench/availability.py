@@ -52,7 +52,8 @@ from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule, set_rule
+from services.availability.adapters.toggles import set_rule
+from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE, mint_token
 from services.devstack.otlp import OtlpReceiver
 from services.devstack.stack import Platform

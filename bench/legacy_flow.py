@@ -21,10 +21,10 @@ from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.availability.adapters.dependencies import offering_from_proto, session_from_proto, time_frame_from_proto
 from services.availability.domain.model import TimeSlot
 from services.availability.domain.policy import course_availability, course_time_slots
 from services.availability.domain.time_range import LocalRange, in_range
+from services.availability.mapping import offering_from_proto, session_from_proto, time_frame_from_proto
 
 
 class SequentialCourseClient:

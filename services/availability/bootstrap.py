@@ -10,6 +10,7 @@ import redis.asyncio as redis
 from services.availability.adapters.bookings import LEDGER_RETRYABLE, QueryBookingsLedger
 from services.availability.adapters.cache import Cache
 from services.availability.adapters.dependencies import RETRYABLE, Dependencies
+from services.availability.adapters.inputs import DependencyReader
 from services.availability.adapters.toggles import FeatureToggles
 from services.availability.application.calendar_v1 import AvailabilityCalendar
 from services.availability.application.memo import ServiceMemo
@@ -48,11 +49,14 @@ def make_build(settings: AvailabilitySettings) -> Build:
         addresses = settings.addresses
         dependencies = Dependencies(channels, policies_from_catalog=addresses["policies"] == addresses["services"])
         memo = ServiceMemo()
-        slots = TimeSlots(dependencies, cache, toggles, CursorCodec(settings.cursor_key), memo)
+        slots = TimeSlots(DependencyReader(dependencies, cache), toggles, CursorCodec(settings.cursor_key), memo)
         # AvailabilityCalendar's legacy (consistent) capacity reads the bookings from bookings.
         ledger = open_channel(settings.addresses["services"], tokens, settings.outbound_timeout_seconds, retryable=LEDGER_RETRYABLE)
         stack.push_async_callback(ledger.close)
-        calendar = AvailabilityCalendar(dependencies, QueryBookingsLedger(ledger), toggles, memo, shadow_compare=settings.availability_shadow_compare)
+        # Validation reads around the cache: it must see a policy change at once (calendar_v1.py).
+        calendar = AvailabilityCalendar(
+            DependencyReader(dependencies), QueryBookingsLedger(ledger), toggles, memo, shadow_compare=settings.availability_shadow_compare
+        )
         return rpc_services(slots, calendar)
 
     return build

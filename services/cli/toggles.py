@@ -1,5 +1,5 @@
 """Feature toggles for operators: read, change and explain the rules the services read from the
-Redis hash `feature_toggles` (services/availability/adapters/toggles.py owns the format, the
+Redis hash `feature_toggles` (services/availability/domain/toggles.py owns the format, the
 bucket and the decision; this module reuses them and never re-implements them).
 
 The services re-read the hash every `feature_toggle_refresh_seconds` (0.5 s by default), so a
@@ -17,7 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from services.availability.adapters.toggles import HASH_KEY, KNOWN_TOGGLES, ToggleRule, bucket
+from services.availability.adapters.toggles import HASH_KEY
+from services.availability.domain.toggles import KNOWN_TOGGLES, ToggleRule, bucket
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/0"  # the Redis of `make run`
 TAKES_EFFECT = "takes effect within a second, no restart"

@@ -77,7 +77,7 @@ def _acquire_lock() -> object:
 def _enable_course_availability_for_demo(redis_url: str) -> None:
     """The seed ships `course_availability_enabled` off; the demo tenant is allowed so the
     examples work. Other tenants follow whatever rollout percentage an operator set."""
-    from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED
+    from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED
     from services.cli.toggles import Edit, ToggleStore, edit
 
     store = ToggleStore(redis_url, timeout=2.0)

@@ -28,7 +28,8 @@ from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, PROXY_COURSE_TO_NEW_ENDPOINT, ToggleRule, get_rules, set_rule
+from services.availability.adapters.toggles import get_rules, set_rule
+from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED, PROXY_COURSE_TO_NEW_ENDPOINT, ToggleRule
 from services.availability.entrypoints.events import GROUP_ID as INVALIDATION_GROUP
 from services.common import topics
 from services.devstack.stack import Platform

@@ -61,7 +61,8 @@ from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.availability.adapters import toggles
+from services.availability.adapters.toggles import HASH_KEY
+from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE
 from services.common.grpc_status import status_details
 from services.devstack.stack import Platform
@@ -928,11 +929,11 @@ def allow_course_availability(platform: Platform, tenants: Iterable[str], allow:
     feature toggle, so the course availability RPCs run for them; other tenants are left alone."""
     client = redis.Redis.from_url(platform.infra.env()["REDIS_URL"])
     try:
-        raw = client.hget(toggles.HASH_KEY, toggles.COURSE_AVAILABILITY_ENABLED)
-        rule = toggles.ToggleRule.parse(raw) if raw else toggles.ToggleRule()
+        raw = client.hget(HASH_KEY, COURSE_AVAILABILITY_ENABLED)
+        rule = ToggleRule.parse(raw) if raw else ToggleRule()
         chosen = set(tenants)
         allowed = rule.allow | chosen if allow else rule.allow - chosen
-        client.hset(toggles.HASH_KEY, toggles.COURSE_AVAILABILITY_ENABLED, toggles.ToggleRule(rule.percentage, frozenset(allowed), rule.deny - chosen).dump())
+        client.hset(HASH_KEY, COURSE_AVAILABILITY_ENABLED, ToggleRule(rule.percentage, frozenset(allowed), rule.deny - chosen).dump())
     finally:
         client.close()
 

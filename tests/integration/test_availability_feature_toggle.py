@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
-from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule
+from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED, ToggleRule
 from tests import support
 from tests.integration.availability_support import (
     DAY,

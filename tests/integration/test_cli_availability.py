@@ -25,7 +25,8 @@ import pytest
 import redis
 
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
-from services.availability.adapters.toggles import COURSE_AVAILABILITY_ENABLED, HASH_KEY, KNOWN_TOGGLES, PROXY_COURSE_TO_NEW_ENDPOINT, bucket
+from services.availability.adapters.toggles import HASH_KEY
+from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED, KNOWN_TOGGLES, PROXY_COURSE_TO_NEW_ENDPOINT, bucket
 from services.devstack.stack import Platform
 from tests import support
 from tests.integration.availability_support import enable_course_availability_for_everyone

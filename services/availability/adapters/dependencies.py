@@ -13,10 +13,11 @@ from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
 from services.api.common.v1 import paging_pb2
-from services.availability.domain.model import BookingPolicy, Offering, ParticipantCount, ParticipantParts, ServiceType, Session, TimeFrame
+from services.availability.domain.model import ServiceType
+from services.availability.mapping import PROTO_SERVICE_TYPES
 from services.common.clients import Channel, call_dependency
 from services.common.errors import NotFound
-from services.common.timestamps import set_timestamp, to_instant
+from services.common.timestamps import set_timestamp
 from services.common.validation import is_uuid
 
 SERVICES = services_pb2.DESCRIPTOR.services_by_name["Services"].full_name
@@ -31,70 +32,11 @@ RETRYABLE = {
     "time_frames": [(TIME_FRAMES, "ListScheduleTimeFrames")],
 }
 _PAGE = 1000
-_TYPES = {services_pb2.COURSE: ServiceType.COURSE, services_pb2.CLASS: ServiceType.CLASS}
-_PROTO_TYPES = {v: k for k, v in _TYPES.items()}
-
-
-def policy_from_proto(policy: booking_policy_pb2.BookingPolicy) -> BookingPolicy:
-    # An absent sub-policy is disabled (proto3 defaults); in particular a provider that omits
-    # book_after_start_policy disables booking after start (seed 000, "Graceful Degradation").
-    return BookingPolicy(
-        limit_early_booking_enabled=policy.limit_early_booking.enabled,
-        earliest_booking_in_minutes=policy.limit_early_booking.earliest_booking_in_minutes,
-        limit_late_booking_enabled=policy.limit_late_booking.enabled,
-        latest_booking_in_minutes=policy.limit_late_booking.latest_booking_in_minutes,
-        book_after_start_enabled=policy.HasField("book_after_start_policy") and policy.book_after_start_policy.enabled,
-        max_participants_per_booking=policy.participants_policy.max_participants_per_booking or 1,
-        cancellation_enabled=policy.cancellation_policy.enabled,
-        latest_cancellation_in_minutes=policy.cancellation_policy.latest_cancellation_in_minutes,
-    )
-
-
-def offering_from_proto(service: services_pb2.Service, policy: booking_policy_pb2.ServiceBookingPolicy | None) -> Offering:
-    """The service as availability sees it; the policy comes from the SPI when it answered."""
-    online = not policy.book_online_disabled if policy is not None else service.online_booking_enabled
-    return Offering(
-        service_id=service.id,
-        type=_TYPES[service.type],
-        schedule_id=service.schedule_id,
-        time_zone=service.time_zone,
-        online_booking_enabled=online,
-        policy=policy_from_proto(policy.booking_policy if policy is not None else service.booking_policy),
-    )
-
-
-def session_from_proto(event: events_pb2.Event) -> Session:
-    return Session(
-        event_id=event.id,
-        schedule_id=event.schedule_id,
-        start=to_instant(event.start),
-        end=to_instant(event.end),
-        total_capacity=event.total_capacity,
-        remaining_capacity=event.remaining_capacity,
-        cancelled=event.status == events_pb2.CANCELLED,
-        participants=_parts_from_proto(event.participant_parts) if event.HasField("participant_parts") else None,
-    )
-
-
-def _parts_from_proto(parts: events_pb2.ParticipantParts) -> ParticipantParts:
-    return ParticipantParts(
-        event=ParticipantCount(parts.event.total, parts.event.version),
-        schedule=ParticipantCount(parts.schedule.total, parts.schedule.version),
-        legacy=ParticipantCount(parts.legacy.total, parts.legacy.version),
-    )
-
-
-def time_frame_from_proto(frame: timeframes_pb2.ScheduleTimeFrame) -> TimeFrame:
-    return TimeFrame(
-        schedule_id=frame.schedule_id,
-        first_event_start=to_instant(frame.first_event_start_date) if frame.HasField("first_event_start_date") else None,
-        last_event_end=to_instant(frame.last_event_end_date) if frame.HasField("last_event_end_date") else None,
-        event_count=frame.event_count,
-    )
 
 
 class Dependencies:
-    """The four reads, each translated to domain objects.
+    """The four reads, as the dependencies answer them (adapters/inputs.py maps them to the
+    domain).
 
     `policies_from_catalog`: the policy provider is the catalog's own default provider (no
     external one is configured). It answers from the very service rows QueryServices returns, so
@@ -102,7 +44,7 @@ class Dependencies:
     answer) and ListBookingPolicies is not called: one RPC less on every booking validation."""
 
     def __init__(self, channels: dict[str, Channel], *, policies_from_catalog: bool = False):
-        self._policies_from_catalog = policies_from_catalog
+        self.policies_from_catalog = policies_from_catalog
         self._services = services_pb2_grpc.ServicesStub(channels["services"])
         self._policies = booking_policy_pb2_grpc.BookingPolicyProviderStub(channels["policies"])
         self._events = events_pb2_grpc.EventsStub(channels["events"])
@@ -116,7 +58,7 @@ class Dependencies:
         while True:
             request = services_pb2.QueryServicesRequest(
                 service_ids=list(service_ids),
-                types=[_PROTO_TYPES[t] for t in types],
+                types=[PROTO_SERVICE_TYPES[t] for t in types],
                 cursor_paging=paging_pb2.CursorPaging(limit=_PAGE, cursor=cursor),
             )
             response = await call_dependency("services", self._services.QueryServices(request))
@@ -127,7 +69,7 @@ class Dependencies:
 
     async def policies(self, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
         """The SPI's answer per service; empty when the policies come with the services."""
-        if not service_ids or self._policies_from_catalog:
+        if not service_ids or self.policies_from_catalog:
             return {}
         request = booking_policy_pb2.ListBookingPoliciesRequest(service_ids=list(service_ids))
         response = await call_dependency("policies", self._policies.ListBookingPolicies(request))

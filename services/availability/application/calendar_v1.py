@@ -38,26 +38,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from opentelemetry import metrics
 from opentelemetry.metrics import MeterProvider
 
-from services.api.bookings.catalog.v1 import services_pb2
-from services.api.bookings.policies.v1 import booking_policy_pb2
-from services.api.calendar.events.v3 import events_pb2
-from services.api.calendar.timeframes.v3 import timeframes_pb2
-from services.availability.adapters.dependencies import offering_from_proto, session_from_proto, time_frame_from_proto
-from services.availability.adapters.toggles import PROXY_COURSE_TO_NEW_ENDPOINT
 from services.availability.application.memo import ServiceMemo
-from services.availability.domain.model import Offering, ServiceType, Session, TimeFrame
+from services.availability.application.ports import AvailabilityInputs, BookingLedger, Toggles, Wanted
+from services.availability.domain.model import Offering, ProvidedPolicy, ServiceType, Session, TimeFrame
 from services.availability.domain.policy import class_time_slot, course_availability, needed_spots, validate_booking
 from services.availability.domain.requests import validate_calendar_request
-from services.common.errors import DependencyUnavailable, InvalidArgument, NotFound
+from services.availability.domain.toggles import PROXY_COURSE_TO_NEW_ENDPOINT
+from services.common.errors import InvalidArgument, NotFound
 
 log = structlog.get_logger("availability.calendar")
 SHADOW_FIELDS = ("bookable", "open_spots", "refusal_reason")
@@ -135,31 +131,6 @@ def mismatched_fields(legacy: CalendarAnswer, v2: CalendarAnswer) -> list[str]:
     return [f for f in SHADOW_FIELDS if getattr(legacy, f) != getattr(v2, f)]
 
 
-# --- ports -----------------------------------------------------------------------------------------
-
-
-class Sources(Protocol):
-    """The reads of services.availability.adapters.dependencies.Dependencies used here."""
-
-    async def services(self, service_ids: Sequence[str], types: Sequence[ServiceType]) -> list[services_pb2.Service]: ...
-    async def policies(self, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]: ...
-    async def events(self, schedule_ids: Sequence[str]) -> list[events_pb2.Event]: ...
-    async def event(self, event_id: str) -> events_pb2.Event: ...
-    async def schedule_owner(self, schedule_id: str) -> str: ...
-    async def time_frames(self, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame]: ...
-
-
-class BookingLedger(Protocol):
-    async def booked_participants(self, *, schedule_id: str = "", event_id: str = "") -> int:
-        """Σ number_of_participants of the PENDING and CONFIRMED bookings of the schedule (course
-        bookings) or of the event (class bookings). DependencyUnavailable when bookings is away."""
-        ...
-
-
-class Toggles(Protocol):
-    def enabled(self, toggle: str, tenant_id: str) -> bool: ...
-
-
 # --- the use case ----------------------------------------------------------------------------------
 
 
@@ -175,7 +146,7 @@ class _Metrics:
 class AvailabilityCalendar:
     def __init__(
         self,
-        sources: Sources,
+        inputs: AvailabilityInputs,
         ledger: BookingLedger,
         toggles: Toggles,
         memo: ServiceMemo,
@@ -184,7 +155,7 @@ class AvailabilityCalendar:
         clock: Callable[[], datetime] | None = None,
         meter_provider: MeterProvider | None = None,
     ):
-        self._sources = sources
+        self._inputs = inputs
         self._ledger = ledger
         self._toggles = toggles
         self._shadow_compare = shadow_compare
@@ -192,16 +163,14 @@ class AvailabilityCalendar:
         self._metrics = _Metrics(meter_provider)
         self._memo = memo
 
-    async def schedule_availability(
-        self, tenant: str, schedule_id: str, number_of_participants: int, service: services_pb2.Service | None = None
-    ) -> CalendarAnswer:
+    async def schedule_availability(self, tenant: str, schedule_id: str, number_of_participants: int, service: Offering | None = None) -> CalendarAnswer:
         """`service`: the owning service as the caller read it (the request's optional field), used
         instead of reading it again."""
         validate_calendar_request(
             "schedule_id",
             schedule_id,
             number_of_participants,
-            service.id if service else None,
+            service.service_id if service else None,
             service.schedule_id if service else "",
             owned_schedule=schedule_id,
         )
@@ -214,8 +183,8 @@ class AvailabilityCalendar:
             {"schedule_id": schedule_id},
         )
 
-    async def slot_availability(self, tenant: str, event_id: str, number_of_participants: int, service: services_pb2.Service | None = None) -> CalendarAnswer:
-        validate_calendar_request("event_id", event_id, number_of_participants, service.id if service else None, service.schedule_id if service else "")
+    async def slot_availability(self, tenant: str, event_id: str, number_of_participants: int, service: Offering | None = None) -> CalendarAnswer:
+        validate_calendar_request("event_id", event_id, number_of_participants, service.service_id if service else None, service.schedule_id if service else "")
         return await self._answer(
             tenant,
             "GetSlotAvailability",
@@ -277,64 +246,59 @@ class AvailabilityCalendar:
 
     # --- inputs ----------------------------------------------------------------------------------
 
-    async def _course_inputs(self, tenant: str, schedule_id: str, given: services_pb2.Service | None) -> Inputs:
-        service_id = given.id if given is not None else self._memo.service_of(tenant, schedule_id) or await self._sources.schedule_owner(schedule_id)
-        service, events, frames = await asyncio.gather(
-            self._offering(service_id, "schedule", schedule_id, given),
-            self._sources.events([schedule_id]),
-            self._time_frames(schedule_id),
-        )
-        if service.type is not ServiceType.COURSE:
-            raise InvalidArgument.single("schedule_id", f"is the schedule of a {service.type} service; ask GetSlotAvailability for one of its events")
-        if given is None:  # only what the catalog said is remembered, never a caller's word
-            self._memo.remember(tenant, service)
-        frame = time_frame_from_proto(frames[schedule_id]) if frames is not None and schedule_id in frames else None
-        return Inputs(service, tuple(session_from_proto(e) for e in events if e.schedule_id == schedule_id), frame)
-
-    async def _class_inputs(self, tenant: str, event_id: str, given: services_pb2.Service | None) -> Inputs:
-        event = await self._sources.event(event_id)
-        if given is not None:
-            _require_owner(given, event.schedule_id, "event_id")
-            service_id = given.id
-        else:
-            service_id = self._memo.service_of(tenant, event.schedule_id) or await self._sources.schedule_owner(event.schedule_id)
-        service = await self._offering(service_id, "event", event_id, given)
-        if service.type is not ServiceType.CLASS:
-            raise InvalidArgument.single("event_id", f"is a session of a {service.type} service; ask GetScheduleAvailability for its schedule")
+    async def _course_inputs(self, tenant: str, schedule_id: str, given: Offering | None) -> Inputs:
         if given is None:
-            self._memo.remember(tenant, service)
-        return Inputs(service, (session_from_proto(event),))
-
-    async def _offering(self, service_id: str, resource: str, resource_id: str, given: services_pb2.Service | None = None) -> Offering:
-        if given is not None:
-            services, policies = [given], await self._policy(service_id)
+            service_id = self._memo.service_of(tenant, schedule_id) or await self._inputs.schedule_owner(tenant, schedule_id)
+            found = await self._inputs.read(tenant, Wanted(service_ids=(service_id,), course_schedules=(schedule_id,)))
+            offering = _one_course_or_class(found.offerings, "schedule", schedule_id)
         else:
-            services, policies = await asyncio.gather(self._sources.services([service_id], ()), self._policy(service_id))
-        service = next((s for s in services if s.id == service_id), None)
-        if service is None:  # the owning service was deleted: nothing can be booked on it
-            raise NotFound(resource, resource_id)
-        if service.type not in (services_pb2.COURSE, services_pb2.CLASS):
-            raise InvalidArgument.single(f"{resource}_id", "belongs to a service that is neither a COURSE nor a CLASS")
-        return offering_from_proto(service, policies.get(service_id))
+            provided, found = await asyncio.gather(
+                self._inputs.provided_policies(tenant, (given.service_id,)), self._inputs.read(tenant, Wanted(course_schedules=(schedule_id,)))
+            )
+            offering = _with_provided(given, provided, "schedule")
+        if offering.type is not ServiceType.COURSE:
+            raise InvalidArgument.single("schedule_id", f"is the schedule of a {offering.type} service; ask GetSlotAvailability for one of its events")
+        if given is None:  # only what the catalog said is remembered, never a caller's word
+            self._memo.remember(tenant, offering)
+        if found.time_frames_failure is not None:
+            log.warning("time frames unavailable; first session taken from the events", schedule_id=schedule_id, error=str(found.time_frames_failure))
+        frame = found.time_frames.get(schedule_id) if found.time_frames is not None else None
+        return Inputs(offering, tuple(s for s in found.sessions if s.schedule_id == schedule_id), frame)
 
-    async def _policy(self, service_id: str) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
-        try:
-            return await self._sources.policies([service_id])
-        except NotFound:
-            # Deleted between the reads: the services read reports it. As TimeSlots does.
-            return {}
-
-    async def _time_frames(self, schedule_id: str) -> dict[str, timeframes_pb2.ScheduleTimeFrame] | None:
-        """None when ScheduleTimeFrames is unavailable: F is then the first session (seed 000,
-        graceful degradation), the same fallback as the display."""
-        try:
-            return await self._sources.time_frames([schedule_id])
-        except DependencyUnavailable as exc:
-            log.warning("time frames unavailable; first session taken from the events", schedule_id=schedule_id, error=str(exc))
-            return None
+    async def _class_inputs(self, tenant: str, event_id: str, given: Offering | None) -> Inputs:
+        session = await self._inputs.event(tenant, event_id)
+        if given is None:
+            service_id = self._memo.service_of(tenant, session.schedule_id) or await self._inputs.schedule_owner(tenant, session.schedule_id)
+            offering = _one_course_or_class((await self._inputs.read(tenant, Wanted(service_ids=(service_id,)))).offerings, "event", event_id)
+        else:
+            _require_owner(given, session.schedule_id, "event_id")
+            offering = _with_provided(given, await self._inputs.provided_policies(tenant, (given.service_id,)), "event")
+        if offering.type is not ServiceType.CLASS:
+            raise InvalidArgument.single("event_id", f"is a session of a {offering.type} service; ask GetScheduleAvailability for its schedule")
+        if given is None:
+            self._memo.remember(tenant, offering)
+        return Inputs(offering, (session,))
 
 
-def _require_owner(service: services_pb2.Service, schedule_id: str, field: str) -> None:
+def _one_course_or_class(offerings: Sequence[Offering], resource: str, resource_id: str) -> Offering:
+    if not offerings:  # the owning service was deleted: nothing can be booked on it
+        raise NotFound(resource, resource_id)
+    return _course_or_class(offerings[0], resource)
+
+
+def _with_provided(given: Offering, provided: Mapping[str, ProvidedPolicy], resource: str) -> Offering:
+    """A caller's service with the policy provider's word on it, when it gave one."""
+    policy = provided.get(given.service_id)
+    return _course_or_class(policy.applied_to(given) if policy is not None else given, resource)
+
+
+def _course_or_class(offering: Offering, resource: str) -> Offering:
+    if offering.type not in (ServiceType.COURSE, ServiceType.CLASS):
+        raise InvalidArgument.single(f"{resource}_id", "belongs to a service that is neither a COURSE nor a CLASS")
+    return offering
+
+
+def _require_owner(service: Offering, schedule_id: str, field: str) -> None:
     """A service a caller passes must own what it asks about: the answer is computed from it."""
     if service.schedule_id != schedule_id:
         raise InvalidArgument.single("service.schedule_id", f"is not the schedule of the {field.removesuffix('_id')} asked about")

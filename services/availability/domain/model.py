@@ -12,6 +12,7 @@ Case") and clamped at 0 only on the answers meant for display.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +25,7 @@ def require_aware(name: str, value: datetime | None) -> None:
 
 
 class ServiceType(StrEnum):
+    UNSPECIFIED = "SERVICE_TYPE_UNSPECIFIED"  # only a caller's own copy of a service can lack a type
     APPOINTMENT = "APPOINTMENT"  # exists in the catalog; slots come from staff availability, not handled here
     CLASS = "CLASS"
     COURSE = "COURSE"
@@ -57,6 +59,18 @@ class Offering:
     time_zone: str
     online_booking_enabled: bool
     policy: BookingPolicy = field(default_factory=BookingPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class ProvidedPolicy:
+    """The booking policy provider's word on a service (the BookingPolicyProvider SPI): when it
+    answers, it overrides what the catalog says about online booking and the policy."""
+
+    online_booking_enabled: bool
+    policy: BookingPolicy
+
+    def applied_to(self, offering: Offering) -> Offering:
+        return dataclasses.replace(offering, online_booking_enabled=self.online_booking_enabled, policy=self.policy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,12 @@ the violations; paging is checked beside them by the use case (it needs the curs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.availability.domain.model import Offering, ServiceType
 from services.availability.domain.time_range import LocalRange
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, NotFound
 from services.common.validation import Violations
 
 MAX_PARTY = 10_000  # the largest party a request may ask open spots for
@@ -76,4 +78,19 @@ def validate_calendar_request(
         v.id("service.id", given_service_id)
         if owned_schedule is not None:
             v.check(given_schedule_id == owned_schedule, "service.schedule_id", "is not the schedule asked about")
+    v.raise_if_any()
+
+
+def check_requested_offerings(offerings: Sequence[Offering], requested: Sequence[str], kind: ServiceType, field: str) -> None:
+    """Requested ids must be live services of the tenant (NotFound otherwise), of the endpoint's
+    type (every other one named)."""
+    by_id = {o.service_id: o for o in offerings}
+    v = Violations()
+    for i, service_id in enumerate(requested):
+        offering = by_id.get(service_id)
+        if offering is None:
+            raise NotFound("service", service_id)
+        if offering.type is not kind:
+            hint = "ListEventTimeSlots" if kind is ServiceType.COURSE else "ListCourseEventTimeSlots"
+            v.add(f"{field}[{i}]" if field == "service_ids" else field, f"is a {offering.type} service, not a {kind}; use {hint}")
     v.raise_if_any()

@@ -8,6 +8,8 @@ import grpc
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2, availability_calendar_pb2_grpc
 from services.availability.application.calendar_v1 import AvailabilityCalendar, CalendarAnswer
+from services.availability.domain.model import Offering
+from services.availability.mapping import offering_from_proto
 from services.common.auth import INTERNAL_SCOPE, current_tenant
 from services.common.server import RpcService
 
@@ -39,18 +41,21 @@ def slot_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2
     return availability_calendar_pb2.SlotAvailability(**_availability_fields(answer), schedule_id=answer.schedule_id)
 
 
+def _given_service(request: availability_calendar_pb2.GetScheduleAvailabilityRequest | availability_calendar_pb2.GetSlotAvailabilityRequest) -> Offering | None:
+    """The service as the caller read it (optional, so it is not read again)."""
+    return offering_from_proto(request.service) if request.HasField("service") else None
+
+
 class AvailabilityCalendarServicer(availability_calendar_pb2_grpc.AvailabilityCalendarServicer):
     def __init__(self, calendar: AvailabilityCalendar):
         self._calendar = calendar
 
     async def GetScheduleAvailability(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
-        service = request.service if request.HasField("service") else None
-        answer = await self._calendar.schedule_availability(current_tenant(), request.schedule_id, request.number_of_participants, service)
+        answer = await self._calendar.schedule_availability(current_tenant(), request.schedule_id, request.number_of_participants, _given_service(request))
         return availability_calendar_pb2.GetScheduleAvailabilityResponse(availability=schedule_availability_proto(answer))
 
     async def GetSlotAvailability(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
-        service = request.service if request.HasField("service") else None
-        answer = await self._calendar.slot_availability(current_tenant(), request.event_id, request.number_of_participants, service)
+        answer = await self._calendar.slot_availability(current_tenant(), request.event_id, request.number_of_participants, _given_service(request))
         return availability_calendar_pb2.GetSlotAvailabilityResponse(availability=slot_availability_proto(answer))
 
 

@@ -7,11 +7,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.api.calendar.events.v3 import events_pb2
-from services.availability.application.time_slots import COURSE_EVENTS
-from tests.unit.availability.test_calendar_v1 import event_proto
+from services.availability.adapters.inputs import COURSE_EVENTS
+from services.common.timestamps import to_timestamp
 
 SCHEDULE = "0b4a6c8e-0000-4000-8000-000000000999"
 FIRST = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def event_proto(event_id: str, schedule: str, start: datetime, remaining: int, total: int = 10, cancelled: bool = False) -> events_pb2.Event:
+    return events_pb2.Event(
+        id=event_id,
+        schedule_id=schedule,
+        start=to_timestamp(start),
+        end=to_timestamp(start + timedelta(hours=1)),
+        total_capacity=total,
+        remaining_capacity=remaining,
+        participants_total=total - remaining,
+        status=events_pb2.CANCELLED if cancelled else events_pb2.CONFIRMED,
+    )
 
 
 def _entry(remaining: int, cancelled_second: bool = False) -> bytes:

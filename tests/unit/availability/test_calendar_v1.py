@@ -5,28 +5,23 @@ precedence. Plus the v1 protobuf mapping of the entrypoint."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import structlog
-from google.protobuf import timestamp_pb2
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2
-from services.api.bookings.catalog.v1 import services_pb2
-from services.api.bookings.policies.v1 import booking_policy_pb2
-from services.api.calendar.events.v3 import events_pb2
-from services.api.calendar.timeframes.v3 import timeframes_pb2
-from services.availability.adapters.toggles import PROXY_COURSE_TO_NEW_ENDPOINT
 from services.availability.application.calendar_v1 import AvailabilityCalendar, CalendarAnswer, Inputs, answer, mismatched_fields, with_booked
 from services.availability.application.memo import ServiceMemo
-from services.availability.domain.model import ServiceType
+from services.availability.domain.model import ProvidedPolicy, ServiceType
+from services.availability.domain.toggles import PROXY_COURSE_TO_NEW_ENDPOINT
 from services.availability.entrypoints.calendar_v1 import schedule_availability_proto, slot_availability_proto
 from services.common.errors import DependencyUnavailable, InvalidArgument, NotFound
+from tests.unit.availability.fakes import FakeInputs, FakeToggles
 from tests.unit.availability.helpers import CLASS_SCHEDULE, CLASS_SERVICE, COURSE_SCHEDULE, COURSE_SERVICE, DAY, HOUR, F, course, klass, policy, session, weekly
 
 TENANT = "tenant-a"
@@ -128,70 +123,6 @@ def test_the_shadow_compares_bookable_open_spots_and_the_reason(v2: dict[str, An
 # --- the use case with fakes -------------------------------------------------------------------------
 
 
-def ts(instant: datetime) -> timestamp_pb2.Timestamp:
-    t = timestamp_pb2.Timestamp()
-    t.FromDatetime(instant)
-    return t
-
-
-def event_proto(event_id: str, schedule: str, start: datetime, remaining: int, total: int = 10, cancelled: bool = False) -> events_pb2.Event:
-    return events_pb2.Event(
-        id=event_id,
-        schedule_id=schedule,
-        start=ts(start),
-        end=ts(start + HOUR),
-        total_capacity=total,
-        remaining_capacity=remaining,
-        participants_total=total - remaining,
-        status=events_pb2.CANCELLED if cancelled else events_pb2.CONFIRMED,
-    )
-
-
-@dataclass
-class FakeSources:
-    services_by_id: dict[str, services_pb2.Service]
-    events_by_schedule: dict[str, list[events_pb2.Event]]
-    owners: dict[str, str]
-    frames_down: bool = False
-    owner_calls: int = 0
-    service_reads: int = 0
-
-    async def services(self, service_ids: Sequence[str], types: Sequence[ServiceType]) -> list[services_pb2.Service]:
-        self.service_reads += 1
-        return [self.services_by_id[i] for i in service_ids if i in self.services_by_id]
-
-    async def policies(self, service_ids: Sequence[str]) -> dict[str, booking_policy_pb2.ServiceBookingPolicy]:
-        return {}
-
-    async def events(self, schedule_ids: Sequence[str]) -> list[events_pb2.Event]:
-        return [e for s in schedule_ids for e in self.events_by_schedule.get(s, [])]
-
-    async def event(self, event_id: str) -> events_pb2.Event:
-        for events in self.events_by_schedule.values():
-            for e in events:
-                if e.id == event_id:
-                    return e
-        raise NotFound("event", event_id)
-
-    async def schedule_owner(self, schedule_id: str) -> str:
-        self.owner_calls += 1
-        if schedule_id not in self.owners:
-            raise NotFound("schedule", schedule_id)
-        return self.owners[schedule_id]
-
-    async def time_frames(self, schedule_ids: Sequence[str]) -> dict[str, timeframes_pb2.ScheduleTimeFrame]:
-        if self.frames_down:
-            raise DependencyUnavailable("time_frames", "UNAVAILABLE")
-        found = {}
-        for s in schedule_ids:
-            live = [e for e in self.events_by_schedule.get(s, []) if e.status != events_pb2.CANCELLED]
-            frame = timeframes_pb2.ScheduleTimeFrame(schedule_id=s, event_count=len(live))
-            if live:
-                frame.first_event_start_date.CopyFrom(min((e.start for e in live), key=lambda t: t.seconds))
-            found[s] = frame
-        return found
-
-
 @dataclass
 class FakeLedger:
     booked: int = 0
@@ -206,16 +137,8 @@ class FakeLedger:
 
 
 @dataclass
-class FakeToggles:
-    on: set[tuple[str, str]] = field(default_factory=set)
-
-    def enabled(self, toggle: str, tenant_id: str) -> bool:
-        return (toggle, tenant_id) in self.on
-
-
-@dataclass
 class Setup:
-    sources: FakeSources
+    inputs: FakeInputs
     ledger: FakeLedger
     toggles: FakeToggles
     reader: InMemoryMetricReader
@@ -236,30 +159,15 @@ class Setup:
 
 
 def make(*, shadow: bool = True, remaining: int = 10, booked: int = 0) -> Setup:
-    parties_of_ten = booking_policy_pb2.BookingPolicy(participants_policy=booking_policy_pb2.ParticipantsPolicy(max_participants_per_booking=10))
-    course_service = services_pb2.Service(
-        id=COURSE_SERVICE,
-        type=services_pb2.COURSE,
-        schedule_id=COURSE_SCHEDULE,
-        time_zone="Europe/Vienna",
-        online_booking_enabled=True,
-        booking_policy=parties_of_ten,
-    )
-    class_service = services_pb2.Service(
-        id=CLASS_SERVICE, type=services_pb2.CLASS, schedule_id=CLASS_SCHEDULE, time_zone="Europe/Vienna", online_booking_enabled=True
-    )
-    course_events = [event_proto(f"c{i}", COURSE_SCHEDULE, F + timedelta(days=7 * i), remaining) for i in range(3)]
-    sources = FakeSources(
-        {COURSE_SERVICE: course_service, CLASS_SERVICE: class_service},
-        {COURSE_SCHEDULE: course_events, CLASS_SCHEDULE: [event_proto(EVENT_ID, CLASS_SCHEDULE, F, remaining)]},
-        {COURSE_SCHEDULE: COURSE_SERVICE, CLASS_SCHEDULE: CLASS_SERVICE},
-    )
+    course_sessions = [session(F + timedelta(days=7 * i), remaining, event_id=f"c{i}") for i in range(3)]
+    class_session = session(F, remaining, schedule=CLASS_SCHEDULE, event_id=EVENT_ID)
+    inputs = FakeInputs([course(policy(max_participants=10)), klass()], [*course_sessions, class_session])
     reader = InMemoryMetricReader()
     ledger, toggles = FakeLedger(booked), FakeToggles()
     calendar = AvailabilityCalendar(
-        sources, ledger, toggles, ServiceMemo(), shadow_compare=shadow, clock=lambda: NOW, meter_provider=MeterProvider(metric_readers=[reader])
+        inputs, ledger, toggles, ServiceMemo(), shadow_compare=shadow, clock=lambda: NOW, meter_provider=MeterProvider(metric_readers=[reader])
     )
-    return Setup(sources, ledger, toggles, reader, calendar)
+    return Setup(inputs, ledger, toggles, reader, calendar)
 
 
 async def test_proxy_on_answers_from_the_event_capacity_without_reading_bookings() -> None:
@@ -338,14 +246,14 @@ async def test_the_wrong_rpc_for_the_service_type_names_the_field() -> None:
 
 async def test_a_deleted_service_makes_its_schedule_unknown() -> None:
     s = make()
-    del s.sources.services_by_id[COURSE_SERVICE]
+    s.inputs.delete(COURSE_SERVICE)
     with pytest.raises(NotFound):
         await s.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 1)
 
 
 async def test_time_frames_down_falls_back_to_the_first_session() -> None:
     s = make()
-    s.sources.frames_down = True
+    s.inputs.frames_down = True
     assert (await s.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 1)).bookable
 
 
@@ -353,7 +261,7 @@ async def test_a_schedules_owner_is_looked_up_once() -> None:
     s = make()
     for _ in range(3):
         await s.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 1)
-    assert s.sources.owner_calls == 1
+    assert s.inputs.calls["schedule_owner"] == 1
 
 
 @pytest.mark.parametrize("party", [-1, 10_001])
@@ -363,30 +271,52 @@ async def test_the_party_size_is_validated(party: int) -> None:
     assert [v.field for v in exc.value.violations] == ["number_of_participants"]
 
 
-# --- the v1 protobuf mapping ---------------------------------------------------------------------------
+# --- a service the caller passes --------------------------------------------------------------------
 
 
 async def test_a_service_the_caller_passes_is_answered_from_without_reading_it_again() -> None:
     setup = make(remaining=4)
     setup.proxy(True)
-    course = setup.sources.services_by_id[COURSE_SERVICE]
-    klass = setup.sources.services_by_id[CLASS_SERVICE]
-    assert (await setup.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 2, course)).open_spots == 4
-    assert (await setup.calendar.slot_availability(TENANT, EVENT_ID, 2, klass)).schedule_id == CLASS_SCHEDULE
-    assert (setup.sources.service_reads, setup.sources.owner_calls) == (0, 0)
+    assert (await setup.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 2, course(policy(max_participants=10)))).open_spots == 4
+    assert (await setup.calendar.slot_availability(TENANT, EVENT_ID, 2, klass(policy(max_participants=2)))).schedule_id == CLASS_SCHEDULE
+    assert (setup.inputs.service_reads, setup.inputs.calls["schedule_owner"]) == (0, 0)
+
+
+async def test_the_policy_providers_word_overrides_a_passed_service() -> None:
+    setup = make()
+    setup.proxy(True)
+    setup.inputs.provided[COURSE_SERVICE] = ProvidedPolicy(online_booking_enabled=False, policy=policy())
+    found = await setup.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 1, course())
+    assert (found.book_online_disabled, found.refusal_reason) == (True, "BOOK_ONLINE_DISABLED")
 
 
 @pytest.mark.parametrize("ask", ["schedule", "slot"])
 async def test_a_passed_service_must_own_what_is_asked_about(ask: str) -> None:
     setup = make()
     setup.proxy(True)
-    other = services_pb2.Service(id=CLASS_SERVICE, type=services_pb2.CLASS, schedule_id="99999999-9999-4999-8999-999999999999")
+    other = replace(klass(), schedule_id="99999999-9999-4999-8999-999999999999")
     with pytest.raises(InvalidArgument) as exc:
         if ask == "schedule":
             await setup.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 1, other)
         else:
             await setup.calendar.slot_availability(TENANT, EVENT_ID, 1, other)
     assert [v.field for v in exc.value.violations] == ["service.schedule_id"]
+
+
+@pytest.mark.parametrize("ask, field", [("schedule", "schedule_id"), ("slot", "event_id")])
+async def test_a_passed_appointment_service_is_refused_on_the_field_asked_about(ask: str, field: str) -> None:
+    setup = make()
+    setup.proxy(True)
+    appointment = replace(course() if ask == "schedule" else klass(), type=ServiceType.APPOINTMENT)
+    with pytest.raises(InvalidArgument) as exc:
+        if ask == "schedule":
+            await setup.calendar.schedule_availability(TENANT, COURSE_SCHEDULE, 1, appointment)
+        else:
+            await setup.calendar.slot_availability(TENANT, EVENT_ID, 1, appointment)
+    assert [v.field for v in exc.value.violations] == [field]
+
+
+# --- the v1 protobuf mapping ---------------------------------------------------------------------------
 
 
 def test_the_answer_maps_to_both_v1_messages() -> None:

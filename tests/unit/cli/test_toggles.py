@@ -1,12 +1,12 @@
 """The pure part of `bookings toggles` (services/cli/toggles.py): how `set` edits a rule, what it
 reports as changed, and how `check` explains a decision. The decision and the bucket themselves
-are the services' (services/availability/adapters/toggles.py), reused, not re-implemented."""
+are the services' (services/availability/domain/toggles.py), reused, not re-implemented."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.availability.adapters.toggles import ToggleRule, bucket
+from services.availability.domain.toggles import ToggleRule, bucket
 from services.cli import toggles
 from services.cli.toggles import Edit, ToggleError
 

@@ -1,0 +1,76 @@
+"""What availability's use cases need from outside, as domain objects. Implemented at the edge:
+the inputs over the catalog and the calendar through the Redis cache (inputs.py), the toggles
+kept in Redis (toggles.py), the bookings ledger over QueryBookings (bookings.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from services.availability.domain.model import Offering, ProvidedPolicy, ServiceType, Session, TimeFrame
+from services.common.errors import DependencyUnavailable
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What one calculation reads, all at once.
+
+    - offerings: those of `service_ids` (whatever their type, so the caller can name a wrong
+      one), or every live one of `of_type` when no ids are given;
+    - every session of each of `course_schedules`, and their time frames;
+    - the sessions of each of `class_schedules` starting in `window` [start, end).
+    """
+
+    service_ids: Sequence[str] = ()
+    of_type: ServiceType | None = None
+    course_schedules: Sequence[str] = ()
+    class_schedules: Sequence[str] = ()
+    window: tuple[datetime, datetime] | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """What was read for a `Wanted`. `offerings`: those that exist, in the order asked for;
+    `sessions`: the course schedules' then the class schedules', each with the participant counts
+    announced since it was read applied (domain/participants.py); `time_frames`: by schedule, None
+    when ScheduleTimeFrames was unavailable (`time_frames_failure` says why): the calculation then
+    takes the first session from the events (seed 000, graceful degradation)."""
+
+    offerings: list[Offering]
+    sessions: list[Session]
+    time_frames: dict[str, TimeFrame] | None
+    time_frames_failure: DependencyUnavailable | None = None
+
+
+class AvailabilityInputs(Protocol):
+    """The catalog's offerings and the calendar's sessions and time frames of one tenant."""
+
+    async def read(self, tenant: str, wanted: Wanted) -> Found: ...
+
+    async def event(self, tenant: str, event_id: str) -> Session:
+        """NotFound when the tenant has no such event."""
+        ...
+
+    async def schedule_owner(self, tenant: str, schedule_id: str) -> str:
+        """The id of the catalog service that owns the schedule; NotFound when none does."""
+        ...
+
+    async def provided_policies(self, tenant: str, service_ids: Sequence[str]) -> dict[str, ProvidedPolicy]:
+        """The booking policy provider's answers, by service (none when the catalog is the
+        provider: its policy is the service's own)."""
+        ...
+
+
+class Toggles(Protocol):
+    """Feature toggles per tenant (domain/toggles.py names them)."""
+
+    def enabled(self, toggle: str, tenant_id: str) -> bool: ...
+
+
+class BookingLedger(Protocol):
+    async def booked_participants(self, *, schedule_id: str = "", event_id: str = "") -> int:
+        """Σ number_of_participants of the PENDING and CONFIRMED bookings of the schedule (course
+        bookings) or of the event (class bookings). DependencyUnavailable when bookings is away."""
+        ...
