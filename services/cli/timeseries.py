@@ -153,15 +153,13 @@ def series(first: datetime, tz: ZoneInfo, duration: timedelta, count: int, every
     """
     if not 1 <= count <= MAX_SERIES:
         raise TimeSeriesError(f"count must be 1..{MAX_SERIES}, not {count}")
-    head = occurrence(first, tz, duration)
-    out = [head]
-    for i in range(1, count):
-        if every.is_calendar:
-            out.append(occurrence(first + every.delta() * i, tz, duration, nonexistent="shift"))
-        else:
-            start = head.start + every.delta() * i
-            out.append(Occurrence(local=to_local(start, tz).replace(tzinfo=None), tz=tz, start=start, end=start + duration))
-    return out
+    head = occurrence(first, tz, duration)  # the typed start: refused in a gap, the duration checked
+    step = every.delta()
+    if every.is_calendar:
+        starts = local_time.repeated(first, tz, step, count)
+        return [head, *(Occurrence(local=first + step * i, tz=tz, start=start, end=start + duration) for i, start in enumerate(starts[1:], 1))]
+    elapsed = [head.start + step * i for i in range(1, count)]
+    return [head, *(Occurrence(local=to_local(start, tz).replace(tzinfo=None), tz=tz, start=start, end=start + duration) for start in elapsed)]
 
 
 def next_wall_time(now: datetime, tz: ZoneInfo, at: time) -> datetime:

@@ -15,7 +15,7 @@ A local time is not always one instant:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,17 @@ def to_utc(local: datetime, tz: ZoneInfo, *, nonexistent: Nonexistent) -> dateti
     if nonexistent == "reject" and not exists(local, tz):
         raise NonexistentLocalTime(f"{local.isoformat(timespec='minutes')} does not exist in {tz.key} (the clocks jump forward then); choose another time")
     return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def repeated(first: datetime, tz: ZoneInfo, step: timedelta, count: int) -> list[datetime]:
+    """The UTC instants of the naive wall time `first` in `tz` and of `count - 1` more, each `step`
+    of calendar time later: a local rule such as "every Tuesday at 10:00" (`step` 7 days), which
+    keeps its wall-clock time across DST changes and so moves by an hour in UTC. The first must
+    exist (NonexistentLocalTime: a time someone chose); a later one in a gap is shifted forward,
+    one in a fold is its first occurrence, by the rules above."""
+    if step <= timedelta(0) or count < 1:
+        raise ValueError("step must be positive and count at least 1")
+    return [to_utc(first, tz, nonexistent="reject"), *(to_utc(first + step * i, tz, nonexistent="shift") for i in range(1, count))]
 
 
 def to_local(instant: datetime, tz: ZoneInfo) -> datetime:

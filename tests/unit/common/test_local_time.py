@@ -3,12 +3,12 @@ ambiguous time is its first occurrence; a nonexistent one is refused or shifted 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.common.local_time import LocalTimeError, NonexistentLocalTime, exists, to_local, to_utc
+from services.common.local_time import LocalTimeError, NonexistentLocalTime, exists, repeated, to_local, to_utc
 
 VIENNA, NEW_YORK, LORD_HOWE = ZoneInfo("Europe/Vienna"), ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe")
 
@@ -48,3 +48,37 @@ def test_an_aware_local_time_or_a_naive_instant_is_a_mistake() -> None:
         to_utc(datetime(2026, 6, 1, 10, tzinfo=UTC), VIENNA, nonexistent="shift")
     with pytest.raises(LocalTimeError):
         to_local(datetime(2026, 6, 1, 10), VIENNA)
+
+
+@pytest.mark.parametrize(
+    ("first", "tz", "expected_utc"),
+    [
+        pytest.param(
+            datetime(2026, 3, 22, 2, 30),
+            VIENNA,
+            ["2026-03-22T01:30", "2026-03-29T01:30", "2026-04-05T00:30"],
+            id="through-the-spring-gap-the-missing-time-is-moved-forward",
+        ),
+        pytest.param(
+            datetime(2026, 10, 18, 2, 30),
+            VIENNA,
+            ["2026-10-18T00:30", "2026-10-25T00:30", "2026-11-01T01:30"],
+            id="through-the-fall-fold-the-first-occurrence",
+        ),
+        pytest.param(
+            datetime(2026, 3, 1, 10, 0),
+            NEW_YORK,
+            ["2026-03-01T15:00", "2026-03-08T14:00", "2026-03-15T14:00"],
+            id="ten-o-clock-stays-ten-o-clock-local",
+        ),
+    ],
+)
+def test_a_weekly_local_rule_keeps_its_wall_time_across_dst(first: datetime, tz: ZoneInfo, expected_utc: list[str]) -> None:
+    found = repeated(first, tz, timedelta(days=7), 3)
+    assert [i.strftime("%Y-%m-%dT%H:%M") for i in found] == expected_utc
+    assert all(i.tzinfo is UTC for i in found)
+
+
+def test_a_rule_that_starts_in_a_gap_is_refused() -> None:
+    with pytest.raises(NonexistentLocalTime):
+        repeated(datetime(2026, 3, 29, 2, 30), VIENNA, timedelta(days=7), 3)
