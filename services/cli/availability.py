@@ -1,4 +1,5 @@
-"""`bookings availability ...`: what can be booked, with open spots and why not."""
+"""`bookings availability ...`: what can be booked, with open spots and why not, and how it is
+shown (`show_time_slots`, `show_course_availability`; the phrases are in `slots.py`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.table import Table
+from rich.text import Text
 
 from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.common.v1 import paging_pb2
+from services.cli import slots
 from services.cli.arguments import Leaf, positive_int
 from services.cli.client import MAX_PAGE, CallError
 from services.cli.context import CliError, Context, local_arg, zone_arg
+from services.cli.render import Renderer, local_time, zone_or_utc
 
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 SlotsResponse = time_slots_pb2.ListCourseEventTimeSlotsResponse | time_slots_pb2.ListEventTimeSlotsResponse
@@ -93,7 +100,8 @@ def _list_slots(ctx: Context, *, course: bool) -> None:
         response = _pages(ctx.client.list_event_time_slots, request, args.all)
     paging = response.paging_metadata
     names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.COURSE if course else services_pb2.CLASS, [s.service_id for s in response.time_slots])
-    ctx.out.time_slots(
+    show_time_slots(
+        ctx.out,
         response,
         course=course,
         names=names,
@@ -123,10 +131,127 @@ def cmd_availability_course(ctx: Context) -> None:
         request.schedule_id = args.schedule
     response = ctx.client.get_course_time_slot(request)
     names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.COURSE, [response.course.service_id])
-    ctx.out.course_availability(response, name=names.get(response.course.service_id, ""), party=args.party or 0, now=datetime.now(UTC))
+    show_course_availability(ctx.out, response, name=names.get(response.course.service_id, ""), party=args.party or 0, now=datetime.now(UTC))
 
 
-# --- bookings -----------------------------------------------------------------------------------------
+# --- output -------------------------------------------------------------------------------------------
+
+
+def show_time_slots(
+    out: Renderer,
+    response: SlotsResponse,
+    *,
+    course: bool,
+    names: dict[str, str],
+    party: int,
+    now: datetime,
+    window: str,
+    next_cursor: str = "",
+) -> None:
+    """One table per course (or class), titled with its name and, for a course, its single
+    decision; a row per session with its local time in the response's zone."""
+    if out.as_json:
+        return out.json(response)
+    zone = zone_or_utc(response.time_zone)
+    kind = "course" if course else "class"
+    groups: dict[str, list[Any]] = {}
+    for slot in response.time_slots:
+        groups.setdefault(slot.service_id, []).append(slot)
+    if not groups:
+        out.line(f"No {kind} sessions {window} (times in {zone.key})")
+    for service_id, items in groups.items():
+        title = Text(f"{names[service_id]} · " if service_id in names else "", style="bold")
+        title.append(f"{kind} {service_id}", style="bold")
+        if course:
+            title.append(" · " + _course_decision(items[0], zone, now, party), style="bold")
+        table = Table(title=title, caption=f"times in {zone.key}", title_justify="left", caption_justify="left")
+        headers = ["session", "local time", "spots"] + (["sessions left"] if course else []) + ["bookable", "why not"]
+        for header in headers:
+            table.add_column(header, no_wrap=header != "why not", justify="right" if header in ("spots", "sessions left") else "left")
+        for slot in items:
+            why = slots.why_not(
+                slot.booking_policy_violations,
+                slot.non_bookable_reasons,
+                zone=zone,
+                now=now,
+                party=party,
+                remaining=slot.remaining_capacity,
+                sessions_left=slot.remaining_sessions if course else None,
+                course=course,
+            )
+            cells = [
+                Text(slot.event_id),
+                Text(slots.local_span(slot.local_start_date, slot.local_end_date, zone)),
+                Text(slots.spots(slot.remaining_capacity, slot.total_capacity), style="red" if slot.remaining_capacity <= 0 else ""),
+            ]
+            if course:
+                cells.append(Text(slots.sessions_left(slot.remaining_sessions, slot.total_sessions)))
+            cells += [Text(slots.yes_no(slot.bookable), style="green" if slot.bookable else "red"), Text(slots.why_not_text(slot.bookable, why))]
+            table.add_row(*cells)
+        out.console.print(table)
+    out.more(next_cursor)
+
+
+def _course_decision(slot: time_slots_pb2.CourseEventTimeSlot, zone: ZoneInfo, now: datetime, party: int) -> str:
+    """The course's decision, which every slot repeats (without the session's own state)."""
+    reasons = time_slots_pb2.NonBookableReasons()
+    reasons.CopyFrom(slot.non_bookable_reasons)
+    reasons.event_cancelled = reasons.event_started = False
+    if not (reasons.no_remaining_capacity or reasons.violates_booking_policy):
+        return "bookable"
+    why = slots.why_not(slot.booking_policy_violations, reasons, zone=zone, now=now, party=party, sessions_left=slot.remaining_sessions)
+    return "not bookable: " + slots.why_not_text(False, why)
+
+
+def show_course_availability(out: Renderer, response: time_slots_pb2.GetCourseEventTimeSlotResponse, *, name: str, party: int, now: datetime) -> None:
+    """The course as booking sees it, and with `--event` that session too."""
+    if out.as_json:
+        return out.json(response)
+    c = response.course
+    zone = zone_or_utc(response.time_zone)
+    first = slots.instant_of(c, "first_event_start_date")
+    last = slots.instant_of(c, "last_event_end_date")
+    why = slots.why_not(
+        c.booking_policy_violations,
+        c.non_bookable_reasons,
+        zone=zone,
+        now=now,
+        party=party,
+        remaining=c.open_spots,
+        sessions_left=c.remaining_sessions,
+        course=False,
+    )
+    rows = [
+        ("course", f"{name} ({c.service_id})" if name else c.service_id),
+        ("schedule id", c.schedule_id),
+        ("bookable", slots.yes_no(c.bookable)),
+        ("why not", slots.why_not_text(c.bookable, why)),
+        ("open spots", slots.spots(c.open_spots, c.total_capacity)),
+        ("sessions left", slots.sessions_left(c.remaining_sessions, c.total_sessions)),
+        ("first session", local_time(first, zone) if first else "-"),
+        ("last session ends", local_time(last, zone) if last else "-"),
+        ("booking window", slots.booking_window(c.booking_policy_violations, zone, now, first)),
+        ("time zone", zone.key),
+    ]
+    if response.HasField("time_slot"):
+        s = response.time_slot
+        session_why = slots.why_not(
+            s.booking_policy_violations,
+            s.non_bookable_reasons,
+            zone=zone,
+            now=now,
+            party=party,
+            remaining=s.remaining_capacity,
+            sessions_left=s.remaining_sessions,
+        )
+        rows += [
+            ("session", s.event_id),
+            ("session time", slots.local_span(s.local_start_date, s.local_end_date, zone)),
+            ("session spots", slots.spots(s.remaining_capacity, s.total_capacity)),
+            ("session bookable", slots.yes_no(s.bookable)),
+            ("session why not", slots.why_not_text(s.bookable, session_why)),
+        ]
+    out.fields(f"Course availability{f' · {name}' if name else ''}", rows)
 
 
 # --- registration (services/cli/main.py) --------------------------------------------------------------

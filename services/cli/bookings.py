@@ -1,15 +1,21 @@
-"""`bookings book ...` and `bookings bookings ...`: booking a course or a class session, and managing bookings."""
+"""`bookings book ...` and `bookings bookings ...`: booking a course or a class session, and managing bookings,
+and how they are shown (`show_booking`, `show_bookings`, `booked_entity`)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from google.protobuf.message import Message
+from rich.table import Table
+from rich.text import Text
 
 from services.api.bookings.v2 import bookings_pb2
 from services.cli.arguments import Leaf, positive_int
 from services.cli.client import MAX_PAGE
 from services.cli.context import Context
+from services.cli.render import Renderer, enum_name, to_dict, utc_time
 
 BOOKING_STATUSES = {"pending": bookings_pb2.PENDING, "confirmed": bookings_pb2.CONFIRMED, "declined": bookings_pb2.DECLINED, "canceled": bookings_pb2.CANCELED}
 
@@ -27,14 +33,14 @@ def cmd_book_course(ctx: Context) -> None:
     booking = _new_booking(args)
     # A course is booked whole, by its schedule: the service's own unless given.
     booking.booked_entity.schedule.schedule_id = args.schedule or ctx.client.get_service(args.service).service.schedule_id
-    ctx.out.booking(ctx.client.create_booking(booking, args.idempotency_key or ""), verb="Booked course")
+    show_booking(ctx.out, ctx.client.create_booking(booking, args.idempotency_key or ""), verb="Booked course")
 
 
 def cmd_book_class(ctx: Context) -> None:
     args = ctx.args
     booking = _new_booking(args)
     booking.booked_entity.slot.event_id = args.event
-    ctx.out.booking(ctx.client.create_booking(booking, args.idempotency_key or ""), verb="Booked class")
+    show_booking(ctx.out, ctx.client.create_booking(booking, args.idempotency_key or ""), verb="Booked class")
 
 
 def cmd_bookings_list(ctx: Context) -> None:
@@ -46,15 +52,15 @@ def cmd_bookings_list(ctx: Context) -> None:
         "statuses": [BOOKING_STATUSES[s] for s in dict.fromkeys(args.status or ())],
     }
     if args.all:
-        ctx.out.bookings(None, list(ctx.client.iter_bookings(page_size=args.limit or MAX_PAGE, **filters)), "")
+        show_bookings(ctx.out, None, list(ctx.client.iter_bookings(page_size=args.limit or MAX_PAGE, **filters)), "")
         return
     response = ctx.client.query_bookings(limit=args.limit or 0, cursor=args.cursor or "", **filters)
     paging = response.paging_metadata
-    ctx.out.bookings(response, list(response.bookings), paging.cursors.next if paging.has_next else "")
+    show_bookings(ctx.out, response, list(response.bookings), paging.cursors.next if paging.has_next else "")
 
 
 def cmd_bookings_get(ctx: Context) -> None:
-    ctx.out.booking(ctx.client.get_booking(ctx.args.id))
+    show_booking(ctx.out, ctx.client.get_booking(ctx.args.id))
 
 
 def _revision(ctx: Context) -> int:
@@ -67,7 +73,7 @@ def _revision(ctx: Context) -> int:
 
 def _change_booking(method: str, verb: str) -> Callable[[Context], None]:
     def handler(ctx: Context) -> None:
-        ctx.out.booking(ctx.client.change_booking(method, ctx.args.id, _revision(ctx)), verb=verb)
+        show_booking(ctx.out, ctx.client.change_booking(method, ctx.args.id, _revision(ctx)), verb=verb)
 
     return handler
 
@@ -75,10 +81,68 @@ def _change_booking(method: str, verb: str) -> Callable[[Context], None]:
 def cmd_bookings_participants(ctx: Context) -> None:
     args = ctx.args
     response = ctx.client.change_booking("UpdateNumberOfParticipants", args.id, _revision(ctx), number_of_participants=args.number)
-    ctx.out.booking(response, verb="Updated")
+    show_booking(ctx.out, response, verb="Updated")
 
 
-# --- feature toggles ----------------------------------------------------------------------------------
+# --- output -------------------------------------------------------------------------------------------
+
+
+def booked_entity(b: bookings_pb2.Booking) -> str:
+    """What a booking is for, in words: `course schedule <id>` or `class event <id>`."""
+    if b.booked_entity.WhichOneof("item") == "schedule":
+        return f"course schedule {b.booked_entity.schedule.schedule_id}"
+    return f"class event {b.booked_entity.slot.event_id}"
+
+
+def _participants(n: int) -> str:
+    return f"{n} participant{'s' if n != 1 else ''}"
+
+
+def show_booking(out: Renderer, response: Message, *, verb: str = "") -> None:
+    """A response holding one `booking`; with `verb` (Booked course, Confirmed, ...) the outcome
+    and its id first. A PENDING booking ends with how to confirm or decline it."""
+    if out.as_json:
+        return out.json(response)
+    b: bookings_pb2.Booking = response.booking  # type: ignore[attr-defined]
+    if verb:
+        out.line(f"{verb}: {_participants(b.number_of_participants)}, {enum_name(b, 'status')}", style="bold")
+        out.id_line("booking id", b.id)
+    rows = [
+        ("id", b.id),
+        ("service id", b.service_id),
+        ("booked", booked_entity(b)),
+        ("participants", str(b.number_of_participants)),
+        ("contact", f"{b.contact.name} <{b.contact.email}>"),
+        ("status", enum_name(b, "status")),
+        ("revision", str(b.revision)),
+        ("created", utc_time(b.created_date) if b.HasField("created_date") else "-"),
+        ("updated", utc_time(b.updated_date) if b.HasField("updated_date") else "-"),
+    ]
+    out.fields(f"Booking {b.id}", rows)
+    if b.status == bookings_pb2.PENDING:
+        out.hint(f"Awaits approval: bookings bookings confirm {b.id}   or   bookings bookings decline {b.id}")
+
+
+def show_bookings(out: Renderer, response: Message | None, items: Sequence[bookings_pb2.Booking], next_cursor: str) -> None:
+    """A page of bookings (`response`), or with `--all` every booking (`items`, no response)."""
+    if out.as_json:
+        return out.json(response if response is not None else {"bookings": [to_dict(b) for b in items]})
+    table = Table(title=f"Bookings ({len(items)})", caption="times in UTC", title_justify="left", title_style="bold", caption_justify="left")
+    for header in ("id", "service id", "booked", "participants", "contact", "status", "revision", "created"):
+        table.add_column(header, no_wrap=header.endswith("id") or header == "booked", justify="right" if header in ("participants", "revision") else "left")
+    for b in items:
+        table.add_row(
+            Text(b.id),
+            Text(b.service_id),
+            Text(booked_entity(b)),
+            Text(str(b.number_of_participants)),
+            Text(f"{b.contact.name} <{b.contact.email}>"),
+            Text(enum_name(b, "status"), style="red" if b.status in (bookings_pb2.DECLINED, bookings_pb2.CANCELED) else ""),
+            Text(str(b.revision)),
+            Text(utc_time(b.created_date)),
+        )
+    out.console.print(table)
+    out.more(next_cursor)
 
 
 # --- registration (services/cli/main.py) --------------------------------------------------------------

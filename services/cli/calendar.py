@@ -1,19 +1,27 @@
-"""`bookings events ...`, `bookings schedules get`, `bookings timeframes`: schedules and their sessions, in local time."""
+"""`bookings events ...`, `bookings schedules get`, `bookings timeframes`: schedules and their sessions, in local time,
+and how they are shown (`show_event`, `show_events`, `show_schedule`, `show_time_frames`)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
+from rich.table import Table
+from rich.text import Text
 
 from services.api.calendar.events.v3 import events_pb2
-from services.cli import render, timeseries
+from services.api.calendar.schedules.v3 import schedules_pb2
+from services.api.calendar.timeframes.v3 import timeframes_pb2
+from services.cli import timeseries
 from services.cli.arguments import Leaf, positive_int
 from services.cli.client import MAX_PAGE, instant, timestamp
 from services.cli.context import CliError, Context, local_arg, zone_arg
+from services.cli.render import Renderer, enum_name, local_time, to_dict, zone_or_utc
 
 
 def _interval(text: str) -> timeseries.Interval:
@@ -50,7 +58,7 @@ def cmd_events_create(ctx: Context) -> None:
         occurrence = timeseries.occurrence(local, tz, timedelta(minutes=args.duration))
     except timeseries.TimeSeriesError as exc:
         raise _time_error(exc) from None
-    ctx.out.event(ctx.client.create_event(_new_event(args, occurrence)), tz=tz, verb="Created")
+    show_event(ctx.out, ctx.client.create_event(_new_event(args, occurrence)), tz=tz, verb="Created")
 
 
 def cmd_events_bulk_create(ctx: Context) -> None:
@@ -63,13 +71,13 @@ def cmd_events_bulk_create(ctx: Context) -> None:
         raise _time_error(exc) from None
     response = ctx.client.bulk_create_events(_new_event(args, o) for o in series)
     out = ctx.out
-    out.events(response, list(response.events), tz=tz, title=f"Created events on schedule {args.schedule}")
+    show_events(out, response, list(response.events), tz=tz, title=f"Created events on schedule {args.schedule}")
     if not out.as_json:
         for o in series:
             if o.shifted:
                 out.hint(
                     f"note: {o.local:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks jump forward); that session starts at "
-                    f"{render.local_time(o.start, tz, with_date=False)}"
+                    f"{local_time(o.start, tz, with_date=False)}"
                 )
         out.hint(f"Next: bookings timeframes {args.schedule}   or   bookings events list --schedule {args.schedule}")
 
@@ -91,16 +99,16 @@ def cmd_events_list(ctx: Context) -> None:
     filters = {"schedule_ids": args.schedule or (), "include_cancelled": args.include_cancelled, **window}
     display = zone_arg(args.tz, "--tz") if args.tz else None
     if args.all:
-        ctx.out.events(None, list(ctx.client.iter_events(page_size=args.limit or MAX_PAGE, **filters)), tz=display)
+        show_events(ctx.out, None, list(ctx.client.iter_events(page_size=args.limit or MAX_PAGE, **filters)), tz=display)
         return
     response = ctx.client.query_events(limit=args.limit or 0, cursor=args.cursor or "", **filters)
     paging = response.paging_metadata
-    ctx.out.events(response, list(response.events), tz=display, next_cursor=paging.cursors.next if paging.has_next else "")
+    show_events(ctx.out, response, list(response.events), tz=display, next_cursor=paging.cursors.next if paging.has_next else "")
 
 
 def cmd_events_get(ctx: Context) -> None:
     tz = zone_arg(ctx.args.tz, "--tz") if ctx.args.tz else None
-    ctx.out.event(ctx.client.get_event(ctx.args.id), tz=tz)
+    show_event(ctx.out, ctx.client.get_event(ctx.args.id), tz=tz)
 
 
 def cmd_events_update(ctx: Context) -> None:
@@ -133,18 +141,18 @@ def cmd_events_update(ctx: Context) -> None:
         paths.append("title")
     if not paths:
         raise CliError("nothing to update: give at least one of --start, --duration, --time-zone, --capacity, --title")
-    ctx.out.event(ctx.client.update_event(event, paths), tz=tz, verb="Updated")
+    show_event(ctx.out, ctx.client.update_event(event, paths), tz=tz, verb="Updated")
 
 
 def cmd_events_cancel(ctx: Context) -> None:
-    ctx.out.event(ctx.client.cancel_event(ctx.args.id, ctx.args.revision), verb="Cancelled")
+    show_event(ctx.out, ctx.client.cancel_event(ctx.args.id, ctx.args.revision), verb="Cancelled")
 
 
 # --- schedules and time frames ------------------------------------------------------------------------
 
 
 def cmd_schedules_get(ctx: Context) -> None:
-    ctx.out.schedule(ctx.client.get_schedule(ctx.args.id))
+    show_schedule(ctx.out, ctx.client.get_schedule(ctx.args.id))
 
 
 def cmd_timeframes(ctx: Context) -> None:
@@ -158,10 +166,107 @@ def cmd_timeframes(ctx: Context) -> None:
         zones = {sid: tz for sid in args.ids}
     else:
         zones = {sid: ctx.schedule_zone(sid) for sid in dict.fromkeys(args.ids)}
-    ctx.out.time_frames(response, zones)
+    show_time_frames(ctx.out, response, zones)
 
 
-# --- availability -----------------------------------------------------------------------------------
+# --- output -------------------------------------------------------------------------------------------
+
+
+def show_schedule(out: Renderer, response: schedules_pb2.GetScheduleResponse) -> None:
+    if out.as_json:
+        return out.json(response)
+    s = response.schedule
+    rows = [
+        ("id", s.id),
+        ("name", s.name or "-"),
+        ("external id", s.external_id or "-"),
+        ("time zone", s.time_zone),
+        ("default capacity", str(s.default_capacity)),
+        ("status", enum_name(s, "status")),
+        ("revision", str(s.revision)),
+    ]
+    out.fields(f"Schedule {s.id}", rows)
+
+
+def show_event(out: Renderer, response: Message, *, tz: ZoneInfo | None = None, verb: str = "") -> None:
+    """A response holding one `event`, its times in `tz` (default: the event's zone); with `verb`
+    (Created, Updated, Cancelled) its id first."""
+    if out.as_json:
+        return out.json(response)
+    e: events_pb2.Event = response.event  # type: ignore[attr-defined]
+    zone = tz or zone_or_utc(e.time_zone)
+    if verb:
+        out.line(f"{verb} event", style="bold")
+        out.id_line("event id", e.id)
+    rows = [
+        ("id", e.id),
+        ("schedule id", e.schedule_id),
+        ("title", e.title or "-"),
+        ("start", local_time(instant(e.start), zone)),
+        ("end", local_time(instant(e.end), zone)),
+        ("time zone", e.time_zone),
+        ("capacity", str(e.total_capacity)),
+        ("participants", str(e.participants_total)),
+        ("remaining", str(e.remaining_capacity)),
+        ("status", enum_name(e, "status")),
+        ("revision", str(e.revision)),
+    ]
+    out.fields(f"Event {e.id}", rows)
+
+
+def show_events(
+    out: Renderer,
+    response: Message | None,
+    items: Sequence[events_pb2.Event],
+    *,
+    tz: ZoneInfo | None = None,
+    title: str = "Events",
+    next_cursor: str = "",
+) -> None:
+    """A page of events (`response`), or with `--all` every event (`items`, no response); times in
+    `tz`, else in each event's zone."""
+    if out.as_json:
+        return out.json(response if response is not None else {"events": [to_dict(e) for e in items]})
+    zones = {e.time_zone for e in items}
+    caption = f"times in {tz.key}" if tz else (f"times in {zones.pop()}" if len(zones) == 1 else "times in each event's zone")
+    table = Table(title=f"{title} ({len(items)})", caption=caption, title_justify="left", title_style="bold", caption_justify="left")
+    for header in ("id", "start", "end", "capacity", "participants", "remaining", "status"):
+        table.add_column(header, no_wrap=True, justify="right" if header in ("capacity", "participants", "remaining") else "left")
+    for e in items:
+        zone = tz or zone_or_utc(e.time_zone)
+        start, end = instant(e.start), instant(e.end)
+        same_day = timeseries.to_local(start, zone).date() == timeseries.to_local(end, zone).date()
+        table.add_row(
+            Text(e.id),
+            Text(local_time(start, zone)),
+            Text(local_time(end, zone, with_date=not same_day)),
+            Text(str(e.total_capacity)),
+            Text(str(e.participants_total)),
+            Text(str(e.remaining_capacity), style="red" if e.remaining_capacity <= 0 else ""),
+            Text(enum_name(e, "status"), style="red" if e.status == events_pb2.CANCELLED else ""),
+        )
+    out.console.print(table)
+    out.more(next_cursor)
+
+
+def show_time_frames(out: Renderer, response: timeframes_pb2.ListScheduleTimeFramesResponse, zones: dict[str, ZoneInfo]) -> None:
+    """A row per schedule, its times in `zones[schedule id]` (UTC when missing)."""
+    if out.as_json:
+        return out.json(response)
+    table = Table(title="Schedule time frames", title_justify="left", title_style="bold")
+    for header in ("schedule", "first start", "last end", "events", "time zone"):
+        table.add_column(header, no_wrap=True, justify="right" if header == "events" else "left")
+    for frame in response.time_frames:
+        zone = zones.get(frame.schedule_id) or ZoneInfo("UTC")
+        has_events = frame.HasField("first_event_start_date")
+        table.add_row(
+            Text(frame.schedule_id),
+            Text(local_time(instant(frame.first_event_start_date), zone) if has_events else "-"),
+            Text(local_time(instant(frame.last_event_end_date), zone) if frame.HasField("last_event_end_date") else "-"),
+            Text(str(frame.event_count)),
+            Text(zone.key),
+        )
+    out.console.print(table)
 
 
 # --- registration (services/cli/main.py) --------------------------------------------------------------

@@ -1,15 +1,22 @@
-"""`bookings services ...`: the catalog (courses, classes, appointments) and their booking policies."""
+"""`bookings services ...`: the catalog (courses, classes, appointments) and their booking policies,
+and how they are shown (`show_service`, `show_services`, `show_deleted`, `show_policies`)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
+
+from google.protobuf.message import Message
+from rich.table import Table
+from rich.text import Text
 
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
 from services.cli.arguments import Leaf, non_negative_int, positive_int
 from services.cli.client import MAX_PAGE
 from services.cli.context import CliError, Context
+from services.cli.render import Renderer, enum_name, to_dict
 
 SERVICE_TYPES = {"course": services_pb2.COURSE, "class": services_pb2.CLASS, "appointment": services_pb2.APPOINTMENT}
 OFF = "off"
@@ -57,7 +64,7 @@ def cmd_services_create(ctx: Context) -> None:
         strict_capacity=bool(args.strict_capacity),
     )
     apply_policy_flags(service.booking_policy, args)
-    ctx.out.service(ctx.client.create_service(service), verb="Created")
+    show_service(ctx.out, ctx.client.create_service(service), verb="Created")
 
 
 def cmd_services_list(ctx: Context) -> None:
@@ -65,14 +72,14 @@ def cmd_services_list(ctx: Context) -> None:
     types = [SERVICE_TYPES[t] for t in args.type or ()]
     if args.all:
         items = list(ctx.client.iter_services(types=types, page_size=args.limit or MAX_PAGE))
-        ctx.out.services(None, items, "")
+        show_services(ctx.out, None, items, "")
         return
     response = ctx.client.query_services(types=types, limit=args.limit or 0, cursor=args.cursor or "")
-    ctx.out.services(response, list(response.services), response.paging_metadata.cursors.next if response.paging_metadata.has_next else "")
+    show_services(ctx.out, response, list(response.services), response.paging_metadata.cursors.next if response.paging_metadata.has_next else "")
 
 
 def cmd_services_get(ctx: Context) -> None:
-    ctx.out.service(ctx.client.get_service(ctx.args.id))
+    show_service(ctx.out, ctx.client.get_service(ctx.args.id))
 
 
 _SERVICE_FIELDS = (  # flag -> mask path
@@ -105,19 +112,19 @@ def cmd_services_update(ctx: Context) -> None:
             "nothing to update: give at least one of --name, --capacity, --time-zone, --online-booking/--no-online-booking, "
             "--manual-approval/--no-manual-approval, --strict-capacity/--no-strict-capacity or a policy flag"
         )
-    ctx.out.service(ctx.client.update_service(service, paths), verb="Updated")
+    show_service(ctx.out, ctx.client.update_service(service, paths), verb="Updated")
 
 
 def cmd_services_delete(ctx: Context) -> None:
     response = ctx.client.delete_service(ctx.args.id, ctx.args.revision or 0)
-    ctx.out.deleted(response, "service", ctx.args.id)
+    show_deleted(ctx.out, response, "service", ctx.args.id)
 
 
 def cmd_services_policies(ctx: Context) -> None:
-    ctx.out.policies(ctx.client.list_booking_policies(ctx.args.ids))
+    show_policies(ctx.out, ctx.client.list_booking_policies(ctx.args.ids))
 
 
-# --- events -----------------------------------------------------------------------------------------
+# --- booking policy flags -----------------------------------------------------------------------------
 
 
 def _policy_flags(parser: argparse.ArgumentParser, *, update: bool) -> None:
@@ -128,6 +135,109 @@ def _policy_flags(parser: argparse.ArgumentParser, *, update: bool) -> None:
     group.add_argument("--book-after-start", action=argparse.BooleanOptionalAction, default=None, help="courses: allow booking after the first session started")
     group.add_argument("--max-per-booking", type=positive_int, metavar="N", help="participants per booking (default 1)")
     group.add_argument("--cancel-minutes", type=_minutes_or_off, metavar="N", help=f"cancellation allowed until N minutes before the start{off}")
+
+
+# --- output -------------------------------------------------------------------------------------------
+
+
+def _minutes(minutes: int) -> str:
+    if minutes and minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes and minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes} min"
+
+
+def policy_summary(policy: policy_pb2.BookingPolicy) -> dict[str, str]:
+    """Each sub-policy in words; an absent or disabled sub-policy is 'off'."""
+    early = policy.limit_early_booking
+    late = policy.limit_late_booking
+    cancel = policy.cancellation_policy
+    return {
+        "opens": f"{_minutes(early.earliest_booking_in_minutes)} before" if early.enabled else "off (any time)",
+        "closes": f"{_minutes(late.latest_booking_in_minutes)} before" if late.enabled else "off (until start)",
+        "book after start": "yes" if policy.book_after_start_policy.enabled else "no",
+        "max per booking": str(policy.participants_policy.max_participants_per_booking or 1),
+        "cancel until": f"{_minutes(cancel.latest_cancellation_in_minutes)} before" if cancel.enabled else "off (any time)",
+    }
+
+
+def _service_rows(s: services_pb2.Service) -> list[tuple[str, str]]:
+    rows = [
+        ("id", s.id),
+        ("type", enum_name(s, "type")),
+        ("name", s.name),
+        ("schedule id", s.schedule_id or "-"),
+        ("capacity", str(s.default_capacity)),
+        ("time zone", s.time_zone),
+        ("online booking", "yes" if s.online_booking_enabled else "no"),
+        ("manual approval", "yes" if s.requires_manual_approval else "no"),
+        ("strict capacity", "yes" if s.strict_capacity else "no"),
+    ]
+    rows += [(f"policy: {k}", v) for k, v in policy_summary(s.booking_policy).items()]
+    rows.append(("revision", str(s.revision)))
+    return rows
+
+
+def show_service(out: Renderer, response: Message, *, verb: str = "") -> None:
+    """A response holding one `service`; with `verb` (Created, Updated) its ids first."""
+    if out.as_json:
+        return out.json(response)
+    s: services_pb2.Service = response.service  # type: ignore[attr-defined]
+    if verb:
+        out.line(f"{verb} {enum_name(s, 'type')} service {s.name!r}", style="bold")
+        out.id_line("service id", s.id)
+        if s.schedule_id:
+            out.id_line("schedule id", s.schedule_id)
+    out.fields(f"Service {s.id}", _service_rows(s))
+    if verb == "Created" and s.schedule_id:
+        out.hint(f"Next: bookings events bulk-create --schedule {s.schedule_id} --start YYYY-MM-DDTHH:MM --duration 60 --count 10 --every 7d")
+
+
+def show_services(out: Renderer, response: Message | None, items: Sequence[services_pb2.Service], next_cursor: str) -> None:
+    """A page of services (`response`), or with `--all` every service (`items`, no response)."""
+    if out.as_json:
+        return out.json(response if response is not None else {"services": [to_dict(s) for s in items]})
+    table = Table(title=f"Services ({len(items)})", title_justify="left", title_style="bold")
+    for header in ("id", "type", "name", "schedule id", "capacity", "time zone", "online", "revision"):
+        table.add_column(header, no_wrap=header.endswith("id"))
+    for s in items:
+        table.add_row(
+            *(
+                Text(v)
+                for v in (
+                    s.id,
+                    enum_name(s, "type"),
+                    s.name,
+                    s.schedule_id or "-",
+                    f"{s.default_capacity} (strict)" if s.strict_capacity else str(s.default_capacity),
+                    s.time_zone,
+                    "yes" if s.online_booking_enabled else "no",
+                    str(s.revision),
+                )
+            )
+        )
+    out.console.print(table)
+    out.more(next_cursor)
+
+
+def show_deleted(out: Renderer, response: Message, what: str, ident: str) -> None:
+    if out.as_json:
+        return out.json(response)
+    out.line(f"Deleted {what} {ident}")
+
+
+def show_policies(out: Renderer, response: policy_pb2.ListBookingPoliciesResponse) -> None:
+    if out.as_json:
+        return out.json(response)
+    table = Table(title="Booking policies", title_justify="left", title_style="bold")
+    headers = ("service id", "online booking", "opens", "closes", "book after start", "max per booking", "cancel until")
+    for header in headers:
+        table.add_column(header, no_wrap=header == "service id")
+    for p in response.booking_policies:
+        summary = policy_summary(p.booking_policy)
+        table.add_row(Text(p.service_id), Text("disabled" if p.book_online_disabled else "enabled"), *(Text(v) for v in summary.values()))
+    out.console.print(table)
 
 
 # --- registration (services/cli/main.py) --------------------------------------------------------------

@@ -10,12 +10,13 @@
     bookings toggles set course_availability_enabled --allow <tenant>
     bookings watch capacity --schedule <schedule id>
 
-One module per command group, each with its commands and an `add_commands` that adds their
-parsers: `catalog.py` (services), `calendar.py` (events, schedules, timeframes), `availability.py`,
-`bookings.py` (book, bookings), `toggle_commands.py`, `dlq.py`, `watch.py`. Here: the global
-options, `token` and the entry point; `context.py` is what every command gets. RPCs in
-`client.py`, output in `render.py`, local-time arithmetic in `timeseries.py`, availability in words
-in `slots.py`, the feature toggles' store and rules in `toggles.py`.
+One module per command group, each with its commands, their output (`show_*` functions) and an
+`add_commands` that adds their parsers: `catalog.py` (services), `calendar.py` (events, schedules,
+timeframes), `availability.py`, `bookings.py` (book, bookings), `toggle_commands.py`, `dlq.py`,
+`watch.py`. Here: the global options, `token` and the entry point; `context.py` is what every
+command gets. RPCs in `client.py`, what every group's output shares (the `Renderer`, times, error
+lines) in `render.py`, local-time arithmetic in `timeseries.py`, availability in words in
+`slots.py`, the feature toggles' store and rules in `toggles.py`.
 Exit codes: 0 success, 1 a failed call or bad input, 2 a usage error.
 """
 
@@ -26,8 +27,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from services.api.bookings.catalog.v1 import services_pb2
-from services.api.bookings.v2 import bookings_pb2
 from services.cli import availability, bookings, calendar, catalog, dlq, render, timeseries, toggle_commands, toggles, watch
 from services.cli.arguments import positive_int
 from services.cli.client import DEFAULT_AVAILABILITY_ADDRESS, DEFAULT_BOOKINGS_ADDRESS, DEFAULT_SCOPES, DEFAULT_TIMEFRAMES_ADDRESS, CallError
@@ -35,15 +34,6 @@ from services.cli.context import CliError, Context
 from services.common.auth import ALL_SCOPES, mint_token
 
 DEFAULT_TENANT = "demo"
-SERVICE_TYPES = {"course": services_pb2.COURSE, "class": services_pb2.CLASS, "appointment": services_pb2.APPOINTMENT}
-BOOKING_STATUSES = {"pending": bookings_pb2.PENDING, "confirmed": bookings_pb2.CONFIRMED, "declined": bookings_pb2.DECLINED, "canceled": bookings_pb2.CANCELED}
-OFF = "off"
-
-
-# --- argument types ---------------------------------------------------------------------------------
-
-
-# --- context ----------------------------------------------------------------------------------------
 
 
 # --- token ------------------------------------------------------------------------------------------
@@ -60,9 +50,6 @@ def cmd_token(ctx: Context) -> None:
         raise CliError(f"--scopes: unknown scope(s) {', '.join(unknown)}; known: {' '.join(ALL_SCOPES)}")
     token = mint_token(secret, tenant_id=args.tenant, scopes=scopes, subject="cli", ttl_seconds=args.ttl)
     ctx.out.token(token, tenant=args.tenant, scopes=scopes, ttl=args.ttl)
-
-
-# --- services ---------------------------------------------------------------------------------------
 
 
 # --- parser -----------------------------------------------------------------------------------------

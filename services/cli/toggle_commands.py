@@ -1,13 +1,20 @@
-"""`bookings toggles ...`: feature toggles in Redis (the store and the rules are in toggles.py)."""
+"""`bookings toggles ...`: feature toggles in Redis (the store and the rules are in toggles.py), and
+how they are shown (`show_toggles`, `show_toggle_change`, `show_toggle_check`)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
+
+from rich.table import Table
+from rich.text import Text
 
 from services.cli import toggles
 from services.cli.arguments import Leaf
 from services.cli.context import Context
+from services.cli.render import Renderer
+from services.cli.toggles import TAKES_EFFECT, Change, Decision, Stored, rule_dict, tenants_text
 
 
 def _percentage(text: str) -> int:
@@ -21,7 +28,7 @@ def _percentage(text: str) -> int:
 
 
 def cmd_toggles_list(ctx: Context) -> None:
-    ctx.out.toggles(ctx.toggles.all(), toggles.KNOWN_TOGGLES)
+    show_toggles(ctx.out, ctx.toggles.all(), toggles.KNOWN_TOGGLES)
 
 
 def cmd_toggles_set(ctx: Context) -> None:
@@ -37,7 +44,7 @@ def cmd_toggles_set(ctx: Context) -> None:
     )
     change.validate()
     before, after, written = ctx.toggles.update(name, lambda rule: toggles.edit(rule, change))
-    ctx.out.toggle_change(name, before, after, written, toggles.changes(before.rule, after) if written else [])
+    show_toggle_change(ctx.out, name, before, after, written, toggles.changes(before.rule, after) if written else [])
 
 
 def cmd_toggles_check(ctx: Context) -> None:
@@ -45,7 +52,85 @@ def cmd_toggles_check(ctx: Context) -> None:
     stored = ctx.toggles.get(name)
     if stored.problem:
         ctx.out.error([f"note: the stored rule of {name} is {stored.problem}"])
-    ctx.out.toggle_check(toggles.explain(name, ctx.args.tenant, stored.rule))
+    show_toggle_check(ctx.out, toggles.explain(name, ctx.args.tenant, stored.rule))
+
+
+# --- output -------------------------------------------------------------------------------------------
+
+
+def show_toggles(out: Renderer, stored: dict[str, Stored], known: Sequence[str]) -> None:
+    """The known toggles in their order, then any other toggle found in the hash."""
+    names = [*known, *sorted(set(stored) - set(known))]
+    if out.as_json:
+        items = []
+        for name in names:
+            entry = stored.get(name)
+            rule = entry.rule if entry else None
+            items.append(
+                {
+                    "name": name,
+                    "known": name in known,
+                    "set": entry is not None,
+                    "rule": rule_dict(rule),
+                    "problem": entry.problem if entry else "",
+                }
+            )
+        return out.json({"toggles": items})
+    table = Table(
+        title="Feature toggles", caption="changes take effect within a second, no restart", title_justify="left", title_style="bold", caption_justify="left"
+    )
+    for header in ("toggle", "percentage", "allow", "deny", "note"):
+        table.add_column(header, no_wrap=header in ("toggle", "percentage"), justify="right" if header == "percentage" else "left")
+    for name in names:
+        entry = stored.get(name)
+        notes = [] if name in known else ["unknown to this CLI"]
+        if entry is None:
+            notes.append("not set: off for every tenant")
+            cells = ["0", "-", "-"]
+        elif entry.rule is None:
+            notes.append(entry.problem)
+            cells = ["?", "?", "?"]
+        else:
+            cells = [str(entry.rule.percentage), tenants_text(entry.rule.allow), tenants_text(entry.rule.deny)]
+        table.add_row(Text(name), *(Text(c) for c in cells), Text("; ".join(notes)))
+    out.console.print(table)
+
+
+def show_toggle_change(out: Renderer, name: str, before: Stored, after_rule: Any, written: bool, diff: Sequence[Change]) -> None:
+    if out.as_json:
+        return out.json(
+            {"toggle": name, "changed": written, "before": rule_dict(before.rule), "after": rule_dict(after_rule), "changes": [vars(c) for c in diff]}
+        )
+    if before.problem:
+        out.hint(f"note: the stored rule was {before.problem}; it was replaced")
+    if not written:
+        out.line(f"{name}: no change (percentage {after_rule.percentage}, allow {tenants_text(after_rule.allow)}, deny {tenants_text(after_rule.deny)})")
+        return
+    out.line(f"Changed {name} ({TAKES_EFFECT}):", style="bold")
+    for change in diff:
+        out.line(f"  {change}")
+
+
+def show_toggle_check(out: Renderer, decision: Decision) -> None:
+    if out.as_json:
+        return out.json(
+            {
+                "toggle": decision.toggle,
+                "tenant": decision.tenant,
+                "enabled": decision.enabled,
+                "bucket": decision.bucket,
+                "rule": rule_dict(decision.rule),
+                "why": decision.why,
+            }
+        )
+    state = "ON" if decision.enabled else "OFF"
+    text = Text(f"{decision.toggle} is ")
+    text.append(state, style="bold green" if decision.enabled else "bold red")
+    text.append(f" for tenant {decision.tenant}: {decision.why}")
+    out.console.print(text)
+    rule = decision.rule
+    stored = f"percentage {rule.percentage}, allow {tenants_text(rule.allow)}, deny {tenants_text(rule.deny)}" if rule else "not set"
+    out.line(f"  bucket {decision.bucket} of 0..99 (stable per toggle and tenant); rule: {stored}")
 
 
 # --- registration (services/cli/main.py) --------------------------------------------------------------
