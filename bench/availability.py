@@ -11,7 +11,7 @@ What it does (bench/README.md explains why):
    (bench/floor.py) -> the distance to the floor;
 3. fan-out: four delaying TCP proxies (bench/delay_proxy.py, calibrated to +20 ms per read), a second
    availability instance reading every dependency through them with its cache off, and the
-   seed's old sequential client flow (bench/legacy_flow.py) through the same proxies;
+   old sequential client flow (bench/legacy_flow.py) through the same proxies;
 4. the rate sweep (open loop, bench/loadgen.py), CPU per process per step; at the first rate
    not sustained, one step halfway back and a profiling step with py-spy attached to
    availability and timeframes (at the saturation rate unless --profile-rate says otherwise);

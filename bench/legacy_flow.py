@@ -1,5 +1,5 @@
-"""The seed's old client flow for course availability (seed 000, "Current Course Availability -
-Internal Client"): three calls one after the other, then the client works availability out.
+"""The old client flow for course availability (docs/rollout.md "What v2 replaces"): three calls
+one after the other, then the client works availability out.
 
     1. QueryServices (type COURSE)        -> the service and its schedule id
     2. GetSchedule (deprecated)           -> first session start, last session end

@@ -1,1 +1,1 @@
-"""Availability: what can be booked right now and how many spots are left (seed 000)."""
+"""Availability: what can be booked right now and how many spots are left (docs/booking-policies.md)."""

@@ -1,15 +1,43 @@
-"""The other services' messages as availability's domain objects (the catalog's services and
-policies, the calendar's events and time frames), at the edges only: the adapters map what they
-read, the entrypoints what a caller passes."""
+"""Protobuf <-> availability's domain objects, at the edges only: the other services' messages as
+what availability reads (the catalog's services and policies, the calendar's events and time
+frames: the adapters map what they read), and its own API's requests and answers (the
+entrypoints map what a caller sends and what they return)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from google.protobuf import timestamp_pb2
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
+
+from services.api.bookings.availability.v1 import availability_calendar_pb2
+from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.calendar.timeframes.v3 import timeframes_pb2
-from services.availability.domain.model import BookingPolicy, Offering, ParticipantCount, ParticipantParts, ProvidedPolicy, ServiceType, Session, TimeFrame
-from services.common.timestamps import to_instant
+from services.api.common.v1 import paging_pb2
+from services.availability.application.calendar_v1 import CalendarAnswer
+from services.availability.application.time_slots import SlotPage
+from services.availability.domain.model import (
+    BookingPolicy,
+    CourseAvailability,
+    NonBookableReasons,
+    Offering,
+    ParticipantCount,
+    ParticipantParts,
+    PolicyViolations,
+    ProvidedPolicy,
+    ServiceType,
+    Session,
+    TimeFrame,
+    TimeSlot,
+)
+from services.availability.domain.requests import SlotQuery
+from services.availability.domain.time_range import to_local_iso
+from services.common.timestamps import to_instant, to_timestamp
 
 SERVICE_TYPES = {
     services_pb2.SERVICE_TYPE_UNSPECIFIED: ServiceType.UNSPECIFIED,
@@ -22,7 +50,8 @@ PROTO_SERVICE_TYPES = {v: k for k, v in SERVICE_TYPES.items()}
 
 def policy_from_proto(policy: booking_policy_pb2.BookingPolicy) -> BookingPolicy:
     # An absent sub-policy is disabled (proto3 defaults); in particular a provider that omits
-    # book_after_start_policy disables booking after start (seed 000, "Graceful Degradation").
+    # book_after_start_policy disables booking after start (docs/booking-policies.md "Missing
+    # sub-policies").
     return BookingPolicy(
         limit_early_booking_enabled=policy.limit_early_booking.enabled,
         earliest_booking_in_minutes=policy.limit_early_booking.earliest_booking_in_minutes,
@@ -80,3 +109,155 @@ def time_frame_from_proto(frame: timeframes_pb2.ScheduleTimeFrame) -> TimeFrame:
         last_event_end=to_instant(frame.last_event_end_date) if frame.HasField("last_event_end_date") else None,
         event_count=frame.event_count,
     )
+
+
+# --- bookings.availability.v2 (time slots) ---------------------------------------------------------
+
+
+def _ts(instant: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if instant is None:
+        return None
+    return to_timestamp(instant)
+
+
+def _violations(v: PolicyViolations) -> time_slots_pb2.BookingPolicyViolations:
+    return time_slots_pb2.BookingPolicyViolations(
+        too_early_to_book=v.too_early_to_book,
+        too_late_to_book=v.too_late_to_book,
+        book_online_disabled=v.book_online_disabled,
+        earliest_booking_date=_ts(v.earliest_booking_date),
+        latest_booking_date=_ts(v.latest_booking_date),
+    )
+
+
+def _reasons(r: NonBookableReasons) -> time_slots_pb2.NonBookableReasons:
+    return time_slots_pb2.NonBookableReasons(
+        no_remaining_capacity=r.no_remaining_capacity,
+        violates_booking_policy=r.violates_booking_policy,
+        event_cancelled=r.event_cancelled,
+        event_started=r.event_started,
+    )
+
+
+def course_slot_proto(slot: TimeSlot, zone: ZoneInfo) -> time_slots_pb2.CourseEventTimeSlot:
+    return time_slots_pb2.CourseEventTimeSlot(**_course_slot_fields(slot, zone, {}))
+
+
+def add_course_slots(into: RepeatedCompositeFieldContainer[time_slots_pb2.CourseEventTimeSlot], slots: Iterable[TimeSlot], zone: ZoneInfo) -> None:
+    """Append the slots to a response's repeated `time_slots` (`into`), each built in place by
+    `add` rather than built apart and copied in, which costs less CPU (bench/README.md,
+    "Measurements behind code choices")."""
+    shared: dict[int, object] = {}
+    for slot in slots:
+        into.add(**_course_slot_fields(slot, zone, shared))
+
+
+def _course_slot_fields(slot: TimeSlot, zone: ZoneInfo, shared: dict[int, object]) -> dict[str, object]:
+    """`shared` memoises the violations and reasons messages within one answer: the sessions of a
+    course share those objects (domain.policy.course_time_slots)."""
+    violations = shared.get(id(slot.violations))
+    if violations is None:
+        violations = shared[id(slot.violations)] = _violations(slot.violations)
+    reasons = shared.get(id(slot.reasons))
+    if reasons is None:
+        reasons = shared[id(slot.reasons)] = _reasons(slot.reasons)
+    return {
+        "service_id": slot.offering.service_id,
+        "schedule_id": slot.offering.schedule_id,
+        "event_id": slot.session.event_id,
+        "local_start_date": to_local_iso(slot.session.start, zone),
+        "local_end_date": to_local_iso(slot.session.end, zone),
+        "bookable": slot.bookable,
+        "remaining_capacity": slot.remaining_capacity,
+        "total_capacity": slot.total_capacity,
+        "booking_policy_violations": violations,
+        "non_bookable_reasons": reasons,
+        "past": slot.past,
+        "total_sessions": slot.total_sessions,
+        "remaining_sessions": slot.remaining_sessions,
+    }
+
+
+def event_slot_proto(slot: TimeSlot, zone: ZoneInfo) -> time_slots_pb2.EventTimeSlot:
+    return time_slots_pb2.EventTimeSlot(
+        service_id=slot.offering.service_id,
+        schedule_id=slot.offering.schedule_id,
+        event_id=slot.session.event_id,
+        local_start_date=to_local_iso(slot.session.start, zone),
+        local_end_date=to_local_iso(slot.session.end, zone),
+        bookable=slot.bookable,
+        remaining_capacity=slot.remaining_capacity,
+        total_capacity=slot.total_capacity,
+        booking_policy_violations=_violations(slot.violations),
+        non_bookable_reasons=_reasons(slot.reasons),
+    )
+
+
+def course_proto(course: CourseAvailability) -> time_slots_pb2.CourseAvailability:
+    return time_slots_pb2.CourseAvailability(
+        service_id=course.service_id,
+        schedule_id=course.schedule_id,
+        bookable=course.bookable,
+        booking_policy_violations=_violations(course.violations),
+        non_bookable_reasons=_reasons(course.reasons),
+        open_spots=course.open_spots,
+        total_capacity=course.total_capacity,
+        total_sessions=course.total_sessions,
+        remaining_sessions=course.remaining_sessions,
+        first_event_start_date=_ts(course.first_event_start),
+        last_event_end_date=_ts(course.last_event_end),
+    )
+
+
+def query_from_proto(request: time_slots_pb2.ListCourseEventTimeSlotsRequest | time_slots_pb2.ListEventTimeSlotsRequest) -> SlotQuery:
+    return SlotQuery(
+        service_ids=tuple(request.service_ids),
+        from_local_date=request.from_local_date,
+        to_local_date=request.to_local_date,
+        time_zone=request.time_zone,
+        include_non_bookable=request.include_non_bookable if request.HasField("include_non_bookable") else True,
+        min_bookable_capacity=request.min_bookable_capacity,
+        limit=request.cursor_paging.limit,
+        cursor=request.cursor_paging.cursor,
+    )
+
+
+def paging_proto(page: SlotPage) -> paging_pb2.PagingMetadata:
+    return paging_pb2.PagingMetadata(count=len(page.slots), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=page.has_next)
+
+
+# --- bookings.availability.v1 (the legacy validation API) -------------------------------------------
+
+
+def violations_proto(answer: CalendarAnswer) -> availability_calendar_pb2.BookingPolicyViolations:
+    return availability_calendar_pb2.BookingPolicyViolations(
+        too_early_to_book=answer.too_early_to_book,
+        too_late_to_book=answer.too_late_to_book,
+        book_online_disabled=answer.book_online_disabled,
+    )
+
+
+def _availability_fields(answer: CalendarAnswer) -> dict[str, object]:
+    """ScheduleAvailability and SlotAvailability carry the same fields."""
+    return {
+        "total_spots": answer.total_spots,
+        "open_spots": answer.open_spots,
+        "booking_policy_violations": violations_proto(answer),
+        "bookable": answer.bookable,
+        "refusal_reason": answer.refusal_reason,
+    }
+
+
+def schedule_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2.ScheduleAvailability:
+    return availability_calendar_pb2.ScheduleAvailability(**_availability_fields(answer), min_total_spots_ahead=answer.min_total_spots_ahead)
+
+
+def slot_availability_proto(answer: CalendarAnswer) -> availability_calendar_pb2.SlotAvailability:
+    return availability_calendar_pb2.SlotAvailability(**_availability_fields(answer), schedule_id=answer.schedule_id)
+
+
+def given_service_from_proto(
+    request: availability_calendar_pb2.GetScheduleAvailabilityRequest | availability_calendar_pb2.GetSlotAvailabilityRequest,
+) -> Offering | None:
+    """The service as the caller read it (optional, so it is not read again)."""
+    return offering_from_proto(request.service) if request.HasField("service") else None

@@ -8,8 +8,8 @@ class AvailabilitySettings(ServiceSettings, KafkaSettings):
     grpc_port: int = Field(default=50051, ge=1, le=65535)
     bookings_address: str = "127.0.0.1:50052"
     timeframes_address: str = "127.0.0.1:50054"
-    # Each dependency of the seed's parallel fetch can live elsewhere (the policy SPI may be an
-    # external provider); empty means the hosting service's address above.
+    # Each of the four reads (docs/booking-policies.md "The four reads") can live elsewhere (the
+    # policy SPI may be an external provider); empty means the hosting service's address above.
     services_address: str = ""
     policy_provider_address: str = ""
     events_address: str = ""
@@ -17,14 +17,15 @@ class AvailabilitySettings(ServiceSettings, KafkaSettings):
 
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^rediss?://")
     # Cache of services, policies, time frames and schedules' events (adapters/cache.py). Entries are
-    # dropped by the Kafka events of DESIGN §4 as they happen; the TTL bounds staleness if an event
-    # is lost.
+    # dropped by the Kafka events (docs/pipeline.md "Availability's cache") as they happen; the TTL
+    # bounds staleness if an event is lost.
     availability_cache_enabled: bool = True
     availability_cache_ttl_seconds: float = Field(default=30.0, gt=0, le=3600)
     # How often feature toggles are re-read from Redis: a change takes effect within this.
     feature_toggle_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
     # AvailabilityCalendar with proxy_course_to_new_endpoint off: also compute the v2 answer and
-    # count and log where it differs from the legacy one returned (rollout "response parity").
+    # count and log where it differs from the legacy one returned (docs/rollout.md "Shadow
+    # comparison").
     availability_shadow_compare: bool = True
 
     @property

@@ -29,7 +29,8 @@ def make_build(settings: BookingsSettings) -> Build:
         timeframes = open_timeframes_channel(settings, settings.timeframes_address)
         stack.push_async_callback(timeframes.close)
 
-        # CreateBooking validates through availability's AvailabilityCalendar (seed 000).
+        # CreateBooking validates through availability's AvailabilityCalendar (docs/rollout.md
+        # "How bookings validates").
         availability = open_availability_channel(settings, settings.availability_address)
         stack.push_async_callback(availability.close)
 

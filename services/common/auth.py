@@ -1,4 +1,4 @@
-"""JWT bearer authentication with tenant scoping and scopes (DESIGN §6).
+"""JWT bearer authentication with tenant scoping and scopes (docs/platform.md "Authentication and scopes").
 
 Every request carries `authorization: Bearer <JWT>` whose claims hold `tenant_id` and a
 space-separated `scope`. Locally tokens are HS256 with AUTH_JWT_SECRET; in production they are

@@ -38,7 +38,8 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
-    # Auth (DESIGN §6): HS256 with a shared secret locally, JWKS-verified RS256/ES256 in production.
+    # Auth (docs/platform.md "Authentication and scopes"): HS256 with a shared secret locally,
+    # JWKS-verified RS256/ES256 in production.
     auth_jwt_secret: str | None = Field(default=None, min_length=32)
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None

@@ -1,7 +1,8 @@
 """Transactional outbox: integration events are written to the service's own `outbox` table in
 the transaction of the change they announce (`record`), and `OutboxRelay` publishes them to
 Kafka afterwards. An event therefore exists if and only if its change committed, and a write
-RPC never waits for, or fails because of, the broker (DESIGN §4, §5.2).
+RPC never waits for, or fails because of, the broker (docs/pipeline.md "Transactional outbox"
+and "No acknowledged booking is lost").
 
 The table is created in each publishing service's schema by `MIGRATIONS` (services/common/migrations),
 applied before the service's own.

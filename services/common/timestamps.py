@@ -3,7 +3,8 @@ services/common/instants.py's).
 
 In arithmetic rather than Timestamp.FromDatetime / ToDatetime, which are pure Python in protobuf
 and run for every event of every listing (bench/README.md). Instants are aware datetimes
-(DESIGN: store UTC instants); a naive one is a bug and fails here, never read as local time.
+(docs/platform.md "Instants and local times": the platform stores UTC instants); a naive one is
+a bug and fails here, never read as local time.
 Precision is the microsecond (what Postgres stores): nanoseconds below it are truncated.
 """
 

@@ -75,8 +75,9 @@ def _acquire_lock() -> object:
 
 
 def _enable_course_availability_for_demo(redis_url: str) -> None:
-    """The seed ships `course_availability_enabled` off; the demo tenant is allowed so the
-    examples work. Other tenants follow whatever rollout percentage an operator set."""
+    """`course_availability_enabled` ships off (docs/rollout.md "Feature toggles"); the demo
+    tenant is allowed so the examples work. Other tenants follow whatever rollout percentage an
+    operator set."""
     from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED
     from services.cli.toggles import Edit, ToggleStore, edit
 

@@ -14,11 +14,12 @@ from services.common import topics
 from services.devstack.infra import Infra, InfraPorts, ensure_topics
 from services.devstack.supervisor import Supervisor
 
-# Default local ports (DESIGN §3), each overridable.
+# Default local ports (docs/platform.md "Services and ports"), each overridable.
 SERVICE_PORTS: dict[str, int] = {"availability": 50051, "bookings": 50052, "participations": 50053, "timeframes": 50054}
 # Services that own a Postgres schema and therefore have migrations.
 MIGRATED = ("bookings", "participations", "timeframes")
-# Topics of DESIGN §4 with their local partition counts (services/common/topics.py), plus DLQs.
+# The platform's topics (docs/pipeline.md "Topics") with their local partition counts
+# (services/common/topics.py), plus DLQs.
 TOPICS: dict[str, int] = {t.name: t.local_partitions for t in topics.ALL} | {t.dlq: 1 for t in topics.ALL}
 
 

@@ -247,7 +247,8 @@ class World:
     async def hold_participants(self, event: events_pb2.Event, total: int) -> events_pb2.Event:
         """Pin an event's participant total with a version no pipeline write can beat: its
         `remaining_capacity` stays as if the participations pipeline had not caught up yet (the
-        eventual-consistency window of seed 000 "Event Update Pipeline", held open)."""
+        eventual-consistency window of docs/pipeline.md "Eventual consistency and its bounds",
+        held open)."""
         return await self.set_participants(event, total, version=HELD_VERSION)
 
     async def hold_course_participants(self, offering: Offering, total: int) -> None:

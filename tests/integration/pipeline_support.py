@@ -18,10 +18,10 @@ tests do ("nothing lost, nothing duplicated, nothing unexpected").
   every refusal with its reason, and every operation whose outcome stayed unknown.
 - `Checker` reads the tenant's bookings (QueryBookings), participations (QueryParticipations)
   and events (QueryEvents) and reports lost, duplicated and unexpected items, participations that
-  do not match the active bookings, and every event whose `participants_total` breaks DESIGN §5
-  invariant 1. `Checker.drain` polls it until everything is zero or a timeout passes.
-- `unpublished` checks DESIGN §5 invariant 2 on `bookings.booking-events.v1` (read without a
-  consumer group, filtered by `ce_tenantid`).
+  do not match the active bookings, and every event whose `participants_total` breaks
+  docs/pipeline.md "Settled state". `Checker.drain` polls it until everything is zero or a timeout passes.
+- `unpublished` checks docs/pipeline.md "No acknowledged booking is lost" on
+  `bookings.booking-events.v1` (read without a consumer group, filtered by `ce_tenantid`).
 - Fault helpers: kill/restart a service process, stop it for a consumer group reset.
 """
 
@@ -63,7 +63,7 @@ AMBIGUOUS = frozenset(
         grpc.StatusCode.DEADLINE_EXCEEDED,
         grpc.StatusCode.CANCELLED,
         grpc.StatusCode.RESOURCE_EXHAUSTED,
-        # Never expected (DESIGN §5 invariant 4); counted in `Ledger.codes` and reported, and
+        # Never expected (docs/errors.md); counted in `Ledger.codes` and reported, and
         # retried like the others so that one of them cannot hide a lost booking.
         grpc.StatusCode.INTERNAL,
         grpc.StatusCode.UNKNOWN,
@@ -557,7 +557,7 @@ def _state(booking: bookings_pb2.Booking) -> str:
 
 
 def expected_totals(bookings: Iterable[bookings_pb2.Booking], events: Iterable[events_pb2.Event]) -> dict[str, int]:
-    """DESIGN §5 invariant 1: per event, Σ number_of_participants of the non-canceled,
+    """docs/pipeline.md "Settled state": per event, Σ number_of_participants of the non-canceled,
     non-declined bookings on the event plus those on its schedule."""
     on_event: dict[str, int] = defaultdict(int)
     on_schedule: dict[str, int] = defaultdict(int)
@@ -624,7 +624,7 @@ def compare(ledger: Ledger, state: Settled) -> Report:
             report.participations_wrong.append(f"booking {b.id} ({_state(b)}): participation party {p.party_size} on {target} rev {p.booking_revision}")
     report.participations_extra += [f"participation of unknown booking {bid}" for bid in by_booking if bid not in stored]
 
-    # DESIGN §5 invariant 1.
+    # docs/pipeline.md "Settled state".
     expected = expected_totals(state.bookings, state.events)
     for e in state.events:
         if e.participants_total != expected[e.id] or e.remaining_capacity != e.total_capacity - e.participants_total:
@@ -635,7 +635,7 @@ def compare(ledger: Ledger, state: Settled) -> Report:
     return report
 
 
-# --- DESIGN §5 invariant 2: every acknowledged booking's event reached the topic ------------------------
+# --- docs/pipeline.md "No acknowledged booking is lost": every acknowledged booking's event reached the topic ---
 
 
 @dataclass

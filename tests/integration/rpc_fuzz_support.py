@@ -7,7 +7,7 @@
   later is covered as soon as a service serves it.
 - `Caller`: calls any RPC generically with raw bytes over the sync gRPC API and returns an
   `Outcome` (status code, message, decoded google.rpc details, response).
-- `check_precise`: what DESIGN §5.4 promises of every answer; `field_path_problem` resolves a
+- `check_precise`: what docs/errors.md promises of every answer; `field_path_problem` resolves a
   BadRequest field path against the request's descriptors; `hidden_violations` finds bad fields
   an INVALID_ARGUMENT did not name.
 - `TenantState`: a tenant's rows in every table of every schema that has a `tenant_id` column
@@ -532,7 +532,7 @@ def hidden_violations(first: Outcome, retry: Outcome, original: Message, retried
     return hidden
 
 
-# --- the properties of DESIGN §5.4 ----------------------------------------------------------------------
+# --- the properties of docs/errors.md -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -576,7 +576,7 @@ def leaked_internals(outcome: Outcome) -> list[str]:
 
 
 class PropertyViolation(AssertionError):
-    """A property of DESIGN §5.4 or §5.3 does not hold. Each kind of violation (property and
+    """A property of docs/errors.md or docs/platform.md "Tenancy" does not hold. Each kind of violation (property and
     status code) gets its own subclass, so hypothesis reports distinct kinds as distinct bugs
     instead of stopping at the first one."""
 
@@ -592,7 +592,7 @@ def violation(kind: str, message: str) -> PropertyViolation:
 
 
 def check_precise(rpc: Rpc, request: Request, outcome: Outcome) -> None:
-    """DESIGN §5.4 for one answer: a precise status, never UNKNOWN/INTERNAL (nor UNAVAILABLE/
+    """docs/errors.md for one answer: a precise status, never UNKNOWN/INTERNAL (nor UNAVAILABLE/
     DEADLINE_EXCEEDED on a healthy platform), no internal exception text, and INVALID_ARGUMENT
     naming real fields of the request (a body that does not decode has no fields to name, so
     it needs no BadRequest and may name the body as a whole with an empty path, but any field it

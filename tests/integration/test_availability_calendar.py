@@ -123,14 +123,14 @@ async def test_off_a_booking_counts_at_once_before_any_pipeline(world: World) ->
     assert error_reason(err) == "CAPACITY_EXCEEDED"
 
 
-async def test_on_the_capacity_is_eventually_consistent_as_the_seed_accepts(world: World, platform: Platform, tenant: str) -> None:
+async def test_on_the_capacity_is_eventually_consistent_by_design(world: World, platform: Platform, tenant: str) -> None:
     offering = await world.klass([now() + DAY], capacity=2, booking_policy=policy(max_per_booking=2))
     event = await world.hold_participants(offering.events[0], 0)
     await set_proxy(platform, tenant, True)
     await world.book(offering, event, participants=2)
 
     # Until the pipeline updates the event, the v2 capacity still shows the two spots: a second
-    # booking gets through (seed 000 "Overbooking Edge Case": accepted, handled operationally).
+    # booking gets through (docs/overbooking-race.md: accepted, handled operationally).
     assert answer_of(await world.slot_availability(event.id)) == (True, "", 2, 2, False, False, False)
     overbooked = await world.book(offering, event)
     assert overbooked.status == bookings_pb2.CONFIRMED

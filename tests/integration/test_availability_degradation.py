@@ -1,7 +1,8 @@
-"""Degradation as seed 000 requires, by breaking the real dependency (never a mock):
-ScheduleTimeFrames down -> the first session comes from Events; Events or Services down ->
-UNAVAILABLE (no made-up data); a dependency that hangs -> UNAVAILABLE within the deadline; a
-policy provider that omits book_after_start_policy -> booking after start is disabled."""
+"""Degradation as docs/booking-policies.md "Graceful degradation" requires, by breaking the real
+dependency (never a mock): ScheduleTimeFrames down -> the first session comes from Events; Events
+or Services down -> UNAVAILABLE (no made-up data); a dependency that hangs -> UNAVAILABLE within
+the deadline; a policy provider that omits book_after_start_policy -> booking after start is
+disabled."""
 
 from __future__ import annotations
 

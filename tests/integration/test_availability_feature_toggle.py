@@ -1,5 +1,5 @@
-"""The `course_availability_enabled` feature toggle (seed 000 "Experiments & Feature Toggles",
-"Feature Killer"): the course endpoints answer FAILED_PRECONDITION / FEATURE_DISABLED for a tenant
+"""The `course_availability_enabled` feature toggle (docs/rollout.md "Feature toggles", the kill
+switch): the course endpoints answer FAILED_PRECONDITION / FEATURE_DISABLED for a tenant
 the toggle is off for, and work again within about a second of the rule changing back, with no
 restart. The class endpoints are not behind it.
 

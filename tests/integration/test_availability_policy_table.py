@@ -1,4 +1,4 @@
-"""Seed 000 "Course vs Class Policy Calculation" and its edge cases, through gRPC.
+"""docs/booking-policies.md "Course vs class table" and its edge cases, through gRPC.
 
 The same rows as tests/unit/availability/test_seed_policy_table.py (the pure level), now against
 the real stack: the catalog holds the service and its policy, the calendar its events and their
@@ -264,7 +264,7 @@ COURSE_ROWS = [
 
 
 @pytest.mark.parametrize("row", [r.param() for r in CLASS_ROWS + COURSE_ROWS])
-async def test_seed_policy_row_through_grpc(row: Row, channel, tenant: str) -> None:  # type: ignore[no-untyped-def]
+async def test_policy_table_row_through_grpc(row: Row, channel, tenant: str) -> None:  # type: ignore[no-untyped-def]
     world = World.of(channel, tenant)
     reference = now()
     first = reference + row.first
@@ -291,7 +291,7 @@ async def test_seed_policy_row_through_grpc(row: Row, channel, tenant: str) -> N
         assert len({(s.bookable, s.booking_policy_violations.SerializeToString(deterministic=True)) for s in future}) <= 1
 
 
-def test_the_grpc_table_covers_every_seed_row_and_edge_case_for_both_kinds() -> None:
+def test_the_grpc_table_covers_every_row_and_edge_case_for_both_kinds() -> None:
     topics = {
         "course": ["reference-time", "too-late", "too-early", "book-after-start", "bookable", "remaining", "range-without-the-first", "late-limit"],
         "class": ["reference-time", "too-late", "too-early", "book-after-start", "bookable", "remaining", "late-limit", "cancelled"],

@@ -1,6 +1,6 @@
-"""Request validation, tenancy and authentication of bookings.availability.v2 (DESIGN §5 invariants
-3 and 4): bad input is INVALID_ARGUMENT naming the field, unknown ids NOT_FOUND, never UNKNOWN or
-INTERNAL; no tenant sees another's courses; no token, no answer."""
+"""Request validation, tenancy and authentication of bookings.availability.v2 (docs/platform.md
+"Tenancy", docs/errors.md): bad input is INVALID_ARGUMENT naming the field, unknown ids
+NOT_FOUND, never UNKNOWN or INTERNAL; no tenant sees another's courses; no token, no answer."""
 
 from __future__ import annotations
 

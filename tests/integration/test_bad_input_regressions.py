@@ -1,6 +1,6 @@
 """The seven ways bad input got UNKNOWN, INTERNAL or an outage's UNAVAILABLE (issue 13), each as a
 scenario against the real stack: every one now gets a precise status naming the field, and
-changes nothing (DESIGN §5.4). The property-based fuzz (test_rpc_fuzz.py) keeps looking for more."""
+changes nothing (docs/errors.md). The property-based fuzz (test_rpc_fuzz.py) keeps looking for more."""
 
 from __future__ import annotations
 

@@ -212,7 +212,7 @@ async def test_switching_strict_capacity_on_counts_the_bookings_made_before(even
     offering = await world.klass([now() + 2 * DAY], capacity=3, booking_policy=policy(max_per_booking=3))
     event = offering.events[0]
     # Availability "has not seen" any booking yet: without the flag, its answer lets a service
-    # overbook (the seed's eventual model).
+    # overbook (the eventual model, docs/pipeline.md "Where strict capacity differs").
     await world.hold_participants(event, 0)
     await world.book(offering, event, participants=3)
     await world.book(offering, event, participants=1)

@@ -1,6 +1,6 @@
-"""CreateBooking's validation through availability (seed 000 "Current Bookings Service
-Availability Validation"), idempotency keys, and the bookings.booking-events.v1 messages, end to
-end against the real platform.
+"""CreateBooking's validation through availability (docs/rollout.md "How bookings validates"),
+idempotency keys, and the bookings.booking-events.v1 messages, end to end against the real
+platform.
 
 "Nothing written" is checked where it lives: the tenant's rows in `bookings.bookings` and in the
 bookings outbox (a message can only ever be published from an outbox row). Messages are read

@@ -3,7 +3,7 @@
 (consumer) -> `bookings.participation-events.v1` (outbox) -> event updater -> timeframes
 `participants_total` / `remaining_capacity` (eventually consistent, so polled).
 
-DESIGN §5 invariant 1 is what these prove: for every event, participants_total = Σ
+docs/pipeline.md "Settled state" is what these prove: for every event, participants_total = Σ
 number_of_participants of the non-canceled, non-declined bookings on the event plus those on its
 schedule, however messages were duplicated, reordered or redelivered. Effects that are an absence
 (a message that changed nothing) are checked after the consumer group committed past the message.
@@ -164,7 +164,7 @@ async def test_more_participants_than_capacity_are_counted_and_remaining_capacit
     bookings: BookingEvents, calendar: Calendar, tenant: str
 ) -> None:
     _, (event,) = await sessions(calendar, 1, capacity=2)
-    # Both passed availability before either was counted (seed 000, Overbooking Edge Case).
+    # Both passed availability before either was counted (docs/overbooking-race.md).
     await bookings.publish(CREATED, Booking(tenant, event_id=event.id, participants=2))
     await bookings.publish(CREATED, Booking(tenant, event_id=event.id, participants=1))
 

@@ -1,4 +1,5 @@
-"""DESIGN §5 invariants 1 and 2 under load and faults, against the real services, Postgres and
+"""Invariants 1 and 2 of docs/platform.md "Invariants" (docs/pipeline.md "Settled state" and "No
+acknowledged booking is lost") under load and faults, against the real services, Postgres and
 broker (the session stack), each scenario in a fresh tenant.
 
 Every scenario runs a load (tests/integration/pipeline_support.py: 20 concurrent clients, a
@@ -15,7 +16,7 @@ delivered a second time), messages are re-published in reverse order (a cancel b
 create), the broker is frozen with SIGSTOP for 10 s, Postgres is restarted. Every process a test
 stops is restored in a `finally`, and the participations service is healthy after every test.
 
-The race of seed 000 "Overbooking Edge Case" is reproduced after the fault scenarios
+The race for the last spot is reproduced after the fault scenarios
 (docs/overbooking-race.md); two tests without the stack check the instruments themselves.
 
 Each test prints its numbers (run with `-s` to see them). PIPELINE_SEED changes the seed.
@@ -132,7 +133,7 @@ class Run:
         assert published.clean, f"[{label}] not published: created {published.missing_created[:5]}, latest {published.missing_latest[:5]}"
         assert not ledger.rejected, f"[{label}] requests rejected as invalid: {ledger.rejected[:5]}"
         assert set(ledger.refusals) <= EXPECTED_REFUSALS, f"[{label}] unexpected refusals: {dict(ledger.refusals)}"
-        # DESIGN §5 invariant 4: a failure is never UNKNOWN or INTERNAL, not even mid-fault.
+        # docs/errors.md: a failure is never UNKNOWN or INTERNAL, not even mid-fault.
         assert not {"UNKNOWN", "INTERNAL"} & set(ledger.codes), f"[{label}] failed attempts: {dict(ledger.codes)}"
         return report, state
 
@@ -353,7 +354,7 @@ async def test_f_postgres_restarted_mid_load_loses_no_acknowledged_booking(run: 
     await run.settled(ledger, "f: postgres restarted", within=120)
 
 
-# --- the seed's race for the last spot ---------------------------------------------------------------------
+# --- the race for the last spot (docs/overbooking-race.md) -------------------------------------------------
 
 CAPACITY = 5
 RACERS = 20
@@ -365,7 +366,7 @@ ROUNDS = 3
 async def test_race_for_the_last_spot_may_overbook_and_the_event_shows_it(
     proxy: bool, platform: Platform, channel: Callable[[str], grpc.aio.Channel], tenant: str, pipeline_warm: None, participations_restored: None
 ) -> None:
-    """Seed 000 "Overbooking Edge Case": an event with one spot left, 20 concurrent
+    """docs/overbooking-race.md "The scenario": an event with one spot left, 20 concurrent
     CreateBooking for one participant each. More than one may succeed (check-then-write without
     a lock); that is not asserted, only recorded. What is asserted: once settled, the raw
     `remaining_capacity` is the capacity minus the participants of the bookings that succeeded

@@ -1,4 +1,4 @@
-"""Fuzzing every RPC of the platform (DESIGN §5.4): bad input gets a precise status and
+"""Fuzzing every RPC of the platform (docs/errors.md): bad input gets a precise status and
 changes nothing.
 
 The RPCs are found by gRPC server reflection on the four running services (none is listed
@@ -295,4 +295,4 @@ def test_every_rpc_answers_any_request_precisely_and_a_rejected_one_changes_noth
             print("\n" + report)
     else:
         print(report)
-    assert not failures, f"{len(failures)} failures of DESIGN §5.4:\n\n" + "\n\n".join(failures) + "\n\n" + report
+    assert not failures, f"{len(failures)} failures of docs/errors.md:\n\n" + "\n\n".join(failures) + "\n\n" + report

@@ -1,4 +1,5 @@
-"""Authentication, scopes and tenant isolation over every RPC of the platform (DESIGN §5.3, §6),
+"""Authentication, scopes and tenant isolation over every RPC of the platform (docs/platform.md
+"Tenancy", "Authentication and scopes"),
 driven by gRPC server reflection like the fuzz (tests/integration/rpc_fuzz_support.py): an RPC
 added later is covered without touching this file.
 
@@ -330,7 +331,7 @@ def test_another_tenant_never_reaches_a_tenants_data(world: World, capsys: pytes
     if long_mode(EXAMPLES_VARIABLE):
         with capsys.disabled():
             print("\n" + report)
-    assert not failures, f"{len(failures)} failures of DESIGN §5.3:\n\n" + "\n\n".join(failures) + "\n\n" + report
+    assert not failures, f"{len(failures)} failures of docs/platform.md 'Tenancy':\n\n" + "\n\n".join(failures) + "\n\n" + report
 
 
 def test_the_tokens_secret_is_the_platforms(world: World) -> None:

@@ -29,7 +29,7 @@ from tests.integration.instances import extra_instance
 from tests.integration.timeframes_support import T0, Calendar, mask, ts, writer
 from tests.support import auth, expect_error
 
-# DESIGN §3: which service hosts what.
+# docs/platform.md "Services and ports": which service hosts what.
 HOSTED = {
     "availability": {
         "bookings.availability.v2.CourseEventTimeSlots",

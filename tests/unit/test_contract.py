@@ -1,5 +1,6 @@
-"""The contract in protos/ holds every name DESIGN §3/§4 fixes, and every topic has its
-reviewed contract file naming real message types: the ones services/common/topics.py declares."""
+"""The contract in protos/ holds every name the platform contract fixes (docs/platform.md "Names
+fixed by the contract"), and every topic has its reviewed contract file naming real message
+types: the ones services/common/topics.py declares."""
 
 import importlib
 import re
@@ -12,7 +13,7 @@ from services.devstack.stack import TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
 
-# DESIGN §3: proto service -> RPCs it must have (module that generates it).
+# docs/platform.md "Names fixed by the contract": proto service -> RPCs it must have (module that generates it).
 DESIGN_SERVICES = {
     "bookings.catalog.v1.Services": ("bookings.catalog.v1.services_pb2", {"CreateService", "GetService", "QueryServices", "UpdateService", "DeleteService"}),
     "bookings.policies.v1.BookingPolicyProvider": ("bookings.policies.v1.booking_policy_pb2", {"ListBookingPolicies"}),

@@ -1,6 +1,6 @@
-"""bookings.v2.Bookings/QueryBookings as the AvailabilityCalendar's `BookingLedger`: the seed's
-legacy (consistent) availability -> bookings read, called with the service's `internal` token
-for the caller's tenant."""
+"""bookings.v2.Bookings/QueryBookings as the AvailabilityCalendar's `BookingLedger`: the legacy
+(consistent) availability -> bookings read (docs/rollout.md "Legacy mode"), called with the
+service's `internal` token for the caller's tenant."""
 
 from __future__ import annotations
 

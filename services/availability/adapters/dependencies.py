@@ -1,4 +1,4 @@
-"""gRPC clients of the four data sources of seed 000's parallel fetch: Services and the
+"""gRPC clients of the four reads (docs/booking-policies.md "The four reads"): Services and the
 BookingPolicyProvider SPI (bookings), Events and ScheduleTimeFrames (timeframes). Each call has
 a deadline; all four are reads, so UNAVAILABLE is retried with backoff by the channel."""
 

@@ -1,5 +1,5 @@
 """bookings.availability.v1.AvailabilityCalendar: the legacy validation API CreateBooking asks
-(seed 000 "How Bookings Service Will Use New Endpoint").
+(docs/rollout.md "How bookings validates").
 
 One rule set: every answer is `validate_booking` (and `course_availability` / `class_time_slot`
 for the numbers) of domain/policy.py, the calculation ListCourseEventTimeSlots shows. The two
@@ -7,23 +7,25 @@ modes differ only in where capacity comes from:
 
 - `proxy_course_to_new_endpoint` ON for the tenant: the v2 answer, capacity from
   `Event.remaining_capacity` (eventually consistent: the participations pipeline updates it
-  after the booking's Kafka event; seed "Event Update Pipeline").
+  after the booking's Kafka event; docs/pipeline.md "Eventual consistency and its bounds").
 - OFF: the legacy consistent answer, capacity from bookings itself (QueryBookings: the PENDING and
   CONFIRMED bookings of the course's schedule, or of the class's event, summed), so a booking
-  counts the moment CreateBooking returned. Each session's open spots are its total capacity
-  minus those participants (DESIGN §5's participant total; a course's sessions carry no bookings
-  of their own, because bookings refuses a slot booking on a course event).
+  counts the moment CreateBooking returned (docs/rollout.md "Legacy mode"). Each session's open
+  spots are its total capacity minus those participants (the participant total of
+  docs/pipeline.md "Settled state"; a course's sessions carry no bookings of their own, because
+  bookings refuses a slot booking on a course event).
 
 Both read the same inputs (service, policy, sessions, time frame) fresh on every call, with no
-cache: validation must see a policy change at once (seed "Policy vs Capacity Consistency"). A
-caller that has just read the service itself (bookings, which owns the catalog) may pass it in the
-request; it is then not read again (one call less per booking), and must own the schedule. The
+cache: validation must see a policy change at once (docs/booking-policies.md "Policies are exact,
+capacity is eventual"). A caller that has just read the service itself (bookings, which owns the
+catalog) may pass it in the request; it is then not read again (one call less per booking), and
+must own the schedule. The
 calculation is called directly rather than through `TimeSlots.get_course`: that entrypoint is
 gated by `course_availability_enabled` (a tenant outside that rollout would be refused
 FEATURE_DISABLED on CreateBooking) and does not return the sessions `validate_booking` needs for
 the refusal reason.
 
-Shadow mode (rollout "Response parity with legacy"): with the toggle OFF and
+Shadow mode (docs/rollout.md "Shadow comparison"): with the toggle OFF and
 `AVAILABILITY_SHADOW_COMPARE` on, the v2 answer is computed too, from the same inputs read in
 the same concurrent fetch, and compared with the legacy one on `bookable`, `open_spots` and
 `refusal_reason`; `availability.calendar.shadow_comparisons` counts comparisons and

@@ -36,7 +36,7 @@ class Found:
     `sessions`: the course schedules' then the class schedules', each with the participant counts
     announced since it was read applied (domain/participants.py); `time_frames`: by schedule, None
     when ScheduleTimeFrames was unavailable (`time_frames_failure` says why): the calculation then
-    takes the first session from the events (seed 000, graceful degradation)."""
+    takes the first session from the events (docs/booking-policies.md "Time frames unavailable")."""
 
     offerings: list[Offering]
     sessions: list[Session]

@@ -1,9 +1,10 @@
 """The availability use cases: fetch in parallel, then one pure calculation (domain/policy.py).
 
-Seed 000's data flow: services, events with remaining capacity, schedule time frames and booking
-policies are fetched concurrently; the calculation needs all of them. Which schedules a course
-has is only known from its service, but a service's schedule never changes, so once a service
-has been seen its schedule id is remembered and all four reads start at once.
+The data flow (docs/booking-policies.md "The four reads"): services, events with remaining
+capacity, schedule time frames and booking policies are fetched concurrently; the calculation
+needs all of them. Which schedules a course has is only known from its service, but a service's
+schedule never changes, so once a service has been seen its schedule id is remembered and all
+four reads start at once.
 """
 
 from __future__ import annotations

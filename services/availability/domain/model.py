@@ -6,8 +6,8 @@ the entrypoints map the answers back to `bookings.availability.v2` messages.
 Every instant is a timezone-aware `datetime` (UTC from the adapters); a naive one is refused at
 construction, because comparing it with an aware `now` would fail later, far from the cause.
 Capacity is reported raw on `Session` (the participations pipeline is eventually consistent, so
-`remaining_capacity` may be negative after a race for the last spot, seed 000 "Overbooking Edge
-Case") and clamped at 0 only on the answers meant for display.
+`remaining_capacity` may be negative after a race for the last spot, docs/overbooking-race.md)
+and clamped at 0 only on the answers meant for display.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ class ServiceType(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BookingPolicy:
-    """A service's booking policy as availability applies it (DESIGN §3 `BookingPolicy`).
+    """A service's booking policy as availability applies it (docs/booking-policies.md "The policy").
 
     Every limit defaults to disabled; a provider that omits `book_after_start_policy` means
-    disabled (seed 000 "Error Handling & Resilience": treat as disabled, the safe default).
+    disabled (docs/booking-policies.md "Missing sub-policies": treat as disabled, the safe default).
     """
 
     limit_early_booking_enabled: bool = False
@@ -169,8 +169,8 @@ class NonBookableReasons:
 
 @dataclass(frozen=True, slots=True)
 class CourseAvailability:
-    """The course as a whole: one decision for the schedule (seed 000 "Unified bookable: same for
-    all events in course"), as booking validation sees it.
+    """The course as a whole: one decision for the schedule, the same for all its sessions
+    (docs/booking-policies.md "The course decision"), as booking validation sees it.
 
     - `open_spots`: the smallest remaining capacity among non-cancelled sessions still ahead
       (start > now), clamped at 0; 0 when no session is ahead.

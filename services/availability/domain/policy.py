@@ -1,11 +1,12 @@
 """The booking-policy and capacity calculation of courses and classes: one rule set for display
 (List/Get*TimeSlots) and for booking validation (`validate_booking`), so a slot shown as bookable
-is never refused for a policy reason, and a slot shown as not bookable is refused (seed 000
-"Unified Availability Model"). Pure functions; `now` is always a parameter.
+is never refused for a policy reason, and a slot shown as not bookable is refused
+(docs/booking-policies.md "One rule set for display and validation"). Pure functions; `now` is
+always a parameter.
 
-Sources: DESIGN.md §3 "Course policy semantics" (cited as DESIGN §3) and seed 000 "Course vs Class
-Policy Calculation" (cited as seed table). F is the policy reference time: the course's first
-session start, or the class event's own start.
+The rules are docs/booking-policies.md; the comments below cite its headings (e.g. "Reference
+time F", "Course vs class table"). F is the policy reference time: the course's first session
+start, or the class event's own start.
 
 Comparisons are strict where the rules say so: at exactly F − earliest a booking is not too early,
 and at exactly F − latest it is not too late (one second later it is).
@@ -42,7 +43,7 @@ from services.common.errors import FailedPrecondition, InvalidArgument
 
 def needed_spots(min_bookable_capacity: int) -> int:
     """Open spots a session needs to be bookable: the party size, at least 1 (proto: "0 means 1";
-    DESIGN §3: remaining_capacity ≥ max(1, min_bookable_capacity))."""
+    docs/booking-policies.md "Capacity": remaining_capacity ≥ max(1, min_bookable_capacity))."""
     return max(1, min_bookable_capacity)
 
 
@@ -62,11 +63,11 @@ def _require_schedule(offering_schedule_id: str, sessions: Sequence[Session]) ->
 
 
 def course_reference_time(sessions: Sequence[Session], time_frame: TimeFrame | None) -> datetime | None:
-    """F of a course: `ScheduleTimeFrames.first_event_start_date` (DESIGN §1, seed "Dilemma 3"
-    option B). When the time frame is unavailable (None: ScheduleTimeFrames could not answer) or has
-    no first start while non-cancelled sessions exist, F is the earliest non-cancelled session's
-    start (seed "Graceful Degradation": fall back to the first event from Events). None when there
-    is neither."""
+    """F of a course: `ScheduleTimeFrames.first_event_start_date` (docs/booking-policies.md
+    "Reference time F"). When the time frame is unavailable (None: ScheduleTimeFrames could not
+    answer) or has no first start while non-cancelled sessions exist, F is the earliest
+    non-cancelled session's start (docs/booking-policies.md "Time frames unavailable": fall back
+    to the first event from Events). None when there is neither."""
     if time_frame is not None and time_frame.first_event_start is not None:
         return time_frame.first_event_start
     live = [s.start for s in sessions if not s.cancelled]
@@ -74,8 +75,8 @@ def course_reference_time(sessions: Sequence[Session], time_frame: TimeFrame | N
 
 
 def _early_violation(offering: Offering, now: datetime, reference: datetime | None) -> tuple[bool, datetime | None]:
-    """(too_early_to_book, earliest_booking_date), the same for courses and classes (seed table
-    "tooEarlyToBook": now < F − limitEarlyBookingMinutes; strict)."""
+    """(too_early_to_book, earliest_booking_date), the same for courses and classes
+    (docs/booking-policies.md "Too early": now < F − earliest_booking_in_minutes; strict)."""
     policy = offering.policy
     if not policy.limit_early_booking_enabled or reference is None:
         return False, None
@@ -90,7 +91,8 @@ def course_availability(
     time_frame: TimeFrame | None,
     min_bookable_capacity: int,
 ) -> CourseAvailability:
-    """The course's single decision (seed table "Unified bookable: same for all events in course").
+    """The course's single decision, the same for all its sessions (docs/booking-policies.md
+    "The course decision").
 
     `sessions` are ALL sessions of the course's schedule, in any order, cancelled ones included
     (cancelled sessions are ignored: not counted, not checked for capacity). `time_frame` is the
@@ -109,27 +111,29 @@ def course_availability(
     ahead = [s for s in live if s.start > now]
     first = course_reference_time(live, time_frame)
 
-    # DESIGN §3: book_online_disabled = the service is not bookable online.
+    # docs/booking-policies.md "Book online disabled": the service is not bookable online.
     book_online_disabled = not offering.online_booking_enabled
-    # DESIGN §3 / seed table: too_early = early limit enabled and now < F − earliest (strict).
+    # docs/booking-policies.md "Too early": early limit enabled and now < F − earliest (strict).
     too_early, earliest_booking_date = _early_violation(offering, now, first)
 
     if not ahead:
-        # Nothing left to book: no non-cancelled session at all, or all have started. From F on this
-        # is DESIGN §3 ("too late only when no session starts after now", and "without it, too late");
-        # before F it can only come from a stale time frame, and refusing is the safe answer.
+        # docs/booking-policies.md "Nothing left to book": no non-cancelled session at all, or all
+        # have started. From F on this is "Book after start" (with it, too late only when no session
+        # starts after now; without it, too late); before F it can only come from a stale time
+        # frame, and refusing is the safe answer.
         too_late = True
     elif first is not None and now < first:
-        # DESIGN §3 "Before F": too late = late limit enabled and now > F − latest (strict).
+        # docs/booking-policies.md "Too late before F": late limit enabled and now > F − latest (strict).
         too_late = policy.limit_late_booking_enabled and now > first - _minutes(policy.latest_booking_in_minutes)
     else:
-        # DESIGN §3 "From F on" / seed table "bookAfterStartPolicy: if now > F, check
-        # bookAfterStartPolicy.enabled": with it, too late only when no session starts after now
-        # (here one does); without it, too late.
+        # docs/booking-policies.md "Book after start": from F on, with book_after_start_policy
+        # enabled, too late only when no session starts after now (here one does); without it,
+        # too late.
         too_late = not policy.book_after_start_enabled
 
-    # DESIGN §3: latest_booking_date = the last session's start when booking after start is
-    # allowed, else F − latest when the late limit is enabled, else no limit (proto: unset).
+    # docs/booking-policies.md "Booking window dates": latest_booking_date = the last session's
+    # start when booking after start is allowed, else F − latest when the late limit is enabled,
+    # else no limit (proto: unset).
     latest_booking_date: datetime | None = None
     if policy.book_after_start_enabled:
         latest_booking_date = max((s.start for s in live), default=None)
@@ -143,10 +147,10 @@ def course_availability(
         earliest_booking_date=earliest_booking_date,
         latest_booking_date=latest_booking_date,
     )
-    # DESIGN §3: bookable when no violation holds and every session still ahead has
-    # remaining_capacity ≥ max(1, min_bookable_capacity) (a course is booked whole: one full session
-    # ahead makes the whole course unbookable). Capacity is Event.remaining_capacity (seed table
-    # "remainingCapacity: per-event").
+    # docs/booking-policies.md "The course decision" and "Capacity": bookable when no violation
+    # holds and every session still ahead has remaining_capacity ≥ max(1, min_bookable_capacity)
+    # (a course is booked whole: one full session ahead makes the whole course unbookable).
+    # Capacity is each session's own Event.remaining_capacity ("Course vs class table").
     needed = needed_spots(min_bookable_capacity)
     no_remaining_capacity = any(s.remaining_capacity < needed for s in ahead)
     reasons = NonBookableReasons(no_remaining_capacity=no_remaining_capacity, violates_booking_policy=violations.any)
@@ -174,13 +178,14 @@ def course_availability(
 def course_time_slots(now: datetime, offering: Offering, course: CourseAvailability, sessions_to_show: Sequence[Session]) -> list[TimeSlot]:
     """The course's sessions to show (e.g. those in the requested range), in the given order.
 
-    Every slot carries the course's decision, violations, reasons and session counts (DESIGN §3:
-    "that one decision is given to every future slot of the course"), so a range that excludes the
-    first session still shows the decision made from F and all sessions. Per session:
-    - started (start <= now): `past`, not bookable, `event_started` (DESIGN §3: informational);
+    Every slot carries the course's decision, violations, reasons and session counts
+    (docs/booking-policies.md "The course decision": that one decision is given to every slot of
+    the course), so a range that excludes the first session still shows the decision made from F
+    and all sessions. Per session (docs/booking-policies.md "Started and cancelled sessions"):
+    - started (start <= now): `past`, not bookable, `event_started` (informational);
     - cancelled: not bookable, `event_cancelled`;
-    - `remaining_capacity` clamped at 0 for display (seed "Capacity shows negative: display can
-      clamp to 0"), `total_capacity` its own.
+    - `remaining_capacity` clamped at 0 for display (docs/booking-policies.md "Capacity": a
+      negative raw value is shown as 0), `total_capacity` its own.
     """
     require_aware("now", now)
     _require_offering(offering, ServiceType.COURSE)
@@ -214,8 +219,8 @@ def course_time_slots(now: datetime, offering: Offering, course: CourseAvailabil
 
 
 def class_time_slot(now: datetime, offering: Offering, session: Session, min_bookable_capacity: int) -> TimeSlot:
-    """One class event, decided on its own (seed table "Unified bookable: per-event decision") with
-    F = the event's start and no book-after-start (seed table: "N/A (past events are unbookable)")."""
+    """One class event, decided on its own with F = the event's start and no book-after-start: an
+    event that has started is not bookable (docs/booking-policies.md "Classes")."""
     require_aware("now", now)
     _require_offering(offering, ServiceType.CLASS)
     _require_schedule(offering.schedule_id, [session])
@@ -224,8 +229,9 @@ def class_time_slot(now: datetime, offering: Offering, session: Session, min_boo
 
     started = now >= start
     too_early, earliest_booking_date = _early_violation(offering, now, start)
-    # Seed table "tooLateToBook": now > event.start − latest (strict) when the late limit is
-    # enabled; and a class that has started is too late whatever the policy (no book-after-start).
+    # docs/booking-policies.md "Classes": too late = now > event.start − latest (strict) when the
+    # late limit is enabled; and a class that has started is too late whatever the policy (no
+    # book-after-start).
     late_limit = start - _minutes(policy.latest_booking_in_minutes) if policy.limit_late_booking_enabled else None
     too_late = started or (late_limit is not None and now > late_limit)
     violations = PolicyViolations(
@@ -256,13 +262,14 @@ def class_time_slot(now: datetime, offering: Offering, session: Session, min_boo
 
 
 class BookingRefusal(StrEnum):
-    """Why a booking is refused: the `FAILED_PRECONDITION` reason (DESIGN §5 invariant 4).
+    """Why a booking is refused: the `FAILED_PRECONDITION` reason (docs/errors.md;
+    docs/booking-policies.md "Refusal reasons").
 
     `validate_booking` reports the first that holds, in this declaration order: the event is gone,
-    then the time- and configuration-based policies (always consistent, seed "Policy vs Capacity
-    Consistency Analysis"), then the party size limit (configuration), and capacity last, since it
-    is the only eventually consistent one: a caller refused for any other reason gets the same
-    answer on retry.
+    then the time- and configuration-based policies (always consistent, docs/booking-policies.md
+    "Policies are exact, capacity is eventual"), then the party size limit (configuration), and
+    capacity last, since it is the only eventually consistent one: a caller refused for any other
+    reason gets the same answer on retry.
     """
 
     EVENT_CANCELLED = "EVENT_CANCELLED"  # classes only: the event to book is cancelled

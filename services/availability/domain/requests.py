@@ -1,5 +1,5 @@
 """What availability's requests must hold before anything is read: every bad field named at once
-(DESIGN §5), as timeframes' domain/commands.py does for its commands. The rules return or raise
+(docs/errors.md), as timeframes' domain/commands.py does for its commands. The rules return or raise
 the violations; paging is checked beside them by the use case (it needs the cursor key)."""
 
 from __future__ import annotations

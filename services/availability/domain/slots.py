@@ -1,8 +1,9 @@
 """Ordering, filtering and paging of time slots. Pure.
 
-Results are sorted by start time, then event id (DESIGN §3), a total order because event ids are
-unique, so a page boundary can be named by the sort key of its last slot (the cursor holds it)
-and paging is stable even when many sessions start at the same instant.
+Results are sorted by start time, then event id (docs/platform.md "Availability requests"), a
+total order because event ids are unique, so a page boundary can be named by the sort key of its
+last slot (the cursor holds it) and paging is stable even when many sessions start at the same
+instant.
 """
 
 from __future__ import annotations

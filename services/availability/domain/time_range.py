@@ -1,8 +1,9 @@
 """Local date-times of an availability request, resolved in an IANA time zone. Pure.
 
-A request names a range in local wall time (`from_local_date`, `to_local_date`, DESIGN §3,
-interpreted in `time_zone`) and gets local wall times back (`local_start_date`, e.g.
-"2026-03-29T10:00:00", no offset). In between everything is a UTC instant.
+A request names a range in local wall time (`from_local_date`, `to_local_date`, interpreted in
+`time_zone`; docs/platform.md "Availability requests") and gets local wall times back
+(`local_start_date`, e.g. "2026-03-29T10:00:00", no offset). In between everything is a UTC
+instant.
 
 Local to UTC follows the platform's rules (services/common/local_time.py; PEP 495, fold=0), with
 a nonexistent time shifted, never refused (a range's bound must not fail once a year):

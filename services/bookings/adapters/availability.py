@@ -1,6 +1,6 @@
 """gRPC client of bookings.availability.v1.AvailabilityCalendar (hosted by availability): the one
-rule set that decides whether a booking may be made (seed 000 "How Bookings Service Will Use New
-Endpoint"). Both RPCs are reads, so the channel retries them on UNAVAILABLE."""
+rule set that decides whether a booking may be made (docs/rollout.md "How bookings validates").
+Both RPCs are reads, so the channel retries them on UNAVAILABLE."""
 
 from __future__ import annotations
 

@@ -67,8 +67,8 @@ class TimeframesCalendar:
         except NotFound:
             return None
         except DependencyUnavailable:
-            # As availability degrades (seed 000 "Graceful Degradation"): the first non-cancelled
-            # event, which QueryEvents returns first (ordered by start).
+            # As availability degrades (docs/booking-policies.md "Time frames unavailable"): the
+            # first non-cancelled event, which QueryEvents returns first (ordered by start).
             return await self._first_event_start(schedule_id)
         for frame in response.time_frames:
             if frame.schedule_id == schedule_id and frame.HasField("first_event_start_date"):

@@ -8,7 +8,7 @@ before the last step, so a refusal (FAILED_PRECONDITION), an unreachable depende
 (UNAVAILABLE) or a stale revision (ABORTED) changes nothing.
 
 Decisions (the contract leaves them open):
-- Availability validation is the seed's: CreateBooking asks
+- Availability validation (docs/rollout.md "How bookings validates"): CreateBooking asks
   `AvailabilityCalendar.GetScheduleAvailability(schedule, party)` for a COURSE and
   `GetSlotAvailability(event, party)` for a CLASS, and refuses with the answer's `refusal_reason`.
   Whether that capacity is consistent (bookings summed) or eventually consistent
@@ -296,8 +296,9 @@ class Bookings:
         require_cancellable_now(self._clock(), service.booking_policy.cancellation_policy, reference)
 
     async def _reference_time(self, service: Service, booking: Booking) -> datetime | None:
-        """DESIGN §3: a course's cancellation window is measured from its first session, a class's
-        from its event. None (no limit) for a cancelled or vanished class event."""
+        """A course's cancellation window is measured from its first session, a class's from its
+        event (docs/booking-policies.md "Cancellation window"). None (no limit) for a cancelled or
+        vanished class event."""
         if service.type is ServiceType.COURSE and booking.schedule_id is not None:
             return await self._calendar.first_session_start(booking.schedule_id)
         if booking.event_id is not None:

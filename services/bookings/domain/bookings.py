@@ -3,12 +3,13 @@ no I/O, no grpc, no clock reads (`now` is a parameter).
 
 A booking is for a whole COURSE (`schedule_id`, the course's schedule) or for one session of a
 CLASS (`event_id`). Whether it may be made is not decided here: capacity and the booking policies
-are availability's one rule set (seed 000 "Unified Availability Model"), asked through
-`bookings.availability.v1.AvailabilityCalendar` by the application layer. What is decided here is
-everything that does not need another service: field validation, which entity fits which service
-type, the status transitions, the cancellation window and idempotency-key replays, and the strict
-capacity rule (`capacity_refusal`), which a strict-capacity service's writes apply to the
-participants counted in their own transaction instead of availability's eventual capacity.
+are availability's one rule set (docs/booking-policies.md "One rule set for display and
+validation"), asked through `bookings.availability.v1.AvailabilityCalendar` by the application
+layer. What is decided here is everything that does not need another service: field validation,
+which entity fits which service type, the status transitions, the cancellation window and
+idempotency-key replays, and the strict capacity rule (`capacity_refusal`), which a
+strict-capacity service's writes apply to the participants counted in their own transaction
+instead of availability's eventual capacity.
 
 Status transitions (every one bumps `revision` and is announced on `bookings.booking-events.v1`):
 
@@ -70,7 +71,8 @@ class BookingStatus(enum.IntEnum):
 
     @property
     def active(self) -> bool:
-        """Holds spots (DESIGN §5: every booking but the canceled and declined ones counts)."""
+        """Holds spots: every booking but the canceled and declined ones counts (docs/pipeline.md
+        "Which bookings hold capacity")."""
         return self in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
 

@@ -74,7 +74,8 @@ class Service:
     requires_manual_approval: bool
     booking_policy: BookingPolicy  # always normalized
     # CLASS and COURSE only: CreateBooking counts the entity's bookings in its own transaction
-    # and refuses rather than overbook; off, capacity is eventually consistent (seed 000).
+    # and refuses rather than overbook; off, capacity is eventually consistent
+    # (docs/pipeline.md "Where strict capacity differs").
     strict_capacity: bool = False
     schedule_id: str | None = None  # set for CLASS and COURSE
     revision: int = 1

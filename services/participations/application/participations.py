@@ -4,7 +4,7 @@
   booking's row, applies the participation rule (domain/model.py) and records the
   `bookings.participation-events.v1` messages of the change in the outbox; the database moves the
   target's participant total in the same transaction (migrations/0004_participant_totals.sql).
-- `EventUpdater.settle`: the seed's "self domain event + task queue". For a batch of participation
+- `EventUpdater.settle`: docs/pipeline.md "The event updater". For a batch of participation
   messages it reads the current totals of the targets they name, each once, and sends them to
   timeframes in one call (domain/totals.py says why this is idempotent). A course settles as one
   number, its schedule's, however many sessions it has. `participations.propagation_lag`
@@ -118,8 +118,8 @@ class Participations:
 class EventUpdater:
     """Settles participant totals in timeframes, on two paths that end in the same `settle`:
 
-    - the durable one: `bookings.participation-events.v1`, consumed in batches (the seed's self
-      domain event + task queue). Whatever happens to a process, every change is settled from
+    - the durable one: `bookings.participation-events.v1`, consumed in batches (docs/pipeline.md
+      "The event updater"). Whatever happens to a process, every change is settled from
       there, after any crash or outage.
     - the fast one: `settle_soon`, called by the bookings consumer right after a participation
       change committed in this process. A task of its own settles what accumulated (many changes

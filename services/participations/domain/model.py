@@ -6,7 +6,7 @@ bookings.booking-events.v1.md): PENDING or CONFIRMED -> an active participation 
 `party_size = number_of_participants` on the booked event (class) or schedule (course);
 DECLINED or CANCELED -> none, kept as an inactive row (a tombstone) holding the revision. A
 message whose revision is not greater than the stored one changes nothing, which makes
-duplicates, redeliveries and late older messages harmless (DESIGN §5 invariant 1).
+duplicates, redeliveries and late older messages harmless (docs/pipeline.md "Settled state").
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ class BookingStatus(enum.Enum):
 
     @property
     def holds_capacity(self) -> bool:
-        """PENDING bookings await approval but already count against capacity (seed 000, Event
-        Update Pipeline: both statuses create the participation)."""
+        """PENDING bookings await approval but already count against capacity (docs/pipeline.md
+        "Which bookings hold capacity": both statuses create the participation)."""
         return self in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
 

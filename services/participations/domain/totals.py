@@ -7,7 +7,7 @@ party sizes with a version, in the transaction of every participation change
 reads the current totals of the targets its messages name and sends them to timeframes with their
 versions. A duplicate, reordered or redelivered message therefore only repeats a write that
 timeframes acknowledges as stale, and many messages about one target settle in one write
-(DESIGN §5 invariant 1; protos/topics/bookings.participation-events.v1.md).
+(docs/pipeline.md "Settled state"; protos/topics/bookings.participation-events.v1.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - `BookingsConsumer` (group `participations.bookings-consumer`) consumes
   `bookings.booking-events.v1` and applies each booking to its participation.
 - `EventUpdaterConsumer` (group `participations.event-updater`) consumes the service's own
-  `bookings.participation-events.v1` (the seed's self domain event + task queue) in batches and
+  `bookings.participation-events.v1` (docs/pipeline.md "The event updater") in batches and
   settles the participant totals of the targets they name. It needs nothing else: a session added
   to a course counts the course's participants by itself (timeframes stores them per schedule).
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.availability.domain.model import BookingPolicy, Offering, ServiceType, Session, TimeFrame, TimeSlot
 from services.availability.domain.policy import class_time_slot, course_availability, course_time_slots
+from services.availability.domain.requests import SlotQuery
 
 F = datetime(2026, 5, 4, 18, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -92,3 +93,20 @@ def course_slots(
 
 def class_slots(now: datetime, offering: Offering, sessions: Sequence[Session], min_capacity: int = 1) -> list[TimeSlot]:
     return [class_time_slot(now, offering, s, min_capacity) for s in sessions]
+
+
+def slot_query(**fields: object) -> SlotQuery:
+    """A valid ListCourseEventTimeSlots / ListEventTimeSlots query over May 2026 in Vienna (the
+    weeks around F) for the course service; `fields` replace any of it."""
+    values: dict[str, object] = {
+        "service_ids": (COURSE_SERVICE,),
+        "from_local_date": "2026-05-01T00:00:00",
+        "to_local_date": "2026-06-01T00:00:00",
+        "time_zone": "Europe/Vienna",
+        "include_non_bookable": True,
+        "min_bookable_capacity": 1,
+        "limit": 0,
+        "cursor": "",
+    }
+    values.update(fields)
+    return SlotQuery(**values)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from services.availability.application.calendar_v1 import AvailabilityCalendar, 
 from services.availability.application.memo import ServiceMemo
 from services.availability.domain.model import ProvidedPolicy, ServiceType
 from services.availability.domain.toggles import PROXY_COURSE_TO_NEW_ENDPOINT
-from services.availability.entrypoints.calendar_v1 import schedule_availability_proto, slot_availability_proto
+from services.availability.mapping import schedule_availability_proto, slot_availability_proto
 from services.common.errors import DependencyUnavailable, InvalidArgument, NotFound
 from tests.unit.availability.fakes import FakeInputs, FakeToggles
 from tests.unit.availability.helpers import CLASS_SCHEDULE, CLASS_SERVICE, COURSE_SCHEDULE, COURSE_SERVICE, DAY, HOUR, F, course, klass, policy, session, weekly

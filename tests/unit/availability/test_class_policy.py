@@ -1,5 +1,5 @@
 """The class decision: the same rules per event, with F = the event's start and no book-after-start
-(seed 000 "Course vs Class Policy Calculation", classes column)."""
+(docs/booking-policies.md "Classes"; "Course vs class table", class column)."""
 
 from __future__ import annotations
 

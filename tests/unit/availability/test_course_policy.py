@@ -1,4 +1,4 @@
-"""The course decision (DESIGN §3 "Course policy semantics"; seed 000 "Testing / Edge Cases")."""
+"""The course decision (docs/booking-policies.md, its course rules and "Edge cases the tests hold")."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_a_full_past_session_does_not_block_booking_after_start() -> None:
 
 
 def test_with_book_after_start_the_late_limit_closes_the_window_before_F_and_it_reopens_at_F() -> None:
-    # DESIGN §3 as written: the late limit applies before F, book-after-start from F on.
+    # docs/booking-policies.md "Book after start": the late limit applies before F, book-after-start from F on.
     p = policy(late=60, after_start=True)
     assert decide(F - 61 * MINUTE, p).bookable
     assert decide(F - 30 * MINUTE, p).violations.too_late_to_book

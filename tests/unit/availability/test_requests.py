@@ -14,6 +14,7 @@ from services.availability.domain.requests import (
     validate_course_lookup,
 )
 from services.common.errors import InvalidArgument
+from tests.unit.availability.helpers import slot_query
 
 SERVICE = "0b4a6c8e-0000-4000-8000-000000000001"
 SCHEDULE = "0b4a6c8e-0000-4000-8000-000000000002"
@@ -21,18 +22,8 @@ OTHER_SCHEDULE = "0b4a6c8e-0000-4000-8000-000000000003"
 
 
 def query(**fields: object) -> SlotQuery:
-    values: dict[str, object] = {
-        "service_ids": (SERVICE,),
-        "from_local_date": "2026-12-01T00:00:00",
-        "to_local_date": "2026-12-31T00:00:00",
-        "time_zone": "Europe/Vienna",
-        "include_non_bookable": True,
-        "min_bookable_capacity": 1,
-        "limit": 0,
-        "cursor": "",
-    }
-    values.update(fields)
-    return SlotQuery(**values)  # type: ignore[arg-type]
+    december = {"service_ids": (SERVICE,), "from_local_date": "2026-12-01T00:00:00", "to_local_date": "2026-12-31T00:00:00"}
+    return slot_query(**{**december, **fields})
 
 
 @pytest.mark.parametrize(

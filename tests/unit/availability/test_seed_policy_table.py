@@ -1,4 +1,4 @@
-"""Every row of seed 000 "Course vs Class Policy Calculation", for courses and for classes.
+"""Every row of docs/booking-policies.md "Course vs class table", for courses and for classes.
 
 | Policy              | Classes                                  | Courses                                       |
 | Reference Time      | event.start                              | ScheduleTimeFrames.firstEventStartDate        |
@@ -175,7 +175,7 @@ ROWS = [
 
 
 @pytest.mark.parametrize("row", [pytest.param(r, id=r.id) for r in ROWS])
-def test_seed_course_vs_class_policy_table(row: Row) -> None:
+def test_course_vs_class_policy_table(row: Row) -> None:
     if row.kind == "course":
         slots = course_slots(row.now, course(row.policy), weekly(row.remaining))
     else:
@@ -187,7 +187,7 @@ def test_seed_course_vs_class_policy_table(row: Row) -> None:
     assert tuple(s.total_capacity for s in slots) == (10, 10, 10)
 
 
-def test_the_table_covers_every_seed_row_for_both_kinds() -> None:
+def test_the_table_covers_every_row_for_both_kinds() -> None:
     topics = ["reference-time", "too-late", "too-early", "book-after-start", "bookable", "remaining-capacity"]
     for kind in ("course", "class"):
         ids = [r.id for r in ROWS if r.kind == kind]

@@ -1,4 +1,5 @@
-"""Ordering, filtering and paging of time slots: sorted by start time, then event id (DESIGN §3)."""
+"""Ordering, filtering and paging of time slots: sorted by start time, then event id
+(docs/platform.md "Availability requests")."""
 
 from __future__ import annotations
 

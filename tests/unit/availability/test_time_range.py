@@ -1,4 +1,4 @@
-"""Local date-times of a request and their time zone (DESIGN §3 ListCourseEventTimeSlotsRequest:
+"""Local date-times of a request and their time zone (docs/platform.md "Availability requests":
 `from_local_date`/`to_local_date` are ISO-8601 local date-times interpreted in `time_zone`)."""
 
 from __future__ import annotations

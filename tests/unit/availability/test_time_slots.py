@@ -17,27 +17,30 @@ from services.availability.domain.toggles import COURSE_AVAILABILITY_ENABLED
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.paging import CursorCodec
 from tests.unit.availability.fakes import FakeInputs, FakeToggles
-from tests.unit.availability.helpers import CLASS_SCHEDULE, CLASS_SERVICE, COURSE_SCHEDULE, COURSE_SERVICE, DAY, HOUR, WEEK, F, course, klass, session, weekly
+from tests.unit.availability.helpers import (
+    CLASS_SCHEDULE,
+    CLASS_SERVICE,
+    COURSE_SCHEDULE,
+    COURSE_SERVICE,
+    DAY,
+    HOUR,
+    WEEK,
+    F,
+    course,
+    klass,
+    session,
+    slot_query,
+    weekly,
+)
 
 TENANT = "tenant-a"
 NOW = F - DAY
-MAY = {"from_local_date": "2026-05-01T00:00:00", "to_local_date": "2026-06-01T00:00:00"}
 COURSE_EVENTS = [f"0b4a6c8e-0000-4000-8000-00000000010{i}" for i in range(3)]
 CLASS_1, CLASS_2, CLASS_IN_JUNE, CLASS_STARTED, NO_EVENT = (f"0b4a6c8e-0000-4000-8000-00000000020{i}" for i in range(5))
 
 
 def query(service_ids: tuple[str, ...] = (COURSE_SERVICE,), **fields: object) -> SlotQuery:
-    values: dict[str, object] = {
-        "service_ids": service_ids,
-        **MAY,
-        "time_zone": "Europe/Vienna",
-        "include_non_bookable": True,
-        "min_bookable_capacity": 1,
-        "limit": 0,
-        "cursor": "",
-    }
-    values.update(fields)
-    return SlotQuery(**values)  # type: ignore[arg-type]
+    return slot_query(service_ids=service_ids, **fields)
 
 
 @dataclass

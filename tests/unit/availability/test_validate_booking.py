@@ -1,7 +1,8 @@
-"""Booking validation and display cannot diverge (seed 000 "Unified Availability Model"): for every
-combination of time, policy, capacities and party size, `validate_booking` allows a booking iff the
-slot is shown bookable with min_bookable_capacity = party size (and the party is within the
-policy's max participants per booking); when it refuses, the reason is the first that holds."""
+"""Booking validation and display cannot diverge (docs/booking-policies.md "One rule set for
+display and validation"): for every combination of time, policy, capacities and party size,
+`validate_booking` allows a booking iff the slot is shown bookable with min_bookable_capacity =
+party size (and the party is within the policy's max participants per booking); when it refuses,
+the reason is the first that holds (docs/booking-policies.md "Refusal reasons")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token verification and scope rules (DESIGN §6), without a server."""
+"""Token verification and scope rules (docs/platform.md "Authentication and scopes"), without a server."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""Domain errors map to precise gRPC statuses with machine-readable details (DESIGN §5 inv. 4)."""
+"""Domain errors map to precise gRPC statuses with machine-readable details (docs/errors.md)."""
 
 import grpc
 import pytest

@@ -1,6 +1,6 @@
 """Structural checks of the rendered overlays (deploy/k8s) against the code they deploy: ports,
-settings names, migrations, topics and consumer groups, the calls of DESIGN §1. The schema
-validation of every object is `deploy/tools/validate.mjs` (make deploy-check)."""
+settings names, migrations, topics and consumer groups, the calls of docs/platform.md "Who calls
+whom". The schema validation of every object is `deploy/tools/validate.mjs` (make deploy-check)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "participations": ParticipationsSettings,
     "timeframes": TimeframesSettings,
 }
-# DESIGN §1: who calls whom over gRPC.
+# docs/platform.md "Who calls whom": who calls whom over gRPC.
 CALLS: dict[str, set[str]] = {
     "availability": {"bookings", "timeframes"},
     "bookings": {"availability", "timeframes"},
@@ -196,7 +196,7 @@ def test_clients_dial_headless_services_by_dns(rendered: dict[str, list[Obj]], o
             assert match, f"{name} {var}={address}: dns:///<service>:<port>"
             assert int(match[2]) == SERVICE_PORTS[match[1]], f"{name} {var}={address}"
             targets.add(match[1])
-        assert targets == CALLS[name], f"{name} is configured to call {targets}, DESIGN §1 says {CALLS[name]}"
+        assert targets == CALLS[name], f"{name} is configured to call {targets}, docs/platform.md 'Who calls whom' says {CALLS[name]}"
 
 
 def _peers(rules: list[Obj], key: str) -> set[str]:

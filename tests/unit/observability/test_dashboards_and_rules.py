@@ -107,12 +107,13 @@ def test_an_alert_says_how_bad_it_is_what_happened_and_what_to_do(alert: str) ->
     assert metric_names(rule["expr"]), "an alert on no metric"
 
 
-def test_seed_000_high_error_rate_is_over_1_percent_for_5_minutes_and_pages() -> None:
+# The rollout's alerts (docs/rollout.md "Monitoring and alerts").
+def test_high_error_rate_is_over_1_percent_for_5_minutes_and_pages() -> None:
     rule = _rule("BookingsPlatformHighErrorRate")
     assert "> 0.01" in rule["expr"] and rule["for"] == "5m" and rule["labels"]["severity"] == "critical"
 
 
-def test_seed_000_dependency_failure_warns_on_availabilitys_dependency_errors() -> None:
+def test_dependency_failure_warns_on_availabilitys_dependency_errors() -> None:
     rule = _rule("BookingsAvailabilityDependencyDown")
     assert metric_names(rule["expr"]) == {"availability_dependency_errors_total"} and "dependency" in rule["expr"]
     assert rule["labels"]["severity"] == "warning"
