@@ -125,12 +125,14 @@ async def test_a_booking_yields_one_trace_from_the_rpc_through_kafka_to_the_time
     trace.one("availability", "CONSUMER", f"process {EVENT_TOPIC}", parent=announced)
 
     # The participation announced through participations' own outbox, consumed by the event
-    # updater (the durable path), which finds the total settled and sends nothing more.
+    # updater (the durable path), which usually finds the total settled and sends nothing more; on
+    # a busy machine its message can arrive while the fast path's call is still in flight, and it
+    # sends the same total once more (timeframes keeps the newer version: a no-op). Never more.
     announce = trace.one("participations", "PRODUCER", f"send {PARTICIPATION_TOPIC}", parent=consume)
     update = trace.one("participations", "CONSUMER", f"process {PARTICIPATION_TOPIC}", parent=announce)
     assert update.attributes["messaging.consumer.group.name"] == "participations.event-updater"
     durable = trace.one("participations", "INTERNAL", "settle participant totals", parent=update)
-    assert durable.attributes["participations.targets.sent"] == 0
+    assert durable.attributes["participations.targets.sent"] in (0, 1)
 
     # Nothing in the trace hangs off a span that was not exported (the chain has no gaps).
     known = {s.span_id for s in trace.spans} | {client_span_id}
