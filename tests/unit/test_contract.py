@@ -23,6 +23,20 @@ DESIGN_SERVICES = {
         {"CreateEvent", "BulkCreateEvents", "UpdateEvent", "CancelEvent", "GetEvent", "QueryEvents", "UpdateEventParticipants"},
     ),
     "calendar.timeframes.v3.ScheduleTimeFrames": ("calendar.timeframes.v3.timeframes_pb2", {"ListScheduleTimeFrames"}),
+    "calendar.working_hours.v1.WorkingHours": (
+        "calendar.working_hours.v1.working_hours_pb2",
+        {
+            "SetWeeklyRules",
+            "ListWeeklyRules",
+            "CreateTimeOff",
+            "DeleteTimeOff",
+            "CreateExtraHours",
+            "DeleteExtraHours",
+            "ListExceptions",
+            "CreateHoliday",
+            "DeleteHoliday",
+        },
+    ),
     "bookings.v2.Bookings": (
         "bookings.v2.bookings_pb2",
         {"CreateBooking", "GetBooking", "QueryBookings", "ConfirmBooking", "DeclineBooking", "CancelBooking", "UpdateNumberOfParticipants"},

@@ -1,0 +1,242 @@
+"""Working hours of a schedule (calendar.working_hours.v1): weekly rules, time off, extra hours
+and holidays, the commands as received and their validation. Pure: no I/O, no protobuf.
+
+The rule model and its rules (day of week, end after start, effective dates, overlaps) are
+services/common/weekly_rules.py's, shared with availability; this module adds what the wire
+brings: "HH:MM" times and "YYYY-MM-DD" dates as text, ids, reasons and instants. Every check
+names the proto field path it is about (`rules[2].start_time`, `time_off.end`), and all of a
+request's violations are reported together, before anything is read or written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from services.common.errors import InvalidArgument
+from services.common.validation import Violations
+from services.common.weekly_rules import WeeklyRule, weekly_rule_violations
+from services.timeframes.domain.commands import WireTimestamp, _id, _instant
+
+MAX_RULES = 50
+MAX_REASON_LENGTH = 500
+MAX_EXCEPTIONS_RANGE = timedelta(days=366)
+
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RULE_INDEX = re.compile(r"rules\[(\d+)\]")
+
+
+# --- stored entities -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """Time off or extra hours: a half-open span of instants of a schedule."""
+
+    id: str
+    schedule_id: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Holiday:
+    id: str
+    schedule_id: str
+    local_date: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Exceptions:
+    """ListExceptions' answer: each list in the order the contract states."""
+
+    time_off: list[Span]
+    extra_hours: list[Span]
+    holidays: list[Holiday]
+
+
+def rule_sort_key(rule: WeeklyRule) -> tuple[int, time, date, time]:
+    """ListWeeklyRules' order: day, start, then effective_from (unbounded first)."""
+    return (rule.day_of_week, rule.start, rule.effective_from or date.min, rule.end)
+
+
+def format_time(value: time) -> str:
+    return f"{value:%H:%M}"
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeeklyRuleInput:
+    """A WeeklyRule message's fields as they arrived."""
+
+    day_of_week: int
+    start_time: str
+    end_time: str
+    effective_from: str = ""
+    effective_to: str = ""
+
+
+@dataclass(frozen=True)
+class SetWeeklyRules:
+    schedule_id: str
+    rules: list[WeeklyRule]
+
+
+@dataclass(frozen=True)
+class SpanInput:
+    """A TimeOff or ExtraHours message's writable fields; timestamps are None when unset."""
+
+    start: WireTimestamp | None
+    end: WireTimestamp | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NewSpan:
+    schedule_id: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class NewHoliday:
+    schedule_id: str
+    local_date: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExceptionsRange:
+    schedule_id: str
+    start: datetime
+    end: datetime
+
+
+def _time(v: Violations, field: str, value: str) -> time | None:
+    if not value:
+        v.add(field, 'is required: a local time "HH:MM"')
+        return None
+    if not _HH_MM.fullmatch(value):
+        v.add(field, f'{value[:32]!r} is not a local time "HH:MM" (00:00 to 23:59)')
+        return None
+    return time(int(value[:2]), int(value[3:]))
+
+
+def _date(v: Violations, field: str, value: str, *, required: bool) -> date | None:
+    if not value:
+        if required:
+            v.add(field, 'is required: a local date "YYYY-MM-DD"')
+        return None
+    parsed = None
+    if _DATE.fullmatch(value):
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        v.add(field, f'{value[:32]!r} is not a local date "YYYY-MM-DD"')
+    return parsed
+
+
+def _reason(v: Violations, field: str, value: str) -> str:
+    v.check(len(value) <= MAX_REASON_LENGTH, field, f"at most {MAX_REASON_LENGTH} characters")
+    return value
+
+
+def _renumbered(text: str, positions: list[int]) -> str:
+    return _RULE_INDEX.sub(lambda m: f"rules[{positions[int(m.group(1))]}]", text)
+
+
+def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) -> SetWeeklyRules:
+    """SetWeeklyRules: the schedule id, then each rule's text (times and dates), then the shared
+    rule checks (services/common/weekly_rules.py) over the rules whose text parsed; their paths
+    keep each rule's index in the request."""
+    v = Violations()
+    canonical = _id(v, "schedule_id", schedule_id)
+    if len(rules) > MAX_RULES:
+        v.add("rules", f"at most {MAX_RULES} rules ({len(rules)} given)")
+        v.raise_if_any()  # not worth checking each of them
+    parsed: list[WeeklyRule] = []
+    positions: list[int] = []
+    for i, rule in enumerate(rules):
+        at = f"rules[{i}]"
+        start = _time(v, f"{at}.start_time", rule.start_time)
+        end = _time(v, f"{at}.end_time", rule.end_time)
+        effective_from = _date(v, f"{at}.effective_from", rule.effective_from, required=False)
+        effective_to = _date(v, f"{at}.effective_to", rule.effective_to, required=False)
+        well_formed = start is not None and end is not None
+        well_formed &= not rule.effective_from or effective_from is not None
+        well_formed &= not rule.effective_to or effective_to is not None
+        if not well_formed:
+            v.check(1 <= rule.day_of_week <= 7, f"{at}.day_of_week", "must be between 1 (MONDAY) and 7 (SUNDAY)")
+            continue
+        assert start is not None and end is not None
+        parsed.append(WeeklyRule(rule.day_of_week, start, end, effective_from, effective_to))
+        positions.append(i)
+    try:
+        weekly_rule_violations(parsed, field="rules").raise_if_any()
+    except InvalidArgument as bad:
+        for violation in bad.violations:
+            v.add(_renumbered(violation.field, positions), _renumbered(violation.description, positions))
+    v.raise_if_any()
+    return SetWeeklyRules(canonical, parsed)
+
+
+def validate_schedule_id(schedule_id: str) -> str:
+    v = Violations()
+    canonical = _id(v, "schedule_id", schedule_id)
+    v.raise_if_any()
+    return canonical
+
+
+def validate_new_span(schedule_id: str, field: str, span: SpanInput) -> NewSpan:
+    """CreateTimeOff (`field` = "time_off") and CreateExtraHours ("extra_hours")."""
+    v = Violations()
+    canonical = _id(v, "schedule_id", schedule_id)
+    start = _instant(v, f"{field}.start", span.start, required=True)
+    end = _instant(v, f"{field}.end", span.end, required=True)
+    if start is not None and end is not None:
+        v.check(end > start, f"{field}.end", "must be after start")
+    reason = _reason(v, f"{field}.reason", span.reason)
+    v.raise_if_any()
+    assert start is not None and end is not None
+    return NewSpan(canonical, start, end, reason)
+
+
+def validate_new_holiday(schedule_id: str, local_date: str, reason: str) -> NewHoliday:
+    v = Violations()
+    canonical = _id(v, "schedule_id", schedule_id)
+    day = _date(v, "holiday.local_date", local_date, required=True)
+    _reason(v, "holiday.reason", reason)
+    v.raise_if_any()
+    assert day is not None
+    return NewHoliday(canonical, day, reason)
+
+
+def validate_delete(schedule_id: str, field: str, item_id: str) -> tuple[str, str]:
+    """Delete*: the schedule id and the id of the item (`field`: time_off_id, extra_hours_id,
+    holiday_id)."""
+    v = Violations()
+    canonical = _id(v, "schedule_id", schedule_id)
+    item = _id(v, field, item_id)
+    v.raise_if_any()
+    return canonical, item
+
+
+def validate_exceptions_range(schedule_id: str, start: WireTimestamp | None, end: WireTimestamp | None) -> ExceptionsRange:
+    v = Violations()
+    canonical = _id(v, "schedule_id", schedule_id)
+    first = _instant(v, "from", start, required=True)
+    last = _instant(v, "to", end, required=True)
+    if first is not None and last is not None and v.check(last > first, "to", "must be after from"):
+        v.check(last - first <= MAX_EXCEPTIONS_RANGE, "to", f"must be at most {MAX_EXCEPTIONS_RANGE.days} days after from")
+    v.raise_if_any()
+    assert first is not None and last is not None
+    return ExceptionsRange(canonical, first, last)
