@@ -1,15 +1,19 @@
 """Domain -> protobuf mapping of events, one place for both of its users: the gRPC entrypoints
 and the outbox (the `calendar.event-events.v1` messages carry the same `calendar.events.v3.Event`
-the API returns)."""
+the API returns); and proto <-> domain of working hours (calendar.working_hours.v1)."""
 
 from __future__ import annotations
 
 from services.api.calendar.event_events.v1 import event_events_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.calendar.schedules.v3 import schedules_pb2
+from services.api.calendar.working_hours.v1 import working_hours_pb2 as hours_pb2
 from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.common.timestamps import set_timestamp, to_timestamp
+from services.common.weekly_rules import WeeklyRule
+from services.timeframes.domain import working_hours as wh
+from services.timeframes.domain.commands import WireTimestamp
 from services.timeframes.domain.model import Count, Event, EventChange, EventStatus, Schedule, ScheduleStatus
 
 _EVENT_MESSAGES = {
@@ -81,3 +85,47 @@ def schedule_participants_message(tenant_id: str, schedule: Schedule) -> OutboxM
     remaining capacity): one message for the schedule, keyed by its id."""
     message = event_events_pb2.ScheduleParticipantsUpdated(schedule=schedule_to_proto(schedule), participants_version=schedule.participants.version)
     return OutboxMessage.of(tenant_id, topics.EVENT_EVENTS, topics.SCHEDULE_PARTICIPANTS_UPDATED, schedule.id, message)
+
+
+# --- working hours -------------------------------------------------------------------------------
+
+
+def weekly_rule_input(message: hours_pb2.WeeklyRule) -> wh.WeeklyRuleInput:
+    return wh.WeeklyRuleInput(message.day_of_week, message.start_time, message.end_time, message.effective_from, message.effective_to)
+
+
+def weekly_rule_to_proto(rule: WeeklyRule) -> hours_pb2.WeeklyRule:
+    return hours_pb2.WeeklyRule(
+        day_of_week=rule.day_of_week,
+        start_time=wh.format_time(rule.start),
+        end_time=wh.format_time(rule.end),
+        effective_from=rule.effective_from.isoformat() if rule.effective_from else "",
+        effective_to=rule.effective_to.isoformat() if rule.effective_to else "",
+    )
+
+
+def _wire(message: hours_pb2.TimeOff | hours_pb2.ExtraHours | hours_pb2.ListExceptionsRequest, field: str) -> WireTimestamp | None:
+    if not message.HasField(field):
+        return None
+    ts = getattr(message, field)
+    return WireTimestamp(ts.seconds, ts.nanos)
+
+
+def span_input(message: hours_pb2.TimeOff | hours_pb2.ExtraHours) -> wh.SpanInput:
+    return wh.SpanInput(_wire(message, "start"), _wire(message, "end"), message.reason)
+
+
+def exceptions_range(message: hours_pb2.ListExceptionsRequest) -> tuple[WireTimestamp | None, WireTimestamp | None]:
+    return _wire(message, "from"), _wire(message, "to")
+
+
+def time_off_to_proto(span: wh.Span) -> hours_pb2.TimeOff:
+    return hours_pb2.TimeOff(id=span.id, schedule_id=span.schedule_id, start=to_timestamp(span.start), end=to_timestamp(span.end), reason=span.reason)
+
+
+def extra_hours_to_proto(span: wh.Span) -> hours_pb2.ExtraHours:
+    return hours_pb2.ExtraHours(id=span.id, schedule_id=span.schedule_id, start=to_timestamp(span.start), end=to_timestamp(span.end), reason=span.reason)
+
+
+def holiday_to_proto(holiday: wh.Holiday) -> hours_pb2.Holiday:
+    return hours_pb2.Holiday(id=holiday.id, schedule_id=holiday.schedule_id, local_date=holiday.local_date.isoformat(), reason=holiday.reason)

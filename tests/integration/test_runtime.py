@@ -38,7 +38,12 @@ HOSTED = {
     },
     "bookings": {"bookings.catalog.v1.Services", "bookings.policies.v1.BookingPolicyProvider", "bookings.v2.Bookings"},
     "participations": {"bookings.participations.v3.Participations"},
-    "timeframes": {"calendar.schedules.v3.Schedules", "calendar.events.v3.Events", "calendar.timeframes.v3.ScheduleTimeFrames"},
+    "timeframes": {
+        "calendar.schedules.v3.Schedules",
+        "calendar.events.v3.Events",
+        "calendar.timeframes.v3.ScheduleTimeFrames",
+        "calendar.working_hours.v1.WorkingHours",
+    },
 }
 
 

@@ -18,13 +18,14 @@ over the schedule's non-cancelled events (a course has tens to hundreds of sessi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
 from services.common import outbox
 from services.common.db import TenantSession, TenantStore
+from services.common.weekly_rules import WeeklyRule
 from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.model import (
     Count,
@@ -38,6 +39,7 @@ from services.timeframes.domain.model import (
     ScheduleStatus,
     TimeFrame,
 )
+from services.timeframes.domain.working_hours import Holiday, NewHoliday, NewSpan, Span
 from services.timeframes.mapping import event_message, schedule_participants_message
 
 _SCHEDULE_COLUMNS = "id, name, external_id, time_zone, default_capacity, status, revision, created_date, schedule_participants, schedule_participants_version"
@@ -285,6 +287,127 @@ class PostgresCalendarSession(TenantSession):
             list(schedule_ids),
         )
         return {str(r["id"]): TimeFrame(str(r["id"]), r["first_start"], r["last_end"], r["event_count"]) for r in rows}
+
+    # --- working hours (migrations/0004_working_hours.sql) ---------------------------------------
+
+    async def lock_schedule(self, schedule_id: str) -> Schedule | None:
+        row = await self._conn.fetchrow(f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = $2 FOR UPDATE", self._tenant, schedule_id)
+        return _schedule(row) if row else None
+
+    async def replace_weekly_rules(self, schedule_id: str, rules: Sequence[WeeklyRule]) -> list[WeeklyRule]:
+        """Deletes the schedule's rules and inserts `rules` (the caller holds the schedule's lock)."""
+        await self._conn.execute("DELETE FROM weekly_rules WHERE tenant_id = $1 AND schedule_id = $2", self._tenant, schedule_id)
+        await self._conn.execute(
+            """
+            INSERT INTO weekly_rules (tenant_id, schedule_id, position, day_of_week, start_time, end_time, effective_from, effective_to)
+            SELECT $1, $2, * FROM unnest($3::smallint[], $4::smallint[], $5::time[], $6::time[], $7::date[], $8::date[])
+            """,
+            self._tenant,
+            schedule_id,
+            list(range(len(rules))),
+            [r.day_of_week for r in rules],
+            [r.start for r in rules],
+            [r.end for r in rules],
+            [r.effective_from for r in rules],
+            [r.effective_to for r in rules],
+        )
+        return await self.weekly_rules(schedule_id)
+
+    async def weekly_rules(self, schedule_id: str) -> list[WeeklyRule]:
+        rows = await self._conn.fetch(
+            """
+            SELECT day_of_week, start_time, end_time, effective_from, effective_to FROM weekly_rules
+            WHERE tenant_id = $1 AND schedule_id = $2
+            ORDER BY day_of_week, start_time, effective_from NULLS FIRST, end_time, position
+            """,
+            self._tenant,
+            schedule_id,
+        )
+        return [WeeklyRule(r["day_of_week"], r["start_time"], r["end_time"], r["effective_from"], r["effective_to"]) for r in rows]
+
+    async def add_span(self, kind: str, span_id: str, new: NewSpan) -> Span:
+        row = await self._conn.fetchrow(
+            f"""
+            INSERT INTO {_SPAN_TABLES[kind]} (tenant_id, id, schedule_id, start, "end", reason) VALUES ($1, $2, $3, $4, $5, $6)
+            RETURNING {_SPAN_COLUMNS}
+            """,
+            self._tenant,
+            span_id,
+            new.schedule_id,
+            new.start,
+            new.end,
+            new.reason,
+        )
+        return _span(row)
+
+    async def delete_span(self, kind: str, schedule_id: str, span_id: str) -> bool:
+        deleted = await self._conn.fetchval(
+            f"DELETE FROM {_SPAN_TABLES[kind]} WHERE tenant_id = $1 AND schedule_id = $2 AND id = $3 RETURNING id", self._tenant, schedule_id, span_id
+        )
+        return deleted is not None
+
+    async def spans(self, kind: str, schedule_id: str, start: datetime, end: datetime) -> list[Span]:
+        rows = await self._conn.fetch(
+            f"""
+            SELECT {_SPAN_COLUMNS} FROM {_SPAN_TABLES[kind]}
+            WHERE tenant_id = $1 AND schedule_id = $2 AND start < $4 AND "end" > $3
+            ORDER BY start, id
+            """,
+            self._tenant,
+            schedule_id,
+            start,
+            end,
+        )
+        return [_span(r) for r in rows]
+
+    async def add_holiday(self, holiday_id: str, new: NewHoliday) -> Holiday | None:
+        """Stores the holiday, or None when the schedule already has one on that date."""
+        row = await self._conn.fetchrow(
+            """
+            INSERT INTO holidays (tenant_id, id, schedule_id, local_date, reason) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (tenant_id, schedule_id, local_date) DO NOTHING
+            RETURNING id, schedule_id, local_date, reason
+            """,
+            self._tenant,
+            holiday_id,
+            new.schedule_id,
+            new.local_date,
+            new.reason,
+        )
+        return _holiday(row) if row else None
+
+    async def delete_holiday(self, schedule_id: str, holiday_id: str) -> bool:
+        deleted = await self._conn.fetchval(
+            "DELETE FROM holidays WHERE tenant_id = $1 AND schedule_id = $2 AND id = $3 RETURNING id", self._tenant, schedule_id, holiday_id
+        )
+        return deleted is not None
+
+    async def holidays(self, schedule_id: str, first: date, last: date) -> list[Holiday]:
+        rows = await self._conn.fetch(
+            """
+            SELECT id, schedule_id, local_date, reason FROM holidays
+            WHERE tenant_id = $1 AND schedule_id = $2 AND local_date BETWEEN $3 AND $4
+            ORDER BY local_date
+            """,
+            self._tenant,
+            schedule_id,
+            first,
+            last,
+        )
+        return [_holiday(r) for r in rows]
+
+
+# Table names come from this fixed map only, never from a request.
+_SPAN_TABLES = {"time_off": "time_off", "extra_hours": "extra_hours"}
+_SPAN_COLUMNS = 'id, schedule_id, start, "end", reason'
+
+
+def _span(row: asyncpg.Record) -> Span:
+    return Span(str(row["id"]), str(row["schedule_id"]), row["start"], row["end"], row["reason"])
+
+
+def _holiday(row: asyncpg.Record) -> Holiday:
+    return Holiday(str(row["id"]), str(row["schedule_id"]), row["local_date"], row["reason"])
 
 
 def _schedule(row: asyncpg.Record) -> Schedule:

@@ -12,21 +12,35 @@ from google.protobuf.message import Message
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
+from services.api.calendar.working_hours.v1 import working_hours_pb2 as hours_pb2
+from services.api.calendar.working_hours.v1 import working_hours_pb2_grpc as hours_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.common.auth import INTERNAL_SCOPE, current_tenant
 from services.common.server import RpcService
 from services.common.timestamps import set_timestamp
 from services.timeframes.application.calendar import Calendar
+from services.timeframes.application.working_hours import EXTRA_HOURS, TIME_OFF, WorkingHours
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import WireTimestamp
 from services.timeframes.domain.model import SettlementOutcome, TimeFrame
-from services.timeframes.mapping import event_to_proto, schedule_to_proto, set_event_proto
+from services.timeframes.mapping import (
+    event_to_proto,
+    exceptions_range,
+    extra_hours_to_proto,
+    holiday_to_proto,
+    schedule_to_proto,
+    set_event_proto,
+    span_input,
+    time_off_to_proto,
+    weekly_rule_input,
+    weekly_rule_to_proto,
+)
 
 READ = "calendar:read"
 WRITE = "calendar:write"
 
 
-def rpc_services(calendar: Calendar) -> list[RpcService]:
+def rpc_services(calendar: Calendar, working_hours: WorkingHours) -> list[RpcService]:
     return [
         RpcService(
             SchedulesServicer(calendar),
@@ -52,6 +66,21 @@ def rpc_services(calendar: Calendar) -> list[RpcService]:
             ScheduleTimeFramesServicer(calendar),
             timeframes_pb2.DESCRIPTOR.services_by_name["ScheduleTimeFrames"],
             {"ListScheduleTimeFrames": READ},
+        ),
+        RpcService(
+            WorkingHoursServicer(working_hours),
+            hours_pb2.DESCRIPTOR.services_by_name["WorkingHours"],
+            {
+                "SetWeeklyRules": WRITE,
+                "ListWeeklyRules": READ,
+                "CreateTimeOff": WRITE,
+                "DeleteTimeOff": WRITE,
+                "CreateExtraHours": WRITE,
+                "DeleteExtraHours": WRITE,
+                "ListExceptions": READ,
+                "CreateHoliday": WRITE,
+                "DeleteHoliday": WRITE,
+            },
         ),
     ]
 
@@ -141,6 +170,52 @@ class ScheduleTimeFramesServicer(timeframes_pb2_grpc.ScheduleTimeFramesServicer)
     ) -> timeframes_pb2.ListScheduleTimeFramesResponse:
         frames = await self._calendar.list_time_frames(current_tenant(), list(request.schedule_ids))
         return timeframes_pb2.ListScheduleTimeFramesResponse(time_frames=[_time_frame(f) for f in frames])
+
+
+class WorkingHoursServicer(hours_pb2_grpc.WorkingHoursServicer):
+    def __init__(self, working_hours: WorkingHours):
+        self._hours = working_hours
+
+    async def SetWeeklyRules(self, request: hours_pb2.SetWeeklyRulesRequest, context: grpc.aio.ServicerContext) -> hours_pb2.SetWeeklyRulesResponse:
+        rules = await self._hours.set_weekly_rules(current_tenant(), request.schedule_id, [weekly_rule_input(r) for r in request.rules])
+        return hours_pb2.SetWeeklyRulesResponse(rules=[weekly_rule_to_proto(r) for r in rules])
+
+    async def ListWeeklyRules(self, request: hours_pb2.ListWeeklyRulesRequest, context: grpc.aio.ServicerContext) -> hours_pb2.ListWeeklyRulesResponse:
+        rules = await self._hours.list_weekly_rules(current_tenant(), request.schedule_id)
+        return hours_pb2.ListWeeklyRulesResponse(rules=[weekly_rule_to_proto(r) for r in rules])
+
+    async def CreateTimeOff(self, request: hours_pb2.CreateTimeOffRequest, context: grpc.aio.ServicerContext) -> hours_pb2.CreateTimeOffResponse:
+        span = await self._hours.create_span(current_tenant(), TIME_OFF, request.schedule_id, span_input(request.time_off))
+        return hours_pb2.CreateTimeOffResponse(time_off=time_off_to_proto(span))
+
+    async def DeleteTimeOff(self, request: hours_pb2.DeleteTimeOffRequest, context: grpc.aio.ServicerContext) -> hours_pb2.DeleteTimeOffResponse:
+        await self._hours.delete_span(current_tenant(), TIME_OFF, request.schedule_id, request.time_off_id)
+        return hours_pb2.DeleteTimeOffResponse()
+
+    async def CreateExtraHours(self, request: hours_pb2.CreateExtraHoursRequest, context: grpc.aio.ServicerContext) -> hours_pb2.CreateExtraHoursResponse:
+        span = await self._hours.create_span(current_tenant(), EXTRA_HOURS, request.schedule_id, span_input(request.extra_hours))
+        return hours_pb2.CreateExtraHoursResponse(extra_hours=extra_hours_to_proto(span))
+
+    async def DeleteExtraHours(self, request: hours_pb2.DeleteExtraHoursRequest, context: grpc.aio.ServicerContext) -> hours_pb2.DeleteExtraHoursResponse:
+        await self._hours.delete_span(current_tenant(), EXTRA_HOURS, request.schedule_id, request.extra_hours_id)
+        return hours_pb2.DeleteExtraHoursResponse()
+
+    async def ListExceptions(self, request: hours_pb2.ListExceptionsRequest, context: grpc.aio.ServicerContext) -> hours_pb2.ListExceptionsResponse:
+        start, end = exceptions_range(request)
+        found = await self._hours.list_exceptions(current_tenant(), request.schedule_id, start, end)
+        return hours_pb2.ListExceptionsResponse(
+            time_off=[time_off_to_proto(s) for s in found.time_off],
+            extra_hours=[extra_hours_to_proto(s) for s in found.extra_hours],
+            holidays=[holiday_to_proto(h) for h in found.holidays],
+        )
+
+    async def CreateHoliday(self, request: hours_pb2.CreateHolidayRequest, context: grpc.aio.ServicerContext) -> hours_pb2.CreateHolidayResponse:
+        holiday = await self._hours.create_holiday(current_tenant(), request.schedule_id, request.holiday.local_date, request.holiday.reason)
+        return hours_pb2.CreateHolidayResponse(holiday=holiday_to_proto(holiday))
+
+    async def DeleteHoliday(self, request: hours_pb2.DeleteHolidayRequest, context: grpc.aio.ServicerContext) -> hours_pb2.DeleteHolidayResponse:
+        await self._hours.delete_holiday(current_tenant(), request.schedule_id, request.holiday_id)
+        return hours_pb2.DeleteHolidayResponse()
 
 
 # --- mapping -------------------------------------------------------------------------------------

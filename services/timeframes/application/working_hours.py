@@ -1,0 +1,110 @@
+"""Working hours' use cases (calendar.working_hours.v1.WorkingHours; ports in
+application/ports.py). Each validates its command completely (domain/working_hours.py) before
+touching the store, then reads, or writes in exactly one `store.write(tenant)` transaction.
+
+A schedule is the tenant's or unknown: another tenant's schedule is NOT_FOUND exactly as one that
+does not exist (the session filters every statement by its tenant). Working hours change no event
+and publish nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from services.common.errors import AlreadyExists, NotFound
+from services.common.local_time import to_local
+from services.common.weekly_rules import WeeklyRule
+from services.timeframes.application.ports import CalendarSession, CalendarStore
+from services.timeframes.domain import working_hours as wh
+from services.timeframes.domain.commands import WireTimestamp
+from services.timeframes.domain.model import Schedule
+
+TIME_OFF = "time_off"
+EXTRA_HOURS = "extra_hours"
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def _schedule(session: CalendarSession, schedule_id: str) -> Schedule:
+    schedule = await session.schedule(schedule_id)
+    if schedule is None:
+        raise NotFound("schedule", schedule_id)
+    return schedule
+
+
+class WorkingHours:
+    def __init__(self, store: CalendarStore, new_id: Callable[[], str] = _new_id):
+        self._store = store
+        self._new_id = new_id
+
+    # --- weekly rules ----------------------------------------------------------------------------
+
+    async def set_weekly_rules(self, tenant: str, schedule_id: str, rules: list[wh.WeeklyRuleInput]) -> list[WeeklyRule]:
+        command = wh.validate_set_weekly_rules(schedule_id, rules)
+        async with self._store.write(tenant) as session:
+            # Locked, so two concurrent replacements of one schedule's rules run one after the other.
+            if await session.lock_schedule(command.schedule_id) is None:
+                raise NotFound("schedule", command.schedule_id)
+            return await session.replace_weekly_rules(command.schedule_id, command.rules)
+
+    async def list_weekly_rules(self, tenant: str, schedule_id: str) -> list[WeeklyRule]:
+        schedule_id = wh.validate_schedule_id(schedule_id)
+        async with self._store.read(tenant) as session:
+            await _schedule(session, schedule_id)
+            return await session.weekly_rules(schedule_id)
+
+    # --- time off and extra hours ----------------------------------------------------------------
+
+    async def create_span(self, tenant: str, kind: str, schedule_id: str, span: wh.SpanInput) -> wh.Span:
+        """CreateTimeOff (kind TIME_OFF) and CreateExtraHours (EXTRA_HOURS)."""
+        new = wh.validate_new_span(schedule_id, kind, span)
+        async with self._store.write(tenant) as session:
+            await _schedule(session, new.schedule_id)
+            return await session.add_span(kind, self._new_id(), new)
+
+    async def delete_span(self, tenant: str, kind: str, schedule_id: str, span_id: str) -> None:
+        schedule_id, span_id = wh.validate_delete(schedule_id, f"{kind}_id", span_id)
+        async with self._store.write(tenant) as session:
+            await _schedule(session, schedule_id)
+            if not await session.delete_span(kind, schedule_id, span_id):
+                raise NotFound(kind, span_id)
+
+    # --- holidays --------------------------------------------------------------------------------
+
+    async def create_holiday(self, tenant: str, schedule_id: str, local_date: str, reason: str) -> wh.Holiday:
+        new = wh.validate_new_holiday(schedule_id, local_date, reason)
+        async with self._store.write(tenant) as session:
+            await _schedule(session, new.schedule_id)
+            holiday = await session.add_holiday(self._new_id(), new)
+        if holiday is None:
+            raise AlreadyExists("holiday", f"{new.schedule_id}/{new.local_date.isoformat()}")
+        return holiday
+
+    async def delete_holiday(self, tenant: str, schedule_id: str, holiday_id: str) -> None:
+        schedule_id, holiday_id = wh.validate_delete(schedule_id, "holiday_id", holiday_id)
+        async with self._store.write(tenant) as session:
+            await _schedule(session, schedule_id)
+            if not await session.delete_holiday(schedule_id, holiday_id):
+                raise NotFound("holiday", holiday_id)
+
+    # --- exceptions ------------------------------------------------------------------------------
+
+    async def list_exceptions(self, tenant: str, schedule_id: str, start: WireTimestamp | None, end: WireTimestamp | None) -> wh.Exceptions:
+        """Time off and extra hours overlapping [from, to), and the holidays on the schedule's
+        local dates that [from, to) touches."""
+        query = wh.validate_exceptions_range(schedule_id, start, end)
+        async with self._store.read(tenant) as session:
+            schedule = await _schedule(session, query.schedule_id)
+            zone = ZoneInfo(schedule.time_zone)
+            first = to_local(query.start, zone).date()
+            last = to_local(query.end - timedelta(microseconds=1), zone).date()
+            return wh.Exceptions(
+                time_off=await session.spans(TIME_OFF, query.schedule_id, query.start, query.end),
+                extra_hours=await session.spans(EXTRA_HOURS, query.schedule_id, query.start, query.end),
+                holidays=await session.holidays(query.schedule_id, first, last),
+            )
