@@ -160,9 +160,9 @@ def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) ->
     keep each rule's index in the request."""
     v = Violations()
     canonical = _id(v, "schedule_id", schedule_id)
-    if len(rules) > MAX_RULES:
+    too_many = len(rules) > MAX_RULES
+    if too_many:
         v.add("rules", f"at most {MAX_RULES} rules ({len(rules)} given)")
-        v.raise_if_any()  # not worth checking each of them
     parsed: list[WeeklyRule] = []
     positions: list[int] = []
     for i, rule in enumerate(rules):
@@ -180,11 +180,15 @@ def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) ->
         assert start is not None and end is not None
         parsed.append(WeeklyRule(rule.day_of_week, start, end, effective_from, effective_to))
         positions.append(i)
-    try:
-        weekly_rule_violations(parsed, field="rules").raise_if_any()
-    except InvalidArgument as bad:
-        for violation in bad.violations:
-            v.add(_renumbered(violation.field, positions), _renumbered(violation.description, positions))
+    # Beyond the limit each rule is still checked on its own (every bad field is named), but
+    # not against the others: the overlap check compares every pair.
+    groups = [(parsed[k : k + 1], positions[k : k + 1]) for k in range(len(parsed))] if too_many else [(parsed, positions)]
+    for group, at in groups:
+        try:
+            weekly_rule_violations(group, field="rules").raise_if_any()
+        except InvalidArgument as bad:
+            for violation in bad.violations:
+                v.add(_renumbered(violation.field, at), _renumbered(violation.description, at))
     v.raise_if_any()
     return SetWeeklyRules(canonical, parsed)
 

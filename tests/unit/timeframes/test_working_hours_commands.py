@@ -132,6 +132,13 @@ def test_more_than_50_rules_are_refused_as_a_whole() -> None:
     assert set(violations_of(exc)) == {"rules"}
 
 
+def test_beyond_50_rules_each_rules_own_bad_fields_are_still_named() -> None:
+    rules = [rule()] * MAX_RULES + [rule(start_time="9"), rule(end_time="08:00"), rule(day_of_week=0)]
+    with pytest.raises(InvalidArgument) as exc:
+        validate_set_weekly_rules(SCHEDULE_ID, rules)
+    assert set(violations_of(exc)) == {"rules", "rules[50].start_time", "rules[51].end_time", "rules[52].day_of_week"}
+
+
 # --- time off and extra hours --------------------------------------------------------------------
 
 SPAN = SpanInput(start=wire(T0), end=wire(T0 + timedelta(hours=2)), reason="dentist")
