@@ -163,7 +163,7 @@ def test_every_rpc_refuses_a_call_without_a_valid_token_before_reading_the_reque
             for body_name, body in bodies.items():
                 outcome = world.caller.call(rpc, body, metadata)
                 world.tally.add(rpc, outcome.code)
-                if outcome.code != grpc.StatusCode.UNAUTHENTICATED or leaked_internals(outcome):
+                if outcome.code != grpc.StatusCode.UNAUTHENTICATED or leaked_internals(outcome, rpc):
                     problems.add(rpc, f"{case}, {body_name} body", outcome)
     assert not problems, f"calls without a valid token not refused with UNAUTHENTICATED: {problems}"
 
@@ -201,7 +201,7 @@ def test_every_rpc_is_allowed_by_exactly_one_scope_or_only_internal(world: World
             for body_name, body in bodies.items():
                 outcome = world.caller.call(rpc, body, metadata)
                 world.tally.add(rpc, outcome.code)
-                if outcome.code != grpc.StatusCode.PERMISSION_DENIED or leaked_internals(outcome):
+                if outcome.code != grpc.StatusCode.PERMISSION_DENIED or leaked_internals(outcome, rpc):
                     problems.add(rpc, f"{'a scope it does not need' if scopes else 'no scope'}, {body_name} body", outcome)
     assert not problems, f"scopes not enforced as declared: {problems}\n\nscopes accepted per RPC:\n" + "\n".join(table)
 
