@@ -44,7 +44,8 @@ class WireTimestamp:
         return cls(seconds, micros * 1000)
 
 
-def _instant(v: Violations, field: str, value: WireTimestamp | None, *, required: bool) -> datetime | None:
+def checked_instant(v: Violations, field: str, value: WireTimestamp | None, *, required: bool) -> datetime | None:
+    """The instant, or None with the field named in `v` (absent when required, or out of range)."""
     if value is None:
         if required:
             v.add(field, "is required")
@@ -56,7 +57,8 @@ def canonical_id(value: str) -> str:
     return str(uuid.UUID(value))
 
 
-def _id(v: Violations, field: str, value: str) -> str:
+def checked_id(v: Violations, field: str, value: str) -> str:
+    """The id in canonical form, or "" with the field named in `v` when it is not a UUID."""
     return canonical_id(value) if v.id(field, value) else ""
 
 
@@ -102,7 +104,7 @@ def validate_new_schedule(command: ScheduleInput, schedule_id: str) -> NewSchedu
 def validate_id(field: str, value: str) -> str:
     """A single id argument (GetSchedule.schedule_id, GetEvent.event_id)."""
     v = Violations()
-    canonical = _id(v, field, value)
+    canonical = checked_id(v, field, value)
     v.raise_if_any()
     return canonical
 
@@ -124,9 +126,9 @@ class EventInput:
 
 def _draft(v: Violations, prefix: str, event: EventInput) -> EventDraft | None:
     """Records every violation of one event; the draft is only meaningful when none was found."""
-    schedule_id = _id(v, f"{prefix}.schedule_id", event.schedule_id)
-    start = _instant(v, f"{prefix}.start", event.start, required=True)
-    end = _instant(v, f"{prefix}.end", event.end, required=True)
+    schedule_id = checked_id(v, f"{prefix}.schedule_id", event.schedule_id)
+    start = checked_instant(v, f"{prefix}.start", event.start, required=True)
+    end = checked_instant(v, f"{prefix}.end", event.end, required=True)
     if start is not None and end is not None:
         check_span(v, start, end, start_field=f"{prefix}.start", end_field=f"{prefix}.end")
     v.time_zone(f"{prefix}.time_zone", event.time_zone, required=False)
@@ -173,7 +175,7 @@ class UpdateEventInput:
 
 def validate_update_event(command: UpdateEventInput) -> EventPatch:
     v = Violations()
-    event_id = _id(v, "event.id", command.event_id)
+    event_id = checked_id(v, "event.id", command.event_id)
     _revision(v, "event.revision", command.revision)
     if not command.paths:
         v.add("mask.paths", f"is required: list the fields to change among {', '.join(UPDATABLE_FIELDS)}")
@@ -182,8 +184,8 @@ def validate_update_event(command: UpdateEventInput) -> EventPatch:
             v.add(f"mask.paths[{i}]", f"{path[:64]!r} cannot be updated; allowed: {', '.join(UPDATABLE_FIELDS)}")
     paths = frozenset(p for p in command.paths if p in UPDATABLE_FIELDS)
     values = command.values
-    start = _instant(v, "event.start", values.start, required=True) if "start" in paths else None
-    end = _instant(v, "event.end", values.end, required=True) if "end" in paths else None
+    start = checked_instant(v, "event.start", values.start, required=True) if "start" in paths else None
+    end = checked_instant(v, "event.end", values.end, required=True) if "end" in paths else None
     if start is not None and end is not None:
         check_span(v, start, end, start_field="event.start", end_field="event.end")
     if "time_zone" in paths:
@@ -213,7 +215,7 @@ class CancelEventInput:
 
 def validate_cancel_event(command: CancelEventInput) -> CancelEventInput:
     v = Violations()
-    event_id = _id(v, "event_id", command.event_id)
+    event_id = checked_id(v, "event_id", command.event_id)
     _revision(v, "revision", command.revision)
     v.raise_if_any()
     return CancelEventInput(event_id, command.revision)
@@ -228,7 +230,7 @@ class UpdateParticipantsInput:
 
 def validate_update_participants(command: UpdateParticipantsInput) -> UpdateParticipantsInput:
     v = Violations()
-    event_id = _id(v, "event_id", command.event_id)
+    event_id = checked_id(v, "event_id", command.event_id)
     v.check(command.participants_total >= 0, "participants_total", "must be 0 or more")
     v.check(command.version >= 1, "version", "must be 1 or more (a monotonic version from the caller)")
     v.raise_if_any()
@@ -268,7 +270,7 @@ def _totals(v: Violations, field: str, totals: tuple[ParticipantTotalInput, ...]
     seen: dict[str, int] = {}
     valid = []
     for i, total in enumerate(totals):
-        total_id = _id(v, f"{field}[{i}].id", total.id)
+        total_id = checked_id(v, f"{field}[{i}].id", total.id)
         if total_id and total_id in seen:
             v.add(f"{field}[{i}].id", f"repeats {field}[{seen[total_id]}].id")
         seen.setdefault(total_id, i)
@@ -315,8 +317,8 @@ def validate_event_query(command: EventQueryInput) -> EventQuery:
     v = Violations()
     schedule_ids = _ids(v, "schedule_ids", command.schedule_ids)
     event_ids = _ids(v, "event_ids", command.event_ids)
-    from_date = _instant(v, "from_date", command.from_date, required=False)
-    to_date = _instant(v, "to_date", command.to_date, required=False)
+    from_date = checked_instant(v, "from_date", command.from_date, required=False)
+    to_date = checked_instant(v, "to_date", command.to_date, required=False)
     if from_date is not None and to_date is not None:
         v.check(to_date > from_date, "to_date", "must be after from_date")
     v.raise_if_any()

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from services.common.errors import InvalidArgument
 from services.common.validation import Violations
 from services.common.weekly_rules import WeeklyRule, weekly_rule_violations
-from services.timeframes.domain.commands import WireTimestamp, _id, _instant
+from services.timeframes.domain.commands import WireTimestamp, checked_id, checked_instant
 
 MAX_RULES = 50
 MAX_REASON_LENGTH = 500
@@ -159,7 +159,7 @@ def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) ->
     rule checks (services/common/weekly_rules.py) over the rules whose text parsed; their paths
     keep each rule's index in the request."""
     v = Violations()
-    canonical = _id(v, "schedule_id", schedule_id)
+    canonical = checked_id(v, "schedule_id", schedule_id)
     too_many = len(rules) > MAX_RULES
     if too_many:
         v.add("rules", f"at most {MAX_RULES} rules ({len(rules)} given)")
@@ -195,7 +195,7 @@ def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) ->
 
 def validate_schedule_id(schedule_id: str) -> str:
     v = Violations()
-    canonical = _id(v, "schedule_id", schedule_id)
+    canonical = checked_id(v, "schedule_id", schedule_id)
     v.raise_if_any()
     return canonical
 
@@ -203,9 +203,9 @@ def validate_schedule_id(schedule_id: str) -> str:
 def validate_new_span(schedule_id: str, field: str, span: SpanInput) -> NewSpan:
     """CreateTimeOff (`field` = "time_off") and CreateExtraHours ("extra_hours")."""
     v = Violations()
-    canonical = _id(v, "schedule_id", schedule_id)
-    start = _instant(v, f"{field}.start", span.start, required=True)
-    end = _instant(v, f"{field}.end", span.end, required=True)
+    canonical = checked_id(v, "schedule_id", schedule_id)
+    start = checked_instant(v, f"{field}.start", span.start, required=True)
+    end = checked_instant(v, f"{field}.end", span.end, required=True)
     if start is not None and end is not None:
         v.check(end > start, f"{field}.end", "must be after start")
     reason = _reason(v, f"{field}.reason", span.reason)
@@ -216,7 +216,7 @@ def validate_new_span(schedule_id: str, field: str, span: SpanInput) -> NewSpan:
 
 def validate_new_holiday(schedule_id: str, local_date: str, reason: str) -> NewHoliday:
     v = Violations()
-    canonical = _id(v, "schedule_id", schedule_id)
+    canonical = checked_id(v, "schedule_id", schedule_id)
     day = _date(v, "holiday.local_date", local_date, required=True)
     _reason(v, "holiday.reason", reason)
     v.raise_if_any()
@@ -228,17 +228,17 @@ def validate_delete(schedule_id: str, field: str, item_id: str) -> tuple[str, st
     """Delete*: the schedule id and the id of the item (`field`: time_off_id, extra_hours_id,
     holiday_id)."""
     v = Violations()
-    canonical = _id(v, "schedule_id", schedule_id)
-    item = _id(v, field, item_id)
+    canonical = checked_id(v, "schedule_id", schedule_id)
+    item = checked_id(v, field, item_id)
     v.raise_if_any()
     return canonical, item
 
 
 def validate_exceptions_range(schedule_id: str, start: WireTimestamp | None, end: WireTimestamp | None) -> ExceptionsRange:
     v = Violations()
-    canonical = _id(v, "schedule_id", schedule_id)
-    first = _instant(v, "from", start, required=True)
-    last = _instant(v, "to", end, required=True)
+    canonical = checked_id(v, "schedule_id", schedule_id)
+    first = checked_instant(v, "from", start, required=True)
+    last = checked_instant(v, "to", end, required=True)
     if first is not None and last is not None and v.check(last > first, "to", "must be after from"):
         v.check(last - first <= MAX_EXCEPTIONS_RANGE, "to", f"must be at most {MAX_EXCEPTIONS_RANGE.days} days after from")
     v.raise_if_any()
