@@ -10,7 +10,7 @@ DST change and moves in UTC.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -63,28 +63,36 @@ def rule_spans(rules: Sequence[WeeklyRule], zone: ZoneInfo, first: date, last: d
     return spans
 
 
-def weekly_rule_violations(rules: Sequence[WeeklyRule], *, field: str = "rules", violations: Violations | None = None) -> Violations:
+def check_day_of_week(v: Violations, field: str, day_of_week: int) -> bool:
+    return v.check(1 <= day_of_week <= 7, field, "must be between 1 (MONDAY) and 7 (SUNDAY)")
+
+
+def weekly_rule_violations(
+    rules: Sequence[WeeklyRule] | Mapping[int, WeeklyRule], *, field: str = "rules", violations: Violations | None = None, overlaps: bool = True
+) -> Violations:
     """Every bad rule of a `SetWeeklyRules` request, added to `violations` (a new collector when
     None, so a request's other fields can be reported with them) under proto paths such as
-    `rules[2].end_time`:
+    `rules[2].end_time`. `rules` by their position in the request (a sequence: its indexes), so a
+    caller that dropped some rules (text that did not parse) keeps the others' paths right:
 
     - `day_of_week` outside 1..7;
     - `end_time` not after `start_time` (this also refuses a rule across midnight);
     - `effective_to` before `effective_from`;
-    - two rules of the same day whose effective periods share a date and whose times overlap
-      (half-open, so 09:00–12:00 and 12:00–17:00 are fine): reported once per pair, on the later
-      rule, `rules[i]` "overlaps rules[j] ...". A rule already bad for one of the reasons above is
-      left out of this check, since its day or times mean nothing.
+    - with `overlaps`, two rules of the same day whose effective periods share a date and whose
+      times overlap (half-open, so 09:00–12:00 and 12:00–17:00 are fine): reported once per pair,
+      on the later rule, `rules[i]` "overlaps rules[j] ...". A rule already bad for one of the
+      reasons above is left out of this check, since its day or times mean nothing. (Pairwise:
+      a caller turns it off for a list beyond its size limit.)
     """
     v = Violations() if violations is None else violations
     sound: list[tuple[int, WeeklyRule]] = []
-    for i, rule in enumerate(rules):
+    for i, rule in rules.items() if isinstance(rules, Mapping) else enumerate(rules):
         at = f"{field}[{i}]"
-        ok = v.check(1 <= rule.day_of_week <= 7, f"{at}.day_of_week", "must be between 1 (MONDAY) and 7 (SUNDAY)")
+        ok = check_day_of_week(v, f"{at}.day_of_week", rule.day_of_week)
         ok &= v.check(rule.end > rule.start, f"{at}.end_time", "must be after start_time (a rule may not cross midnight)")
         if rule.effective_from is not None and rule.effective_to is not None:
             ok &= v.check(rule.effective_to >= rule.effective_from, f"{at}.effective_to", "must not be before effective_from")
-        if not ok:
+        if not ok or not overlaps:
             continue
         for j, earlier in sound:
             if _clash(earlier, rule):

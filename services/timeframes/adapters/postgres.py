@@ -294,7 +294,7 @@ class PostgresCalendarSession(TenantSession):
         row = await self._conn.fetchrow(f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = $2 FOR UPDATE", self._tenant, schedule_id)
         return _schedule(row) if row else None
 
-    async def replace_weekly_rules(self, schedule_id: str, rules: Sequence[WeeklyRule]) -> list[WeeklyRule]:
+    async def replace_weekly_rules(self, schedule_id: str, rules: Sequence[WeeklyRule]) -> None:
         """Deletes the schedule's rules and inserts `rules` (the caller holds the schedule's lock)."""
         await self._conn.execute("DELETE FROM weekly_rules WHERE tenant_id = $1 AND schedule_id = $2", self._tenant, schedule_id)
         await self._conn.execute(
@@ -311,14 +311,14 @@ class PostgresCalendarSession(TenantSession):
             [r.effective_from for r in rules],
             [r.effective_to for r in rules],
         )
-        return await self.weekly_rules(schedule_id)
 
     async def weekly_rules(self, schedule_id: str) -> list[WeeklyRule]:
+        """The schedule's rules, in the order they were set (the contract's order is the use case's)."""
         rows = await self._conn.fetch(
             """
             SELECT day_of_week, start_time, end_time, effective_from, effective_to FROM weekly_rules
             WHERE tenant_id = $1 AND schedule_id = $2
-            ORDER BY day_of_week, start_time, effective_from NULLS FIRST, end_time, position
+            ORDER BY position
             """,
             self._tenant,
             schedule_id,

@@ -50,13 +50,15 @@ class WorkingHours:
             # Locked, so two concurrent replacements of one schedule's rules run one after the other.
             if await session.lock_schedule(command.schedule_id) is None:
                 raise NotFound("schedule", command.schedule_id)
-            return await session.replace_weekly_rules(command.schedule_id, command.rules)
+            await session.replace_weekly_rules(command.schedule_id, command.rules)
+        return sorted(command.rules, key=wh.rule_sort_key)
 
     async def list_weekly_rules(self, tenant: str, schedule_id: str) -> list[WeeklyRule]:
         schedule_id = wh.validate_schedule_id(schedule_id)
         async with self._store.read(tenant) as session:
             await _schedule(session, schedule_id)
-            return await session.weekly_rules(schedule_id)
+            rules = await session.weekly_rules(schedule_id)
+        return sorted(rules, key=wh.rule_sort_key)
 
     # --- time off and extra hours ----------------------------------------------------------------
 

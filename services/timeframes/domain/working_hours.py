@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from services.common.errors import InvalidArgument
 from services.common.validation import Violations
-from services.common.weekly_rules import WeeklyRule, weekly_rule_violations
+from services.common.weekly_rules import WeeklyRule, check_day_of_week, weekly_rule_violations
 from services.timeframes.domain.commands import WireTimestamp, checked_id, checked_instant
 
 MAX_RULES = 50
@@ -25,7 +24,6 @@ MAX_EXCEPTIONS_RANGE = timedelta(days=366)
 
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_RULE_INDEX = re.compile(r"rules\[(\d+)\]")
 
 
 # --- stored entities -----------------------------------------------------------------------------
@@ -60,7 +58,8 @@ class Exceptions:
 
 
 def rule_sort_key(rule: WeeklyRule) -> tuple[int, time, date, time]:
-    """ListWeeklyRules' order: day, start, then effective_from (unbounded first)."""
+    """The order SetWeeklyRules and ListWeeklyRules answer in: day, start, then effective_from
+    (unbounded first), then end. Rules that tie on all four would overlap, which is refused."""
     return (rule.day_of_week, rule.start, rule.effective_from or date.min, rule.end)
 
 
@@ -150,10 +149,6 @@ def _reason(v: Violations, field: str, value: str) -> str:
     return value
 
 
-def _renumbered(text: str, positions: list[int]) -> str:
-    return _RULE_INDEX.sub(lambda m: f"rules[{positions[int(m.group(1))]}]", text)
-
-
 def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) -> SetWeeklyRules:
     """SetWeeklyRules: the schedule id, then each rule's text (times and dates), then the shared
     rule checks (services/common/weekly_rules.py) over the rules whose text parsed; their paths
@@ -163,8 +158,7 @@ def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) ->
     too_many = len(rules) > MAX_RULES
     if too_many:
         v.add("rules", f"at most {MAX_RULES} rules ({len(rules)} given)")
-    parsed: list[WeeklyRule] = []
-    positions: list[int] = []
+    parsed: dict[int, WeeklyRule] = {}  # by position in the request
     for i, rule in enumerate(rules):
         at = f"rules[{i}]"
         start = _time(v, f"{at}.start_time", rule.start_time)
@@ -175,22 +169,15 @@ def validate_set_weekly_rules(schedule_id: str, rules: list[WeeklyRuleInput]) ->
         well_formed &= not rule.effective_from or effective_from is not None
         well_formed &= not rule.effective_to or effective_to is not None
         if not well_formed:
-            v.check(1 <= rule.day_of_week <= 7, f"{at}.day_of_week", "must be between 1 (MONDAY) and 7 (SUNDAY)")
+            check_day_of_week(v, f"{at}.day_of_week", rule.day_of_week)
             continue
         assert start is not None and end is not None
-        parsed.append(WeeklyRule(rule.day_of_week, start, end, effective_from, effective_to))
-        positions.append(i)
+        parsed[i] = WeeklyRule(rule.day_of_week, start, end, effective_from, effective_to)
     # Beyond the limit each rule is still checked on its own (every bad field is named), but
     # not against the others: the overlap check compares every pair.
-    groups = [(parsed[k : k + 1], positions[k : k + 1]) for k in range(len(parsed))] if too_many else [(parsed, positions)]
-    for group, at in groups:
-        try:
-            weekly_rule_violations(group, field="rules").raise_if_any()
-        except InvalidArgument as bad:
-            for violation in bad.violations:
-                v.add(_renumbered(violation.field, at), _renumbered(violation.description, at))
+    weekly_rule_violations(parsed, violations=v, overlaps=not too_many)
     v.raise_if_any()
-    return SetWeeklyRules(canonical, parsed)
+    return SetWeeklyRules(canonical, list(parsed.values()))
 
 
 def validate_schedule_id(schedule_id: str) -> str:
