@@ -45,6 +45,14 @@ DESIGN_SERVICES = {
     "bookings.availability.v2.CourseEventTimeSlots": ("bookings.availability.v2.time_slots_pb2", {"ListCourseEventTimeSlots", "GetCourseEventTimeSlot"}),
     "bookings.availability.v2.EventTimeSlots": ("bookings.availability.v2.time_slots_pb2", {"ListEventTimeSlots", "GetEventTimeSlot"}),
     "bookings.availability.v1.AvailabilityCalendar": ("bookings.availability.v1.availability_calendar_pb2", {"GetScheduleAvailability", "GetSlotAvailability"}),
+    "bookings.staff.v1.StaffMembers": (
+        "bookings.staff.v1.staff_members_pb2",
+        {"CreateStaffMember", "GetStaffMember", "QueryStaffMembers", "UpdateStaffMember", "DeleteStaffMember"},
+    ),
+    "bookings.availability.v2.AvailabilityTimeSlots": (
+        "bookings.availability.v2.availability_time_slots_pb2",
+        {"ListAvailabilityTimeSlots", "GetAvailabilityTimeSlot", "ListAvailabilityDates"},
+    ),
 }
 
 
@@ -72,6 +80,28 @@ def test_every_design_service_and_rpc_is_in_the_contract(full_name: str) -> None
             "booking_policy_violations non_bookable_reasons past total_sessions remaining_sessions",
         ),
         ("bookings.v2.bookings_pb2.Booking", "id service_id booked_entity number_of_participants contact status revision created_date"),
+        ("bookings.v2.bookings_pb2.Slot", "event_id start_date end_date staff_member_id"),
+        ("bookings.staff.v1.staff_members_pb2.StaffMember", "id name email time_zone schedule_id service_ids revision"),
+        ("bookings.catalog.v1.services_pb2.AppointmentSettings", "duration_minutes buffer_before_minutes buffer_after_minutes slot_interval_minutes"),
+        (
+            "bookings.availability.v2.availability_time_slots_pb2.ListAvailabilityTimeSlotsRequest",
+            "service_id from_local_date to_local_date time_zone staff_member_ids include_non_bookable cursor_paging",
+        ),
+        (
+            "bookings.availability.v2.availability_time_slots_pb2.AvailabilityTimeSlot",
+            "service_id local_start_date local_end_date bookable total_capacity remaining_capacity available_staff_member_ids "
+            "booking_policy_violations non_bookable_reasons",
+        ),
+        (
+            "bookings.availability.v2.availability_time_slots_pb2.AppointmentNonBookableReasons",
+            "booked time_off calendar_conflict holiday violates_booking_policy",
+        ),
+        (
+            "bookings.availability.v2.availability_time_slots_pb2.ListAvailabilityDatesRequest",
+            "service_id from_local_date to_local_date time_zone staff_member_ids",
+        ),
+        ("bookings.availability.v2.availability_time_slots_pb2.ListAvailabilityDatesResponse", "dates next_available_date"),
+        ("bookings.availability.v2.availability_time_slots_pb2.AvailabilityDate", "local_date bookable_slots unavailable_reason"),
         (
             "bookings.policies.v1.booking_policy_pb2.BookingPolicy",
             "limit_early_booking limit_late_booking book_after_start_policy participants_policy cancellation_policy",

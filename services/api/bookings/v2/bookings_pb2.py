@@ -26,53 +26,53 @@ from services.api.common.v1 import paging_pb2 as common_dot_v1_dot_paging__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62ookings/v2/bookings.proto\x12\x0b\x62ookings.v2\x1a\x16\x63ommon/v1/paging.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"h\n\x0c\x42ookedEntity\x12!\n\x04slot\x18\x01 \x01(\x0b\x32\x11.bookings.v2.SlotH\x00\x12-\n\x08schedule\x18\x02 \x01(\x0b\x32\x19.bookings.v2.ScheduleItemH\x00\x42\x06\n\x04item\"\x18\n\x04Slot\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"#\n\x0cScheduleItem\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\"-\n\x0e\x43ontactDetails\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"\xcb\x02\n\x07\x42ooking\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12\x30\n\rbooked_entity\x18\x03 \x01(\x0b\x32\x19.bookings.v2.BookedEntity\x12\x1e\n\x16number_of_participants\x18\x04 \x01(\x05\x12,\n\x07\x63ontact\x18\x05 \x01(\x0b\x32\x1b.bookings.v2.ContactDetails\x12*\n\x06status\x18\x06 \x01(\x0e\x32\x1a.bookings.v2.BookingStatus\x12\x10\n\x08revision\x18\x07 \x01(\x03\x12\x30\n\x0c\x63reated_date\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x14\x43reateBookingRequest\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\">\n\x15\x43reateBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"\'\n\x11GetBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\";\n\x12GetBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"\xb2\x01\n\x14QueryBookingsRequest\x12\x13\n\x0bservice_ids\x18\x01 \x03(\t\x12\x14\n\x0cschedule_ids\x18\x02 \x03(\t\x12\x11\n\tevent_ids\x18\x03 \x03(\t\x12,\n\x08statuses\x18\x04 \x03(\x0e\x32\x1a.bookings.v2.BookingStatus\x12.\n\rcursor_paging\x18\x05 \x01(\x0b\x32\x17.common.v1.CursorPaging\"s\n\x15QueryBookingsResponse\x12&\n\x08\x62ookings\x18\x01 \x03(\x0b\x32\x14.bookings.v2.Booking\x12\x32\n\x0fpaging_metadata\x18\x02 \x01(\x0b\x32\x19.common.v1.PagingMetadata\"=\n\x15\x43onfirmBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"?\n\x16\x43onfirmBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"=\n\x15\x44\x65\x63lineBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"?\n\x16\x44\x65\x63lineBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"<\n\x14\x43\x61ncelBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\">\n\x15\x43\x61ncelBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"i\n!UpdateNumberOfParticipantsRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x1e\n\x16number_of_participants\x18\x03 \x01(\x05\"K\n\"UpdateNumberOfParticipantsResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking*g\n\rBookingStatus\x12\x1e\n\x1a\x42OOKING_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tCONFIRMED\x10\x02\x12\x0c\n\x08\x44\x45\x43LINED\x10\x03\x12\x0c\n\x08\x43\x41NCELED\x10\x04\x32\x96\x05\n\x08\x42ookings\x12V\n\rCreateBooking\x12!.bookings.v2.CreateBookingRequest\x1a\".bookings.v2.CreateBookingResponse\x12M\n\nGetBooking\x12\x1e.bookings.v2.GetBookingRequest\x1a\x1f.bookings.v2.GetBookingResponse\x12V\n\rQueryBookings\x12!.bookings.v2.QueryBookingsRequest\x1a\".bookings.v2.QueryBookingsResponse\x12Y\n\x0e\x43onfirmBooking\x12\".bookings.v2.ConfirmBookingRequest\x1a#.bookings.v2.ConfirmBookingResponse\x12Y\n\x0e\x44\x65\x63lineBooking\x12\".bookings.v2.DeclineBookingRequest\x1a#.bookings.v2.DeclineBookingResponse\x12V\n\rCancelBooking\x12!.bookings.v2.CancelBookingRequest\x1a\".bookings.v2.CancelBookingResponse\x12}\n\x1aUpdateNumberOfParticipants\x12..bookings.v2.UpdateNumberOfParticipantsRequest\x1a/.bookings.v2.UpdateNumberOfParticipantsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62ookings/v2/bookings.proto\x12\x0b\x62ookings.v2\x1a\x16\x63ommon/v1/paging.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"h\n\x0c\x42ookedEntity\x12!\n\x04slot\x18\x01 \x01(\x0b\x32\x11.bookings.v2.SlotH\x00\x12-\n\x08schedule\x18\x02 \x01(\x0b\x32\x19.bookings.v2.ScheduleItemH\x00\x42\x06\n\x04item\"\x8f\x01\n\x04Slot\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\nstart_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fstaff_member_id\x18\x04 \x01(\t\"#\n\x0cScheduleItem\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\"-\n\x0e\x43ontactDetails\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"\xcb\x02\n\x07\x42ooking\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12\x30\n\rbooked_entity\x18\x03 \x01(\x0b\x32\x19.bookings.v2.BookedEntity\x12\x1e\n\x16number_of_participants\x18\x04 \x01(\x05\x12,\n\x07\x63ontact\x18\x05 \x01(\x0b\x32\x1b.bookings.v2.ContactDetails\x12*\n\x06status\x18\x06 \x01(\x0e\x32\x1a.bookings.v2.BookingStatus\x12\x10\n\x08revision\x18\x07 \x01(\x03\x12\x30\n\x0c\x63reated_date\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x14\x43reateBookingRequest\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\">\n\x15\x43reateBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"\'\n\x11GetBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\";\n\x12GetBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"\xcc\x01\n\x14QueryBookingsRequest\x12\x13\n\x0bservice_ids\x18\x01 \x03(\t\x12\x14\n\x0cschedule_ids\x18\x02 \x03(\t\x12\x11\n\tevent_ids\x18\x03 \x03(\t\x12,\n\x08statuses\x18\x04 \x03(\x0e\x32\x1a.bookings.v2.BookingStatus\x12.\n\rcursor_paging\x18\x05 \x01(\x0b\x32\x17.common.v1.CursorPaging\x12\x18\n\x10staff_member_ids\x18\x06 \x03(\t\"s\n\x15QueryBookingsResponse\x12&\n\x08\x62ookings\x18\x01 \x03(\x0b\x32\x14.bookings.v2.Booking\x12\x32\n\x0fpaging_metadata\x18\x02 \x01(\x0b\x32\x19.common.v1.PagingMetadata\"=\n\x15\x43onfirmBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"?\n\x16\x43onfirmBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"=\n\x15\x44\x65\x63lineBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"?\n\x16\x44\x65\x63lineBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"<\n\x14\x43\x61ncelBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\">\n\x15\x43\x61ncelBookingResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking\"i\n!UpdateNumberOfParticipantsRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x1e\n\x16number_of_participants\x18\x03 \x01(\x05\"K\n\"UpdateNumberOfParticipantsResponse\x12%\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x14.bookings.v2.Booking*\x83\x01\n\rBookingStatus\x12\x1e\n\x1a\x42OOKING_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tCONFIRMED\x10\x02\x12\x0c\n\x08\x44\x45\x43LINED\x10\x03\x12\x0c\n\x08\x43\x41NCELED\x10\x04\x12\r\n\tCOMPLETED\x10\x05\x12\x0b\n\x07NO_SHOW\x10\x06\x32\x96\x05\n\x08\x42ookings\x12V\n\rCreateBooking\x12!.bookings.v2.CreateBookingRequest\x1a\".bookings.v2.CreateBookingResponse\x12M\n\nGetBooking\x12\x1e.bookings.v2.GetBookingRequest\x1a\x1f.bookings.v2.GetBookingResponse\x12V\n\rQueryBookings\x12!.bookings.v2.QueryBookingsRequest\x1a\".bookings.v2.QueryBookingsResponse\x12Y\n\x0e\x43onfirmBooking\x12\".bookings.v2.ConfirmBookingRequest\x1a#.bookings.v2.ConfirmBookingResponse\x12Y\n\x0e\x44\x65\x63lineBooking\x12\".bookings.v2.DeclineBookingRequest\x1a#.bookings.v2.DeclineBookingResponse\x12V\n\rCancelBooking\x12!.bookings.v2.CancelBookingRequest\x1a\".bookings.v2.CancelBookingResponse\x12}\n\x1aUpdateNumberOfParticipants\x12..bookings.v2.UpdateNumberOfParticipantsRequest\x1a/.bookings.v2.UpdateNumberOfParticipantsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bookings.v2.bookings_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BOOKINGSTATUS']._serialized_start=1768
-  _globals['_BOOKINGSTATUS']._serialized_end=1871
+  _globals['_BOOKINGSTATUS']._serialized_start=1915
+  _globals['_BOOKINGSTATUS']._serialized_end=2046
   _globals['_BOOKEDENTITY']._serialized_start=100
   _globals['_BOOKEDENTITY']._serialized_end=204
-  _globals['_SLOT']._serialized_start=206
-  _globals['_SLOT']._serialized_end=230
-  _globals['_SCHEDULEITEM']._serialized_start=232
-  _globals['_SCHEDULEITEM']._serialized_end=267
-  _globals['_CONTACTDETAILS']._serialized_start=269
-  _globals['_CONTACTDETAILS']._serialized_end=314
-  _globals['_BOOKING']._serialized_start=317
-  _globals['_BOOKING']._serialized_end=648
-  _globals['_CREATEBOOKINGREQUEST']._serialized_start=650
-  _globals['_CREATEBOOKINGREQUEST']._serialized_end=736
-  _globals['_CREATEBOOKINGRESPONSE']._serialized_start=738
-  _globals['_CREATEBOOKINGRESPONSE']._serialized_end=800
-  _globals['_GETBOOKINGREQUEST']._serialized_start=802
-  _globals['_GETBOOKINGREQUEST']._serialized_end=841
-  _globals['_GETBOOKINGRESPONSE']._serialized_start=843
-  _globals['_GETBOOKINGRESPONSE']._serialized_end=902
-  _globals['_QUERYBOOKINGSREQUEST']._serialized_start=905
-  _globals['_QUERYBOOKINGSREQUEST']._serialized_end=1083
-  _globals['_QUERYBOOKINGSRESPONSE']._serialized_start=1085
-  _globals['_QUERYBOOKINGSRESPONSE']._serialized_end=1200
-  _globals['_CONFIRMBOOKINGREQUEST']._serialized_start=1202
-  _globals['_CONFIRMBOOKINGREQUEST']._serialized_end=1263
-  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_start=1265
-  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_end=1328
-  _globals['_DECLINEBOOKINGREQUEST']._serialized_start=1330
-  _globals['_DECLINEBOOKINGREQUEST']._serialized_end=1391
-  _globals['_DECLINEBOOKINGRESPONSE']._serialized_start=1393
-  _globals['_DECLINEBOOKINGRESPONSE']._serialized_end=1456
-  _globals['_CANCELBOOKINGREQUEST']._serialized_start=1458
-  _globals['_CANCELBOOKINGREQUEST']._serialized_end=1518
-  _globals['_CANCELBOOKINGRESPONSE']._serialized_start=1520
-  _globals['_CANCELBOOKINGRESPONSE']._serialized_end=1582
-  _globals['_UPDATENUMBEROFPARTICIPANTSREQUEST']._serialized_start=1584
-  _globals['_UPDATENUMBEROFPARTICIPANTSREQUEST']._serialized_end=1689
-  _globals['_UPDATENUMBEROFPARTICIPANTSRESPONSE']._serialized_start=1691
-  _globals['_UPDATENUMBEROFPARTICIPANTSRESPONSE']._serialized_end=1766
-  _globals['_BOOKINGS']._serialized_start=1874
-  _globals['_BOOKINGS']._serialized_end=2536
+  _globals['_SLOT']._serialized_start=207
+  _globals['_SLOT']._serialized_end=350
+  _globals['_SCHEDULEITEM']._serialized_start=352
+  _globals['_SCHEDULEITEM']._serialized_end=387
+  _globals['_CONTACTDETAILS']._serialized_start=389
+  _globals['_CONTACTDETAILS']._serialized_end=434
+  _globals['_BOOKING']._serialized_start=437
+  _globals['_BOOKING']._serialized_end=768
+  _globals['_CREATEBOOKINGREQUEST']._serialized_start=770
+  _globals['_CREATEBOOKINGREQUEST']._serialized_end=856
+  _globals['_CREATEBOOKINGRESPONSE']._serialized_start=858
+  _globals['_CREATEBOOKINGRESPONSE']._serialized_end=920
+  _globals['_GETBOOKINGREQUEST']._serialized_start=922
+  _globals['_GETBOOKINGREQUEST']._serialized_end=961
+  _globals['_GETBOOKINGRESPONSE']._serialized_start=963
+  _globals['_GETBOOKINGRESPONSE']._serialized_end=1022
+  _globals['_QUERYBOOKINGSREQUEST']._serialized_start=1025
+  _globals['_QUERYBOOKINGSREQUEST']._serialized_end=1229
+  _globals['_QUERYBOOKINGSRESPONSE']._serialized_start=1231
+  _globals['_QUERYBOOKINGSRESPONSE']._serialized_end=1346
+  _globals['_CONFIRMBOOKINGREQUEST']._serialized_start=1348
+  _globals['_CONFIRMBOOKINGREQUEST']._serialized_end=1409
+  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_start=1411
+  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_end=1474
+  _globals['_DECLINEBOOKINGREQUEST']._serialized_start=1476
+  _globals['_DECLINEBOOKINGREQUEST']._serialized_end=1537
+  _globals['_DECLINEBOOKINGRESPONSE']._serialized_start=1539
+  _globals['_DECLINEBOOKINGRESPONSE']._serialized_end=1602
+  _globals['_CANCELBOOKINGREQUEST']._serialized_start=1604
+  _globals['_CANCELBOOKINGREQUEST']._serialized_end=1664
+  _globals['_CANCELBOOKINGRESPONSE']._serialized_start=1666
+  _globals['_CANCELBOOKINGRESPONSE']._serialized_end=1728
+  _globals['_UPDATENUMBEROFPARTICIPANTSREQUEST']._serialized_start=1730
+  _globals['_UPDATENUMBEROFPARTICIPANTSREQUEST']._serialized_end=1835
+  _globals['_UPDATENUMBEROFPARTICIPANTSRESPONSE']._serialized_start=1837
+  _globals['_UPDATENUMBEROFPARTICIPANTSRESPONSE']._serialized_end=1912
+  _globals['_BOOKINGS']._serialized_start=2049
+  _globals['_BOOKINGS']._serialized_end=2711
 # @@protoc_insertion_point(module_scope)

@@ -18,11 +18,15 @@ class BookingStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONFIRMED: _ClassVar[BookingStatus]
     DECLINED: _ClassVar[BookingStatus]
     CANCELED: _ClassVar[BookingStatus]
+    COMPLETED: _ClassVar[BookingStatus]
+    NO_SHOW: _ClassVar[BookingStatus]
 BOOKING_STATUS_UNSPECIFIED: BookingStatus
 PENDING: BookingStatus
 CONFIRMED: BookingStatus
 DECLINED: BookingStatus
 CANCELED: BookingStatus
+COMPLETED: BookingStatus
+NO_SHOW: BookingStatus
 
 class BookedEntity(_message.Message):
     __slots__ = ("slot", "schedule")
@@ -33,10 +37,16 @@ class BookedEntity(_message.Message):
     def __init__(self, slot: _Optional[_Union[Slot, _Mapping]] = ..., schedule: _Optional[_Union[ScheduleItem, _Mapping]] = ...) -> None: ...
 
 class Slot(_message.Message):
-    __slots__ = ("event_id",)
+    __slots__ = ("event_id", "start_date", "end_date", "staff_member_id")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    STAFF_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     event_id: str
-    def __init__(self, event_id: _Optional[str] = ...) -> None: ...
+    start_date: _timestamp_pb2.Timestamp
+    end_date: _timestamp_pb2.Timestamp
+    staff_member_id: str
+    def __init__(self, event_id: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., staff_member_id: _Optional[str] = ...) -> None: ...
 
 class ScheduleItem(_message.Message):
     __slots__ = ("schedule_id",)
@@ -101,18 +111,20 @@ class GetBookingResponse(_message.Message):
     def __init__(self, booking: _Optional[_Union[Booking, _Mapping]] = ...) -> None: ...
 
 class QueryBookingsRequest(_message.Message):
-    __slots__ = ("service_ids", "schedule_ids", "event_ids", "statuses", "cursor_paging")
+    __slots__ = ("service_ids", "schedule_ids", "event_ids", "statuses", "cursor_paging", "staff_member_ids")
     SERVICE_IDS_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_IDS_FIELD_NUMBER: _ClassVar[int]
     EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     CURSOR_PAGING_FIELD_NUMBER: _ClassVar[int]
+    STAFF_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     service_ids: _containers.RepeatedScalarFieldContainer[str]
     schedule_ids: _containers.RepeatedScalarFieldContainer[str]
     event_ids: _containers.RepeatedScalarFieldContainer[str]
     statuses: _containers.RepeatedScalarFieldContainer[BookingStatus]
     cursor_paging: _paging_pb2.CursorPaging
-    def __init__(self, service_ids: _Optional[_Iterable[str]] = ..., schedule_ids: _Optional[_Iterable[str]] = ..., event_ids: _Optional[_Iterable[str]] = ..., statuses: _Optional[_Iterable[_Union[BookingStatus, str]]] = ..., cursor_paging: _Optional[_Union[_paging_pb2.CursorPaging, _Mapping]] = ...) -> None: ...
+    staff_member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, service_ids: _Optional[_Iterable[str]] = ..., schedule_ids: _Optional[_Iterable[str]] = ..., event_ids: _Optional[_Iterable[str]] = ..., statuses: _Optional[_Iterable[_Union[BookingStatus, str]]] = ..., cursor_paging: _Optional[_Union[_paging_pb2.CursorPaging, _Mapping]] = ..., staff_member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class QueryBookingsResponse(_message.Message):
     __slots__ = ("bookings", "paging_metadata")

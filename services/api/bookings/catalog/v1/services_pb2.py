@@ -28,37 +28,39 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"bookings/catalog/v1/services.proto\x12\x13\x62ookings.catalog.v1\x1a)bookings/policies/v1/booking_policy.proto\x1a\x16\x63ommon/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .bookings.catalog.v1.ServiceType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0bschedule_id\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65\x66\x61ult_capacity\x18\x05 \x01(\x05\x12\x11\n\ttime_zone\x18\x06 \x01(\t\x12\x1e\n\x16online_booking_enabled\x18\x07 \x01(\x08\x12;\n\x0e\x62ooking_policy\x18\x08 \x01(\x0b\x32#.bookings.policies.v1.BookingPolicy\x12\x10\n\x08revision\x18\t \x01(\x03\x12 \n\x18requires_manual_approval\x18\n \x01(\x08\x12\x30\n\x0c\x63reated_date\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fstrict_capacity\x18\r \x01(\x08\"E\n\x14\x43reateServiceRequest\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"F\n\x15\x43reateServiceResponse\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"\'\n\x11GetServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\"C\n\x12GetServiceResponse\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"\x8c\x01\n\x14QueryServicesRequest\x12\x13\n\x0bservice_ids\x18\x01 \x03(\t\x12/\n\x05types\x18\x02 \x03(\x0e\x32 .bookings.catalog.v1.ServiceType\x12.\n\rcursor_paging\x18\x03 \x01(\x0b\x32\x17.common.v1.CursorPaging\"{\n\x15QueryServicesResponse\x12.\n\x08services\x18\x01 \x03(\x0b\x32\x1c.bookings.catalog.v1.Service\x12\x32\n\x0fpaging_metadata\x18\x02 \x01(\x0b\x32\x19.common.v1.PagingMetadata\"o\n\x14UpdateServiceRequest\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\x12(\n\x04mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"F\n\x15UpdateServiceResponse\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"<\n\x14\x44\x65leteServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"\x17\n\x15\x44\x65leteServiceResponse*S\n\x0bServiceType\x12\x1c\n\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x41PPOINTMENT\x10\x01\x12\t\n\x05\x43LASS\x10\x02\x12\n\n\x06\x43OURSE\x10\x03\x32\x89\x04\n\x08Services\x12\x66\n\rCreateService\x12).bookings.catalog.v1.CreateServiceRequest\x1a*.bookings.catalog.v1.CreateServiceResponse\x12]\n\nGetService\x12&.bookings.catalog.v1.GetServiceRequest\x1a\'.bookings.catalog.v1.GetServiceResponse\x12\x66\n\rQueryServices\x12).bookings.catalog.v1.QueryServicesRequest\x1a*.bookings.catalog.v1.QueryServicesResponse\x12\x66\n\rUpdateService\x12).bookings.catalog.v1.UpdateServiceRequest\x1a*.bookings.catalog.v1.UpdateServiceResponse\x12\x66\n\rDeleteService\x12).bookings.catalog.v1.DeleteServiceRequest\x1a*.bookings.catalog.v1.DeleteServiceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"bookings/catalog/v1/services.proto\x12\x13\x62ookings.catalog.v1\x1a)bookings/policies/v1/booking_policy.proto\x1a\x16\x63ommon/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\x03\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .bookings.catalog.v1.ServiceType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0bschedule_id\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65\x66\x61ult_capacity\x18\x05 \x01(\x05\x12\x11\n\ttime_zone\x18\x06 \x01(\t\x12\x1e\n\x16online_booking_enabled\x18\x07 \x01(\x08\x12;\n\x0e\x62ooking_policy\x18\x08 \x01(\x0b\x32#.bookings.policies.v1.BookingPolicy\x12\x10\n\x08revision\x18\t \x01(\x03\x12 \n\x18requires_manual_approval\x18\n \x01(\x08\x12\x30\n\x0c\x63reated_date\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fstrict_capacity\x18\r \x01(\x08\x12=\n\x0b\x61ppointment\x18\x0e \x01(\x0b\x32(.bookings.catalog.v1.AppointmentSettings\x12\x18\n\x10staff_member_ids\x18\x0f \x03(\t\"\x8b\x01\n\x13\x41ppointmentSettings\x12\x18\n\x10\x64uration_minutes\x18\x01 \x01(\x05\x12\x1d\n\x15\x62uffer_before_minutes\x18\x02 \x01(\x05\x12\x1c\n\x14\x62uffer_after_minutes\x18\x03 \x01(\x05\x12\x1d\n\x15slot_interval_minutes\x18\x04 \x01(\x05\"E\n\x14\x43reateServiceRequest\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"F\n\x15\x43reateServiceResponse\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"\'\n\x11GetServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\"C\n\x12GetServiceResponse\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"\x8c\x01\n\x14QueryServicesRequest\x12\x13\n\x0bservice_ids\x18\x01 \x03(\t\x12/\n\x05types\x18\x02 \x03(\x0e\x32 .bookings.catalog.v1.ServiceType\x12.\n\rcursor_paging\x18\x03 \x01(\x0b\x32\x17.common.v1.CursorPaging\"{\n\x15QueryServicesResponse\x12.\n\x08services\x18\x01 \x03(\x0b\x32\x1c.bookings.catalog.v1.Service\x12\x32\n\x0fpaging_metadata\x18\x02 \x01(\x0b\x32\x19.common.v1.PagingMetadata\"o\n\x14UpdateServiceRequest\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\x12(\n\x04mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"F\n\x15UpdateServiceResponse\x12-\n\x07service\x18\x01 \x01(\x0b\x32\x1c.bookings.catalog.v1.Service\"<\n\x14\x44\x65leteServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\"\x17\n\x15\x44\x65leteServiceResponse*S\n\x0bServiceType\x12\x1c\n\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x41PPOINTMENT\x10\x01\x12\t\n\x05\x43LASS\x10\x02\x12\n\n\x06\x43OURSE\x10\x03\x32\x89\x04\n\x08Services\x12\x66\n\rCreateService\x12).bookings.catalog.v1.CreateServiceRequest\x1a*.bookings.catalog.v1.CreateServiceResponse\x12]\n\nGetService\x12&.bookings.catalog.v1.GetServiceRequest\x1a\'.bookings.catalog.v1.GetServiceResponse\x12\x66\n\rQueryServices\x12).bookings.catalog.v1.QueryServicesRequest\x1a*.bookings.catalog.v1.QueryServicesResponse\x12\x66\n\rUpdateService\x12).bookings.catalog.v1.UpdateServiceRequest\x1a*.bookings.catalog.v1.UpdateServiceResponse\x12\x66\n\rDeleteService\x12).bookings.catalog.v1.DeleteServiceRequest\x1a*.bookings.catalog.v1.DeleteServiceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bookings.catalog.v1.services_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SERVICETYPE']._serialized_start=1408
-  _globals['_SERVICETYPE']._serialized_end=1491
+  _globals['_SERVICETYPE']._serialized_start=1639
+  _globals['_SERVICETYPE']._serialized_end=1722
   _globals['_SERVICE']._serialized_start=194
-  _globals['_SERVICE']._serialized_end=613
-  _globals['_CREATESERVICEREQUEST']._serialized_start=615
-  _globals['_CREATESERVICEREQUEST']._serialized_end=684
-  _globals['_CREATESERVICERESPONSE']._serialized_start=686
-  _globals['_CREATESERVICERESPONSE']._serialized_end=756
-  _globals['_GETSERVICEREQUEST']._serialized_start=758
-  _globals['_GETSERVICEREQUEST']._serialized_end=797
-  _globals['_GETSERVICERESPONSE']._serialized_start=799
-  _globals['_GETSERVICERESPONSE']._serialized_end=866
-  _globals['_QUERYSERVICESREQUEST']._serialized_start=869
-  _globals['_QUERYSERVICESREQUEST']._serialized_end=1009
-  _globals['_QUERYSERVICESRESPONSE']._serialized_start=1011
-  _globals['_QUERYSERVICESRESPONSE']._serialized_end=1134
-  _globals['_UPDATESERVICEREQUEST']._serialized_start=1136
-  _globals['_UPDATESERVICEREQUEST']._serialized_end=1247
-  _globals['_UPDATESERVICERESPONSE']._serialized_start=1249
-  _globals['_UPDATESERVICERESPONSE']._serialized_end=1319
-  _globals['_DELETESERVICEREQUEST']._serialized_start=1321
-  _globals['_DELETESERVICEREQUEST']._serialized_end=1381
-  _globals['_DELETESERVICERESPONSE']._serialized_start=1383
-  _globals['_DELETESERVICERESPONSE']._serialized_end=1406
-  _globals['_SERVICES']._serialized_start=1494
-  _globals['_SERVICES']._serialized_end=2015
+  _globals['_SERVICE']._serialized_end=702
+  _globals['_APPOINTMENTSETTINGS']._serialized_start=705
+  _globals['_APPOINTMENTSETTINGS']._serialized_end=844
+  _globals['_CREATESERVICEREQUEST']._serialized_start=846
+  _globals['_CREATESERVICEREQUEST']._serialized_end=915
+  _globals['_CREATESERVICERESPONSE']._serialized_start=917
+  _globals['_CREATESERVICERESPONSE']._serialized_end=987
+  _globals['_GETSERVICEREQUEST']._serialized_start=989
+  _globals['_GETSERVICEREQUEST']._serialized_end=1028
+  _globals['_GETSERVICERESPONSE']._serialized_start=1030
+  _globals['_GETSERVICERESPONSE']._serialized_end=1097
+  _globals['_QUERYSERVICESREQUEST']._serialized_start=1100
+  _globals['_QUERYSERVICESREQUEST']._serialized_end=1240
+  _globals['_QUERYSERVICESRESPONSE']._serialized_start=1242
+  _globals['_QUERYSERVICESRESPONSE']._serialized_end=1365
+  _globals['_UPDATESERVICEREQUEST']._serialized_start=1367
+  _globals['_UPDATESERVICEREQUEST']._serialized_end=1478
+  _globals['_UPDATESERVICERESPONSE']._serialized_start=1480
+  _globals['_UPDATESERVICERESPONSE']._serialized_end=1550
+  _globals['_DELETESERVICEREQUEST']._serialized_start=1552
+  _globals['_DELETESERVICEREQUEST']._serialized_end=1612
+  _globals['_DELETESERVICERESPONSE']._serialized_start=1614
+  _globals['_DELETESERVICERESPONSE']._serialized_end=1637
+  _globals['_SERVICES']._serialized_start=1725
+  _globals['_SERVICES']._serialized_end=2246
 # @@protoc_insertion_point(module_scope)

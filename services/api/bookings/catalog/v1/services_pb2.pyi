@@ -25,7 +25,7 @@ CLASS: ServiceType
 COURSE: ServiceType
 
 class Service(_message.Message):
-    __slots__ = ("id", "type", "name", "schedule_id", "default_capacity", "time_zone", "online_booking_enabled", "booking_policy", "revision", "requires_manual_approval", "created_date", "updated_date", "strict_capacity")
+    __slots__ = ("id", "type", "name", "schedule_id", "default_capacity", "time_zone", "online_booking_enabled", "booking_policy", "revision", "requires_manual_approval", "created_date", "updated_date", "strict_capacity", "appointment", "staff_member_ids")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,8 @@ class Service(_message.Message):
     CREATED_DATE_FIELD_NUMBER: _ClassVar[int]
     UPDATED_DATE_FIELD_NUMBER: _ClassVar[int]
     STRICT_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    APPOINTMENT_FIELD_NUMBER: _ClassVar[int]
+    STAFF_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: ServiceType
     name: str
@@ -52,7 +54,21 @@ class Service(_message.Message):
     created_date: _timestamp_pb2.Timestamp
     updated_date: _timestamp_pb2.Timestamp
     strict_capacity: bool
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[ServiceType, str]] = ..., name: _Optional[str] = ..., schedule_id: _Optional[str] = ..., default_capacity: _Optional[int] = ..., time_zone: _Optional[str] = ..., online_booking_enabled: _Optional[bool] = ..., booking_policy: _Optional[_Union[_booking_policy_pb2.BookingPolicy, _Mapping]] = ..., revision: _Optional[int] = ..., requires_manual_approval: _Optional[bool] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., strict_capacity: _Optional[bool] = ...) -> None: ...
+    appointment: AppointmentSettings
+    staff_member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[ServiceType, str]] = ..., name: _Optional[str] = ..., schedule_id: _Optional[str] = ..., default_capacity: _Optional[int] = ..., time_zone: _Optional[str] = ..., online_booking_enabled: _Optional[bool] = ..., booking_policy: _Optional[_Union[_booking_policy_pb2.BookingPolicy, _Mapping]] = ..., revision: _Optional[int] = ..., requires_manual_approval: _Optional[bool] = ..., created_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., strict_capacity: _Optional[bool] = ..., appointment: _Optional[_Union[AppointmentSettings, _Mapping]] = ..., staff_member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AppointmentSettings(_message.Message):
+    __slots__ = ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "slot_interval_minutes")
+    DURATION_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    BUFFER_BEFORE_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    BUFFER_AFTER_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    SLOT_INTERVAL_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    slot_interval_minutes: int
+    def __init__(self, duration_minutes: _Optional[int] = ..., buffer_before_minutes: _Optional[int] = ..., buffer_after_minutes: _Optional[int] = ..., slot_interval_minutes: _Optional[int] = ...) -> None: ...
 
 class CreateServiceRequest(_message.Message):
     __slots__ = ("service",)

@@ -185,3 +185,70 @@ class ListExceptionsResponse(_message.Message):
     extra_hours: _containers.RepeatedCompositeFieldContainer[ExtraHours]
     holidays: _containers.RepeatedCompositeFieldContainer[Holiday]
     def __init__(self, time_off: _Optional[_Iterable[_Union[TimeOff, _Mapping]]] = ..., extra_hours: _Optional[_Iterable[_Union[ExtraHours, _Mapping]]] = ..., holidays: _Optional[_Iterable[_Union[Holiday, _Mapping]]] = ...) -> None: ...
+
+class ListWorkingHoursRequest(_message.Message):
+    __slots__ = ("schedule_ids", "to")
+    SCHEDULE_IDS_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    schedule_ids: _containers.RepeatedScalarFieldContainer[str]
+    to: _timestamp_pb2.Timestamp
+    def __init__(self, schedule_ids: _Optional[_Iterable[str]] = ..., to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
+
+class ScheduleWorkingHours(_message.Message):
+    __slots__ = ("schedule_id", "time_zone", "rules", "time_off", "extra_hours", "holidays")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    TIME_OFF_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_HOURS_FIELD_NUMBER: _ClassVar[int]
+    HOLIDAYS_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    time_zone: str
+    rules: _containers.RepeatedCompositeFieldContainer[WeeklyRule]
+    time_off: _containers.RepeatedCompositeFieldContainer[TimeOff]
+    extra_hours: _containers.RepeatedCompositeFieldContainer[ExtraHours]
+    holidays: _containers.RepeatedCompositeFieldContainer[Holiday]
+    def __init__(self, schedule_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., rules: _Optional[_Iterable[_Union[WeeklyRule, _Mapping]]] = ..., time_off: _Optional[_Iterable[_Union[TimeOff, _Mapping]]] = ..., extra_hours: _Optional[_Iterable[_Union[ExtraHours, _Mapping]]] = ..., holidays: _Optional[_Iterable[_Union[Holiday, _Mapping]]] = ...) -> None: ...
+
+class ListWorkingHoursResponse(_message.Message):
+    __slots__ = ("schedules",)
+    SCHEDULES_FIELD_NUMBER: _ClassVar[int]
+    schedules: _containers.RepeatedCompositeFieldContainer[ScheduleWorkingHours]
+    def __init__(self, schedules: _Optional[_Iterable[_Union[ScheduleWorkingHours, _Mapping]]] = ...) -> None: ...
+
+class AppointmentHold(_message.Message):
+    __slots__ = ("booking_id", "schedule_id", "start", "end")
+    BOOKING_ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    booking_id: str
+    schedule_id: str
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    def __init__(self, booking_id: _Optional[str] = ..., schedule_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class HoldAppointmentTimeRequest(_message.Message):
+    __slots__ = ("hold",)
+    HOLD_FIELD_NUMBER: _ClassVar[int]
+    hold: AppointmentHold
+    def __init__(self, hold: _Optional[_Union[AppointmentHold, _Mapping]] = ...) -> None: ...
+
+class HoldAppointmentTimeResponse(_message.Message):
+    __slots__ = ("hold",)
+    HOLD_FIELD_NUMBER: _ClassVar[int]
+    hold: AppointmentHold
+    def __init__(self, hold: _Optional[_Union[AppointmentHold, _Mapping]] = ...) -> None: ...
+
+class ReleaseAppointmentTimeRequest(_message.Message):
+    __slots__ = ("booking_id",)
+    BOOKING_ID_FIELD_NUMBER: _ClassVar[int]
+    booking_id: str
+    def __init__(self, booking_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseAppointmentTimeResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    def __init__(self, released: _Optional[bool] = ...) -> None: ...

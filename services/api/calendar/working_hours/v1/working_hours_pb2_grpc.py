@@ -79,6 +79,11 @@ class WorkingHoursStub:
                 request_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.DeleteHolidayRequest.SerializeToString,
                 response_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.DeleteHolidayResponse.FromString,
                 _registered_method=True)
+        self.ListWorkingHours = channel.unary_unary(
+                '/calendar.working_hours.v1.WorkingHours/ListWorkingHours',
+                request_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ListWorkingHoursRequest.SerializeToString,
+                response_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ListWorkingHoursResponse.FromString,
+                _registered_method=True)
 
 
 class WorkingHoursServicer:
@@ -99,7 +104,10 @@ class WorkingHoursServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTimeOff(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Refused with FAILED_PRECONDITION (reason TIME_OCCUPIED, ErrorInfo.metadata
+        `conflicting_booking_ids`) when it overlaps time held by an appointment. Time off may overlap
+        other time off.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -138,6 +146,14 @@ class WorkingHoursServicer:
 
     def DeleteHoliday(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkingHours(self, request, context):
+        """Everything the slot calculation needs of some schedules in one call: each schedule's time
+        zone, weekly rules and the exceptions touching a range of instants.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -189,6 +205,11 @@ def add_WorkingHoursServicer_to_server(servicer, server):
                     servicer.DeleteHoliday,
                     request_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.DeleteHolidayRequest.FromString,
                     response_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.DeleteHolidayResponse.SerializeToString,
+            ),
+            'ListWorkingHours': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkingHours,
+                    request_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ListWorkingHoursRequest.FromString,
+                    response_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ListWorkingHoursResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -434,6 +455,154 @@ class WorkingHours:
             '/calendar.working_hours.v1.WorkingHours/DeleteHoliday',
             calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.DeleteHolidayRequest.SerializeToString,
             calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.DeleteHolidayResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkingHours(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/calendar.working_hours.v1.WorkingHours/ListWorkingHours',
+            calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ListWorkingHoursRequest.SerializeToString,
+            calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ListWorkingHoursResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class AppointmentHoldsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.HoldAppointmentTime = channel.unary_unary(
+                '/calendar.working_hours.v1.AppointmentHolds/HoldAppointmentTime',
+                request_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.HoldAppointmentTimeRequest.SerializeToString,
+                response_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.HoldAppointmentTimeResponse.FromString,
+                _registered_method=True)
+        self.ReleaseAppointmentTime = channel.unary_unary(
+                '/calendar.working_hours.v1.AppointmentHolds/ReleaseAppointmentTime',
+                request_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ReleaseAppointmentTimeRequest.SerializeToString,
+                response_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ReleaseAppointmentTimeResponse.FromString,
+                _registered_method=True)
+
+
+class AppointmentHoldsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def HoldAppointmentTime(self, request, context):
+        """Holds the time. Repeating a hold that exists (same booking, schedule, start and end) answers
+        it again. Refused with ALREADY_EXISTS (reason SLOT_UNAVAILABLE, ErrorInfo.metadata
+        `conflicting_booking_ids` and `conflicting_time_off_ids`, comma-separated) when it overlaps
+        another booking's hold or time off; FAILED_PRECONDITION (reason HOLD_MISMATCH) when the
+        booking holds other time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseAppointmentTime(self, request, context):
+        """Frees the booking's hold; `released` is false when there was none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AppointmentHoldsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'HoldAppointmentTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldAppointmentTime,
+                    request_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.HoldAppointmentTimeRequest.FromString,
+                    response_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.HoldAppointmentTimeResponse.SerializeToString,
+            ),
+            'ReleaseAppointmentTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseAppointmentTime,
+                    request_deserializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ReleaseAppointmentTimeRequest.FromString,
+                    response_serializer=calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ReleaseAppointmentTimeResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'calendar.working_hours.v1.AppointmentHolds', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('calendar.working_hours.v1.AppointmentHolds', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AppointmentHolds:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def HoldAppointmentTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/calendar.working_hours.v1.AppointmentHolds/HoldAppointmentTime',
+            calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.HoldAppointmentTimeRequest.SerializeToString,
+            calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.HoldAppointmentTimeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseAppointmentTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/calendar.working_hours.v1.AppointmentHolds/ReleaseAppointmentTime',
+            calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ReleaseAppointmentTimeRequest.SerializeToString,
+            calendar_dot_working__hours_dot_v1_dot_working__hours__pb2.ReleaseAppointmentTimeResponse.FromString,
             options,
             channel_credentials,
             insecure,
