@@ -43,6 +43,7 @@ HOSTED = {
         "calendar.events.v3.Events",
         "calendar.timeframes.v3.ScheduleTimeFrames",
         "calendar.working_hours.v1.WorkingHours",
+        "calendar.working_hours.v1.AppointmentHolds",
     },
 }
 
