@@ -271,7 +271,7 @@ async def attempt(holds: AppointmentHoldsStub, tenant: str, schedule_id: str, st
     try:
         await hold(holds, tenant, message)
     except grpc.aio.AioRpcError as err:
-        conflicting = frozenset()
+        conflicting: frozenset[str] = frozenset()
         if err.code() == grpc.StatusCode.ALREADY_EXISTS:
             conflicting = frozenset(filter(None, error_info(err)[1]["conflicting_booking_ids"].split(",")))
         return Attempt(message.booking_id, start, end, err.code(), conflicting)
