@@ -24,7 +24,7 @@ from services.common.weekly_rules import WeeklyRule
 from services.timeframes.application.ports import CalendarSession, CalendarStore
 from services.timeframes.domain import working_hours as wh
 from services.timeframes.domain.commands import WireTimestamp
-from services.timeframes.domain.holds import time_occupied
+from services.timeframes.domain.holds import Occupants, time_occupied
 from services.timeframes.domain.model import Schedule
 
 TIME_OFF = "time_off"
@@ -79,6 +79,7 @@ class WorkingHours:
                 return await session.add_extra_hours(self._new_id(), new)
             if await session.lock_occupied_time(new.schedule_id) is None:
                 raise NotFound("schedule", new.schedule_id)
+            occupants = Occupants()
             for _ in range(OCCUPIED_ATTEMPTS):
                 created = await session.add_time_off(self._new_id(), new)
                 if created is not None:

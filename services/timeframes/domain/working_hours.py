@@ -64,7 +64,8 @@ class Exceptions:
 @dataclass(frozen=True)
 class ScheduleWorkingHours:
     """ListWorkingHours' answer for one schedule: the rules sorted by rule_sort_key, the rest as
-    ListExceptions answers them."""
+    ListExceptions answers them (the store reads the rules in the order set and the holidays of a
+    wider range of dates; the use case orders and cuts them)."""
 
     schedule_id: str
     time_zone: str
