@@ -36,7 +36,7 @@ HOSTED = {
         "bookings.availability.v2.EventTimeSlots",
         "bookings.availability.v1.AvailabilityCalendar",
     },
-    "bookings": {"bookings.catalog.v1.Services", "bookings.policies.v1.BookingPolicyProvider", "bookings.v2.Bookings"},
+    "bookings": {"bookings.catalog.v1.Services", "bookings.staff.v1.StaffMembers", "bookings.policies.v1.BookingPolicyProvider", "bookings.v2.Bookings"},
     "participations": {"bookings.participations.v3.Participations"},
     "timeframes": {
         "calendar.schedules.v3.Schedules",

@@ -1,6 +1,7 @@
 """Use cases of the service catalog: validate, talk to timeframes, then write in one transaction
-(`store.write(tenant)`) the service and the announcement of its change, in the order that keeps a
-rejected or failed request from leaving anything behind."""
+(`store.write(tenant)`) the service, its links to staff members and the announcements of every
+entity that changed, in the order that keeps a rejected or failed request from leaving anything
+behind."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from services.bookings.application.ports import BookingsStore, Schedules, ServiceFilter, SortKey
+from services.bookings.application.service_staff import check_staff_members, set_staff_of_service
 from services.bookings.domain.services import (
     Service,
     ServiceChange,
@@ -24,6 +26,7 @@ from services.common.paging import CursorCodec, instant_key, parse_instant_key, 
 from services.common.validation import Violations
 
 RESOURCE = "service"
+STAFF_MEMBER_IDS = "service.staff_member_ids"
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,13 @@ class Catalog:
             )
             service = replace(service, schedule_id=schedule_id)
         async with self._store.write(tenant) as session:
-            stored = await session.insert_service(service)
+            if service.staff_member_ids:
+                await session.lock_service_staff()
+                await check_staff_members(session, STAFF_MEMBER_IDS, draft.staff_member_ids)
+            stored = replace(await session.insert_service(service), staff_member_ids=service.staff_member_ids)
             await session.announce_service(ServiceChange.CREATED, stored)
+            if stored.staff_member_ids:
+                await set_staff_of_service(session, stored.id, stored.staff_member_ids)
         return stored
 
     async def get(self, tenant: str, service_id: str) -> Service:
@@ -111,10 +119,18 @@ class Catalog:
             updated = apply_update(current, command)
             if updated == current:
                 return current  # nothing changes: no new revision
+            relinks = updated.staff_member_ids != current.staff_member_ids
+            if relinks:
+                # Taken before any row lock. Links changed since `current` was read bumped its
+                # revision, so the compare-and-set below refuses a change based on stale links.
+                await session.lock_service_staff()
+                await check_staff_members(session, STAFF_MEMBER_IDS, command.patch.staff_member_ids)
             # The store re-checks the revision atomically (UPDATE ... WHERE revision = n), so of
             # two concurrent updates based on the same revision exactly one wins.
-            stored = await session.update_service(updated, command.revision)
+            stored = replace(await session.update_service(updated, command.revision), staff_member_ids=updated.staff_member_ids)
             await session.announce_service(ServiceChange.UPDATED, stored)
+            if relinks:
+                await set_staff_of_service(session, stored.id, stored.staff_member_ids)
         return stored
 
     async def delete(self, tenant: str, service_id: str, revision: int) -> None:
@@ -123,10 +139,12 @@ class Catalog:
         v.check(revision >= 0, "revision", "must be the current revision, or 0 to delete at any revision")
         v.raise_if_any()
         # The schedule of a CLASS or COURSE stays in timeframes (it has no delete); without its
-        # service nothing can be booked on it.
+        # service nothing can be booked on it. An APPOINTMENT's links to its staff go with it.
         async with self._store.write(tenant) as session:
-            deleted = await session.delete_service(service_id, revision or None)
+            await session.lock_service_staff()
+            deleted = replace(await session.delete_service(service_id, revision or None), staff_member_ids=())
             await session.announce_service(ServiceChange.DELETED, deleted)
+            await set_staff_of_service(session, service_id, ())
 
 
 class PolicyProvider:

@@ -11,6 +11,7 @@ import pytest
 from services.bookings.domain.policies import BookingPolicy, LimitEarlyBooking, LimitLateBooking, ParticipantsPolicy
 from services.bookings.domain.services import (
     UPDATABLE_PATHS,
+    AppointmentSettings,
     Service,
     ServiceDraft,
     ServiceType,
@@ -178,12 +179,12 @@ def test_strict_capacity_is_switched_on_and_off_through_the_mask() -> None:
 
 
 def test_an_appointment_cannot_be_switched_to_strict_capacity() -> None:
-    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy())
+    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy(), appointment=AppointmentSettings(30))
     with pytest.raises(InvalidArgument) as info:
         apply_update(appointment, command(["strict_capacity"], strict_capacity=True))
     assert [v.field for v in info.value.violations] == ["service.strict_capacity"]
 
 
 def test_an_appointment_capacity_may_be_cleared() -> None:
-    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy())
+    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy(), appointment=AppointmentSettings(30))
     assert apply_update(appointment, command(["default_capacity"], default_capacity=0)).default_capacity == 0

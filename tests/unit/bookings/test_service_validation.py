@@ -15,7 +15,7 @@ from services.bookings.domain.policies import (
     LimitLateBooking,
     ParticipantsPolicy,
 )
-from services.bookings.domain.services import Service, ServiceDraft, ServiceType, new_service
+from services.bookings.domain.services import AppointmentSettings, Service, ServiceDraft, ServiceType, new_service
 from services.common.errors import InvalidArgument
 
 SERVICE_ID = "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
@@ -23,6 +23,8 @@ EARLY = "service.booking_policy.limit_early_booking.earliest_booking_in_minutes"
 LATE = "service.booking_policy.limit_late_booking.latest_booking_in_minutes"
 CANCEL = "service.booking_policy.cancellation_policy.latest_cancellation_in_minutes"
 MAX_PARTY = "service.booking_policy.participants_policy.max_participants_per_booking"
+# An APPOINTMENT with its required settings.
+APPOINTMENT: dict[str, Any] = {"type": ServiceType.APPOINTMENT, "appointment": AppointmentSettings(duration_minutes=30)}
 
 
 def draft(**changes: Any) -> ServiceDraft:
@@ -55,8 +57,8 @@ def violations(d: ServiceDraft) -> dict[str, str]:
     [
         pytest.param({}, id="a-course-with-capacity-and-time-zone"),
         pytest.param({"type": ServiceType.CLASS}, id="a-class-with-capacity-and-time-zone"),
-        pytest.param({"type": ServiceType.APPOINTMENT, "default_capacity": 0}, id="an-appointment-needs-no-capacity"),
-        pytest.param({"type": ServiceType.APPOINTMENT, "default_capacity": 1}, id="an-appointment-may-state-a-capacity"),
+        pytest.param({**APPOINTMENT, "default_capacity": 0}, id="an-appointment-needs-no-capacity"),
+        pytest.param({**APPOINTMENT, "default_capacity": 1}, id="an-appointment-may-state-a-capacity"),
         pytest.param({"name": "x"}, id="a-one-character-name"),
         pytest.param({"name": "x" * 200}, id="a-200-character-name"),
         pytest.param({"default_capacity": 1}, id="capacity-1"),
@@ -93,13 +95,13 @@ def test_a_valid_service_is_accepted(changes: dict[str, Any]) -> None:
         pytest.param({"default_capacity": -1}, "service.default_capacity", "between 1 and 10000", id="capacity-is-not-negative"),
         pytest.param({"default_capacity": 10_001}, "service.default_capacity", "between 1 and 10000", id="capacity-is-at-most-10000"),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": -1},
+            {**APPOINTMENT, "default_capacity": -1},
             "service.default_capacity",
             "between 1 and 10000",
             id="an-appointment-capacity-is-not-negative",
         ),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": 10_001},
+            {**APPOINTMENT, "default_capacity": 10_001},
             "service.default_capacity",
             "between 1 and 10000",
             id="an-appointment-capacity-is-at-most-10000",
@@ -130,13 +132,13 @@ def test_a_valid_service_is_accepted(changes: dict[str, Any]) -> None:
         pytest.param({"booking_policy": policy(max_party=1001), "default_capacity": 10_000}, MAX_PARTY, "between 1 and 1000", id="party-size-at-most-1000"),
         pytest.param({"booking_policy": policy(max_party=11)}, MAX_PARTY, "must not exceed default_capacity (10)", id="party-size-not-above-capacity"),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": 2, "booking_policy": policy(max_party=3)},
+            {**APPOINTMENT, "default_capacity": 2, "booking_policy": policy(max_party=3)},
             MAX_PARTY,
             "must not exceed default_capacity (2)",
             id="party-size-not-above-a-stated-appointment-capacity",
         ),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": 0, "strict_capacity": True},
+            {**APPOINTMENT, "default_capacity": 0, "strict_capacity": True},
             "service.strict_capacity",
             "CLASS and COURSE services only",
             id="an-appointment-has-no-shared-capacity-to-keep-strict",
@@ -162,7 +164,7 @@ def test_every_invalid_field_is_reported_at_once() -> None:
 
 
 def test_strict_capacity_on_an_appointment_is_reported_with_the_other_bad_fields() -> None:
-    bad = draft(type=ServiceType.APPOINTMENT, default_capacity=0, name="", strict_capacity=True)
+    bad = draft(**APPOINTMENT, default_capacity=0, name="", strict_capacity=True)
     assert set(violations(bad)) == {"service.name", "service.strict_capacity"}
 
 
