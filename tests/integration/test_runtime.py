@@ -85,7 +85,13 @@ async def test_log_lines_carry_the_callers_trace_id(channel, tenant: str, platfo
     # Every RPC writes one access line, inside the server span of the caller's trace.
     await stub.CreateService(
         services_pb2.CreateServiceRequest(
-            service=services_pb2.Service(type=services_pb2.APPOINTMENT, name="Trace me", time_zone="Europe/Vienna", default_capacity=1)
+            service=services_pb2.Service(
+                type=services_pb2.APPOINTMENT,
+                name="Trace me",
+                time_zone="Europe/Vienna",
+                default_capacity=1,
+                appointment=services_pb2.AppointmentSettings(duration_minutes=30),
+            )
         ),
         metadata=[*auth(tenant), ("traceparent", traceparent)],
     )

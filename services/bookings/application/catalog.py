@@ -15,13 +15,14 @@ from services.bookings.domain.services import (
     Service,
     ServiceChange,
     ServiceDraft,
+    ServiceType,
     UpdateServiceCommand,
     apply_update,
     check_update_request,
     new_service,
     parse_service_type,
 )
-from services.common.errors import NotFound, RevisionMismatch
+from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec, instant_key, parse_instant_key, query_fingerprint
 from services.common.validation import Violations
 
@@ -54,7 +55,14 @@ class Catalog:
 
     async def create(self, tenant: str, draft: ServiceDraft) -> Service:
         # Validate completely first: a rejected request must not create a schedule either.
-        service = new_service(draft, self._new_id())
+        try:
+            service = new_service(draft, self._new_id())
+        except InvalidArgument as invalid:
+            if draft.staff_member_ids and draft.type not in (ServiceType.CLASS, ServiceType.COURSE):
+                # Unknown staff are named with the other bad fields: one round trip fixes all.
+                async with self._store.read(tenant) as session:
+                    await check_staff_members(session, STAFF_MEMBER_IDS, draft.staff_member_ids, invalid)
+            raise
         if service.type.has_schedule:
             # The id is drawn once per request and is the schedule's external_id, so the channel
             # retrying CreateSchedule (declared idempotent) returns the same schedule instead of
@@ -116,7 +124,12 @@ class Catalog:
             if current.revision != command.revision:
                 # Checked before validating: the change was computed against another version.
                 raise RevisionMismatch(RESOURCE, command.service_id, command.revision, current.revision)
-            updated = apply_update(current, command)
+            try:
+                updated = apply_update(current, command)
+            except InvalidArgument as invalid:
+                if "staff_member_ids" in command.paths and current.type is ServiceType.APPOINTMENT:
+                    await check_staff_members(session, STAFF_MEMBER_IDS, command.patch.staff_member_ids, invalid)
+                raise
             if updated == current:
                 return current  # nothing changes: no new revision
             relinks = updated.staff_member_ids != current.staff_member_ids

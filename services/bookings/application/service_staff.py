@@ -9,29 +9,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.bookings.application.ports import BookingsSession
-from services.bookings.domain.services import ServiceChange, ServiceType
-from services.bookings.domain.staff import StaffMemberChange
-from services.common.validation import Violations
+from services.bookings.domain.services import MAX_STAFF_MEMBERS, ServiceChange, ServiceType
+from services.bookings.domain.staff import MAX_SERVICES, StaffMemberChange
+from services.common.errors import FieldViolation, InvalidArgument
+from services.common.validation import is_uuid
 
 
-async def check_services(session: BookingsSession, field: str, service_ids: Sequence[str]) -> None:
+async def check_services(session: BookingsSession, field: str, service_ids: Sequence[str], invalid: InvalidArgument | None = None) -> None:
     """InvalidArgument naming `field[i]` for each id that is not a live APPOINTMENT service of the
-    session's tenant (unknown, another tenant's, deleted, a CLASS or a COURSE alike)."""
-    found = await session.services(list(service_ids)) if service_ids else {}
-    v = Violations()
-    for i, service_id in enumerate(service_ids):
-        service = found.get(service_id)
-        v.check(service is not None and service.type is ServiceType.APPOINTMENT, f"{field}[{i}]", "is not an APPOINTMENT service of this tenant")
-    v.raise_if_any()
+    session's tenant (unknown, another tenant's, deleted, a CLASS or a COURSE alike), together with
+    the violations of `invalid` (the request's other bad fields, so that all come back at once)."""
+    well_formed = [i for i in service_ids if is_uuid(i)] if len(service_ids) <= MAX_SERVICES else []
+    found = await session.services(well_formed) if well_formed else {}
+    unknown = [
+        FieldViolation(f"{field}[{i}]", "is not an APPOINTMENT service of this tenant")
+        for i, service_id in enumerate(service_ids)
+        if service_id in well_formed and (service_id not in found or found[service_id].type is not ServiceType.APPOINTMENT)
+    ]
+    _raise_if_any([*(invalid.violations if invalid else []), *unknown])
 
 
-async def check_staff_members(session: BookingsSession, field: str, staff_member_ids: Sequence[str]) -> None:
-    """InvalidArgument naming `field[i]` for each id that is not a live staff member of the tenant."""
-    found = await session.staff_members(list(staff_member_ids)) if staff_member_ids else {}
-    v = Violations()
-    for i, staff_member_id in enumerate(staff_member_ids):
-        v.check(staff_member_id in found, f"{field}[{i}]", "is not a staff member of this tenant")
-    v.raise_if_any()
+async def check_staff_members(session: BookingsSession, field: str, staff_member_ids: Sequence[str], invalid: InvalidArgument | None = None) -> None:
+    """InvalidArgument naming `field[i]` for each id that is not a live staff member of the tenant,
+    together with the violations of `invalid`."""
+    well_formed = [i for i in staff_member_ids if is_uuid(i)] if len(staff_member_ids) <= MAX_STAFF_MEMBERS else []
+    found = await session.staff_members(well_formed) if well_formed else {}
+    unknown = [
+        FieldViolation(f"{field}[{i}]", "is not a staff member of this tenant")
+        for i, staff_member_id in enumerate(staff_member_ids)
+        if staff_member_id in well_formed and staff_member_id not in found
+    ]
+    _raise_if_any([*(invalid.violations if invalid else []), *unknown])
+
+
+def _raise_if_any(violations: list[FieldViolation]) -> None:
+    if violations:
+        raise InvalidArgument(violations)
 
 
 async def set_services_of_staff_member(session: BookingsSession, staff_member_id: str, service_ids: Sequence[str]) -> None:

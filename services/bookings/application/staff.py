@@ -22,7 +22,7 @@ from services.bookings.domain.staff import (
     check_update_request,
     new_staff_member,
 )
-from services.common.errors import FailedPrecondition, NotFound, RevisionMismatch
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec, instant_key, parse_instant_key, query_fingerprint
 from services.common.validation import Violations
 
@@ -61,7 +61,13 @@ class StaffDirectory:
     async def create(self, tenant: str, draft: StaffMemberDraft) -> StaffMember:
         # Validate completely first, the services included: a rejected request must not create a
         # schedule either. They are checked again under the relation lock below, where it counts.
-        staff_member = new_staff_member(draft, self._new_id())
+        try:
+            staff_member = new_staff_member(draft, self._new_id())
+        except InvalidArgument as invalid:
+            # Unknown services are named with the other bad fields: one round trip fixes all.
+            async with self._store.read(tenant) as session:
+                await check_services(session, SERVICE_IDS, draft.service_ids, invalid)
+            raise
         if draft.service_ids:
             async with self._store.read(tenant) as session:
                 await check_services(session, SERVICE_IDS, draft.service_ids)
@@ -117,7 +123,12 @@ class StaffDirectory:
             if current.revision != command.revision:
                 # Checked before validating: the change was computed against another version.
                 raise RevisionMismatch(RESOURCE, command.staff_member_id, command.revision, current.revision)
-            updated = apply_update(current, command)
+            try:
+                updated = apply_update(current, command)
+            except InvalidArgument as invalid:
+                if "service_ids" in command.paths:
+                    await check_services(session, SERVICE_IDS, command.patch.service_ids, invalid)
+                raise
             if updated == current:
                 return current  # nothing changes: no new revision
             relinks = updated.service_ids != current.service_ids

@@ -254,16 +254,18 @@ def _validate(draft: ServiceDraft, v: Violations, *, blame_capacity: bool = Fals
         else:
             v.add("service.booking_policy.participants_policy.max_participants_per_booking", f"must not exceed default_capacity ({capacity})")
 
-    if service_type is ServiceType.APPOINTMENT:
-        if draft.appointment is None:
-            v.add("service.appointment", "is required for APPOINTMENT: at least duration_minutes")
-        else:
+    if service_type is None or service_type is ServiceType.APPOINTMENT:
+        # Also without a valid type: settings or ids that are bad are bad for any type, so they
+        # are named now rather than after the type is repaired.
+        if draft.appointment is not None:
             validate_appointment_settings(draft.appointment, v, "service.appointment")
         v.ids("service.staff_member_ids", list(draft.staff_member_ids), max_items=MAX_STAFF_MEMBERS)
+    if service_type is ServiceType.APPOINTMENT:
+        v.check(draft.appointment is not None, "service.appointment", "is required for type APPOINTMENT: at least duration_minutes")
     elif service_type is not None:
         # Courses and classes run on their own schedule's sessions, not on staff working hours.
-        v.check(draft.appointment is None, "service.appointment", "applies to APPOINTMENT services only")
-        v.check(not draft.staff_member_ids, "service.staff_member_ids", "applies to APPOINTMENT services only")
+        v.check(draft.appointment is None, "service.appointment", "applies to services of type APPOINTMENT only")
+        v.check(not draft.staff_member_ids, "service.staff_member_ids", "applies to services of type APPOINTMENT only")
     return service_type
 
 

@@ -211,3 +211,86 @@ def test_a_new_service_carries_the_fields_as_given() -> None:
 )
 def test_only_classes_and_courses_live_on_a_calendar_schedule(service_type: ServiceType, has_schedule: bool) -> None:
     assert service_type.has_schedule is has_schedule
+
+
+# --- appointment settings and staff ---------------------------------------------------------------------
+
+SETTINGS = "service.appointment"
+DURATION, INTERVAL = f"{SETTINGS}.duration_minutes", f"{SETTINGS}.slot_interval_minutes"
+BEFORE, AFTER = f"{SETTINGS}.buffer_before_minutes", f"{SETTINGS}.buffer_after_minutes"
+STAFF_A, STAFF_B = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+
+
+def settings(**fields: int) -> AppointmentSettings:
+    return AppointmentSettings(**{"duration_minutes": 30, **fields})
+
+
+@pytest.mark.parametrize(
+    "appointment",
+    [
+        pytest.param(settings(duration_minutes=5), id="the-shortest-duration"),
+        pytest.param(settings(duration_minutes=1440), id="a-day-long-appointment"),
+        pytest.param(settings(buffer_before_minutes=1440, buffer_after_minutes=1440), id="buffers-of-a-day"),
+        pytest.param(settings(slot_interval_minutes=0), id="interval-0-is-the-duration"),
+        pytest.param(settings(slot_interval_minutes=5), id="the-shortest-interval"),
+        pytest.param(settings(slot_interval_minutes=1440), id="an-interval-of-a-day"),
+    ],
+)
+def test_valid_appointment_settings_are_kept_as_given(appointment: AppointmentSettings) -> None:
+    assert new_service(draft(**{**APPOINTMENT, "appointment": appointment}), SERVICE_ID).appointment == appointment
+
+
+@pytest.mark.parametrize(
+    "changes, field, description",
+    [
+        pytest.param({"appointment": None}, SETTINGS, "is required for type APPOINTMENT", id="an-appointment-needs-its-settings"),
+        pytest.param({"appointment": settings(duration_minutes=0)}, DURATION, "between 5 and 1440", id="duration-is-required"),
+        pytest.param({"appointment": settings(duration_minutes=4)}, DURATION, "between 5 and 1440", id="duration-at-least-5"),
+        pytest.param({"appointment": settings(duration_minutes=1441)}, DURATION, "between 5 and 1440", id="duration-at-most-a-day"),
+        pytest.param({"appointment": settings(buffer_before_minutes=-1)}, BEFORE, "between 0 and 1440", id="buffer-before-not-negative"),
+        pytest.param({"appointment": settings(buffer_before_minutes=1441)}, BEFORE, "between 0 and 1440", id="buffer-before-at-most-a-day"),
+        pytest.param({"appointment": settings(buffer_after_minutes=-1)}, AFTER, "between 0 and 1440", id="buffer-after-not-negative"),
+        pytest.param({"appointment": settings(buffer_after_minutes=1441)}, AFTER, "between 0 and 1440", id="buffer-after-at-most-a-day"),
+        pytest.param({"appointment": settings(slot_interval_minutes=4)}, INTERVAL, "0 (the duration)", id="interval-0-or-at-least-5"),
+        pytest.param({"appointment": settings(slot_interval_minutes=-5)}, INTERVAL, "0 (the duration)", id="interval-not-negative"),
+        pytest.param({"appointment": settings(slot_interval_minutes=1441)}, INTERVAL, "0 (the duration)", id="interval-at-most-a-day"),
+        pytest.param({"staff_member_ids": ("nope",)}, "service.staff_member_ids[0]", "UUID", id="staff-ids-are-uuids"),
+        pytest.param({"staff_member_ids": (STAFF_A, STAFF_A)}, "service.staff_member_ids", "must not repeat", id="staff-ids-do-not-repeat"),
+        pytest.param(
+            {"staff_member_ids": tuple(f"00000000-0000-4000-8000-{i:012d}" for i in range(101))},
+            "service.staff_member_ids",
+            "at most 100",
+            id="at-most-100-staff-members",
+        ),
+    ],
+)
+def test_an_appointment_with_a_bad_setting_names_it(changes: dict[str, Any], field: str, description: str) -> None:
+    found = violations(draft(**{**APPOINTMENT, "default_capacity": 0, **changes}))
+    assert field in found, found
+    assert description in found[field]
+    assert len(found) == 1, f"only {field} is wrong, got {found}"
+
+
+@pytest.mark.parametrize("service_type", [ServiceType.CLASS, ServiceType.COURSE], ids=["class", "course"])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        pytest.param({"appointment": settings()}, SETTINGS, id="no-appointment-settings"),
+        pytest.param({"appointment": settings(duration_minutes=0)}, SETTINGS, id="no-appointment-settings-even-empty-ones"),
+        pytest.param({"staff_member_ids": (STAFF_A,)}, "service.staff_member_ids", id="no-staff"),
+    ],
+)
+def test_classes_and_courses_take_no_appointment_fields(service_type: ServiceType, changes: dict[str, Any], field: str) -> None:
+    found = violations(draft(type=service_type, **changes))
+    assert list(found) == [field]
+    assert "type APPOINTMENT only" in found[field]  # names the type, the field it depends on
+
+
+def test_without_a_valid_type_bad_appointment_fields_are_named_at_once() -> None:
+    found = violations(draft(type=0, appointment=settings(duration_minutes=1), staff_member_ids=("x",)))
+    assert set(found) == {"service.type", DURATION, "service.staff_member_ids[0]"}
+
+
+def test_staff_of_an_appointment_are_kept_sorted() -> None:
+    service = new_service(draft(**APPOINTMENT, staff_member_ids=(STAFF_B, STAFF_A)), SERVICE_ID)
+    assert service.staff_member_ids == (STAFF_A, STAFF_B)
