@@ -71,7 +71,9 @@ class BookingsSession(Protocol):
 
     async def query_services(self, where: ServiceFilter, after: SortKey | None, limit: int) -> list[Service]: ...
 
-    async def insert_service(self, service: Service) -> Service: ...
+    async def insert_service(self, service: Service) -> Service:
+        """Stores the service without its staff (link_staff_to_service adds them)."""
+        ...
 
     async def update_service(self, service: Service, expected_revision: int) -> Service:
         """Stores `service` at `expected_revision + 1`; NotFound, or RevisionMismatch if the
