@@ -11,6 +11,7 @@ from services.bookings.adapters.postgres import bookings_store
 from services.bookings.adapters.timeframes import TimeframesCalendar, TimeframesSchedules, open_timeframes_channel
 from services.bookings.application.bookings import Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
+from services.bookings.application.staff import StaffDirectory
 from services.bookings.entrypoints.grpc import rpc_services
 from services.bookings.settings import BookingsSettings
 from services.common.db import create_pool
@@ -23,8 +24,8 @@ def make_build(settings: BookingsSettings) -> Build:
     async def build(stack: contextlib.AsyncExitStack) -> list[RpcService]:
         pool = await create_pool(settings, settings.database_schema, settings.service_name)
         stack.push_async_callback(pool.close)
-        # catalog.service-events.v1 and bookings.booking-events.v1 leave through the outbox; the
-        # relay stops after the server drained.
+        # catalog.service-events.v1, bookings.staff-events.v1 and bookings.booking-events.v1 leave
+        # through the outbox; the relay stops after the server drained.
         await start_relay(stack, pool, settings, service=settings.service_name, schema=settings.database_schema)
         timeframes = open_timeframes_channel(settings, settings.timeframes_address)
         stack.push_async_callback(timeframes.close)
@@ -36,8 +37,10 @@ def make_build(settings: BookingsSettings) -> Build:
 
         store = bookings_store(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
         cursors = CursorCodec(settings.cursor_key)
-        catalog = Catalog(store, TimeframesSchedules(SchedulesStub(timeframes)), cursors)
+        schedules = TimeframesSchedules(SchedulesStub(timeframes))
+        catalog = Catalog(store, schedules, cursors)
+        staff = StaffDirectory(store, schedules, cursors)
         bookings = Bookings(store, AvailabilityCalendarClient(AvailabilityCalendarStub(availability)), TimeframesCalendar(timeframes), cursors)
-        return rpc_services(catalog, PolicyProvider(store), bookings)
+        return rpc_services(catalog, PolicyProvider(store), bookings, staff)
 
     return build

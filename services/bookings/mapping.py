@@ -1,12 +1,14 @@
-"""Domain <-> protobuf mapping of the catalog and of bookings, one place for both of their users:
-the gRPC entrypoints (requests and responses) and the outbox (the `catalog.service-events.v1`
-messages carry the same `bookings.catalog.v1.Service` the API returns, the
+"""Domain <-> protobuf mapping of the catalog, of staff members and of bookings, one place for both
+of their users: the gRPC entrypoints (requests and responses) and the outbox (the
+`catalog.service-events.v1` messages carry the same `bookings.catalog.v1.Service` the API returns,
+the `bookings.staff-events.v1` messages the same `bookings.staff.v1.StaffMember`, the
 `bookings.booking-events.v1` messages the same `bookings.v2.Booking`)."""
 
 from __future__ import annotations
 
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.bookings.domain.bookings import Booking, BookingDraft, Change, Contact, EntityKind
 from services.bookings.domain.policies import (
@@ -17,7 +19,8 @@ from services.bookings.domain.policies import (
     LimitLateBooking,
     ParticipantsPolicy,
 )
-from services.bookings.domain.services import Service, ServiceChange, ServiceDraft
+from services.bookings.domain.services import AppointmentSettings, Service, ServiceChange, ServiceDraft
+from services.bookings.domain.staff import StaffMember, StaffMemberChange, StaffMemberDraft
 from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.common.timestamps import set_timestamp
@@ -42,6 +45,17 @@ def draft_from_proto(msg: services_pb2.Service) -> ServiceDraft:
         requires_manual_approval=msg.requires_manual_approval,
         booking_policy=policy_from_proto(msg.booking_policy),
         strict_capacity=msg.strict_capacity,
+        appointment=appointment_from_proto(msg.appointment) if msg.HasField("appointment") else None,
+        staff_member_ids=tuple(msg.staff_member_ids),
+    )
+
+
+def appointment_from_proto(msg: services_pb2.AppointmentSettings) -> AppointmentSettings:
+    return AppointmentSettings(
+        duration_minutes=msg.duration_minutes,
+        buffer_before_minutes=msg.buffer_before_minutes,
+        buffer_after_minutes=msg.buffer_after_minutes,
+        slot_interval_minutes=msg.slot_interval_minutes,
     )
 
 
@@ -92,11 +106,60 @@ def service_to_proto(service: Service) -> services_pb2.Service:
         revision=service.revision,
         requires_manual_approval=service.requires_manual_approval,
         strict_capacity=service.strict_capacity,
+        staff_member_ids=service.staff_member_ids,
     )
+    if service.appointment is not None:
+        settings = service.appointment
+        msg.appointment.CopyFrom(
+            services_pb2.AppointmentSettings(
+                duration_minutes=settings.duration_minutes,
+                buffer_before_minutes=settings.buffer_before_minutes,
+                buffer_after_minutes=settings.buffer_after_minutes,
+                slot_interval_minutes=settings.slot_interval_minutes,
+            )
+        )
     if service.created_at is not None:
         set_timestamp(msg.created_date, service.created_at)
     if service.updated_at is not None:
         set_timestamp(msg.updated_date, service.updated_at)
+    return msg
+
+
+# --- staff members -------------------------------------------------------------------------------
+
+_STAFF_EVENTS = {
+    StaffMemberChange.CREATED: topics.STAFF_MEMBER_CREATED,
+    StaffMemberChange.UPDATED: topics.STAFF_MEMBER_UPDATED,
+    StaffMemberChange.DELETED: topics.STAFF_MEMBER_DELETED,
+}
+
+
+def staff_member_event(tenant_id: str, change: StaffMemberChange, staff_member: StaffMember) -> OutboxMessage:
+    """The integration event of a staff write: the whole staff member as of the change, keyed by its id."""
+    message_type = _STAFF_EVENTS[change]
+    message = message_type.message(staff_member=staff_member_to_proto(staff_member))
+    return OutboxMessage.of(tenant_id, topics.STAFF_EVENTS, message_type, staff_member.id, message)
+
+
+def staff_member_draft_from_proto(msg: staff_members_pb2.StaffMember) -> StaffMemberDraft:
+    """The caller-settable fields; output-only ones (id, schedule_id, revision, dates) are dropped."""
+    return StaffMemberDraft(name=msg.name, email=msg.email, time_zone=msg.time_zone, service_ids=tuple(msg.service_ids))
+
+
+def staff_member_to_proto(staff_member: StaffMember) -> staff_members_pb2.StaffMember:
+    msg = staff_members_pb2.StaffMember(
+        id=staff_member.id,
+        name=staff_member.name,
+        email=staff_member.email,
+        time_zone=staff_member.time_zone,
+        schedule_id=staff_member.schedule_id,
+        service_ids=staff_member.service_ids,
+        revision=staff_member.revision,
+    )
+    if staff_member.created_at is not None:
+        set_timestamp(msg.created_date, staff_member.created_at)
+    if staff_member.updated_at is not None:
+        set_timestamp(msg.updated_date, staff_member.updated_at)
     return msg
 
 

@@ -206,7 +206,13 @@ async def test_the_booked_entity_must_fit_the_service(world: World) -> None:
 
 
 async def test_an_appointment_cannot_be_booked_here(world: World) -> None:
-    service = services_pb2.Service(type=services_pb2.APPOINTMENT, name="Haircut", time_zone="Europe/Vienna", online_booking_enabled=True)
+    service = services_pb2.Service(
+        type=services_pb2.APPOINTMENT,
+        name="Haircut",
+        time_zone="Europe/Vienna",
+        online_booking_enabled=True,
+        appointment=services_pb2.AppointmentSettings(duration_minutes=30),
+    )
     created = (await world.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=world.md)).service
     booking = bookings_pb2.Booking(service_id=created.id, number_of_participants=1, contact=bookings_pb2.ContactDetails(name="Ada", email="ada@example.com"))
     booking.booked_entity.slot.event_id = UNKNOWN_ID

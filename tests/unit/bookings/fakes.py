@@ -11,20 +11,29 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from services.bookings.application.ports import BookingFilter, ServiceFilter, SortKey
+from services.bookings.application.ports import BookingFilter, ServiceFilter, SortKey, StaffFilter
 from services.bookings.domain.bookings import Booking, BookingStatus, Change
 from services.bookings.domain.services import Service, ServiceChange
+from services.bookings.domain.staff import StaffMember, StaffMemberChange
 from services.common.errors import NotFound, RevisionMismatch
 
 CREATED_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+Announced = tuple[Change | ServiceChange | StaffMemberChange, str, int]
+Link = tuple[str, str, str]  # (tenant, service id, staff member id)
 
 
 @dataclass
 class FakeStore:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
     bookings: dict[tuple[str, str], Booking] = field(default_factory=dict)
+    staff: dict[tuple[str, str], StaffMember] = field(default_factory=dict)
+    links: set[Link] = field(default_factory=set)  # the relation service <-> staff member
+    # Staff members with a PENDING or CONFIRMED appointment ahead: (tenant, id).
+    busy_staff: set[tuple[str, str]] = field(default_factory=set)
     # What committed writes announced (the outbox): (change, id, previous participants).
-    announced: list[tuple[Change | ServiceChange, str, int]] = field(default_factory=list)
+    announced: list[Announced] = field(default_factory=list)
+    # Per write transaction, committed or not: whether it took the relation's lock.
+    relation_locked: list[bool] = field(default_factory=list)
     # Per write transaction, committed or not: whether it took a booked entity's lock (strict capacity).
     locked: list[bool] = field(default_factory=list)
     lose_race_to: Booking | None = None  # the next insert finds its idempotency key taken by this booking
@@ -43,9 +52,11 @@ class FakeStore:
     @contextlib.asynccontextmanager
     async def write(self, tenant_id: str) -> AsyncIterator[FakeSession]:
         self.locked.append(False)
-        session = FakeSession(self, tenant_id, dict(self.services), dict(self.bookings))
+        self.relation_locked.append(False)
+        session = FakeSession(self, tenant_id, dict(self.services), dict(self.bookings), dict(self.staff), set(self.links))
         yield session
         self.services, self.bookings = session.service_rows, session.booking_rows
+        self.staff, self.links = session.staff_rows, session.link_rows
         self.announced += session.announced
 
     def created_at(self) -> datetime:
@@ -59,23 +70,33 @@ class FakeSession:
         tenant_id: str,
         services: dict[tuple[str, str], Service] | None = None,
         bookings: dict[tuple[str, str], Booking] | None = None,
+        staff: dict[tuple[str, str], StaffMember] | None = None,
+        links: set[Link] | None = None,
     ):
         self._store = store
         self._tenant = tenant_id
         self.service_rows = store.services if services is None else services
         self.booking_rows = store.bookings if bookings is None else bookings
-        self.announced: list[tuple[Change | ServiceChange, str, int]] = []
+        self.staff_rows = store.staff if staff is None else staff
+        self.link_rows = store.links if links is None else links
+        self.announced: list[Announced] = []
 
-    # --- the catalog -----------------------------------------------------------------------------
+    # --- the catalog (a service's staff_member_ids come from the links, as in the real store) -----
+
+    def _with_staff(self, service: Service | None) -> Service | None:
+        if service is None:
+            return None
+        staff = sorted(m for t, s, m in self.link_rows if t == self._tenant and s == service.id)
+        return replace(service, staff_member_ids=tuple(staff))
 
     async def service(self, service_id: str) -> Service | None:
-        return self.service_rows.get((self._tenant, service_id))
+        return self._with_staff(self.service_rows.get((self._tenant, service_id)))
 
     async def services(self, service_ids: Sequence[str]) -> dict[str, Service]:
-        return {i: s for i in service_ids if (s := self.service_rows.get((self._tenant, i))) is not None}
+        return {i: s for i in service_ids if (s := await self.service(i)) is not None}
 
     async def query_services(self, where: ServiceFilter, after: SortKey | None, limit: int) -> list[Service]:
-        found = [s for (t, _), s in self.service_rows.items() if t == self._tenant]
+        found = [service for (t, i) in list(self.service_rows) if t == self._tenant and (service := await self.service(i)) is not None]
         found = [s for s in found if (not where.service_ids or s.id in where.service_ids) and (not where.types or s.type in where.types)]
         found.sort(key=lambda s: (s.created_at, s.id))
         if after:
@@ -84,14 +105,15 @@ class FakeSession:
 
     async def insert_service(self, service: Service) -> Service:
         now = self._store.created_at()
-        stored = replace(service, created_at=now, updated_at=now)
+        stored = replace(service, created_at=now, updated_at=now, staff_member_ids=())
         self.service_rows[(self._tenant, service.id)] = stored
         return stored
 
     async def update_service(self, service: Service, expected_revision: int) -> Service:
         current = await self._current_service(service.id, expected_revision)
-        stored = replace(service, revision=current.revision + 1)
-        self.service_rows[(self._tenant, service.id)] = stored
+        self.service_rows[(self._tenant, service.id)] = replace(service, revision=current.revision + 1)
+        stored = await self.service(service.id)
+        assert stored is not None
         return stored
 
     async def delete_service(self, service_id: str, expected_revision: int | None) -> Service:
@@ -101,6 +123,97 @@ class FakeSession:
 
     async def announce_service(self, change: ServiceChange, service: Service) -> None:
         self.announced.append((change, service.id, 0))
+
+    # --- staff members ---------------------------------------------------------------------------
+
+    async def staff_member(self, staff_member_id: str) -> StaffMember | None:
+        member = self.staff_rows.get((self._tenant, staff_member_id))
+        if member is None:
+            return None
+        services = sorted(s for t, s, m in self.link_rows if t == self._tenant and m == staff_member_id)
+        return replace(member, service_ids=tuple(services))
+
+    async def staff_members(self, staff_member_ids: Sequence[str]) -> dict[str, StaffMember]:
+        return {i: m for i in staff_member_ids if (m := await self.staff_member(i)) is not None}
+
+    async def query_staff_members(self, where: StaffFilter, after: SortKey | None, limit: int) -> list[StaffMember]:
+        found = [m for (t, i) in list(self.staff_rows) if t == self._tenant and (m := await self.staff_member(i)) is not None]
+        found = [
+            m
+            for m in found
+            if (not where.staff_member_ids or m.id in where.staff_member_ids) and (not where.service_ids or set(m.service_ids) & set(where.service_ids))
+        ]
+        found.sort(key=lambda m: (m.created_at, m.id))
+        if after:
+            found = [m for m in found if (m.created_at, m.id) > (after.created_at, after.id)]
+        return found[:limit]
+
+    async def insert_staff_member(self, staff_member: StaffMember) -> StaffMember:
+        now = self._store.created_at()
+        stored = replace(staff_member, created_at=now, updated_at=now, service_ids=())
+        self.staff_rows[(self._tenant, staff_member.id)] = stored
+        return stored
+
+    async def update_staff_member(self, staff_member: StaffMember, expected_revision: int) -> StaffMember:
+        current = await self._current_staff_member(staff_member.id, expected_revision)
+        self.staff_rows[(self._tenant, staff_member.id)] = replace(staff_member, revision=current.revision + 1)
+        stored = await self.staff_member(staff_member.id)
+        assert stored is not None
+        return stored
+
+    async def delete_staff_member(self, staff_member_id: str, expected_revision: int | None) -> StaffMember:
+        current = await self._current_staff_member(staff_member_id, expected_revision)
+        del self.staff_rows[(self._tenant, staff_member_id)]
+        return replace(current, revision=current.revision + 1)
+
+    async def has_future_appointments(self, staff_member_id: str, now: datetime) -> bool:
+        return (self._tenant, staff_member_id) in self._store.busy_staff
+
+    async def announce_staff_member(self, change: StaffMemberChange, staff_member: StaffMember) -> None:
+        self.announced.append((change, staff_member.id, 0))
+
+    async def _current_staff_member(self, staff_member_id: str, expected_revision: int | None) -> StaffMember:
+        current = await self.staff_member(staff_member_id)
+        if current is None:
+            raise NotFound("staff member", staff_member_id)
+        if expected_revision is not None and current.revision != expected_revision:
+            raise RevisionMismatch("staff member", staff_member_id, expected_revision, current.revision)
+        return current
+
+    # --- the relation ------------------------------------------------------------------------------
+
+    async def lock_service_staff(self) -> None:
+        self._store.relation_locked[-1] = True
+
+    async def link_services_to_staff_member(self, staff_member_id: str, service_ids: Sequence[str]) -> list[str]:
+        assert self._store.relation_locked[-1], "links are written under the relation lock"
+        before = {s for t, s, m in self.link_rows if t == self._tenant and m == staff_member_id}
+        self.link_rows -= {(self._tenant, s, staff_member_id) for s in before}
+        self.link_rows |= {(self._tenant, s, staff_member_id) for s in service_ids}
+        return sorted(before ^ set(service_ids))
+
+    async def link_staff_to_service(self, service_id: str, staff_member_ids: Sequence[str]) -> list[str]:
+        assert self._store.relation_locked[-1], "links are written under the relation lock"
+        before = {m for t, s, m in self.link_rows if t == self._tenant and s == service_id}
+        self.link_rows -= {(self._tenant, service_id, m) for m in before}
+        self.link_rows |= {(self._tenant, service_id, m) for m in staff_member_ids}
+        return sorted(before ^ set(staff_member_ids))
+
+    async def touch_services(self, service_ids: Sequence[str]) -> list[Service]:
+        touched = []
+        for service_id in sorted(service_ids):
+            if (service := await self.service(service_id)) is not None:
+                self.service_rows[(self._tenant, service_id)] = replace(service, revision=service.revision + 1)
+                touched.append(replace(service, revision=service.revision + 1))
+        return touched
+
+    async def touch_staff_members(self, staff_member_ids: Sequence[str]) -> list[StaffMember]:
+        touched = []
+        for staff_member_id in sorted(staff_member_ids):
+            if (member := await self.staff_member(staff_member_id)) is not None:
+                self.staff_rows[(self._tenant, staff_member_id)] = replace(member, revision=member.revision + 1)
+                touched.append(replace(member, revision=member.revision + 1))
+        return touched
 
     async def _current_service(self, service_id: str, expected_revision: int | None) -> Service:
         current = await self.service(service_id)
