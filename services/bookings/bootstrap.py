@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 
 from services.api.bookings.availability.v1.availability_calendar_pb2_grpc import AvailabilityCalendarStub
+from services.api.bookings.availability.v2.availability_time_slots_pb2_grpc import AvailabilityTimeSlotsStub
 from services.api.calendar.schedules.v3.schedules_pb2_grpc import SchedulesStub
-from services.bookings.adapters.availability import AvailabilityCalendarClient, open_availability_channel
+from services.bookings.adapters.availability import AppointmentSlotsClient, AvailabilityCalendarClient, open_availability_channel
 from services.bookings.adapters.postgres import bookings_store
-from services.bookings.adapters.timeframes import TimeframesCalendar, TimeframesSchedules, open_timeframes_channel
+from services.bookings.adapters.timeframes import TimeframesCalendar, TimeframesHolds, TimeframesSchedules, open_timeframes_channel
+from services.bookings.application.appointments import Appointments
 from services.bookings.application.bookings import Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
 from services.bookings.application.staff import StaffDirectory
@@ -40,7 +42,8 @@ def make_build(settings: BookingsSettings) -> Build:
         schedules = TimeframesSchedules(SchedulesStub(timeframes))
         catalog = Catalog(store, schedules, cursors)
         staff = StaffDirectory(store, schedules, cursors)
-        bookings = Bookings(store, AvailabilityCalendarClient(AvailabilityCalendarStub(availability)), TimeframesCalendar(timeframes), cursors)
-        return rpc_services(catalog, PolicyProvider(store), bookings, staff)
+        appointments = Appointments(store, AppointmentSlotsClient(AvailabilityTimeSlotsStub(availability)), TimeframesHolds(timeframes))
+        bookings = Bookings(store, AvailabilityCalendarClient(AvailabilityCalendarStub(availability)), TimeframesCalendar(timeframes), cursors, appointments)
+        return rpc_services(catalog, PolicyProvider(store), bookings, staff, appointments)
 
     return build

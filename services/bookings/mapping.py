@@ -6,10 +6,13 @@ the `bookings.staff-events.v1` messages the same `bookings.staff.v1.StaffMember`
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
+
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.bookings.v2 import bookings_pb2
+from services.bookings.application.ports import OccupiedTime
 from services.bookings.domain.bookings import Booking, BookingDraft, Change, Contact, EntityKind
 from services.bookings.domain.policies import (
     BookAfterStart,
@@ -24,6 +27,7 @@ from services.bookings.domain.staff import StaffMember, StaffMemberChange, Staff
 from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.common.timestamps import set_timestamp
+from services.common.validation import WireTimestamp
 
 _SERVICE_EVENTS = {ServiceChange.CREATED: topics.SERVICE_CREATED, ServiceChange.UPDATED: topics.SERVICE_UPDATED, ServiceChange.DELETED: topics.SERVICE_DELETED}
 
@@ -188,8 +192,14 @@ def booking_draft_from_proto(request: bookings_pb2.CreateBookingRequest) -> Book
     """The caller-settable fields; output-only ones (id, status, revision, dates) are dropped."""
     msg = request.booking
     kind = msg.booked_entity.WhichOneof("item") or ""
-    if kind == "slot":
-        entity_kind, entity_id = EntityKind.SLOT.value, msg.booked_entity.slot.event_id
+    slot = msg.booked_entity.slot
+    start = end = None
+    if kind == "slot" and (slot.HasField("start_date") or slot.HasField("end_date") or slot.staff_member_id):
+        # An appointment's time; an event_id beside it is reported by the validation.
+        entity_kind, entity_id = EntityKind.APPOINTMENT.value, slot.event_id
+        start, end = wire_timestamp(slot, "start_date"), wire_timestamp(slot, "end_date")
+    elif kind == "slot":
+        entity_kind, entity_id = EntityKind.SLOT.value, slot.event_id
     elif kind == "schedule":
         entity_kind, entity_id = EntityKind.SCHEDULE.value, msg.booked_entity.schedule.schedule_id
     else:
@@ -201,6 +211,9 @@ def booking_draft_from_proto(request: bookings_pb2.CreateBookingRequest) -> Book
         number_of_participants=msg.number_of_participants,
         contact=Contact(msg.contact.name, msg.contact.email),
         idempotency_key=request.idempotency_key,
+        start=start,
+        end=end,
+        staff_member_id=slot.staff_member_id if entity_kind == EntityKind.APPOINTMENT.value else "",
     )
 
 
@@ -215,6 +228,11 @@ def booking_to_proto(booking: Booking) -> bookings_pb2.Booking:
     )
     if booking.entity_kind is EntityKind.SCHEDULE:
         msg.booked_entity.schedule.schedule_id = booking.entity_id
+    elif booking.appointment is not None:
+        slot = msg.booked_entity.slot
+        slot.staff_member_id = booking.appointment.staff_member_id
+        set_timestamp(slot.start_date, booking.appointment.start)
+        set_timestamp(slot.end_date, booking.appointment.end)
     else:
         msg.booked_entity.slot.event_id = booking.entity_id
     if booking.created_at is not None:
@@ -222,3 +240,20 @@ def booking_to_proto(booking: Booking) -> bookings_pb2.Booking:
     if booking.updated_at is not None:
         set_timestamp(msg.updated_date, booking.updated_at)
     return msg
+
+
+def occupied_time_to_proto(occupied: OccupiedTime) -> staff_members_pb2.OccupiedTime:
+    msg = staff_members_pb2.OccupiedTime(staff_member_id=occupied.staff_member_id, booking_id=occupied.booking_id, service_id=occupied.service_id)
+    set_timestamp(msg.start, occupied.start)
+    set_timestamp(msg.end, occupied.end)
+    set_timestamp(msg.occupied_start, occupied.occupied_start)
+    set_timestamp(msg.occupied_end, occupied.occupied_end)
+    return msg
+
+
+def wire_timestamp(message: Message, field: str) -> WireTimestamp | None:
+    """A Timestamp field as it arrived (its range is the domain's to check), None when unset."""
+    if not message.HasField(field):
+        return None
+    value = getattr(message, field)
+    return WireTimestamp(value.seconds, value.nanos)

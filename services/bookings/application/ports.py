@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.bookings.domain.bookings import Booking, BookingStatus, Change
+from services.bookings.domain.bookings import AppointmentSlotAnswer, Booking, BookingStatus, Change
 from services.bookings.domain.services import Service, ServiceChange, ServiceType
 from services.bookings.domain.staff import StaffMember, StaffMemberChange
 
@@ -56,6 +56,20 @@ class BookingFilter:
     schedule_ids: tuple[str, ...] = ()  # bookings of a whole course (booked_entity.schedule)
     event_ids: tuple[str, ...] = ()  # bookings of one class event (booked_entity.slot)
     statuses: tuple[BookingStatus, ...] = ()
+    staff_member_ids: tuple[str, ...] = ()  # appointments of these staff members
+
+
+@dataclass(frozen=True)
+class OccupiedTime:
+    """An appointment that holds a staff member's time (bookings.staff.v1 OccupiedTime)."""
+
+    staff_member_id: str
+    booking_id: str
+    service_id: str
+    start: datetime
+    end: datetime
+    occupied_start: datetime
+    occupied_end: datetime
 
 
 class BookingsSession(Protocol):
@@ -183,6 +197,26 @@ class BookingsSession(Protocol):
         """Its bookings.booking-events.v1 message, published after the commit (and only if it commits)."""
         ...
 
+    # --- appointments ------------------------------------------------------------------------------
+
+    async def lock_booking_id(self, booking_id: str) -> None:
+        """Holds a lock on the booking id until this transaction ends: while an appointment's time
+        is held and its booking written, nothing may take its hold for a stale one."""
+        ...
+
+    async def try_lock_booking_id(self, booking_id: str) -> bool:
+        """The same lock, without waiting: False when another transaction holds it."""
+        ...
+
+    async def appointments_per_staff(self, staff_member_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
+        """How many active appointments each staff member has starting in [start, end)."""
+        ...
+
+    async def occupied_time(self, staff_member_ids: Sequence[str], start: datetime, end: datetime) -> list[OccupiedTime]:
+        """The active appointments of the staff members whose occupied time overlaps [start, end),
+        by staff member, occupied start, then booking id."""
+        ...
+
 
 class BookingsStore(Protocol):
     def read(self, tenant_id: str) -> AbstractAsyncContextManager[BookingsSession]: ...
@@ -221,6 +255,30 @@ class Availability(Protocol):
 
     async def slot(self, event_id: str, number_of_participants: int, service: Service) -> AvailabilityAnswer:
         """Also NotAClassSession."""
+        ...
+
+
+class AppointmentSlots(Protocol):
+    """bookings.availability.v2.AvailabilityTimeSlots.GetAvailabilityTimeSlot (hosted by
+    availability): the same calculation that lists appointment slots decides whether one may be
+    booked. InvalidArgument naming the booking's field when [start, end) is not a slot of the
+    service or a staff member asked about does not offer it; DependencyUnavailable when
+    availability cannot answer."""
+
+    async def slot(self, service: Service, start: datetime, end: datetime, staff_member_ids: Sequence[str]) -> AppointmentSlotAnswer: ...
+
+
+class AppointmentHolds(Protocol):
+    """calendar.working_hours.v1.AppointmentHolds (hosted by timeframes): the time appointments
+    occupy on their staff member's schedule, where the database refuses overlaps."""
+
+    async def hold(self, booking_id: str, schedule_id: str, start: datetime, end: datetime) -> None:
+        """Conflict SLOT_UNAVAILABLE (metadata `conflicting_booking_ids`, `conflicting_time_off_ids`)
+        when the time overlaps another hold or a time off; repeating the same hold is a no-op."""
+        ...
+
+    async def release(self, booking_id: str) -> bool:
+        """Frees the booking's hold; False when it had none."""
         ...
 
 

@@ -17,6 +17,7 @@ from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.api.common.v1 import paging_pb2
+from services.bookings.application.appointments import Appointments
 from services.bookings.application.bookings import BookingPage, Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
 from services.bookings.application.staff import StaffDirectory
@@ -26,17 +27,20 @@ from services.bookings.mapping import (  # noqa: F401 (policy_from_proto re-expo
     booking_draft_from_proto,
     booking_to_proto,
     draft_from_proto,
+    occupied_time_to_proto,
     policy_from_proto,
     policy_to_proto,
     service_to_proto,
     staff_member_draft_from_proto,
     staff_member_to_proto,
+    wire_timestamp,
 )
 from services.common.auth import current_tenant
 from services.common.server import RpcService
 
 CATALOG_READ, CATALOG_WRITE = "catalog:read", "catalog:write"
 BOOKINGS_READ, BOOKINGS_WRITE = "bookings:read", "bookings:write"
+INTERNAL = "internal"
 
 
 class ServicesServicer:
@@ -157,6 +161,7 @@ class BookingsServicer:
             [int(s) for s in request.statuses],
             request.cursor_paging.limit,
             request.cursor_paging.cursor,
+            list(request.staff_member_ids),
         )
         return bookings_pb2.QueryBookingsResponse(
             bookings=[booking_to_proto(b) for b in page.bookings],
@@ -181,7 +186,23 @@ class BookingsServicer:
         return bookings_pb2.UpdateNumberOfParticipantsResponse(booking=booking_to_proto(booking))
 
 
-def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings, staff: StaffDirectory) -> list[RpcService]:
+class StaffCalendarsServicer:
+    """bookings.staff.v1.StaffCalendars (internal): the time appointments occupy, for availability."""
+
+    def __init__(self, appointments: Appointments):
+        self._appointments = appointments
+
+    async def ListOccupiedTime(self, request: staff_members_pb2.ListOccupiedTimeRequest, context: grpc.aio.ServicerContext) -> Any:
+        occupied = await self._appointments.occupied_time(
+            current_tenant(),
+            list(request.staff_member_ids),
+            wire_timestamp(request, "from"),
+            wire_timestamp(request, "to"),
+        )
+        return staff_members_pb2.ListOccupiedTimeResponse(occupied_time=[occupied_time_to_proto(o) for o in occupied])
+
+
+def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings, staff: StaffDirectory, appointments: Appointments) -> list[RpcService]:
     bookings_rpcs = bookings_pb2.DESCRIPTOR.services_by_name["Bookings"]
     return [
         RpcService(
@@ -218,4 +239,5 @@ def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings,
             bookings_rpcs,
             {m.name: BOOKINGS_READ if m.name in ("GetBooking", "QueryBookings") else BOOKINGS_WRITE for m in bookings_rpcs.methods},
         ),
+        RpcService(StaffCalendarsServicer(appointments), staff_members_pb2.DESCRIPTOR.services_by_name["StaffCalendars"], {"ListOccupiedTime": INTERNAL}),
     ]

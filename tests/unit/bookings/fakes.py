@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from services.bookings.application.ports import BookingFilter, ServiceFilter, SortKey, StaffFilter
-from services.bookings.domain.bookings import Booking, BookingStatus, Change
+from services.bookings.application.ports import BookingFilter, OccupiedTime, ServiceFilter, SortKey, StaffFilter
+from services.bookings.domain.bookings import AppointmentSlotAnswer, Booking, BookingStatus, Change
 from services.bookings.domain.services import Service, ServiceChange
 from services.bookings.domain.staff import StaffMember, StaffMemberChange
-from services.common.errors import NotFound, RevisionMismatch
+from services.common.errors import AlreadyExists, DependencyUnavailable, NotFound, RevisionMismatch
 
 CREATED_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 Announced = tuple[Change | ServiceChange | StaffMemberChange, str, int]
@@ -38,6 +38,8 @@ class FakeStore:
     locked: list[bool] = field(default_factory=list)
     lose_race_to: Booking | None = None  # the next insert finds its idempotency key taken by this booking
     clock: Iterator[int] = field(default_factory=itertools.count)
+    locked_booking_ids: set[str] = field(default_factory=set)  # held by a write in progress (another request)
+    fail_next_insert: Exception | None = None  # the next insert_booking raises it
 
     def add_service(self, tenant_id: str, service: Service) -> None:
         self.services[(tenant_id, service.id)] = service
@@ -235,6 +237,9 @@ class FakeSession:
         return sorted((b for (t, _), b in self.booking_rows.items() if t == self._tenant), key=lambda b: (b.created_at, b.id))[:limit]
 
     async def insert_booking(self, booking: Booking) -> Booking | None:
+        if self._store.fail_next_insert is not None:
+            failure, self._store.fail_next_insert = self._store.fail_next_insert, None
+            raise failure
         if self._store.lose_race_to is not None:
             winner, self._store.lose_race_to = self._store.lose_race_to, None
             self.booking_rows[(self._tenant, winner.id)] = winner
@@ -258,6 +263,36 @@ class FakeSession:
     async def lock_entity(self, booking: Booking) -> None:
         self._store.locked[-1] = True
 
+    async def lock_booking_id(self, booking_id: str) -> None:
+        assert booking_id not in self._store.locked_booking_ids, "would wait for another request"
+
+    async def try_lock_booking_id(self, booking_id: str) -> bool:
+        return booking_id not in self._store.locked_booking_ids
+
+    def _appointments(self, staff_member_ids: Sequence[str]) -> list[Booking]:
+        return [
+            b
+            for (t, _), b in self.booking_rows.items()
+            if t == self._tenant and b.appointment is not None and b.appointment.staff_member_id in staff_member_ids and b.status in ACTIVE
+        ]
+
+    async def appointments_per_staff(self, staff_member_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for b in self._appointments(staff_member_ids):
+            assert b.appointment is not None
+            if start <= b.appointment.start < end:
+                counts[b.appointment.staff_member_id] = counts.get(b.appointment.staff_member_id, 0) + 1
+        return counts
+
+    async def occupied_time(self, staff_member_ids: Sequence[str], start: datetime, end: datetime) -> list[OccupiedTime]:
+        found = []
+        for b in self._appointments(staff_member_ids):
+            t = b.appointment
+            assert t is not None
+            if t.occupied_end > start and t.occupied_start < end:
+                found.append(OccupiedTime(t.staff_member_id, b.id, b.service_id, t.start, t.end, t.occupied_start, t.occupied_end))
+        return sorted(found, key=lambda o: (o.staff_member_id, o.occupied_start, o.booking_id))
+
     async def participants_held(self, booking: Booking) -> int:
         others = (b for (t, i), b in self.booking_rows.items() if t == self._tenant and b.entity_id == booking.entity_id and i != booking.id)
         return sum(b.number_of_participants for b in others if b.status in ACTIVE)
@@ -267,3 +302,49 @@ class FakeSession:
 
 
 ACTIVE = frozenset(s for s in BookingStatus if s.active)
+
+
+@dataclass
+class FakeHolds:
+    """Timeframes' appointment holds: the time held per schedule, refusing overlaps (half-open) as
+    its exclusion constraints do; time off is given as holds of the `time_off:` kind."""
+
+    held: dict[str, tuple[str, datetime, datetime]] = field(default_factory=dict)  # holder -> (schedule, start, end)
+    unreachable: bool = False
+    released: list[str] = field(default_factory=list)
+
+    async def hold(self, booking_id: str, schedule_id: str, start: datetime, end: datetime) -> None:
+        if self.unreachable:
+            raise DependencyUnavailable("timeframes", "UNAVAILABLE: down")
+        if self.held.get(booking_id) == (schedule_id, start, end):
+            return
+        in_the_way = sorted(h for h, (s, a, b) in self.held.items() if s == schedule_id and a < end and start < b)
+        if in_the_way:
+            bookings = [h for h in in_the_way if not h.startswith("time_off:")]
+            time_off = [h.removeprefix("time_off:") for h in in_the_way if h.startswith("time_off:")]
+            metadata = {"conflicting_booking_ids": ",".join(bookings), "conflicting_time_off_ids": ",".join(time_off)}
+            raise AlreadyExists("appointment hold", booking_id, reason="SLOT_UNAVAILABLE", metadata=metadata)
+        self.held[booking_id] = (schedule_id, start, end)
+
+    async def release(self, booking_id: str) -> bool:
+        if self.unreachable:
+            raise DependencyUnavailable("timeframes", "UNAVAILABLE: down")
+        self.released.append(booking_id)
+        return self.held.pop(booking_id, None) is not None
+
+
+@dataclass
+class FakeAppointmentSlots:
+    """Availability's answer for an appointment slot: `free` staff members (of those asked about),
+    or `answer` as given."""
+
+    free: tuple[str, ...] = ()
+    answer: AppointmentSlotAnswer | None = None
+    asked: list[tuple[datetime, datetime, tuple[str, ...]]] = field(default_factory=list)
+
+    async def slot(self, service: Service, start: datetime, end: datetime, staff_member_ids: Sequence[str]) -> AppointmentSlotAnswer:
+        self.asked.append((start, end, tuple(staff_member_ids)))
+        if self.answer is not None:
+            return self.answer
+        free = tuple(s for s in self.free if not staff_member_ids or s in staff_member_ids)
+        return AppointmentSlotAnswer(free, booked=not free)

@@ -78,7 +78,7 @@ def test_strict_capacity_makes_the_round_trip_through_the_proto(strict: bool) ->
 
 
 def test_every_hosted_rpc_declares_its_scope() -> None:
-    scopes = {svc.descriptor.full_name: svc.scopes for svc in rpc_services(catalog=None, provider=None, bookings=None, staff=None)}  # type: ignore[arg-type]
+    scopes = {svc.descriptor.full_name: svc.scopes for svc in rpc_services(catalog=None, provider=None, bookings=None, staff=None, appointments=None)}  # type: ignore[arg-type]
     assert scopes["bookings.catalog.v1.Services"] == {
         "CreateService": "catalog:write",
         "GetService": "catalog:read",
@@ -86,6 +86,7 @@ def test_every_hosted_rpc_declares_its_scope() -> None:
         "UpdateService": "catalog:write",
         "DeleteService": "catalog:write",
     }
+    assert scopes["bookings.staff.v1.StaffCalendars"] == {"ListOccupiedTime": "internal"}
     assert scopes["bookings.staff.v1.StaffMembers"] == {
         "CreateStaffMember": "catalog:write",
         "GetStaffMember": "catalog:read",
