@@ -4,7 +4,9 @@ naming it, before anything is called."""
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 # How a command group adds one command: leaf(group, name, handler, help) -> its parser (services/cli/main.py).
@@ -27,3 +29,14 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     return whole_number(text, minimum=0)
+
+
+def local_date(text: str) -> date:
+    """A local date `YYYY-MM-DD` (the zone comes from elsewhere: an option, the schedule, the service)."""
+    value = text.strip()
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-24")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid date: {exc}") from None

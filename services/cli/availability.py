@@ -1,29 +1,31 @@
 """`bookings availability ...`: what can be booked, with open spots and why not, and how it is
-shown (`show_time_slots`, `show_course_availability`; the phrases are in `slots.py`)."""
+shown (`show_time_slots`, `show_course_availability`, `show_appointment_slots`,
+`show_appointment_dates`; the phrases are in `slots.py`)."""
 
 from __future__ import annotations
 
 import argparse
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.table import Table
 from rich.text import Text
 
+from services.api.bookings.availability.v2 import availability_time_slots_pb2 as appointment_pb2
 from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.common.v1 import paging_pb2
 from services.cli import slots
-from services.cli.arguments import Leaf, positive_int
+from services.cli.arguments import Leaf, local_date, positive_int
 from services.cli.client import MAX_PAGE, CallError
 from services.cli.context import CliError, Context, local_arg, zone_arg
 from services.cli.render import Renderer, local_time, zone_or_utc
 
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
-SlotsResponse = time_slots_pb2.ListCourseEventTimeSlotsResponse | time_slots_pb2.ListEventTimeSlotsResponse
+SlotsResponse = time_slots_pb2.ListCourseEventTimeSlotsResponse | time_slots_pb2.ListEventTimeSlotsResponse | appointment_pb2.ListAvailabilityTimeSlotsResponse
 
 
 def local_window(from_text: str, to_text: str) -> tuple[datetime, datetime]:
@@ -132,6 +134,63 @@ def cmd_availability_course(ctx: Context) -> None:
     response = ctx.client.get_course_time_slot(request)
     names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.COURSE, [response.course.service_id])
     show_course_availability(ctx.out, response, name=names.get(response.course.service_id, ""), party=args.party or 0, now=datetime.now(UTC))
+
+
+def cmd_availability_slots(ctx: Context) -> None:
+    args = ctx.args
+    start, end = local_window(args.from_, args.to)
+    if args.tz:
+        zone_arg(args.tz, "--time-zone")
+    request = appointment_pb2.ListAvailabilityTimeSlotsRequest(
+        service_id=args.service,
+        from_local_date=start.isoformat(timespec="seconds"),
+        to_local_date=end.isoformat(timespec="seconds"),
+        time_zone=args.tz or "",
+        staff_member_ids=args.staff or [],
+        include_non_bookable=args.all,
+        cursor_paging=paging_pb2.CursorPaging(limit=MAX_PAGE),
+    )
+    # The window is at most 31 days, so every page is fetched: a person wants the whole window.
+    response = _pages(ctx.client.list_availability_time_slots, request, True)
+    if ctx.out.as_json:
+        return ctx.out.json(response)
+    names = _service_names(ctx, services_pb2.APPOINTMENT, [args.service])
+    show_appointment_slots(
+        ctx.out,
+        response,  # type: ignore[arg-type]
+        name=names.get(args.service, ""),
+        staff=_staff_names(ctx, args.service),
+        now=datetime.now(UTC),
+        window=_window_text(args),
+        book=f"bookings book appointment --service {args.service}" + (f" --time-zone {args.tz}" if args.tz else ""),
+    )
+
+
+def cmd_availability_dates(ctx: Context) -> None:
+    args = ctx.args
+    if args.to < args.from_:
+        raise CliError(f"--to: {args.to} is before --from {args.from_}")
+    if args.tz:
+        zone_arg(args.tz, "--time-zone")
+    request = appointment_pb2.ListAvailabilityDatesRequest(
+        service_id=args.service,
+        from_local_date=args.from_.isoformat(),
+        to_local_date=args.to.isoformat(),
+        time_zone=args.tz or "",
+        staff_member_ids=args.staff or [],
+    )
+    response = ctx.client.list_availability_dates(request)
+    names = {} if ctx.out.as_json else _service_names(ctx, services_pb2.APPOINTMENT, [args.service])
+    show_appointment_dates(ctx.out, response, service_id=args.service, name=names.get(args.service, ""))
+
+
+def _staff_names(ctx: Context, service_id: str) -> dict[str, str]:
+    """Names of the service's staff for the table; best effort, as `_service_names`."""
+    try:
+        return {m.id: m.name for m in ctx.client.iter_staff_members(service_ids=[service_id])}
+    except CallError as err:
+        ctx.out.error([f"note: staff names not shown ({err.method} on {err.service} at {err.address}: {err.code.name})"])
+        return {}
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -254,11 +313,85 @@ def show_course_availability(out: Renderer, response: time_slots_pb2.GetCourseEv
     out.fields(f"Course availability{f' · {name}' if name else ''}", rows)
 
 
+def _service_title(kind: str, service_id: str, name: str, tail: str = "") -> Text:
+    title = Text(f"{name} · " if name else "", style="bold")
+    title.append(f"{kind} {service_id}{tail}", style="bold")
+    return title
+
+
+def show_appointment_slots(
+    out: Renderer,
+    response: appointment_pb2.ListAvailabilityTimeSlotsResponse,
+    *,
+    name: str,
+    staff: dict[str, str],
+    now: datetime,
+    window: str,
+    book: str,
+) -> None:
+    """The slots of one appointment service, a row per slot with its local time in the response's
+    zone, the staff members free for it (by name when known) and, when it is not bookable, why."""
+    if out.as_json:
+        return out.json(response)
+    zone = zone_or_utc(response.time_zone)
+    items = list(response.time_slots)
+    if not items:
+        return out.line(f"No slots {window} (times in {zone.key})")
+    table = Table(title=_service_title("appointment", items[0].service_id, name), caption=f"times in {zone.key}", title_justify="left", caption_justify="left")
+    for header in ("time", "bookable", "available staff", "why not"):
+        table.add_column(header, no_wrap=header in ("time", "bookable"))
+    for slot in items:
+        free = ", ".join(staff.get(i, i) for i in slot.available_staff_member_ids) or slots.NO
+        why = slots.appointment_why_not(slot, zone=zone, now=now)
+        table.add_row(
+            Text(slots.local_span(slot.local_start_date, slot.local_end_date, zone)),
+            Text(slots.yes_no(slot.bookable), style="green" if slot.bookable else "red"),
+            Text(free),
+            Text(slots.why_not_text(slot.bookable, why)),
+        )
+    out.console.print(table)
+    first = next((s for s in items if s.bookable), None)
+    if first is not None:
+        out.hint(f"Book: {book} --start {first.local_start_date[:16]} --name NAME --email EMAIL [--staff ID]")
+
+
+def show_appointment_dates(out: Renderer, response: appointment_pb2.ListAvailabilityDatesResponse, *, service_id: str, name: str) -> None:
+    """The month view: a row per local date with its bookable slots or why there is none, then the
+    next date with a bookable slot."""
+    if out.as_json:
+        return out.json(response)
+    zone = zone_or_utc(response.time_zone)
+    table = Table(
+        title=_service_title("appointment", service_id, name, " · dates"), caption=f"dates in {zone.key}", title_justify="left", caption_justify="left"
+    )
+    for header in ("date", "bookable slots", "why none"):
+        table.add_column(header, no_wrap=True, justify="right" if header == "bookable slots" else "left")
+    for d in response.dates:
+        table.add_row(
+            Text(_weekday_date(d.local_date)),
+            Text(str(d.bookable_slots), style="green" if d.bookable_slots else "red"),
+            Text(slots.NO if d.bookable_slots else slots.date_reason(d.unavailable_reason)),
+        )
+    out.console.print(table)
+    if response.next_available_date:
+        out.line(f"Next available date: {_weekday_date(response.next_available_date)}")
+    else:
+        out.line("No available date ahead (searched up to the booking horizon, at most 366 days)")
+
+
+def _weekday_date(text: str) -> str:
+    """`Tue 2026-12-08`; unreadable text as it came."""
+    try:
+        return f"{date.fromisoformat(text):%a %Y-%m-%d}"
+    except ValueError:
+        return text
+
+
 # --- registration (services/cli/main.py) --------------------------------------------------------------
 
 
 def add_commands(commands: Any, leaf: Leaf) -> None:
-    """`bookings availability courses|classes|course`."""
+    """`bookings availability courses|classes|course|slots|dates`."""
     availability = commands.add_parser("availability", help="what can be booked: sessions, open spots and why not").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -283,3 +416,19 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     which.add_argument("--event", metavar="ID", help="a session of the course (also shows that session)")
     p.add_argument("--tz", help="show times in this zone (default: the business time zone)")
     p.add_argument("--party", type=positive_int, metavar="N", help="party size (default 1)")
+
+    # Appointments: --all adds the slots that cannot be booked (the day view), as include_non_bookable.
+    p = leaf(availability, "slots", cmd_availability_slots, "slots of an APPOINTMENT service: local time, bookable, free staff and why not")
+    p.add_argument("--service", required=True, metavar="ID", help="the APPOINTMENT service")
+    p.add_argument("--from", dest="from_", required=True, metavar="LOCAL", help="slots starting at or after (local date or date-time)")
+    p.add_argument("--to", required=True, metavar="LOCAL", help="slots starting before a date-time, or up to the end of a date (at most 31 days)")
+    p.add_argument("--staff", action="extend", nargs="+", metavar="ID", help="only these staff members (repeatable; default: all of the service)")
+    p.add_argument("--all", action="store_true", help="also the slots that cannot be booked, with why")
+    p.add_argument("--time-zone", "--tz", dest="tz", help="zone of --from/--to and of the times shown (default: the service's)")
+
+    p = leaf(availability, "dates", cmd_availability_dates, "the month view of an APPOINTMENT service: bookable slots per date, or why none")
+    p.add_argument("--service", required=True, metavar="ID", help="the APPOINTMENT service")
+    p.add_argument("--from", dest="from_", required=True, type=local_date, metavar="YYYY-MM-DD", help="first date")
+    p.add_argument("--to", required=True, type=local_date, metavar="YYYY-MM-DD", help="last date, inclusive (at most 62 days)")
+    p.add_argument("--staff", action="extend", nargs="+", metavar="ID", help="only these staff members (repeatable; default: all of the service)")
+    p.add_argument("--time-zone", "--tz", dest="tz", help="zone the dates are read in (default: the service's)")

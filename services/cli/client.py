@@ -12,13 +12,15 @@ from typing import Any
 import grpc
 from google.protobuf import field_mask_pb2, timestamp_pb2
 
-from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
+from services.api.bookings.availability.v2 import availability_time_slots_pb2, availability_time_slots_pb2_grpc, time_slots_pb2, time_slots_pb2_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2, booking_policy_pb2_grpc
+from services.api.bookings.staff.v1 import staff_members_pb2, staff_members_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
+from services.api.calendar.working_hours.v1 import working_hours_pb2, working_hours_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.common.auth import ALL_SCOPES, INTERNAL_SCOPE
 from services.common.timestamps import to_instant, to_timestamp
@@ -61,8 +63,8 @@ def instant(ts: timestamp_pb2.Timestamp) -> datetime:
 
 
 class Client:
-    """Stubs of the bookings (catalog, policies, bookings), timeframes (schedules, events, time frames) and
-    availability (time slots) services. Channels open on first use and close with the client (use
+    """Stubs of the bookings (catalog, policies, staff, bookings), timeframes (schedules, events, time
+    frames, working hours) and availability (time slots) services. Channels open on first use and close with the client (use
     it as a context manager)."""
 
     def __init__(
@@ -139,6 +141,41 @@ class Client:
         request = booking_policy_pb2.ListBookingPoliciesRequest(service_ids=list(service_ids))
         return self._call("bookings", booking_policy_pb2_grpc.BookingPolicyProviderStub, "ListBookingPolicies", request)
 
+    # --- staff members (bookings service) --------------------------------------------------------
+
+    def create_staff_member(self, staff_member: staff_members_pb2.StaffMember) -> staff_members_pb2.CreateStaffMemberResponse:
+        request = staff_members_pb2.CreateStaffMemberRequest(staff_member=staff_member)
+        return self._call("bookings", staff_members_pb2_grpc.StaffMembersStub, "CreateStaffMember", request)
+
+    def get_staff_member(self, staff_member_id: str) -> staff_members_pb2.GetStaffMemberResponse:
+        request = staff_members_pb2.GetStaffMemberRequest(staff_member_id=staff_member_id)
+        return self._call("bookings", staff_members_pb2_grpc.StaffMembersStub, "GetStaffMember", request)
+
+    def query_staff_members(
+        self, *, staff_member_ids: Iterable[str] = (), service_ids: Iterable[str] = (), limit: int = 0, cursor: str = ""
+    ) -> staff_members_pb2.QueryStaffMembersResponse:
+        request = staff_members_pb2.QueryStaffMembersRequest(
+            staff_member_ids=list(staff_member_ids), service_ids=list(service_ids), cursor_paging=paging_pb2.CursorPaging(limit=limit, cursor=cursor)
+        )
+        return self._call("bookings", staff_members_pb2_grpc.StaffMembersStub, "QueryStaffMembers", request)
+
+    def iter_staff_members(self, *, page_size: int = MAX_PAGE, **filters: Any) -> Iterator[staff_members_pb2.StaffMember]:
+        cursor = ""
+        while True:
+            response = self.query_staff_members(limit=page_size, cursor=cursor, **filters)
+            yield from response.staff_members
+            cursor = response.paging_metadata.cursors.next
+            if not (response.paging_metadata.has_next and cursor):
+                return
+
+    def update_staff_member(self, staff_member: staff_members_pb2.StaffMember, paths: Iterable[str]) -> staff_members_pb2.UpdateStaffMemberResponse:
+        request = staff_members_pb2.UpdateStaffMemberRequest(staff_member=staff_member, mask=field_mask_pb2.FieldMask(paths=list(paths)))
+        return self._call("bookings", staff_members_pb2_grpc.StaffMembersStub, "UpdateStaffMember", request)
+
+    def delete_staff_member(self, staff_member_id: str, revision: int = 0) -> staff_members_pb2.DeleteStaffMemberResponse:
+        request = staff_members_pb2.DeleteStaffMemberRequest(staff_member_id=staff_member_id, revision=revision)
+        return self._call("bookings", staff_members_pb2_grpc.StaffMembersStub, "DeleteStaffMember", request)
+
     # --- bookings (bookings service) -------------------------------------------------------------
 
     def create_booking(self, booking: bookings_pb2.Booking, idempotency_key: str = "") -> bookings_pb2.CreateBookingResponse:
@@ -154,6 +191,7 @@ class Client:
         service_ids: Iterable[str] = (),
         schedule_ids: Iterable[str] = (),
         event_ids: Iterable[str] = (),
+        staff_member_ids: Iterable[str] = (),
         statuses: Iterable[int] = (),
         limit: int = 0,
         cursor: str = "",
@@ -162,6 +200,7 @@ class Client:
             service_ids=list(service_ids),
             schedule_ids=list(schedule_ids),
             event_ids=list(event_ids),
+            staff_member_ids=list(staff_member_ids),
             statuses=list(statuses),  # type: ignore[arg-type]
             cursor_paging=paging_pb2.CursorPaging(limit=limit, cursor=cursor),
         )
@@ -237,6 +276,46 @@ class Client:
         request = timeframes_pb2.ListScheduleTimeFramesRequest(schedule_ids=list(schedule_ids))
         return self._call("timeframes", timeframes_pb2_grpc.ScheduleTimeFramesStub, "ListScheduleTimeFrames", request)
 
+    # --- working hours (timeframes service) ------------------------------------------------------
+
+    def set_weekly_rules(self, schedule_id: str, rules: Iterable[working_hours_pb2.WeeklyRule]) -> working_hours_pb2.SetWeeklyRulesResponse:
+        request = working_hours_pb2.SetWeeklyRulesRequest(schedule_id=schedule_id, rules=list(rules))
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "SetWeeklyRules", request)
+
+    def list_weekly_rules(self, schedule_id: str) -> working_hours_pb2.ListWeeklyRulesResponse:
+        request = working_hours_pb2.ListWeeklyRulesRequest(schedule_id=schedule_id)
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "ListWeeklyRules", request)
+
+    def create_time_off(self, schedule_id: str, time_off: working_hours_pb2.TimeOff) -> working_hours_pb2.CreateTimeOffResponse:
+        request = working_hours_pb2.CreateTimeOffRequest(schedule_id=schedule_id, time_off=time_off)
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "CreateTimeOff", request)
+
+    def delete_time_off(self, schedule_id: str, time_off_id: str) -> working_hours_pb2.DeleteTimeOffResponse:
+        request = working_hours_pb2.DeleteTimeOffRequest(schedule_id=schedule_id, time_off_id=time_off_id)
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "DeleteTimeOff", request)
+
+    def create_extra_hours(self, schedule_id: str, extra_hours: working_hours_pb2.ExtraHours) -> working_hours_pb2.CreateExtraHoursResponse:
+        request = working_hours_pb2.CreateExtraHoursRequest(schedule_id=schedule_id, extra_hours=extra_hours)
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "CreateExtraHours", request)
+
+    def delete_extra_hours(self, schedule_id: str, extra_hours_id: str) -> working_hours_pb2.DeleteExtraHoursResponse:
+        request = working_hours_pb2.DeleteExtraHoursRequest(schedule_id=schedule_id, extra_hours_id=extra_hours_id)
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "DeleteExtraHours", request)
+
+    def create_holiday(self, schedule_id: str, holiday: working_hours_pb2.Holiday) -> working_hours_pb2.CreateHolidayResponse:
+        request = working_hours_pb2.CreateHolidayRequest(schedule_id=schedule_id, holiday=holiday)
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "CreateHoliday", request)
+
+    def delete_holiday(self, schedule_id: str, holiday_id: str) -> working_hours_pb2.DeleteHolidayResponse:
+        request = working_hours_pb2.DeleteHolidayRequest(schedule_id=schedule_id, holiday_id=holiday_id)
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "DeleteHoliday", request)
+
+    def list_exceptions(self, schedule_id: str, start: datetime, end: datetime) -> working_hours_pb2.ListExceptionsResponse:
+        """Time off, extra hours and holidays of the schedule touching the instants [start, end)."""
+        request = working_hours_pb2.ListExceptionsRequest(schedule_id=schedule_id, to=timestamp(end))
+        getattr(request, "from").CopyFrom(timestamp(start))  # `from` is a Python keyword
+        return self._call("timeframes", working_hours_pb2_grpc.WorkingHoursStub, "ListExceptions", request)
+
     # --- availability ----------------------------------------------------------------------------
 
     def list_course_time_slots(self, request: time_slots_pb2.ListCourseEventTimeSlotsRequest) -> time_slots_pb2.ListCourseEventTimeSlotsResponse:
@@ -247,3 +326,13 @@ class Client:
 
     def list_event_time_slots(self, request: time_slots_pb2.ListEventTimeSlotsRequest) -> time_slots_pb2.ListEventTimeSlotsResponse:
         return self._call("availability", time_slots_pb2_grpc.EventTimeSlotsStub, "ListEventTimeSlots", request)
+
+    def list_availability_time_slots(
+        self, request: availability_time_slots_pb2.ListAvailabilityTimeSlotsRequest
+    ) -> availability_time_slots_pb2.ListAvailabilityTimeSlotsResponse:
+        return self._call("availability", availability_time_slots_pb2_grpc.AvailabilityTimeSlotsStub, "ListAvailabilityTimeSlots", request)
+
+    def list_availability_dates(
+        self, request: availability_time_slots_pb2.ListAvailabilityDatesRequest
+    ) -> availability_time_slots_pb2.ListAvailabilityDatesResponse:
+        return self._call("availability", availability_time_slots_pb2_grpc.AvailabilityTimeSlotsStub, "ListAvailabilityDates", request)

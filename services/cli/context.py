@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from services.cli import render, timeseries, toggles
 from services.cli.client import DEFAULT_SCOPES, Client
+from services.common import local_time
 from services.common.auth import mint_token
 
 
@@ -32,6 +33,16 @@ def local_arg(text: str, option: str) -> datetime:
     try:
         return timeseries.parse_local(text)
     except timeseries.TimeSeriesError as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+def local_instant(local: datetime, tz: ZoneInfo, option: str) -> datetime:
+    """The UTC instant of the naive local date-time typed for `option`, in `tz`. A time in a
+    spring-forward gap is refused naming the option (most likely a typo); one in the fall-back
+    hour is its first occurrence (services/common/local_time.py)."""
+    try:
+        return local_time.to_utc(local, tz, nonexistent="reject")
+    except local_time.LocalTimeError as exc:
         raise CliError(f"{option}: {exc}") from None
 
 

@@ -6,17 +6,22 @@
     bookings timeframes <schedule id>
     bookings availability courses --from 2026-12-01 --to 2026-12-31
     bookings book course --service <service id> --name "Ada" --email ada@example.com --participants 2
+    bookings staff create "Dr. Ana Berger" --time-zone Europe/Vienna --services <appointment service id>
+    bookings hours set --staff <staff member id> --rule "mon-fri 09:00-17:00" --rule "sat 10:00-14:00"
+    bookings availability slots --service <appointment service id> --from 2026-12-08 --to 2026-12-09
+    bookings book appointment --service <appointment service id> --start 2026-12-08T09:00 --name "Ada" --email ada@example.com
     bookings bookings list --status pending
     bookings toggles set course_availability_enabled --allow <tenant>
     bookings watch capacity --schedule <schedule id>
 
 One module per command group, each with its commands, their output (`show_*` functions) and an
-`add_commands` that adds their parsers: `catalog.py` (services), `calendar.py` (events, schedules,
-timeframes), `availability.py`, `bookings.py` (book, bookings), `toggle_commands.py`, `dlq.py`,
-`watch.py`. Here: the global options, `token` and the entry point; `context.py` is what every
-command gets. RPCs in `client.py`, what every group's output shares (the `Renderer`, times, error
-lines) in `render.py`, local-time arithmetic in `timeseries.py`, availability in words in
-`slots.py`, the feature toggles' store and rules in `toggles.py`.
+`add_commands` that adds their parsers: `catalog.py` (services), `staff.py` (staff), `calendar.py`
+(events, schedules, timeframes), `hours.py` (hours, time-off, extra-hours, holidays),
+`availability.py`, `bookings.py` (book, bookings), `toggle_commands.py`, `dlq.py`, `watch.py`.
+Here: the global options, `token` and the entry point; `context.py` is what every command gets
+(and the conversions of typed input). RPCs in `client.py`, what every group's output shares (the
+`Renderer`, times, error lines) in `render.py`, local-time arithmetic in `timeseries.py`,
+availability in words in `slots.py`, the feature toggles' store and rules in `toggles.py`.
 Exit codes: 0 success, 1 a failed call or bad input, 2 a usage error.
 """
 
@@ -27,7 +32,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from services.cli import availability, bookings, calendar, catalog, dlq, render, timeseries, toggle_commands, toggles, watch
+from services.cli import availability, bookings, calendar, catalog, dlq, hours, render, staff, timeseries, toggle_commands, toggles, watch
 from services.cli.arguments import positive_int
 from services.cli.client import DEFAULT_AVAILABILITY_ADDRESS, DEFAULT_BOOKINGS_ADDRESS, DEFAULT_SCOPES, DEFAULT_TIMEFRAMES_ADDRESS, CallError
 from services.cli.context import CliError, Context
@@ -104,7 +109,7 @@ def _add_globals(parser: argparse.ArgumentParser, env: Mapping[str, str] | None)
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bookings", description="Manage services, schedules and sessions of the bookings platform.")
+    parser = argparse.ArgumentParser(prog="bookings", description="Manage services, staff, schedules, working hours and sessions of the bookings platform.")
     _add_globals(parser, env)
     common = argparse.ArgumentParser(add_help=False)
     _add_globals(common, None)
@@ -120,7 +125,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--ttl", type=positive_int, default=3600, help="lifetime in seconds (default 3600)")
     p.add_argument("--secret", help="HS256 secret (default env AUTH_JWT_SECRET)")
 
-    for group in (catalog, calendar, availability, bookings, toggle_commands):
+    for group in (catalog, staff, calendar, hours, availability, bookings, toggle_commands):
         group.add_commands(commands, leaf)
     dlq.add_commands(commands, leaf, env)  # dead letters: services/cli/dlq.py
     watch.add_commands(commands, leaf)  # live views: services/cli/watch.py

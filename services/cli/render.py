@@ -45,6 +45,18 @@ def local_time(instant: datetime, tz: ZoneInfo, *, with_date: bool = True) -> st
     return local.strftime("%a %Y-%m-%d %H:%M %Z" if with_date else "%H:%M %Z")
 
 
+def local_span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """`Tue 2026-12-08 09:00–09:30 CET` for two instants, as `slots.local_span` shows a slot: the
+    end's date is repeated when it is another day, and each zone abbreviation shown when the
+    clocks change in between (`Sun 2027-03-28 01:30 CET–03:30 CEST`)."""
+    first, last = timeseries.to_local(start, tz), timeseries.to_local(end, tz)
+    head = f"{first:%a %Y-%m-%d %H:%M}"
+    tail = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%a %Y-%m-%d %H:%M}"
+    if first.tzname() == last.tzname():
+        return f"{head}–{tail} {first.tzname()}"
+    return f"{head} {first.tzname()}–{tail} {last.tzname()}"
+
+
 def zone_or_utc(name: str) -> ZoneInfo:
     """The zone a response names, UTC when it names none (or one this machine does not know)."""
     try:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
+from services.api.bookings.availability.v2 import availability_time_slots_pb2 as appointment_pb2
 from services.api.bookings.availability.v2 import time_slots_pb2
 from services.common.timestamps import to_instant
 
@@ -107,6 +108,18 @@ def why_not(
         phrases.append("already started")
     if phrases:
         return phrases
+    phrases = policy_phrases(violations, zone=zone, now=now, sessions_left=sessions_left)
+    if reasons.no_remaining_capacity:
+        phrases.append(_capacity(max(1, party), remaining, course))
+    if not phrases and reasons.violates_booking_policy:
+        phrases.append("a booking policy forbids it")
+    return phrases
+
+
+def policy_phrases(violations: time_slots_pb2.BookingPolicyViolations, *, zone: ZoneInfo, now: datetime, sessions_left: int | None = None) -> list[str]:
+    """The booking policies that forbid booking now, in words: online booking off, not open yet
+    (opens ...), too late to book (closed ... when that moment has passed)."""
+    phrases = []
     if violations.book_online_disabled:
         phrases.append("online booking off")
     if violations.too_early_to_book:
@@ -120,11 +133,39 @@ def why_not(
             phrases.append("too late to book (no sessions left)")
         else:
             phrases.append("too late to book")
-    if reasons.no_remaining_capacity:
-        phrases.append(_capacity(max(1, party), remaining, course))
+    return phrases
+
+
+_APPOINTMENT_REASONS = (("booked", "booked"), ("time_off", "time off"), ("holiday", "holiday"), ("calendar_conflict", "calendar conflict"))
+
+
+def appointment_why_not(slot: appointment_pb2.AvailabilityTimeSlot, *, zone: ZoneInfo, now: datetime) -> list[str]:
+    """Why an appointment slot cannot be booked, in words; empty when nothing stands in the way.
+    The policies first, then what holds the staff members' time (when nobody is free, the
+    reasons of all of them together: `booked; time off`)."""
+    phrases = policy_phrases(slot.booking_policy_violations, zone=zone, now=now)
+    reasons = slot.non_bookable_reasons
+    phrases += [words for field, words in _APPOINTMENT_REASONS if getattr(reasons, field)]
     if not phrases and reasons.violates_booking_policy:
         phrases.append("a booking policy forbids it")
     return phrases
+
+
+# Why a date has no bookable slot (ListAvailabilityDates), in words.
+DATE_REASONS = {
+    appointment_pb2.NO_SERVICE_HOURS: "no working hours",
+    appointment_pb2.FULLY_BOOKED: "fully booked",
+    appointment_pb2.CALENDAR_CONFLICT: "calendar conflict",
+    appointment_pb2.HOLIDAY: "holiday",
+    appointment_pb2.TIME_OFF: "time off",
+    appointment_pb2.TOO_LATE: "too late to book",
+    appointment_pb2.TOO_EARLY: "not open yet",
+    appointment_pb2.BOOK_ONLINE_DISABLED: "online booking off",
+}
+
+
+def date_reason(reason: int) -> str:
+    return DATE_REASONS.get(reason, "not bookable")
 
 
 def why_not_text(bookable: bool, phrases: list[str]) -> str:

@@ -94,6 +94,9 @@ def _examples(token: str, platform: Platform, demo: object) -> str:
     in_a_month = today + datetime.timedelta(days=31)
     course = getattr(demo, "course_service_id", "<service id>")
     schedule = getattr(demo, "course_schedule_id", "<schedule id>")
+    clinic = getattr(demo, "clinic_service_id", "<service id>")
+    doctor = next(iter(getattr(demo, "clinic_staff_ids", ())), "<staff member id>")
+    tomorrow = today + datetime.timedelta(days=1)
     return f"""
   export BOOKINGS_TOKEN={token}
 
@@ -104,6 +107,12 @@ def _examples(token: str, platform: Platform, demo: object) -> str:
   .venv/bin/bookings services create --type course --name "Wheel throwing" --capacity 8 --time-zone Europe/Vienna
   .venv/bin/bookings availability courses --from {today} --to {in_a_month}
   .venv/bin/bookings availability course --schedule {schedule}
+  .venv/bin/bookings staff list --service {clinic}
+  .venv/bin/bookings hours list --staff {doctor}
+  .venv/bin/bookings time-off list --staff {doctor}
+  .venv/bin/bookings availability dates --service {clinic} --from {today} --to {in_a_month}
+  .venv/bin/bookings availability slots --service {clinic} --from {tomorrow} --to {tomorrow} --all
+  .venv/bin/bookings book appointment --service {clinic} --start <a slot listed above, e.g. {tomorrow}T14:00> --name "Ada" --email ada@example.com
   .venv/bin/bookings toggles list
 
   # grpcurl (reflection is on)
@@ -151,7 +160,7 @@ def main() -> None:
         from services.common.auth import ALL_SCOPES, mint_token
         from services.devstack.demo import load_demo
 
-        demo = load_demo(platform.address("bookings"), platform.address("timeframes"), secret)
+        demo = load_demo(platform.address("bookings"), platform.address("timeframes"), secret, availability_address=platform.address("availability"))
         _enable_course_availability_for_demo(platform.infra.env()["REDIS_URL"])
         token = mint_token(secret, tenant_id="demo", scopes=[s for s in ALL_SCOPES if s != "internal"], ttl_seconds=7 * 24 * 3600)
         ports = " ".join(f"{name}={platform.address(name)}" for name in service_ports)

@@ -92,6 +92,59 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
             id="availability bad zone",
         ),
         pytest.param(["availability", "course", "--schedule", "s", "--tz", "Nowhere"], "--tz: 'Nowhere' is not an IANA time zone", id="course bad zone"),
+        pytest.param(
+            ["availability", "slots", "--service", "s", "--from", "2026-12-09", "--to", "2026-12-08"],
+            "--to: '2026-12-08' must be after --from '2026-12-09'",
+            id="slots window inverted",
+        ),
+        pytest.param(
+            ["availability", "slots", "--service", "s", "--from", "2026-12-08", "--to", "2026-12-09", "--time-zone", "Mars/Olympus"],
+            "--time-zone: 'Mars/Olympus' is not an IANA time zone",
+            id="slots bad zone",
+        ),
+        pytest.param(
+            ["availability", "dates", "--service", "s", "--from", "2026-12-31", "--to", "2026-12-01"],
+            "--to: 2026-12-01 is before --from 2026-12-31",
+            id="dates inverted",
+        ),
+        pytest.param(["staff", "update", "x", "--revision", "1"], "nothing to update: give at least one of --name", id="staff update without changes"),
+        pytest.param(
+            ["hours", "set", "--staff", "s", "--rule", "mon-fri 09:00-17:00", "--rule", "wed 12:00-13:00"],
+            "--rule 'wed 12:00-13:00' (Wednesday 12:00-13:00): overlaps --rule 'mon-fri 09:00-17:00'",
+            id="overlapping rules",
+        ),
+        pytest.param(
+            ["hours", "set", "--staff", "s", "--rule", "mon 09:00-17:00", "--from", "2027-02-01", "--to", "2027-01-31"],
+            "--to: 2027-01-31 is before --from 2027-02-01",
+            id="effective period inverted",
+        ),
+        pytest.param(["hours", "set", "--schedule", "s", "--clear", "--add"], "--clear removes every rule", id="clear and add"),
+        pytest.param(
+            ["time-off", "create", "--staff", "s", "--start", "2026-12-24T13:00", "--end", "2026-12-24T09:00"],
+            "--end: '2026-12-24T09:00' must be after --start '2026-12-24T13:00'",
+            id="time off ends before it starts",
+        ),
+        pytest.param(
+            ["extra-hours", "create", "--schedule", "s", "--start", "2026-12-24T09:00Z", "--end", "2026-12-24T13:00"],
+            "--start: '2026-12-24T09:00Z' has a UTC offset",
+            id="extra hours with an offset",
+        ),
+        pytest.param(["time-off", "list", "--staff", "s", "--to", "2026-12-31"], "--to: give --from too", id="exceptions window without a start"),
+        pytest.param(
+            ["time-off", "list", "--staff", "s", "--from", "2026-12-31", "--to", "2026-12-01"],
+            "--to: '2026-12-01' must be after --from '2026-12-31'",
+            id="exceptions window inverted",
+        ),
+        pytest.param(
+            ["book", "appointment", "--service", "s", "--start", "2026-12-08T09:00+01:00", "--name", "Ada", "--email", "ada@example.com"],
+            "--start: '2026-12-08T09:00+01:00' has a UTC offset",
+            id="appointment start with an offset",
+        ),
+        pytest.param(
+            ["book", "appointment", "--service", "s", "--start", "2026-12-08T09:00", "--time-zone", "CET+1", "--name", "Ada", "--email", "ada@example.com"],
+            "--time-zone: 'CET+1' is not an IANA time zone",
+            id="appointment bad zone",
+        ),
     ],
 )
 def test_local_input_errors_exit_1_with_one_line_and_no_call(cli: Cli, argv: list[str], message: str) -> None:
@@ -128,6 +181,18 @@ def test_without_token_or_secret_it_says_how_to_get_one(cli: Cli) -> None:
         pytest.param(["toggles", "set", "course_availability_enabled", "--percentage", "-1"], id="percentage below 0"),
         pytest.param(["toggles", "set", "course_availability_enabled", "--percentage", "ten"], id="percentage not a number"),
         pytest.param(["toggles", "check"], id="check without a toggle"),
+        pytest.param(["staff", "create", "Dr. Ana Berger"], id="staff without a time zone"),
+        pytest.param(["hours", "set", "--rule", "mon-fri 09:00-17:00"], id="hours without --staff or --schedule"),
+        pytest.param(["hours", "set", "--staff", "s", "--schedule", "t", "--rule", "mon-fri 09:00-17:00"], id="hours with --staff and --schedule"),
+        pytest.param(["hours", "set", "--staff", "s"], id="hours set without --rule or --clear"),
+        pytest.param(["hours", "set", "--staff", "s", "--rule", "mon-fri 09:00-17:00", "--clear"], id="hours set with --rule and --clear"),
+        pytest.param(["hours", "set", "--staff", "s", "--rule", "mon-fry 09:00-17:00"], id="a rule with an unknown day"),
+        pytest.param(["hours", "set", "--staff", "s", "--rule", "mon 09:00-24:00"], id="a rule ending at 24:00"),
+        pytest.param(["hours", "set", "--staff", "s", "--rule", "mon 09:00-17:00", "--from", "01/02/2027"], id="an effective date not ISO"),
+        pytest.param(["holidays", "create", "--staff", "s", "--date", "2026-02-30"], id="a holiday on no date"),
+        pytest.param(["time-off", "create", "--staff", "s", "--start", "2026-12-24T09:00"], id="time off without --end"),
+        pytest.param(["availability", "dates", "--service", "s", "--from", "2026-12-01T10:00", "--to", "2026-12-31"], id="dates are dates"),
+        pytest.param(["book", "appointment", "--service", "s", "--name", "Ada", "--email", "ada@example.com"], id="appointment without --start"),
     ],
 )
 def test_usage_errors_exit_2(cli: Cli, argv: list[str]) -> None:

@@ -45,3 +45,47 @@ def test_class_series_is_daily_07_30_for_14_days_from_today() -> None:
     assert len(series) == 14
     assert {o.start.astimezone(VIENNA).strftime("%H:%M") for o in series} == {"07:30"}
     assert all(o.end - o.start == timedelta(minutes=60) for o in series)
+
+
+# --- the clinic ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "holiday"),
+    [
+        pytest.param(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), "2026-12-22", id="Monday: the Tuesday two weeks later"),
+        pytest.param(datetime(2026, 12, 10, 9, 0, tzinfo=UTC), "2026-12-24", id="Thursday: the Thursday two weeks later"),
+        pytest.param(datetime(2026, 12, 12, 9, 0, tzinfo=UTC), "2026-12-29", id="Saturday: past the weekend and Monday, to the next Tuesday"),
+        pytest.param(datetime(2026, 12, 12, 23, 30, tzinfo=UTC), "2026-12-29", id="the local date in Vienna decides (already Sunday)"),
+    ],
+)
+def test_the_clinic_holiday_is_a_day_all_three_doctors_work_two_weeks_ahead(now: datetime, holiday: str) -> None:
+    day = demo.holiday_date(now)
+
+    assert day.isoformat() == holiday
+    assert all(day.isoweekday() in d.days for d in demo.DOCTORS)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        pytest.param(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), id="winter"),
+        pytest.param(datetime(2027, 3, 24, 9, 0, tzinfo=UTC), id="the week the clocks change"),
+        pytest.param(datetime(2026, 12, 11, 9, 0, tzinfo=UTC), id="a Friday: the weekend is skipped"),
+    ],
+)
+def test_the_time_off_is_a_working_afternoon_a_week_ahead_before_the_holiday(now: datetime) -> None:
+    start, end = demo.time_off_span(now)
+
+    local_start, local_end = start.astimezone(VIENNA), end.astimezone(VIENNA)
+    assert (f"{local_start:%H:%M}", f"{local_end:%H:%M}") == ("12:00", "16:00") and local_start.date() == local_end.date()
+    assert local_start.isoweekday() <= 5
+    assert timedelta(days=6) < start - now < timedelta(days=10)
+    assert local_start.date() < demo.holiday_date(now)
+
+
+def test_the_doctors_weekly_rules() -> None:
+    ana, _, chiara = demo.DOCTORS
+
+    assert [(r.day_of_week, r.start_time, r.end_time) for r in demo.weekly_rules(ana)] == [(d, "08:00", "16:00") for d in range(1, 6)]
+    assert [(r.day_of_week, r.start_time, r.end_time) for r in demo.weekly_rules(chiara)] == [(d, "10:00", "18:00") for d in range(2, 7)]
