@@ -1,13 +1,18 @@
-"""Domain <-> protobuf mapping of the catalog and of bookings, one place for both of their users:
-the gRPC entrypoints (requests and responses) and the outbox (the `catalog.service-events.v1`
-messages carry the same `bookings.catalog.v1.Service` the API returns, the
+"""Domain <-> protobuf mapping of the catalog, of staff members and of bookings, one place for both
+of their users: the gRPC entrypoints (requests and responses) and the outbox (the
+`catalog.service-events.v1` messages carry the same `bookings.catalog.v1.Service` the API returns,
+the `bookings.staff-events.v1` messages the same `bookings.staff.v1.StaffMember`, the
 `bookings.booking-events.v1` messages the same `bookings.v2.Booking`)."""
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
+
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.bookings.v2 import bookings_pb2
+from services.bookings.application.ports import OccupiedTime
 from services.bookings.domain.bookings import Booking, BookingDraft, Change, Contact, EntityKind
 from services.bookings.domain.policies import (
     BookAfterStart,
@@ -17,10 +22,12 @@ from services.bookings.domain.policies import (
     LimitLateBooking,
     ParticipantsPolicy,
 )
-from services.bookings.domain.services import Service, ServiceChange, ServiceDraft
+from services.bookings.domain.services import AppointmentSettings, Service, ServiceChange, ServiceDraft
+from services.bookings.domain.staff import StaffMember, StaffMemberChange, StaffMemberDraft
 from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.common.timestamps import set_timestamp
+from services.common.validation import WireTimestamp
 
 _SERVICE_EVENTS = {ServiceChange.CREATED: topics.SERVICE_CREATED, ServiceChange.UPDATED: topics.SERVICE_UPDATED, ServiceChange.DELETED: topics.SERVICE_DELETED}
 
@@ -42,6 +49,17 @@ def draft_from_proto(msg: services_pb2.Service) -> ServiceDraft:
         requires_manual_approval=msg.requires_manual_approval,
         booking_policy=policy_from_proto(msg.booking_policy),
         strict_capacity=msg.strict_capacity,
+        appointment=appointment_from_proto(msg.appointment) if msg.HasField("appointment") else None,
+        staff_member_ids=tuple(msg.staff_member_ids),
+    )
+
+
+def appointment_from_proto(msg: services_pb2.AppointmentSettings) -> AppointmentSettings:
+    return AppointmentSettings(
+        duration_minutes=msg.duration_minutes,
+        buffer_before_minutes=msg.buffer_before_minutes,
+        buffer_after_minutes=msg.buffer_after_minutes,
+        slot_interval_minutes=msg.slot_interval_minutes,
     )
 
 
@@ -92,11 +110,60 @@ def service_to_proto(service: Service) -> services_pb2.Service:
         revision=service.revision,
         requires_manual_approval=service.requires_manual_approval,
         strict_capacity=service.strict_capacity,
+        staff_member_ids=service.staff_member_ids,
     )
+    if service.appointment is not None:
+        settings = service.appointment
+        msg.appointment.CopyFrom(
+            services_pb2.AppointmentSettings(
+                duration_minutes=settings.duration_minutes,
+                buffer_before_minutes=settings.buffer_before_minutes,
+                buffer_after_minutes=settings.buffer_after_minutes,
+                slot_interval_minutes=settings.slot_interval_minutes,
+            )
+        )
     if service.created_at is not None:
         set_timestamp(msg.created_date, service.created_at)
     if service.updated_at is not None:
         set_timestamp(msg.updated_date, service.updated_at)
+    return msg
+
+
+# --- staff members -------------------------------------------------------------------------------
+
+_STAFF_EVENTS = {
+    StaffMemberChange.CREATED: topics.STAFF_MEMBER_CREATED,
+    StaffMemberChange.UPDATED: topics.STAFF_MEMBER_UPDATED,
+    StaffMemberChange.DELETED: topics.STAFF_MEMBER_DELETED,
+}
+
+
+def staff_member_event(tenant_id: str, change: StaffMemberChange, staff_member: StaffMember) -> OutboxMessage:
+    """The integration event of a staff write: the whole staff member as of the change, keyed by its id."""
+    message_type = _STAFF_EVENTS[change]
+    message = message_type.message(staff_member=staff_member_to_proto(staff_member))
+    return OutboxMessage.of(tenant_id, topics.STAFF_EVENTS, message_type, staff_member.id, message)
+
+
+def staff_member_draft_from_proto(msg: staff_members_pb2.StaffMember) -> StaffMemberDraft:
+    """The caller-settable fields; output-only ones (id, schedule_id, revision, dates) are dropped."""
+    return StaffMemberDraft(name=msg.name, email=msg.email, time_zone=msg.time_zone, service_ids=tuple(msg.service_ids))
+
+
+def staff_member_to_proto(staff_member: StaffMember) -> staff_members_pb2.StaffMember:
+    msg = staff_members_pb2.StaffMember(
+        id=staff_member.id,
+        name=staff_member.name,
+        email=staff_member.email,
+        time_zone=staff_member.time_zone,
+        schedule_id=staff_member.schedule_id,
+        service_ids=staff_member.service_ids,
+        revision=staff_member.revision,
+    )
+    if staff_member.created_at is not None:
+        set_timestamp(msg.created_date, staff_member.created_at)
+    if staff_member.updated_at is not None:
+        set_timestamp(msg.updated_date, staff_member.updated_at)
     return msg
 
 
@@ -125,8 +192,14 @@ def booking_draft_from_proto(request: bookings_pb2.CreateBookingRequest) -> Book
     """The caller-settable fields; output-only ones (id, status, revision, dates) are dropped."""
     msg = request.booking
     kind = msg.booked_entity.WhichOneof("item") or ""
-    if kind == "slot":
-        entity_kind, entity_id = EntityKind.SLOT.value, msg.booked_entity.slot.event_id
+    slot = msg.booked_entity.slot
+    start = end = None
+    if kind == "slot" and (slot.HasField("start_date") or slot.HasField("end_date") or slot.staff_member_id):
+        # An appointment's time; an event_id beside it is reported by the validation.
+        entity_kind, entity_id = EntityKind.APPOINTMENT.value, slot.event_id
+        start, end = wire_timestamp(slot, "start_date"), wire_timestamp(slot, "end_date")
+    elif kind == "slot":
+        entity_kind, entity_id = EntityKind.SLOT.value, slot.event_id
     elif kind == "schedule":
         entity_kind, entity_id = EntityKind.SCHEDULE.value, msg.booked_entity.schedule.schedule_id
     else:
@@ -138,6 +211,9 @@ def booking_draft_from_proto(request: bookings_pb2.CreateBookingRequest) -> Book
         number_of_participants=msg.number_of_participants,
         contact=Contact(msg.contact.name, msg.contact.email),
         idempotency_key=request.idempotency_key,
+        start=start,
+        end=end,
+        staff_member_id=slot.staff_member_id if entity_kind == EntityKind.APPOINTMENT.value else "",
     )
 
 
@@ -152,6 +228,11 @@ def booking_to_proto(booking: Booking) -> bookings_pb2.Booking:
     )
     if booking.entity_kind is EntityKind.SCHEDULE:
         msg.booked_entity.schedule.schedule_id = booking.entity_id
+    elif booking.appointment is not None:
+        slot = msg.booked_entity.slot
+        slot.staff_member_id = booking.appointment.staff_member_id
+        set_timestamp(slot.start_date, booking.appointment.start)
+        set_timestamp(slot.end_date, booking.appointment.end)
     else:
         msg.booked_entity.slot.event_id = booking.entity_id
     if booking.created_at is not None:
@@ -159,3 +240,20 @@ def booking_to_proto(booking: Booking) -> bookings_pb2.Booking:
     if booking.updated_at is not None:
         set_timestamp(msg.updated_date, booking.updated_at)
     return msg
+
+
+def occupied_time_to_proto(occupied: OccupiedTime) -> staff_members_pb2.OccupiedTime:
+    msg = staff_members_pb2.OccupiedTime(staff_member_id=occupied.staff_member_id, booking_id=occupied.booking_id, service_id=occupied.service_id)
+    set_timestamp(msg.start, occupied.start)
+    set_timestamp(msg.end, occupied.end)
+    set_timestamp(msg.occupied_start, occupied.occupied_start)
+    set_timestamp(msg.occupied_end, occupied.occupied_end)
+    return msg
+
+
+def wire_timestamp(message: Message, field: str) -> WireTimestamp | None:
+    """A Timestamp field as it arrived (its range is the domain's to check), None when unset."""
+    if not message.HasField(field):
+        return None
+    value = getattr(message, field)
+    return WireTimestamp(value.seconds, value.nanos)

@@ -20,6 +20,9 @@ from services.cli.render import Renderer, enum_name, to_dict
 
 SERVICE_TYPES = {"course": services_pb2.COURSE, "class": services_pb2.CLASS, "appointment": services_pb2.APPOINTMENT}
 OFF = "off"
+# An appointment's length when --duration is not given: the one the catalog gave appointment
+# services created before appointment settings existed (bookings migration 0005).
+DEFAULT_APPOINTMENT_MINUTES = 60
 
 
 def _minutes_or_off(text: str) -> int | str:
@@ -63,6 +66,17 @@ def cmd_services_create(ctx: Context) -> None:
         requires_manual_approval=bool(args.manual_approval),
         strict_capacity=bool(args.strict_capacity),
     )
+    if args.type == "appointment":
+        service.appointment.CopyFrom(
+            services_pb2.AppointmentSettings(
+                duration_minutes=args.duration or DEFAULT_APPOINTMENT_MINUTES,
+                buffer_before_minutes=args.buffer_before or 0,
+                buffer_after_minutes=args.buffer_after or 0,
+                slot_interval_minutes=args.slot_interval or 0,
+            )
+        )
+    elif any(getattr(args, flag) is not None for flag in ("duration", "buffer_before", "buffer_after", "slot_interval")):
+        raise CliError("--duration, --buffer-before, --buffer-after and --slot-interval are for appointments only")
     apply_policy_flags(service.booking_policy, args)
     show_service(ctx.out, ctx.client.create_service(service), verb="Created")
 
@@ -256,6 +270,11 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     p.add_argument("--online-booking", action=argparse.BooleanOptionalAction, default=None, help="bookable online (default yes)")
     p.add_argument("--manual-approval", action="store_true", default=None, help="bookings start PENDING until confirmed")
     p.add_argument("--strict-capacity", action="store_true", default=None, help="classes and courses: refuse a booking rather than overbook, even in a rush")
+    group = p.add_argument_group("appointments")
+    group.add_argument("--duration", type=positive_int, metavar="MIN", help=f"minutes per appointment (default {DEFAULT_APPOINTMENT_MINUTES})")
+    group.add_argument("--buffer-before", type=non_negative_int, metavar="MIN", help="minutes kept free before each appointment")
+    group.add_argument("--buffer-after", type=non_negative_int, metavar="MIN", help="minutes kept free after each appointment")
+    group.add_argument("--slot-interval", type=positive_int, metavar="MIN", help="a slot starts every MIN minutes (default: the duration)")
     _policy_flags(p, update=False)
 
     p = leaf(services, "list", cmd_services_list, "list services (oldest first)")

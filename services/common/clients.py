@@ -12,7 +12,7 @@ import structlog
 from google.rpc import error_details_pb2
 
 from services.common.auth import ServiceTokens, current_tenant
-from services.common.errors import DependencyFailed, DependencyUnavailable, FailedPrecondition, NotFound
+from services.common.errors import AlreadyExists, DependencyFailed, DependencyUnavailable, FailedPrecondition, NotFound
 from services.common.grpc_status import status_details
 from services.common.rpc_spans import client_span, end_client_span, rpc_attributes
 
@@ -141,10 +141,20 @@ def dependency_error(
         return NotFound(info.resource_type, info.resource_name) if info is not None else NotFound(dependency, "")
     if code == grpc.StatusCode.INVALID_ARGUMENT and refused is not None:
         return refused(err.details() or "")
-    if code == grpc.StatusCode.FAILED_PRECONDITION:
+    if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS):
+        # A refusal with its reason is the dependency's word on the state of things: passed on.
         info = next((d for d in status_details(err) if isinstance(d, error_details_pb2.ErrorInfo)), None)
-        if info is not None and info.reason:
+        if info is not None and info.reason and code == grpc.StatusCode.FAILED_PRECONDITION:
             return FailedPrecondition(info.reason, err.details() or info.reason, dict(info.metadata))
+        if info is not None and info.reason:
+            resource = next((d for d in status_details(err) if isinstance(d, error_details_pb2.ResourceInfo)), None)
+            return AlreadyExists(
+                resource.resource_type if resource else dependency,
+                resource.resource_name if resource else "",
+                reason=info.reason,
+                metadata=dict(info.metadata),
+                message=err.details() or info.reason,
+            )
     log.error("dependency failed", dependency=dependency, code=code.name, details=err.details())
     return DependencyFailed(dependency, code.name)
 

@@ -55,10 +55,17 @@ class FailedPrecondition(DomainError):
 
 
 class AlreadyExists(DomainError):
-    def __init__(self, resource: str, resource_id: str):
+    """What the request would create is there already. When the clash is not one resource
+    (another booking's hold on the same time), `reason` says what the caller can act on, as
+    FailedPrecondition's does, with `metadata` naming what is in the way; `message` then replaces
+    the default text."""
+
+    def __init__(self, resource: str, resource_id: str, *, reason: str = "", metadata: dict[str, str] | None = None, message: str = ""):
         self.resource = resource
         self.resource_id = resource_id
-        super().__init__(f"{resource} {resource_id!r} already exists")
+        self.reason = reason
+        self.metadata = metadata or {}
+        super().__init__(message or f"{resource} {resource_id!r} already exists")
 
 
 class DependencyUnavailable(DomainError):

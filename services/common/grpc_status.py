@@ -31,7 +31,10 @@ def to_grpc_status(exc: errors.DomainError) -> grpc.Status:
             return _status(code_pb2.NOT_FOUND, str(exc), info)
         case errors.AlreadyExists():
             info = error_details_pb2.ResourceInfo(resource_type=exc.resource, resource_name=exc.resource_id)
-            return _status(code_pb2.ALREADY_EXISTS, str(exc), info)
+            if not exc.reason:
+                return _status(code_pb2.ALREADY_EXISTS, str(exc), info)
+            reason = error_details_pb2.ErrorInfo(reason=exc.reason, domain=ERROR_DOMAIN, metadata=exc.metadata)
+            return _status(code_pb2.ALREADY_EXISTS, str(exc), info, reason)
         case errors.RevisionMismatch():
             reason = error_details_pb2.ErrorInfo(
                 reason="REVISION_MISMATCH",

@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 
 from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.participation_events.v1 import participation_events_pb2
+from services.api.bookings.staff_events.v1 import staff_events_pb2
 from services.api.calendar.event_events.v1 import event_events_pb2
 from services.api.catalog.service_events.v1 import service_events_pb2
 
@@ -106,4 +107,15 @@ SERVICE_EVENTS = Topic(
     local_partitions=3,
 )
 
-ALL: tuple[Topic, ...] = (BOOKING_EVENTS, PARTICIPATION_EVENTS, EVENT_EVENTS, SERVICE_EVENTS)
+# --- bookings.staff-events.v1 (bookings' staff members; no consumer yet) ----------------------------------------
+STAFF_MEMBER_CREATED = MessageType("bookings.staff_member.created.v1", staff_events_pb2.StaffMemberCreated)
+STAFF_MEMBER_UPDATED = MessageType("bookings.staff_member.updated.v1", staff_events_pb2.StaffMemberUpdated)
+STAFF_MEMBER_DELETED = MessageType("bookings.staff_member.deleted.v1", staff_events_pb2.StaffMemberDeleted)
+STAFF_EVENTS = Topic(
+    "bookings.staff-events.v1",
+    key="staff member id",
+    message_types=(STAFF_MEMBER_CREATED, STAFF_MEMBER_UPDATED, STAFF_MEMBER_DELETED),
+    local_partitions=3,
+)
+
+ALL: tuple[Topic, ...] = (BOOKING_EVENTS, PARTICIPATION_EVENTS, EVENT_EVENTS, SERVICE_EVENTS, STAFF_EVENTS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -128,3 +129,26 @@ class Violations:
     def raise_if_any(self) -> None:
         if self._items:
             raise InvalidArgument(list(self._items))
+
+
+@dataclass(frozen=True)
+class WireTimestamp:
+    """A google.protobuf.Timestamp as it arrived, before its range is checked. Stored with
+    microsecond precision (Postgres timestamptz): nanoseconds below a microsecond are truncated."""
+
+    seconds: int
+    nanos: int
+
+    @classmethod
+    def of(cls, instant: datetime) -> WireTimestamp:
+        seconds, micros = divmod(to_micros(instant), 1_000_000)
+        return cls(seconds, micros * 1000)
+
+
+def checked_instant(v: Violations, field: str, value: WireTimestamp | None, *, required: bool) -> datetime | None:
+    """The instant, or None with the field named in `v` (absent when required, or out of range)."""
+    if value is None:
+        if required:
+            v.add(field, "is required")
+        return None
+    return v.instant(field, value.seconds, value.nanos)

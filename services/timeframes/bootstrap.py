@@ -11,6 +11,7 @@ from services.common.paging import CursorCodec
 from services.common.server import Build, RpcService
 from services.timeframes.adapters.postgres import calendar_store
 from services.timeframes.application.calendar import Calendar
+from services.timeframes.application.holds import AppointmentHolds
 from services.timeframes.application.working_hours import WorkingHours
 from services.timeframes.entrypoints.grpc import rpc_services
 from services.timeframes.settings import TimeframesSettings
@@ -27,6 +28,6 @@ def make_build(settings: TimeframesSettings) -> Build:
         # calendar.event-events.v1 leaves through the outbox; stopped after the server drained.
         await start_relay(stack, pool, settings, service=settings.service_name, schema=schema)
         store = calendar_store(pool, acquire_timeout=settings.db_statement_timeout_ms / 1000)
-        return rpc_services(Calendar(store, CursorCodec(settings.cursor_key)), WorkingHours(store))
+        return rpc_services(Calendar(store, CursorCodec(settings.cursor_key)), WorkingHours(store), AppointmentHolds(store))
 
     return build

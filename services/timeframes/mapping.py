@@ -1,6 +1,7 @@
 """Domain -> protobuf mapping of events, one place for both of its users: the gRPC entrypoints
 and the outbox (the `calendar.event-events.v1` messages carry the same `calendar.events.v3.Event`
-the API returns); and proto <-> domain of working hours (calendar.working_hours.v1)."""
+the API returns); and proto <-> domain of working hours and appointment holds
+(calendar.working_hours.v1)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from services.common.timestamps import set_timestamp, to_timestamp
 from services.common.weekly_rules import WeeklyRule
 from services.timeframes.domain import working_hours as wh
 from services.timeframes.domain.commands import WireTimestamp
+from services.timeframes.domain.holds import AppointmentHold, HoldInput
 from services.timeframes.domain.model import Count, Event, EventChange, EventStatus, Schedule, ScheduleStatus
 
 _EVENT_MESSAGES = {
@@ -95,16 +97,15 @@ def weekly_rule_input(message: hours_pb2.WeeklyRule) -> wh.WeeklyRuleInput:
 
 
 def weekly_rule_to_proto(rule: WeeklyRule) -> hours_pb2.WeeklyRule:
-    return hours_pb2.WeeklyRule(
-        day_of_week=rule.day_of_week,
-        start_time=wh.format_time(rule.start),
-        end_time=wh.format_time(rule.end),
-        effective_from=rule.effective_from.isoformat() if rule.effective_from else "",
-        effective_to=rule.effective_to.isoformat() if rule.effective_to else "",
-    )
+    message = hours_pb2.WeeklyRule()
+    _set_weekly_rule(message, rule)
+    return message
 
 
-def _wire(message: hours_pb2.TimeOff | hours_pb2.ExtraHours | hours_pb2.ListExceptionsRequest, field: str) -> WireTimestamp | None:
+_WireMessage = hours_pb2.TimeOff | hours_pb2.ExtraHours | hours_pb2.ListExceptionsRequest | hours_pb2.ListWorkingHoursRequest | hours_pb2.AppointmentHold
+
+
+def _wire(message: _WireMessage, field: str) -> WireTimestamp | None:
     if not message.HasField(field):
         return None
     ts = getattr(message, field)
@@ -115,7 +116,7 @@ def span_input(message: hours_pb2.TimeOff | hours_pb2.ExtraHours) -> wh.SpanInpu
     return wh.SpanInput(_wire(message, "start"), _wire(message, "end"), message.reason)
 
 
-def exceptions_range(message: hours_pb2.ListExceptionsRequest) -> tuple[WireTimestamp | None, WireTimestamp | None]:
+def exceptions_range(message: hours_pb2.ListExceptionsRequest | hours_pb2.ListWorkingHoursRequest) -> tuple[WireTimestamp | None, WireTimestamp | None]:
     return _wire(message, "from"), _wire(message, "to")
 
 
@@ -129,3 +130,51 @@ def extra_hours_to_proto(span: wh.Span) -> hours_pb2.ExtraHours:
 
 def holiday_to_proto(holiday: wh.Holiday) -> hours_pb2.Holiday:
     return hours_pb2.Holiday(id=holiday.id, schedule_id=holiday.schedule_id, local_date=holiday.local_date.isoformat(), reason=holiday.reason)
+
+
+def set_schedule_working_hours(message: hours_pb2.ScheduleWorkingHours, hours: wh.ScheduleWorkingHours) -> None:
+    """Fill `message` (`response.schedules.add()`) in place: ListWorkingHours is on availability's
+    hot path (as set_event_proto)."""
+    message.schedule_id = hours.schedule_id
+    message.time_zone = hours.time_zone
+    for rule in hours.rules:
+        _set_weekly_rule(message.rules.add(), rule)
+    for span in hours.time_off:
+        _set_span(message.time_off.add(), span)
+    for span in hours.extra_hours:
+        _set_span(message.extra_hours.add(), span)
+    for holiday in hours.holidays:
+        added = message.holidays.add()
+        added.id = holiday.id
+        added.schedule_id = holiday.schedule_id
+        added.local_date = holiday.local_date.isoformat()
+        added.reason = holiday.reason
+
+
+def _set_weekly_rule(message: hours_pb2.WeeklyRule, rule: WeeklyRule) -> None:
+    message.day_of_week = rule.day_of_week
+    message.start_time = wh.format_time(rule.start)
+    message.end_time = wh.format_time(rule.end)
+    if rule.effective_from:
+        message.effective_from = rule.effective_from.isoformat()
+    if rule.effective_to:
+        message.effective_to = rule.effective_to.isoformat()
+
+
+def _set_span(message: hours_pb2.TimeOff | hours_pb2.ExtraHours, span: wh.Span) -> None:
+    message.id = span.id
+    message.schedule_id = span.schedule_id
+    set_timestamp(message.start, span.start)
+    set_timestamp(message.end, span.end)
+    message.reason = span.reason
+
+
+# --- appointment holds ---------------------------------------------------------------------------
+
+
+def hold_input(message: hours_pb2.AppointmentHold) -> HoldInput:
+    return HoldInput(message.booking_id, message.schedule_id, _wire(message, "start"), _wire(message, "end"))
+
+
+def hold_to_proto(hold: AppointmentHold) -> hours_pb2.AppointmentHold:
+    return hours_pb2.AppointmentHold(booking_id=hold.booking_id, schedule_id=hold.schedule_id, start=to_timestamp(hold.start), end=to_timestamp(hold.end))

@@ -189,6 +189,8 @@ class World:
             requires_manual_approval=manual_approval,
             strict_capacity=strict_capacity,
         )
+        if kind == services_pb2.APPOINTMENT:
+            service.appointment.duration_minutes = int(duration.total_seconds()) // 60
         created = (await self.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=self.md)).service
         offering = Offering(created)
         if starts:

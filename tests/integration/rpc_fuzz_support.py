@@ -57,6 +57,7 @@ import services.api
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
 from services.api.bookings.participations.v3 import participations_pb2, participations_pb2_grpc
 from services.api.bookings.policies.v1 import booking_policy_pb2 as policy_pb2
+from services.api.bookings.staff.v1 import staff_members_pb2, staff_members_pb2_grpc
 from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
@@ -753,9 +754,10 @@ def strings_of(message: Message) -> Iterator[tuple[str, str]]:
 
 
 def id_kind(field_name: str, container: Descriptor) -> str:
-    """What an id names, by its field: `event_id`/`event_ids` and `Event.id` -> "event"."""
+    """What an id names, by its field: `event_id`/`event_ids` and `Event.id` -> "event",
+    `staff_member_id` and `StaffMember.id` -> "staff_member"."""
     if field_name == "id":
-        return container.name.lower()
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", container.name).lower()
     return re.sub(r"_ids?$", "", field_name)
 
 
@@ -816,9 +818,9 @@ def _ts(moment: datetime) -> Any:
 def seed_tenant(platform: Platform, tenant: str) -> Seeded:
     """Real data of `tenant` through the public RPCs: a CLASS service with four events (one in
     the past, one cancelled), a COURSE service with three weekly sessions, a CLASS needing manual
-    approval, an APPOINTMENT service, a deleted CLASS service with an event, a standalone
-    schedule with an external id and an event, and bookings (a confirmed class booking, a course
-    booking, a pending one). Names carry a
+    approval, an APPOINTMENT service with a staff member offering it and a deleted staff member, a
+    deleted CLASS service with an event, a standalone schedule with an external id and an event,
+    and bookings (a confirmed class booking, a course booking, a pending one). Names carry a
     marker unique to the tenant, so a leak of any of them can be recognised."""
     md = bearer(tenant)
     marker = "seed" + uuid.uuid4().hex[:12]
@@ -830,6 +832,7 @@ def seed_tenant(platform: Platform, tenant: str) -> Seeded:
         bookings = bookings_pb2_grpc.BookingsStub(bookings_ch)
         events = events_pb2_grpc.EventsStub(calendar_ch)
         schedules = schedules_pb2_grpc.SchedulesStub(calendar_ch)
+        staff = staff_members_pb2_grpc.StaffMembersStub(bookings_ch)
 
         def keep(message: Message, request: Message | None = None) -> Any:
             seeded.observe(message)
@@ -877,7 +880,13 @@ def seed_tenant(platform: Platform, tenant: str) -> Seeded:
         sessions(course.schedule_id, [now + 5 * day + i * 7 * day for i in range(3)])
         approval = service(services_pb2.CLASS, "Approval", requires_manual_approval=True)
         approval_events = sessions(approval.schedule_id, [now + 6 * day])
-        service(services_pb2.APPOINTMENT, "Haircut")
+        haircut = service(services_pb2.APPOINTMENT, "Haircut", appointment=services_pb2.AppointmentSettings(duration_minutes=30, buffer_after_minutes=10))
+        for name, service_ids in ((f"Ada {marker}", [haircut.id]), (f"Gone {marker}", [])):
+            member = staff_members_pb2.StaffMember(name=name, email=f"staff.{marker}@example.com", time_zone="Europe/Vienna", service_ids=service_ids)
+            request = staff_members_pb2.CreateStaffMemberRequest(staff_member=member)
+            member = keep(staff.CreateStaffMember(request, metadata=md, timeout=CALL_TIMEOUT_SECONDS), request).staff_member
+        delete = staff_members_pb2.DeleteStaffMemberRequest(staff_member_id=member.id, revision=member.revision)
+        staff.DeleteStaffMember(delete, metadata=md, timeout=CALL_TIMEOUT_SECONDS)  # the last one: a deleted staff member
         closed = service(services_pb2.CLASS, "Closed")  # deleted below: its schedule and event stay behind
         sessions(closed.schedule_id, [now + 3 * day])
         catalog.DeleteService(services_pb2.DeleteServiceRequest(service_id=closed.id, revision=closed.revision), metadata=md, timeout=CALL_TIMEOUT_SECONDS)

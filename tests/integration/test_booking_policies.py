@@ -50,6 +50,8 @@ def provider(channel: Callable[[str], grpc.aio.Channel]) -> pb_grpc.BookingPolic
 async def create(catalog: services_pb2_grpc.ServicesStub, tenant: str, **fields: Any) -> services_pb2.Service:
     values: dict[str, Any] = {"type": services_pb2.APPOINTMENT, "name": "Consultation", "time_zone": "Europe/Berlin", "online_booking_enabled": True}
     values.update(fields)
+    if values["type"] == services_pb2.APPOINTMENT:
+        values.setdefault("appointment", services_pb2.AppointmentSettings(duration_minutes=30))
     request = services_pb2.CreateServiceRequest(service=services_pb2.Service(**values))
     return (await catalog.CreateService(request, metadata=auth(tenant, WRITE))).service
 

@@ -27,6 +27,16 @@ EARLY = "service.booking_policy.limit_early_booking.earliest_booking_in_minutes"
 LATE = "service.booking_policy.limit_late_booking.latest_booking_in_minutes"
 CANCEL = "service.booking_policy.cancellation_policy.latest_cancellation_in_minutes"
 MAX_PARTY = "service.booking_policy.participants_policy.max_participants_per_booking"
+SETTINGS = "service.appointment"
+
+
+def settings(**fields: int) -> services_pb2.AppointmentSettings:
+    """Valid appointment settings unless fields say otherwise."""
+    return services_pb2.AppointmentSettings(**{"duration_minutes": 30, **fields})
+
+
+# An APPOINTMENT with the settings it requires.
+APPOINTMENT: dict[str, Any] = {"type": services_pb2.APPOINTMENT, "appointment": settings()}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -121,7 +131,7 @@ async def test_create_service_stores_every_field_at_revision_1(catalog: services
 
 async def test_create_service_ignores_output_only_fields(catalog: services_pb2_grpc.ServicesStub, tenant: str) -> None:
     chosen_id = unknown_id()
-    created = await create(catalog, tenant, id=chosen_id, schedule_id="my-schedule", revision=42, type=services_pb2.APPOINTMENT)
+    created = await create(catalog, tenant, id=chosen_id, schedule_id="my-schedule", revision=42, **APPOINTMENT)
     assert created.id != chosen_id
     assert created.schedule_id == ""
     assert created.revision == 1
@@ -129,7 +139,7 @@ async def test_create_service_ignores_output_only_fields(catalog: services_pb2_g
 
 
 async def test_an_appointment_has_no_schedule_and_needs_no_capacity(catalog: services_pb2_grpc.ServicesStub, tenant: str) -> None:
-    created = await create(catalog, tenant, type=services_pb2.APPOINTMENT, default_capacity=0)
+    created = await create(catalog, tenant, **APPOINTMENT, default_capacity=0)
     assert created.schedule_id == ""
     assert created.default_capacity == 0
 
@@ -167,6 +177,17 @@ INVALID_CREATES = [
     pytest.param({"booking_policy": policy(max_party=-1)}, MAX_PARTY, id="party-size-not-negative"),
     pytest.param({"booking_policy": policy(max_party=1_001), "default_capacity": 5_000}, MAX_PARTY, id="party-size-at-most-1000"),
     pytest.param({"booking_policy": policy(max_party=13)}, MAX_PARTY, id="party-size-not-above-capacity"),
+    pytest.param({"type": services_pb2.APPOINTMENT}, "service.appointment", id="an-appointment-needs-its-settings"),
+    pytest.param({**APPOINTMENT, "appointment": settings(duration_minutes=4)}, f"{SETTINGS}.duration_minutes", id="duration-at-least-5"),
+    pytest.param({**APPOINTMENT, "appointment": settings(duration_minutes=1441)}, f"{SETTINGS}.duration_minutes", id="duration-at-most-a-day"),
+    pytest.param({**APPOINTMENT, "appointment": settings(buffer_before_minutes=-1)}, f"{SETTINGS}.buffer_before_minutes", id="buffer-before-not-negative"),
+    pytest.param({**APPOINTMENT, "appointment": settings(buffer_after_minutes=1441)}, f"{SETTINGS}.buffer_after_minutes", id="buffer-after-at-most-a-day"),
+    pytest.param({**APPOINTMENT, "appointment": settings(slot_interval_minutes=4)}, f"{SETTINGS}.slot_interval_minutes", id="interval-0-or-at-least-5"),
+    pytest.param({**APPOINTMENT, "appointment": settings(slot_interval_minutes=1441)}, f"{SETTINGS}.slot_interval_minutes", id="interval-at-most-a-day"),
+    pytest.param({**APPOINTMENT, "staff_member_ids": ["x"]}, "service.staff_member_ids[0]", id="staff-ids-are-uuids"),
+    pytest.param({**APPOINTMENT, "staff_member_ids": [str(uuid.UUID(int=1))]}, "service.staff_member_ids[0]", id="staff-must-exist"),
+    pytest.param({"appointment": settings()}, "service.appointment", id="a-course-has-no-appointment-settings"),
+    pytest.param({"staff_member_ids": [str(uuid.UUID(int=1))]}, "service.staff_member_ids", id="a-course-has-no-staff"),
 ]
 
 
@@ -186,6 +207,28 @@ async def test_an_invalid_create_reports_every_bad_field_at_once(catalog: servic
     request = services_pb2.CreateServiceRequest(service=services_pb2.Service(name=" ", booking_policy=policy(early=(True, -1))))
     err = await expect_error(grpc.StatusCode.INVALID_ARGUMENT, catalog.CreateService(request, metadata=auth(tenant, WRITE)))
     assert {"service.type", "service.name", "service.time_zone", EARLY} <= set(field_violations(err))
+
+
+async def test_appointment_settings_are_stored_and_replaced_through_the_mask(catalog: services_pb2_grpc.ServicesStub, tenant: str) -> None:
+    cut = settings(duration_minutes=45, buffer_before_minutes=5, buffer_after_minutes=15, slot_interval_minutes=15)
+    created = await create(catalog, tenant, type=services_pb2.APPOINTMENT, appointment=cut)
+    assert created.appointment == cut and list(created.staff_member_ids) == []
+    assert (await get(catalog, tenant, created.id)).appointment == cut
+
+    request = update_request(created, ["appointment"], appointment=settings(duration_minutes=90))
+    updated = (await catalog.UpdateService(request, metadata=auth(tenant, WRITE))).service
+    assert updated.appointment == settings(duration_minutes=90) and updated.revision == 2
+    err = await expect_error(grpc.StatusCode.INVALID_ARGUMENT, catalog.UpdateService(update_request(updated, ["appointment"]), metadata=auth(tenant, WRITE)))
+    assert list(field_violations(err)) == ["service.appointment"]  # required for an APPOINTMENT: it cannot be cleared
+
+
+async def test_a_course_carries_no_appointment_settings(catalog: services_pb2_grpc.ServicesStub, tenant: str) -> None:
+    created = await create(catalog, tenant)
+    assert not created.HasField("appointment") and list(created.staff_member_ids) == []
+    err = await expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT, catalog.UpdateService(update_request(created, ["appointment"], appointment=settings()), metadata=auth(tenant, WRITE))
+    )
+    assert list(field_violations(err)) == ["service.appointment"]
 
 
 # --- GetService ------------------------------------------------------------------------------------
@@ -420,7 +463,7 @@ async def test_another_tenant_cannot_delete_a_service(catalog: services_pb2_grpc
 async def test_query_services_filters_by_ids_and_types_in_creation_order(catalog: services_pb2_grpc.ServicesStub, tenant: str) -> None:
     course = await create(catalog, tenant, name="course")
     klass = await create(catalog, tenant, name="class", type=services_pb2.CLASS)
-    appointment = await create(catalog, tenant, name="appointment", type=services_pb2.APPOINTMENT)
+    appointment = await create(catalog, tenant, name="appointment", **APPOINTMENT)
 
     assert [s.id for s in await query_all(catalog, tenant)] == [course.id, klass.id, appointment.id]
     assert [s.id for s in await query_all(catalog, tenant, types=[services_pb2.CLASS, services_pb2.APPOINTMENT])] == [klass.id, appointment.id]
@@ -441,7 +484,7 @@ async def test_paging_120_services_by_50_returns_each_once_in_order(catalog: ser
 
     async def one(i: int) -> services_pb2.Service:
         async with gate:
-            return await create(catalog, tenant, name=f"service {i:03}", type=services_pb2.APPOINTMENT)
+            return await create(catalog, tenant, name=f"service {i:03}", **APPOINTMENT)
 
     created = await asyncio.gather(*(one(i) for i in range(120)))
     expected = [s.id for s in sorted(created, key=lambda s: (s.created_date.ToNanoseconds(), s.id))]
@@ -469,7 +512,7 @@ async def test_a_limit_of_zero_means_pages_of_50(catalog: services_pb2_grpc.Serv
 
     async def one(i: int) -> None:
         async with gate:
-            await create(catalog, tenant, name=f"s{i}", type=services_pb2.APPOINTMENT)
+            await create(catalog, tenant, name=f"s{i}", **APPOINTMENT)
 
     await asyncio.gather(*(one(i) for i in range(51)))
     response = await catalog.QueryServices(services_pb2.QueryServicesRequest(), metadata=auth(tenant, READ))
@@ -478,7 +521,7 @@ async def test_a_limit_of_zero_means_pages_of_50(catalog: services_pb2_grpc.Serv
 
 async def _cursor_of(catalog: services_pb2_grpc.ServicesStub, tenant: str, **filters: Any) -> str:
     for i in range(2):
-        await create(catalog, tenant, name=f"s{i}", type=services_pb2.APPOINTMENT)
+        await create(catalog, tenant, name=f"s{i}", **APPOINTMENT)
     request = services_pb2.QueryServicesRequest(cursor_paging=paging_pb2.CursorPaging(limit=1), **filters)
     return (await catalog.QueryServices(request, metadata=auth(tenant, READ))).paging_metadata.cursors.next
 

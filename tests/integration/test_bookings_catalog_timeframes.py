@@ -95,7 +95,8 @@ async def test_every_course_gets_its_own_schedule(catalog: services_pb2_grpc.Ser
 
 
 async def test_an_appointment_creates_no_schedule(catalog: services_pb2_grpc.ServicesStub, platform: Platform, tenant: str) -> None:
-    created = await create(catalog, tenant, type=services_pb2.APPOINTMENT, default_capacity=0)
+    settings = services_pb2.AppointmentSettings(duration_minutes=30)
+    created = await create(catalog, tenant, type=services_pb2.APPOINTMENT, default_capacity=0, appointment=settings)
     assert created.schedule_id == ""
     assert await schedule_count(platform, tenant) == 0
 
@@ -201,7 +202,8 @@ async def test_when_timeframes_is_unreachable_a_create_is_unavailable_and_stores
 async def test_when_timeframes_is_unreachable_appointments_can_still_be_created(
     isolated_catalog: services_pb2_grpc.ServicesStub, catalog: services_pb2_grpc.ServicesStub, tenant: str
 ) -> None:
-    request = services_pb2.CreateServiceRequest(service=service(type=services_pb2.APPOINTMENT, default_capacity=0))
+    appointment = service(type=services_pb2.APPOINTMENT, default_capacity=0, appointment=services_pb2.AppointmentSettings(duration_minutes=30))
+    request = services_pb2.CreateServiceRequest(service=appointment)
     created = (await isolated_catalog.CreateService(request, metadata=auth(tenant, WRITE))).service
     assert [s.id for s in await stored_services(catalog, tenant)] == [created.id]
 

@@ -253,7 +253,13 @@ async def test_classes_and_courses_may_be_strict_and_appointments_may_not(world:
         stored = (await world.services.GetService(services_pb2.GetServiceRequest(service_id=offering.id), metadata=world.md)).service
         assert stored.strict_capacity
 
-    appointment = services_pb2.Service(type=services_pb2.APPOINTMENT, name="Haircut", time_zone="UTC", strict_capacity=True)
+    appointment = services_pb2.Service(
+        type=services_pb2.APPOINTMENT,
+        name="Haircut",
+        time_zone="UTC",
+        strict_capacity=True,
+        appointment=services_pb2.AppointmentSettings(duration_minutes=30),
+    )
     err = await expect_error(
         grpc.StatusCode.INVALID_ARGUMENT, world.services.CreateService(services_pb2.CreateServiceRequest(service=appointment), metadata=world.md)
     )

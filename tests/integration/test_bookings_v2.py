@@ -205,15 +205,21 @@ async def test_the_booked_entity_must_fit_the_service(world: World) -> None:
     assert await all_ids(world) == []
 
 
-async def test_an_appointment_cannot_be_booked_here(world: World) -> None:
-    service = services_pb2.Service(type=services_pb2.APPOINTMENT, name="Haircut", time_zone="Europe/Vienna", online_booking_enabled=True)
+async def test_an_appointment_is_booked_by_its_time_not_by_an_event(world: World) -> None:
+    service = services_pb2.Service(
+        type=services_pb2.APPOINTMENT,
+        name="Haircut",
+        time_zone="Europe/Vienna",
+        online_booking_enabled=True,
+        appointment=services_pb2.AppointmentSettings(duration_minutes=30),
+    )
     created = (await world.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=world.md)).service
     booking = bookings_pb2.Booking(service_id=created.id, number_of_participants=1, contact=bookings_pb2.ContactDetails(name="Ada", email="ada@example.com"))
     booking.booked_entity.slot.event_id = UNKNOWN_ID
 
-    err = await expect_error(grpc.StatusCode.FAILED_PRECONDITION, create(world, booking))
+    err = await expect_error(grpc.StatusCode.INVALID_ARGUMENT, create(world, booking))
 
-    assert error_reason(err) == "SERVICE_TYPE_NOT_SUPPORTED"
+    assert "booking.booked_entity" in field_violations(err)
     assert await all_ids(world) == []
 
 

@@ -73,7 +73,13 @@ def catalog(channel: Callable[[str], grpc.aio.Channel]) -> services_pb2_grpc.Ser
 
 
 def appointment(name: str = "Haircut") -> services_pb2.Service:
-    return services_pb2.Service(type=services_pb2.APPOINTMENT, name=name, time_zone="Europe/Vienna", default_capacity=1)
+    return services_pb2.Service(
+        type=services_pb2.APPOINTMENT,
+        name=name,
+        time_zone="Europe/Vienna",
+        default_capacity=1,
+        appointment=services_pb2.AppointmentSettings(duration_minutes=30),
+    )
 
 
 def new_traceparent() -> tuple[str, str]:

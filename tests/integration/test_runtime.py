@@ -37,13 +37,14 @@ HOSTED = {
         "bookings.availability.v2.AvailabilityTimeSlots",
         "bookings.availability.v1.AvailabilityCalendar",
     },
-    "bookings": {"bookings.catalog.v1.Services", "bookings.policies.v1.BookingPolicyProvider", "bookings.v2.Bookings"},
+    "bookings": {"bookings.catalog.v1.Services", "bookings.staff.v1.StaffMembers", "bookings.policies.v1.BookingPolicyProvider", "bookings.v2.Bookings"},
     "participations": {"bookings.participations.v3.Participations"},
     "timeframes": {
         "calendar.schedules.v3.Schedules",
         "calendar.events.v3.Events",
         "calendar.timeframes.v3.ScheduleTimeFrames",
         "calendar.working_hours.v1.WorkingHours",
+        "calendar.working_hours.v1.AppointmentHolds",
     },
 }
 
@@ -86,7 +87,13 @@ async def test_log_lines_carry_the_callers_trace_id(channel, tenant: str, platfo
     # Every RPC writes one access line, inside the server span of the caller's trace.
     await stub.CreateService(
         services_pb2.CreateServiceRequest(
-            service=services_pb2.Service(type=services_pb2.APPOINTMENT, name="Trace me", time_zone="Europe/Vienna", default_capacity=1)
+            service=services_pb2.Service(
+                type=services_pb2.APPOINTMENT,
+                name="Trace me",
+                time_zone="Europe/Vienna",
+                default_capacity=1,
+                appointment=services_pb2.AppointmentSettings(duration_minutes=30),
+            )
         ),
         metadata=[*auth(tenant), ("traceparent", traceparent)],
     )

@@ -1,6 +1,7 @@
 """calendar.working_hours.v1.WorkingHours over real gRPC: weekly rules replaced in one step and
 listed sorted, stored as given in local time; time off, extra hours and holidays created, listed
-by range and deleted; every bad field named; unknown and other tenants' schedules and items
+by range and deleted; several schedules' hours read at once (ListWorkingHours) as the single
+reads answer them; every bad field named; unknown and other tenants' schedules and items
 NOT_FOUND."""
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from datetime import datetime, timedelta
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
 
 from services.api.calendar.working_hours.v1 import working_hours_pb2 as pb
 from services.api.calendar.working_hours.v1.working_hours_pb2_grpc import WorkingHoursStub
+from services.common.grpc_status import status_details
 from tests import support
 from tests.integration.timeframes_support import HOUR, T0, Calendar, reader, ts, writer
 
@@ -294,3 +297,102 @@ async def test_writes_need_calendar_write_and_reads_calendar_read(calendar: Cale
         grpc.StatusCode.PERMISSION_DENIED,
         hours.ListWeeklyRules(pb.ListWeeklyRulesRequest(schedule_id=schedule.id), metadata=support.auth(calendar.tenant, "calendar:write")),
     )
+
+
+# --- ListWorkingHours ----------------------------------------------------------------------------
+
+
+async def working_hours(
+    hours: WorkingHoursStub, tenant: str, schedule_ids: list[str], start: datetime = T0 - 30 * DAY, end: datetime = T0 + 30 * DAY
+) -> list[pb.ScheduleWorkingHours]:
+    request = pb.ListWorkingHoursRequest(schedule_ids=schedule_ids)
+    getattr(request, "from").CopyFrom(ts(start))
+    request.to.CopyFrom(ts(end))
+    return list((await hours.ListWorkingHours(request, metadata=reader(tenant))).schedules)
+
+
+async def test_list_working_hours_answers_each_schedule_in_request_order_as_the_single_reads_do(calendar: Calendar, hours: WorkingHoursStub) -> None:
+    tenant = calendar.tenant
+    vienna = await calendar.schedule(time_zone="Europe/Vienna")
+    kiritimati = await calendar.schedule(time_zone="Pacific/Kiritimati")
+    bare = await calendar.schedule(time_zone="America/New_York")
+    await set_rules(hours, tenant, vienna.id, rule(3, "13:00", "17:00"), rule(1, "09:00", "12:00"), rule(1, "07:00", "08:00", effective_from="2031-03-01"))
+    await set_rules(hours, tenant, kiritimati.id, rule(7, "10:00", "11:00"))
+    for schedule_id, offset in ((vienna.id, 0), (kiritimati.id, 2)):
+        for start in (T0 + offset * HOUR, T0 - DAY, T0 + 40 * DAY):
+            await hours.CreateTimeOff(
+                pb.CreateTimeOffRequest(schedule_id=schedule_id, time_off=pb.TimeOff(start=ts(start), end=ts(start + HOUR), reason="away")),
+                metadata=writer(tenant),
+            )
+        await hours.CreateExtraHours(
+            pb.CreateExtraHoursRequest(schedule_id=schedule_id, extra_hours=pb.ExtraHours(start=ts(T0 + 5 * DAY), end=ts(T0 + 5 * DAY + HOUR))),
+            metadata=writer(tenant),
+        )
+        for day in ("2031-03-03", "2031-03-04", "2031-06-01"):
+            await hours.CreateHoliday(pb.CreateHolidayRequest(schedule_id=schedule_id, holiday=pb.Holiday(local_date=day)), metadata=writer(tenant))
+
+    # 2031-03-03T09:00Z .. 2031-03-03T11:00Z is the 3rd in Vienna, the 3rd to the 4th in Kiritimati.
+    for start, end in ((T0 - 30 * DAY, T0 + 30 * DAY), (T0, T0 + 2 * HOUR), (T0 - DAY, T0 + 365 * DAY)):
+        order = [kiritimati.id, bare.id, vienna.id]
+        answered = await working_hours(hours, tenant, order, start, end)
+        assert [s.schedule_id for s in answered] == order
+        for schedule, answer in zip((kiritimati, bare, vienna), answered, strict=True):
+            found = await exceptions(hours, tenant, schedule.id, start, end)
+            assert answer == pb.ScheduleWorkingHours(
+                schedule_id=schedule.id,
+                time_zone=schedule.time_zone,
+                rules=await list_rules(hours, tenant, schedule.id),
+                time_off=found.time_off,
+                extra_hours=found.extra_hours,
+                holidays=found.holidays,
+            )
+    narrow = await working_hours(hours, tenant, [vienna.id, kiritimati.id], T0, T0 + 2 * HOUR)
+    assert [[h.local_date for h in s.holidays] for s in narrow] == [["2031-03-03"], ["2031-03-03", "2031-03-04"]]
+    assert [len(s.time_off) for s in narrow] == [1, 0]  # Kiritimati's starts where the range ends
+    assert [len(s.rules) for s in narrow] == [3, 1]
+
+
+async def test_list_working_hours_takes_up_to_50_schedules_and_400_days(calendar: Calendar, hours: WorkingHoursStub) -> None:
+    schedules = [await calendar.schedule() for _ in range(50)]
+    answered = await working_hours(hours, calendar.tenant, [s.id for s in schedules], T0, T0 + 400 * DAY)
+    assert [s.schedule_id for s in answered] == [s.id for s in schedules]
+
+
+@pytest.mark.parametrize(
+    "schedule_ids, start, end, fields",
+    [
+        pytest.param([], T0, T0 + DAY, {"schedule_ids"}, id="no-schedule"),
+        pytest.param(["nope"], T0, T0 + DAY, {"schedule_ids[0]"}, id="not-a-uuid"),
+        pytest.param(["$a", "$b", "$a"], T0, T0 + DAY, {"schedule_ids[2]"}, id="a-repeated-schedule"),
+        pytest.param(["$a"] + [str(uuid.uuid4()) for _ in range(50)], T0, T0 + DAY, {"schedule_ids"}, id="more-than-50"),
+        pytest.param(["$a"], T0, T0, {"to"}, id="empty-range"),
+        pytest.param(["$a"], T0, T0 + 400 * DAY + timedelta(seconds=1), {"to"}, id="more-than-400-days"),
+        pytest.param(["x", "$a", "$a"], T0 + DAY, T0, {"schedule_ids[0]", "schedule_ids[2]", "to"}, id="all-at-once"),
+    ],
+)
+async def test_list_working_hours_names_every_bad_field(
+    calendar: Calendar, hours: WorkingHoursStub, schedule_ids: list[str], start: datetime, end: datetime, fields: set[str]
+) -> None:
+    mine = {"$a": (await calendar.schedule()).id, "$b": (await calendar.schedule()).id}
+    given = [mine.get(i, i) for i in schedule_ids]
+    err = await support.expect_error(grpc.StatusCode.INVALID_ARGUMENT, working_hours(hours, calendar.tenant, given, start, end))
+    assert set(support.field_violations(err)) == fields
+
+
+async def test_list_working_hours_of_an_unknown_or_another_tenants_schedule_is_not_found_naming_it(
+    calendar: Calendar, other_calendar: Calendar, hours: WorkingHoursStub
+) -> None:
+    mine = await calendar.schedule()
+    theirs = await other_calendar.schedule()
+    for stranger in (theirs.id, str(uuid.uuid4())):
+        err = await support.expect_error(grpc.StatusCode.NOT_FOUND, working_hours(hours, calendar.tenant, [mine.id, stranger]))
+        (info,) = [d for d in status_details(err) if isinstance(d, error_details_pb2.ResourceInfo)]
+        assert (info.resource_type, info.resource_name) == ("schedule", stranger)
+
+
+async def test_list_working_hours_is_a_calendar_read(calendar: Calendar, hours: WorkingHoursStub) -> None:
+    schedule = await calendar.schedule()
+    request = pb.ListWorkingHoursRequest(schedule_ids=[schedule.id], to=ts(T0 + DAY))
+    getattr(request, "from").CopyFrom(ts(T0))
+    await support.expect_error(grpc.StatusCode.PERMISSION_DENIED, hours.ListWorkingHours(request, metadata=support.auth(calendar.tenant, "calendar:write")))
+    assert len((await hours.ListWorkingHours(request, metadata=reader(calendar.tenant))).schedules) == 1

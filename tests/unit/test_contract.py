@@ -118,7 +118,14 @@ TOPIC_NAMES = sorted(t for t in TOPICS if not t.endswith(".dlq"))
 
 
 def test_the_design_topics_are_the_ones_created() -> None:
-    assert sorted(["bookings.booking-events.v1", "bookings.participation-events.v1", "calendar.event-events.v1", "catalog.service-events.v1"]) == TOPIC_NAMES
+    design_topics = [
+        "bookings.booking-events.v1",
+        "bookings.participation-events.v1",
+        "bookings.staff-events.v1",
+        "calendar.event-events.v1",
+        "catalog.service-events.v1",
+    ]
+    assert sorted(design_topics) == TOPIC_NAMES
     assert all(f"{t}.dlq" in TOPICS for t in TOPIC_NAMES)
 
 

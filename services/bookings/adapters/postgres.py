@@ -1,5 +1,5 @@
 """The bookings service's Postgres store: one session type for all its tables (the catalog's
-services, bookings and the outbox), so a use case can write several of them in one transaction
+services, staff members and their relation, bookings and the outbox), so a use case can write several of them in one transaction
 (`store.write(tenant)`, services/common/db.py `TenantStore`)."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ import asyncpg
 
 from services.bookings.adapters.postgres_bookings import BookingStatements
 from services.bookings.adapters.postgres_catalog import CatalogStatements
+from services.bookings.adapters.postgres_staff import StaffStatements
 from services.common.db import TenantStore
 
 
-class PostgresBookingsSession(CatalogStatements, BookingStatements):
+class PostgresBookingsSession(CatalogStatements, StaffStatements, BookingStatements):
     """Implements application/ports.py `BookingsSession`."""
 
 

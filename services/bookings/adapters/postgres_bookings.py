@@ -11,12 +11,14 @@ of them count the same free spots.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from services.bookings.application.ports import BookingFilter, SortKey
-from services.bookings.domain.bookings import RESOURCE, Booking, BookingStatus, Change, Contact, EntityKind
+from services.bookings.application.ports import BookingFilter, OccupiedTime, SortKey
+from services.bookings.domain.bookings import RESOURCE, AppointmentTime, Booking, BookingStatus, Change, Contact, EntityKind
 from services.bookings.mapping import booking_event
 from services.common import outbox
 from services.common.db import TenantSession
@@ -24,7 +26,8 @@ from services.common.errors import NotFound, RevisionMismatch
 
 _COLUMNS = (
     "id, service_id, schedule_id, event_id, number_of_participants, contact_name, contact_email, status, "
-    "idempotency_key, request_fingerprint, revision, created_at, updated_at"
+    "idempotency_key, request_fingerprint, revision, created_at, updated_at, "
+    "staff_member_id, start_date, end_date, occupied_start, occupied_end"
 )
 
 # Strict capacity. Advisory locks are per database, shared by every schema in it: the prefix keeps
@@ -40,6 +43,9 @@ _HELD = {
     for kind, column in ((EntityKind.SCHEDULE, "schedule_id"), (EntityKind.SLOT, "event_id"))
 }
 _ACTIVE = [s.name for s in BookingStatus if s.active]
+# An appointment's booking id while its time is held and its row written (application/appointments.py).
+_LOCK_BOOKING = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+_TRY_LOCK_BOOKING = "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"
 
 
 class BookingStatements(TenantSession):
@@ -71,6 +77,8 @@ class BookingStatements(TenantSession):
             add("event_id = ANY({}::text[])", list(where.event_ids))
         if where.statuses:
             add("status = ANY({}::text[])", [s.name for s in where.statuses])
+        if where.staff_member_ids:
+            add("staff_member_id = ANY({}::uuid[])", list(where.staff_member_ids))
         if after is not None:
             args += [after.created_at, after.id]
             conditions.append(f"(created_at, id) > (${len(args) - 1}, ${len(args)}::uuid)")
@@ -82,7 +90,60 @@ class BookingStatements(TenantSession):
         held: int = await self._conn.fetchval(_HELD[booking.entity_kind], self._tenant, booking.entity_id, _ACTIVE, booking.id)
         return held
 
+    async def appointments_per_staff(self, staff_member_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
+        # Served by bookings_active_appointments_by_staff: an appointment starting before `end`
+        # ends after `start` - its buffer, so its occupied time ends after `start`.
+        rows = await self._conn.fetch(
+            """
+            SELECT staff_member_id, count(*) AS appointments FROM bookings
+             WHERE tenant_id = $1 AND staff_member_id = ANY($2::uuid[]) AND status = ANY($3::text[])
+               AND occupied_end > $4 AND start_date >= $4 AND start_date < $5
+             GROUP BY staff_member_id
+            """,
+            self._tenant,
+            list(staff_member_ids),
+            _ACTIVE,
+            start,
+            end,
+        )
+        return {str(r["staff_member_id"]): r["appointments"] for r in rows}
+
+    async def occupied_time(self, staff_member_ids: Sequence[str], start: datetime, end: datetime) -> list[OccupiedTime]:
+        # bookings_active_appointments_by_staff: from `start` on in each staff member's index
+        # range, the start bound checked on its included columns.
+        rows = await self._conn.fetch(
+            """
+            SELECT staff_member_id, id, service_id, start_date, end_date, occupied_start, occupied_end FROM bookings
+             WHERE tenant_id = $1 AND staff_member_id = ANY($2::uuid[]) AND status IN ('PENDING', 'CONFIRMED')
+               AND occupied_end > $3 AND occupied_start < $4
+             ORDER BY staff_member_id, occupied_start, id
+            """,
+            self._tenant,
+            list(staff_member_ids),
+            start,
+            end,
+        )
+        return [
+            OccupiedTime(
+                staff_member_id=str(r["staff_member_id"]),
+                booking_id=str(r["id"]),
+                service_id=str(r["service_id"]),
+                start=r["start_date"],
+                end=r["end_date"],
+                occupied_start=r["occupied_start"],
+                occupied_end=r["occupied_end"],
+            )
+            for r in rows
+        ]
+
     # --- writes ----------------------------------------------------------------------------------
+
+    async def lock_booking_id(self, booking_id: str) -> None:
+        await self._conn.execute(_LOCK_BOOKING, f"appointment:{self._tenant}:{booking_id}")
+
+    async def try_lock_booking_id(self, booking_id: str) -> bool:
+        locked: bool = await self._conn.fetchval(_TRY_LOCK_BOOKING, f"appointment:{self._tenant}:{booking_id}")
+        return locked
 
     async def lock_entity(self, booking: Booking) -> None:
         """Ids are the tenant's, so the tenant is part of the lock's key."""
@@ -95,8 +156,9 @@ class BookingStatements(TenantSession):
         row = await self._conn.fetchrow(
             f"""
             INSERT INTO bookings (tenant_id, id, service_id, schedule_id, event_id, number_of_participants, contact_name,
-                                  contact_email, status, idempotency_key, request_fingerprint)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                  contact_email, status, idempotency_key, request_fingerprint,
+                                  staff_member_id, start_date, end_date, occupied_start, occupied_end)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING {_COLUMNS}
             """,
@@ -111,6 +173,7 @@ class BookingStatements(TenantSession):
             booking.status.name,
             booking.idempotency_key,
             booking.request_fingerprint,
+            *_appointment_columns(booking.appointment),
         )
         return _booking(row) if row else None
 
@@ -141,13 +204,28 @@ class BookingStatements(TenantSession):
         await outbox.record_many(self._conn, [booking_event(self._tenant, change, booking, previous_participants)])
 
 
+def _appointment_columns(time: AppointmentTime | None) -> tuple[object, ...]:
+    if time is None:
+        return (None,) * 5
+    return (time.staff_member_id, time.start, time.end, time.occupied_start, time.occupied_end)
+
+
 def _booking(row: asyncpg.Record) -> Booking:
-    schedule_id, event_id = row["schedule_id"], row["event_id"]
+    schedule_id, event_id, staff_member_id = row["schedule_id"], row["event_id"], row["staff_member_id"]
+    appointment = None
+    if staff_member_id is not None:
+        kind, entity_id = EntityKind.APPOINTMENT, str(staff_member_id)
+        appointment = AppointmentTime(entity_id, row["start_date"], row["end_date"], row["occupied_start"], row["occupied_end"])
+    elif schedule_id is not None:
+        kind, entity_id = EntityKind.SCHEDULE, schedule_id
+    else:
+        kind, entity_id = EntityKind.SLOT, event_id
     return Booking(
         id=str(row["id"]),
         service_id=str(row["service_id"]),
-        entity_kind=EntityKind.SCHEDULE if schedule_id is not None else EntityKind.SLOT,
-        entity_id=schedule_id if schedule_id is not None else event_id,
+        entity_kind=kind,
+        entity_id=entity_id,
+        appointment=appointment,
         number_of_participants=row["number_of_participants"],
         contact=Contact(row["contact_name"], row["contact_email"]),
         status=BookingStatus[row["status"]],

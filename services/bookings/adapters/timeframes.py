@@ -9,13 +9,14 @@ from datetime import datetime
 from services.api.calendar.events.v3 import events_pb2, events_pb2_grpc
 from services.api.calendar.schedules.v3 import schedules_pb2, schedules_pb2_grpc
 from services.api.calendar.timeframes.v3 import timeframes_pb2, timeframes_pb2_grpc
+from services.api.calendar.working_hours.v1 import working_hours_pb2, working_hours_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from services.bookings.application.ports import CalendarEvent
 from services.common.auth import ServiceTokens
 from services.common.clients import Channel, call_dependency, open_channel
 from services.common.config import ServiceSettings
 from services.common.errors import DependencyUnavailable, NotFound
-from services.common.timestamps import to_instant
+from services.common.timestamps import to_instant, to_timestamp
 
 SCHEDULES = schedules_pb2.DESCRIPTOR.services_by_name["Schedules"].full_name
 EVENTS = events_pb2.DESCRIPTOR.services_by_name["Events"].full_name
@@ -25,10 +26,14 @@ TIME_FRAMES = timeframes_pb2.DESCRIPTOR.services_by_name["ScheduleTimeFrames"].f
 RETRYABLE = [(SCHEDULES, "CreateSchedule"), (SCHEDULES, "GetSchedule")]
 # The calendar reads of bookings (cancellation policy, class event check): reads, safe to repeat.
 CALENDAR_READS = [(EVENTS, "GetEvent"), (EVENTS, "QueryEvents"), (TIME_FRAMES, "ListScheduleTimeFrames")]
+# Appointment holds: a repeated hold of the same booking answers the existing one, a repeated
+# release finds nothing to free; both safe to repeat.
+HOLDS = working_hours_pb2.DESCRIPTOR.services_by_name["AppointmentHolds"].full_name
+HOLD_CALLS = [(HOLDS, "HoldAppointmentTime"), (HOLDS, "ReleaseAppointmentTime")]
 
 
 def open_timeframes_channel(settings: ServiceSettings, address: str) -> Channel:
-    return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=[*RETRYABLE, *CALENDAR_READS])
+    return open_channel(address, ServiceTokens(settings), settings.outbound_timeout_seconds, retryable=[*RETRYABLE, *CALENDAR_READS, *HOLD_CALLS])
 
 
 class TimeframesSchedules:
@@ -79,3 +84,20 @@ class TimeframesCalendar:
         request = events_pb2.QueryEventsRequest(schedule_ids=[schedule_id], cursor_paging=paging_pb2.CursorPaging(limit=1))
         response = await call_dependency("timeframes", self._events.QueryEvents(request))
         return to_instant(response.events[0].start) if response.events else None
+
+
+class TimeframesHolds:
+    """The `AppointmentHolds` port over calendar.working_hours.v1.AppointmentHolds."""
+
+    def __init__(self, channel: Channel):
+        self._stub = working_hours_pb2_grpc.AppointmentHoldsStub(channel)
+
+    async def hold(self, booking_id: str, schedule_id: str, start: datetime, end: datetime) -> None:
+        hold = working_hours_pb2.AppointmentHold(booking_id=booking_id, schedule_id=schedule_id, start=to_timestamp(start), end=to_timestamp(end))
+        # ALREADY_EXISTS SLOT_UNAVAILABLE is passed on as timeframes said it, with what holds the time.
+        await call_dependency("timeframes", self._stub.HoldAppointmentTime(working_hours_pb2.HoldAppointmentTimeRequest(hold=hold)))
+
+    async def release(self, booking_id: str) -> bool:
+        request = working_hours_pb2.ReleaseAppointmentTimeRequest(booking_id=booking_id)
+        response = await call_dependency("timeframes", self._stub.ReleaseAppointmentTime(request))
+        return response.released

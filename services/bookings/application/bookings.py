@@ -30,6 +30,10 @@ Decisions (the contract leaves them open):
 - An idempotency key reused with a different request is INVALID_ARGUMENT on `idempotency_key`
   (the client has a bug to fix, as with any bad field), not ALREADY_EXISTS: the booking the key
   names is not what this request asked for.
+- APPOINTMENT bookings are made by application/appointments.py (exclusive time, held in
+  timeframes); this module dispatches to it and frees the time when one is canceled or declined.
+  Their party size is bounded by the policy only: the staff member's time is theirs whatever the
+  size. Their cancellation window is measured from the appointment's start.
 - The cancellation policy applies to PENDING and CONFIRMED bookings alike (both hold spots).
   A booking whose class event was cancelled (or whose service was deleted) can always be
   canceled: there is nothing left to protect.
@@ -42,6 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.bookings.application.appointments import Appointments
 from services.bookings.application.ports import (
     Availability,
     AvailabilityAnswer,
@@ -60,6 +65,8 @@ from services.bookings.domain.bookings import (
     BookingDraft,
     BookingStatus,
     Change,
+    EntityKind,
+    appointment_span,
     capacity_refusal,
     new_booking,
     refusal,
@@ -99,6 +106,7 @@ class Bookings:
         availability: Availability,
         calendar: Calendar,
         cursors: CursorCodec,
+        appointments: Appointments,
         *,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -107,6 +115,7 @@ class Bookings:
         self._availability = availability
         self._calendar = calendar
         self._cursors = cursors
+        self._appointments = appointments
         self._new_id = new_id
         self._clock = clock
 
@@ -124,6 +133,10 @@ class Bookings:
         if service is None:
             raise NotFound("service", draft.service_id)
         booking = new_booking(draft, self._new_id(), service)
+        if booking.entity_kind is EntityKind.APPOINTMENT:
+            span = appointment_span(Violations(), draft)
+            assert span is not None  # validate_draft checked it
+            return await self._appointments.create(tenant, booking, service, *span, draft.staff_member_id.lower())
         capacity = await self._validate(service, booking, booking.number_of_participants)
         async with self._store.write(tenant) as session:
             if capacity is not None:
@@ -199,27 +212,36 @@ class Bookings:
         statuses: Sequence[int],
         limit: int,
         cursor: str,
+        staff_member_ids: Sequence[str] = (),
     ) -> BookingPage:
         v = Violations()
         v.ids("service_ids", list(service_ids))
         v.ids("schedule_ids", list(schedule_ids))
         v.ids("event_ids", list(event_ids))
+        v.ids("staff_member_ids", list(staff_member_ids))
         parsed: list[BookingStatus] = []
         for i, status in enumerate(statuses):
             try:
                 parsed.append(BookingStatus(status))
             except ValueError:
-                v.add(f"statuses[{i}]", f"{status} is not a booking status: PENDING, CONFIRMED, DECLINED or CANCELED")
+                v.add(f"statuses[{i}]", f"{status} is not a booking status: {', '.join(s.name for s in BookingStatus)}")
         v.check(len(set(statuses)) == len(statuses), "statuses", "must not repeat a status")
         where = BookingFilter(
             service_ids=tuple(sorted(service_ids)),
             schedule_ids=tuple(sorted(schedule_ids)),
             event_ids=tuple(sorted(event_ids)),
             statuses=tuple(sorted(parsed)),
+            staff_member_ids=tuple(sorted(i.lower() for i in staff_member_ids)),
         )
         # The cursor is bound to the tenant and the filters; the page size may change between pages.
         fingerprint = query_fingerprint(
-            "bookings.v2.QueryBookings", tenant, where.service_ids, where.schedule_ids, where.event_ids, [s.name for s in where.statuses]
+            "bookings.v2.QueryBookings",
+            tenant,
+            where.service_ids,
+            where.schedule_ids,
+            where.event_ids,
+            [s.name for s in where.statuses],
+            *([where.staff_member_ids] if where.staff_member_ids else []),  # older cursors stay valid
         )
         page = self._cursors.add_page(v, limit, cursor, None if v else fingerprint)
         v.raise_if_any()
@@ -246,7 +268,10 @@ class Bookings:
         changed = transition(current, action)
         if action is Action.CANCEL:
             await self._require_cancellable(tenant, current)
-        return await self._store_change(tenant, current, changed, revision, _CHANGES[action])
+        stored = await self._store_change(tenant, current, changed, revision, _CHANGES[action])
+        if stored.appointment is not None and not stored.status.holds_time:
+            await self._appointments.release(stored)
+        return stored
 
     async def update_number_of_participants(self, tenant: str, booking_id: str, revision: int, number_of_participants: int) -> Booking:
         v = validate_change(booking_id, revision)
@@ -261,7 +286,8 @@ class Bookings:
         if added > 0:
             service = await self._service(tenant, current.service_id)
             require_max_participants(number_of_participants, service.booking_policy.max_participants_per_booking)
-            capacity = await self._validate(service, current, added)
+            if current.appointment is None:
+                capacity = await self._validate(service, current, added)
         return await self._store_change(tenant, current, changed, revision, Change.NUMBER_OF_PARTICIPANTS_UPDATED, capacity=capacity)
 
     async def _store_change(self, tenant: str, current: Booking, changed: Booking, revision: int, change: Change, *, capacity: int | None = None) -> Booking:
@@ -299,6 +325,8 @@ class Bookings:
         """A course's cancellation window is measured from its first session, a class's from its
         event (docs/booking-policies.md "Cancellation window"). None (no limit) for a cancelled or
         vanished class event."""
+        if booking.appointment is not None:
+            return booking.appointment.start
         if service.type is ServiceType.COURSE and booking.schedule_id is not None:
             return await self._calendar.first_session_start(booking.schedule_id)
         if booking.event_id is not None:

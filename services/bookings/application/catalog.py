@@ -1,6 +1,7 @@
 """Use cases of the service catalog: validate, talk to timeframes, then write in one transaction
-(`store.write(tenant)`) the service and the announcement of its change, in the order that keeps a
-rejected or failed request from leaving anything behind."""
+(`store.write(tenant)`) the service, its links to staff members and the announcements of every
+entity that changed, in the order that keeps a rejected or failed request from leaving anything
+behind."""
 
 from __future__ import annotations
 
@@ -9,21 +10,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from services.bookings.application.ports import BookingsStore, Schedules, ServiceFilter, SortKey
+from services.bookings.application.service_staff import check_staff_members, set_staff_of_service
 from services.bookings.domain.services import (
     Service,
     ServiceChange,
     ServiceDraft,
+    ServiceType,
     UpdateServiceCommand,
     apply_update,
     check_update_request,
     new_service,
     parse_service_type,
 )
-from services.common.errors import NotFound, RevisionMismatch
+from services.common.errors import InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec, instant_key, parse_instant_key, query_fingerprint
 from services.common.validation import Violations
 
 RESOURCE = "service"
+STAFF_MEMBER_IDS = "service.staff_member_ids"
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,14 @@ class Catalog:
 
     async def create(self, tenant: str, draft: ServiceDraft) -> Service:
         # Validate completely first: a rejected request must not create a schedule either.
-        service = new_service(draft, self._new_id())
+        try:
+            service = new_service(draft, self._new_id())
+        except InvalidArgument as invalid:
+            if draft.staff_member_ids and draft.type not in (ServiceType.CLASS, ServiceType.COURSE):
+                # Unknown staff are named with the other bad fields: one round trip fixes all.
+                async with self._store.read(tenant) as session:
+                    await check_staff_members(session, STAFF_MEMBER_IDS, draft.staff_member_ids, invalid)
+            raise
         if service.type.has_schedule:
             # The id is drawn once per request and is the schedule's external_id, so the channel
             # retrying CreateSchedule (declared idempotent) returns the same schedule instead of
@@ -68,8 +79,13 @@ class Catalog:
             )
             service = replace(service, schedule_id=schedule_id)
         async with self._store.write(tenant) as session:
-            stored = await session.insert_service(service)
+            if service.staff_member_ids:
+                await session.lock_service_staff()
+                await check_staff_members(session, STAFF_MEMBER_IDS, draft.staff_member_ids)
+            stored = replace(await session.insert_service(service), staff_member_ids=service.staff_member_ids)
             await session.announce_service(ServiceChange.CREATED, stored)
+            if stored.staff_member_ids:
+                await set_staff_of_service(session, stored.id, stored.staff_member_ids)
         return stored
 
     async def get(self, tenant: str, service_id: str) -> Service:
@@ -108,13 +124,26 @@ class Catalog:
             if current.revision != command.revision:
                 # Checked before validating: the change was computed against another version.
                 raise RevisionMismatch(RESOURCE, command.service_id, command.revision, current.revision)
-            updated = apply_update(current, command)
+            try:
+                updated = apply_update(current, command)
+            except InvalidArgument as invalid:
+                if "staff_member_ids" in command.paths and current.type is ServiceType.APPOINTMENT:
+                    await check_staff_members(session, STAFF_MEMBER_IDS, command.patch.staff_member_ids, invalid)
+                raise
             if updated == current:
                 return current  # nothing changes: no new revision
+            relinks = updated.staff_member_ids != current.staff_member_ids
+            if relinks:
+                # Taken before any row lock. Links changed since `current` was read bumped its
+                # revision, so the compare-and-set below refuses a change based on stale links.
+                await session.lock_service_staff()
+                await check_staff_members(session, STAFF_MEMBER_IDS, command.patch.staff_member_ids)
             # The store re-checks the revision atomically (UPDATE ... WHERE revision = n), so of
             # two concurrent updates based on the same revision exactly one wins.
-            stored = await session.update_service(updated, command.revision)
+            stored = replace(await session.update_service(updated, command.revision), staff_member_ids=updated.staff_member_ids)
             await session.announce_service(ServiceChange.UPDATED, stored)
+            if relinks:
+                await set_staff_of_service(session, stored.id, stored.staff_member_ids)
         return stored
 
     async def delete(self, tenant: str, service_id: str, revision: int) -> None:
@@ -123,10 +152,12 @@ class Catalog:
         v.check(revision >= 0, "revision", "must be the current revision, or 0 to delete at any revision")
         v.raise_if_any()
         # The schedule of a CLASS or COURSE stays in timeframes (it has no delete); without its
-        # service nothing can be booked on it.
+        # service nothing can be booked on it. An APPOINTMENT's links to its staff go with it.
         async with self._store.write(tenant) as session:
-            deleted = await session.delete_service(service_id, revision or None)
+            await session.lock_service_staff()
+            deleted = replace(await session.delete_service(service_id, revision or None), staff_member_ids=())
             await session.announce_service(ServiceChange.DELETED, deleted)
+            await set_staff_of_service(session, service_id, ())
 
 
 class PolicyProvider:

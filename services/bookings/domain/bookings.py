@@ -1,8 +1,9 @@
 """Bookings: the entity, the validation of a new booking, and the rules of its life cycle. Pure:
 no I/O, no grpc, no clock reads (`now` is a parameter).
 
-A booking is for a whole COURSE (`schedule_id`, the course's schedule) or for one session of a
-CLASS (`event_id`). Whether it may be made is not decided here: capacity and the booking policies
+A booking is for a whole COURSE (`schedule_id`, the course's schedule), for one session of a
+CLASS (`event_id`), or for a staff member's time (an APPOINTMENT: `appointment`, docs/appointments.md
+"Booking an appointment"). Whether it may be made is not decided here: capacity and the booking policies
 are availability's one rule set (docs/booking-policies.md "One rule set for display and
 validation"), asked through `bookings.availability.v1.AvailabilityCalendar` by the application
 layer. What is decided here is everything that does not need another service: field validation,
@@ -28,13 +29,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from services.bookings.domain.policies import MAX_PARTICIPANTS_PER_BOOKING, CancellationPolicy
 from services.bookings.domain.services import Service, ServiceType
-from services.common.errors import FailedPrecondition, InvalidArgument
-from services.common.validation import Violations
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from services.common.validation import Violations, WireTimestamp, checked_instant
 
 RESOURCE = "booking"
 MAX_CONTACT_NAME_LENGTH = 200
@@ -44,7 +46,8 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 100
 BOOKING_NOT_PENDING = "BOOKING_NOT_PENDING"
 BOOKING_NOT_ACTIVE = "BOOKING_NOT_ACTIVE"
 TOO_LATE_TO_CANCEL = "TOO_LATE_TO_CANCEL"
-SERVICE_TYPE_NOT_SUPPORTED = "SERVICE_TYPE_NOT_SUPPORTED"
+# ALREADY_EXISTS reason: the appointment's time is taken (by a booking, a time off, a holiday).
+SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
 MAX_PARTICIPANTS_EXCEEDED = "MAX_PARTICIPANTS_EXCEEDED"
 CAPACITY_EXCEEDED = "CAPACITY_EXCEEDED"  # availability's, and the strict capacity rule's
 
@@ -68,6 +71,14 @@ class BookingStatus(enum.IntEnum):
     CONFIRMED = 2
     DECLINED = 3
     CANCELED = 4
+    COMPLETED = 5  # an appointment that took place
+    NO_SHOW = 6  # an appointment whose client did not come
+
+    @property
+    def holds_time(self) -> bool:
+        """An appointment in this status keeps its staff member's time: every status but the
+        canceled and declined ones (a past appointment's time stays as it was used)."""
+        return self not in (BookingStatus.CANCELED, BookingStatus.DECLINED)
 
     @property
     def active(self) -> bool:
@@ -87,10 +98,25 @@ class Change(enum.StrEnum):
 
 
 class EntityKind(enum.StrEnum):
-    """The `booked_entity` oneof: `slot` (one CLASS event) or `schedule` (a whole COURSE)."""
+    """What is booked: `slot` (one CLASS event), `schedule` (a whole COURSE) or `appointment` (a
+    staff member's time; on the wire a `slot` with start_date, end_date and staff_member_id)."""
 
     SLOT = "slot"
     SCHEDULE = "schedule"
+    APPOINTMENT = "appointment"
+
+
+@dataclass(frozen=True)
+class AppointmentTime:
+    """An appointment's time with its staff member, and the time it occupies: [start − buffer
+    before, end + buffer after) with the service's buffers as they were when it was booked (later
+    changes of the service do not move existing appointments)."""
+
+    staff_member_id: str
+    start: datetime
+    end: datetime
+    occupied_start: datetime
+    occupied_end: datetime
 
 
 @dataclass(frozen=True)
@@ -109,6 +135,11 @@ class BookingDraft:
     number_of_participants: int = 0
     contact: Contact = Contact("", "")
     idempotency_key: str = ""
+    # An APPOINTMENT's slot (entity_kind "appointment"): its instants and, optionally, the staff
+    # member (empty: any available one).
+    start: WireTimestamp | None = None
+    end: WireTimestamp | None = None
+    staff_member_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +158,7 @@ class Booking:
     # Digest of the creating request (`request_fingerprint`), kept with the key to tell a replay
     # of the same request from a reuse of the key for another one.
     request_fingerprint: str | None = None
+    appointment: AppointmentTime | None = None  # set exactly for APPOINTMENT bookings
 
     @property
     def schedule_id(self) -> str | None:
@@ -148,8 +180,15 @@ def validate_draft(draft: BookingDraft) -> None:
         v.id("booking.booked_entity.slot.event_id", draft.entity_id)
     elif draft.entity_kind == EntityKind.SCHEDULE:
         v.id("booking.booked_entity.schedule.schedule_id", draft.entity_id)
+    elif draft.entity_kind == EntityKind.APPOINTMENT:
+        appointment_span(v, draft)
+        v.check(not draft.entity_id, "booking.booked_entity.slot.event_id", "must be empty for an appointment (start_date and end_date name its time)")
+        v.id("booking.booked_entity.slot.staff_member_id", draft.staff_member_id, required=False)
     else:
-        v.add("booking.booked_entity", "is required: slot.event_id for a CLASS, schedule.schedule_id for a COURSE")
+        v.add(
+            "booking.booked_entity",
+            "is required: slot.event_id for a CLASS, slot.start_date and slot.end_date for an APPOINTMENT, schedule.schedule_id for a COURSE",
+        )
     v.int_range("booking.number_of_participants", draft.number_of_participants, 1, MAX_PARTICIPANTS_PER_BOOKING)
     v.text("booking.contact.name", draft.contact.name, max_len=MAX_CONTACT_NAME_LENGTH)
     v.email("booking.contact.email", draft.contact.email)
@@ -157,14 +196,26 @@ def validate_draft(draft: BookingDraft) -> None:
     v.raise_if_any()
 
 
+def appointment_span(v: Violations, draft: BookingDraft) -> tuple[datetime, datetime] | None:
+    """An appointment's start and end instants, or None with every bad one named in `v`."""
+    start = checked_instant(v, "booking.booked_entity.slot.start_date", draft.start, required=True)
+    end = checked_instant(v, "booking.booked_entity.slot.end_date", draft.end, required=True)
+    if start is None or end is None:
+        return None
+    if not v.check(end > start, "booking.booked_entity.slot.end_date", "must be after start_date"):
+        return None
+    return start, end
+
+
 def request_fingerprint(draft: BookingDraft) -> str:
     """A digest of everything the caller asked for (the key itself aside). Two requests with the
     same key are the same request exactly when their fingerprints are equal."""
-    canonical = json.dumps(
-        [draft.service_id, draft.entity_kind, draft.entity_id, draft.number_of_participants, draft.contact.name, draft.contact.email],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    fields: list[object] = [draft.service_id, draft.entity_kind, draft.entity_id, draft.number_of_participants, draft.contact.name, draft.contact.email]
+    if draft.entity_kind == EntityKind.APPOINTMENT:
+        # Only appointments add their fields, so the fingerprints of stored class and course
+        # bookings stay what they were.
+        fields += [_wire(draft.start), _wire(draft.end), draft.staff_member_id]
+    canonical = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -182,19 +233,23 @@ def replay(existing: Booking, fingerprint: str) -> Booking:
     return existing
 
 
+def _wire(value: WireTimestamp | None) -> list[int] | None:
+    return None if value is None else [value.seconds, value.nanos]
+
+
 def new_booking(draft: BookingDraft, booking_id: str, service: Service) -> Booking:
     """The booking a valid draft makes on `service`, PENDING or CONFIRMED by the service's manual
     approval. The entity must fit the service: a COURSE is booked whole (its own schedule), a
     CLASS by one event (that the event is one of the service's is checked by the caller, which
-    reads the event). APPOINTMENT bookings are not supported: FAILED_PRECONDITION
-    SERVICE_TYPE_NOT_SUPPORTED (the request is well formed, the service is of the wrong kind)."""
+    reads the event), an APPOINTMENT by its time (`with_staff_member` then names whose)."""
     if service.type is ServiceType.APPOINTMENT:
-        raise FailedPrecondition(
-            SERVICE_TYPE_NOT_SUPPORTED,
-            f"service {service.id} is an APPOINTMENT; only COURSE and CLASS services can be booked",
-            {"service_type": service.type.name},
+        if draft.entity_kind != EntityKind.APPOINTMENT:
+            raise InvalidArgument.single("booking.booked_entity", "an APPOINTMENT is booked by its time: set slot.start_date and slot.end_date")
+    elif draft.entity_kind == EntityKind.APPOINTMENT:
+        raise InvalidArgument.single(
+            "booking.booked_entity.slot", f"start_date and end_date book an APPOINTMENT; service {service.id} is a {service.type.name}"
         )
-    if service.type is ServiceType.COURSE:
+    elif service.type is ServiceType.COURSE:
         if draft.entity_kind != EntityKind.SCHEDULE:
             raise InvalidArgument.single("booking.booked_entity", "a COURSE is booked whole: set schedule.schedule_id to the course's schedule")
         if draft.entity_id != service.schedule_id:
@@ -206,13 +261,78 @@ def new_booking(draft: BookingDraft, booking_id: str, service: Service) -> Booki
         id=booking_id,
         service_id=service.id,
         entity_kind=EntityKind(draft.entity_kind),
-        entity_id=draft.entity_id,
+        entity_id=draft.entity_id if draft.entity_kind != EntityKind.APPOINTMENT else "",
         number_of_participants=draft.number_of_participants,
         contact=draft.contact,
         status=BookingStatus.PENDING if service.requires_manual_approval else BookingStatus.CONFIRMED,
         idempotency_key=key,
         request_fingerprint=request_fingerprint(draft) if key else None,
     )
+
+
+def with_staff_member(booking: Booking, staff_member_id: str, start: datetime, end: datetime, buffer_before: timedelta, buffer_after: timedelta) -> Booking:
+    """The appointment booking with its staff member and the time it occupies."""
+    time = AppointmentTime(staff_member_id, start, end, start - buffer_before, end + buffer_after)
+    return replace(booking, entity_id=staff_member_id, appointment=time)
+
+
+def round_robin(free: Sequence[str], appointments_that_day: Mapping[str, int]) -> list[str]:
+    """The order in which the free staff members are offered an appointment booked without one
+    named: fewest appointments on the appointment's local day first, then a stable order (the id),
+    so the work is shared and ties always break the same way."""
+    return sorted(free, key=lambda staff: (appointments_that_day.get(staff, 0), staff))
+
+
+@dataclass(frozen=True)
+class AppointmentSlotAnswer:
+    """Availability's word on one appointment slot (bookings.availability.v2 AvailabilityTimeSlot):
+    the staff members free for it (of those asked about), the booking policies it violates now,
+    and why the others are not free."""
+
+    available_staff_member_ids: tuple[str, ...]
+    too_early: bool = False
+    too_late: bool = False
+    online_disabled: bool = False
+    booked: bool = False
+    time_off: bool = False
+    holiday: bool = False
+    calendar_conflict: bool = False
+
+
+def appointment_refusal(answer: AppointmentSlotAnswer, start: datetime, end: datetime) -> FailedPrecondition | AlreadyExists | None:
+    """Why the slot cannot be booked now, or None. A booking policy refuses first, as for classes
+    and courses (FAILED_PRECONDITION with the same reasons); a slot nobody is free for is taken
+    (ALREADY_EXISTS SLOT_UNAVAILABLE), whatever holds it."""
+    for violated, reason in (
+        (answer.online_disabled, "BOOK_ONLINE_DISABLED"),
+        (answer.too_late, "TOO_LATE_TO_BOOK"),
+        (answer.too_early, "TOO_EARLY_TO_BOOK"),
+    ):
+        if violated:
+            return FailedPrecondition(reason, REFUSAL_MESSAGES[reason])
+    if answer.available_staff_member_ids:
+        return None
+    why = [
+        name
+        for name, held in (
+            ("booked", answer.booked),
+            ("time_off", answer.time_off),
+            ("holiday", answer.holiday),
+            ("calendar_conflict", answer.calendar_conflict),
+        )
+        if held
+    ]
+    return slot_unavailable(start, end, "the slot is not available: no staff member is free for it", why)
+
+
+def slot_unavailable(
+    start: datetime, end: datetime, message: str = "the slot was just taken: no staff member is free for it any more", why: Sequence[str] = ()
+) -> AlreadyExists:
+    """ALREADY_EXISTS SLOT_UNAVAILABLE: another booking, a time off or a holiday holds the time
+    (also when it was taken between availability's answer and the hold, by a concurrent booking
+    or time off)."""
+    metadata = {"start_date": start.isoformat(), "end_date": end.isoformat()} | ({"reasons": ",".join(why)} if why else {})
+    return AlreadyExists("appointment slot", f"{start.isoformat()}/{end.isoformat()}", reason=SLOT_UNAVAILABLE, metadata=metadata, message=message)
 
 
 def refusal(reason: str, *, open_spots: int, total_spots: int) -> FailedPrecondition:

@@ -17,10 +17,24 @@ from services.common.validation import Violations
 
 MAX_NAME_LENGTH = 200
 MAX_CAPACITY = 10_000
+MAX_STAFF_MEMBERS = 100
+# AppointmentSettings' bounds (services.proto): durations, buffers and intervals of at most a day.
+MIN_DURATION_MINUTES, MAX_MINUTES = 5, 1440
 
 # Paths UpdateService accepts in its mask (services.proto). Each replaces the whole field: a
-# `booking_policy` in the mask with no policy in the request resets the policy to its defaults.
-UPDATABLE_PATHS = ("name", "default_capacity", "time_zone", "online_booking_enabled", "booking_policy", "requires_manual_approval", "strict_capacity")
+# `booking_policy` in the mask with no policy in the request resets the policy to its defaults,
+# `staff_member_ids` replaces the service's whole list of staff.
+UPDATABLE_PATHS = (
+    "name",
+    "default_capacity",
+    "time_zone",
+    "online_booking_enabled",
+    "booking_policy",
+    "requires_manual_approval",
+    "strict_capacity",
+    "appointment",
+    "staff_member_ids",
+)
 _OUTPUT_ONLY_PATHS = frozenset({"id", "schedule_id", "revision", "created_date", "updated_date"})
 
 
@@ -47,6 +61,16 @@ class ServiceType(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class AppointmentSettings:
+    """How an APPOINTMENT's slots are cut from its staff's working hours (docs/appointments.md "Slots")."""
+
+    duration_minutes: int
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    slot_interval_minutes: int = 0  # 0: a slot starts every `duration_minutes`
+
+
+@dataclass(frozen=True)
 class ServiceDraft:
     """The caller-settable fields of a service as received, not yet validated. `type` is the
     wire number (0 = unspecified; an unknown number is kept so it can be reported)."""
@@ -59,6 +83,8 @@ class ServiceDraft:
     requires_manual_approval: bool = False
     booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
     strict_capacity: bool = False
+    appointment: AppointmentSettings | None = None  # None: not sent
+    staff_member_ids: tuple[str, ...] = ()  # as sent, repeats included (the validation reports them)
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,10 @@ class Service:
     # (docs/pipeline.md "Where strict capacity differs").
     strict_capacity: bool = False
     schedule_id: str | None = None  # set for CLASS and COURSE
+    appointment: AppointmentSettings | None = None  # set for APPOINTMENT only
+    # APPOINTMENT only: who offers it, sorted. The relation is stored once (table service_staff)
+    # and is also each staff member's `service_ids`.
+    staff_member_ids: tuple[str, ...] = ()
     revision: int = 1
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -92,6 +122,8 @@ class Service:
             requires_manual_approval=self.requires_manual_approval,
             booking_policy=self.booking_policy,
             strict_capacity=self.strict_capacity,
+            appointment=self.appointment,
+            staff_member_ids=self.staff_member_ids,
         )
 
 
@@ -105,7 +137,9 @@ class UpdateServiceCommand:
 
 def new_service(draft: ServiceDraft, service_id: str) -> Service:
     """A new service at revision 1, or InvalidArgument naming every bad field. Output-only
-    fields a caller sets on create (id, schedule_id, revision, dates) never reach the draft."""
+    fields a caller sets on create (id, schedule_id, revision, dates) never reach the draft.
+    Whether each staff member id names a staff member of the tenant is the use case's check
+    (it needs the store)."""
     v = Violations()
     service_type = _validate(draft, v)
     v.raise_if_any()
@@ -120,6 +154,8 @@ def new_service(draft: ServiceDraft, service_id: str) -> Service:
         requires_manual_approval=draft.requires_manual_approval,
         booking_policy=draft.booking_policy.normalized(),
         strict_capacity=draft.strict_capacity,
+        appointment=draft.appointment,
+        staff_member_ids=tuple(sorted(draft.staff_member_ids)),
     )
 
 
@@ -167,6 +203,8 @@ def apply_update(current: Service, command: UpdateServiceCommand) -> Service:
         requires_manual_approval=merged.requires_manual_approval,
         booking_policy=merged.booking_policy.normalized(),
         strict_capacity=merged.strict_capacity,
+        appointment=merged.appointment,
+        staff_member_ids=tuple(sorted(merged.staff_member_ids)),
     )
 
 
@@ -215,4 +253,29 @@ def _validate(draft: ServiceDraft, v: Violations, *, blame_capacity: bool = Fals
             )
         else:
             v.add("service.booking_policy.participants_policy.max_participants_per_booking", f"must not exceed default_capacity ({capacity})")
+
+    if service_type is None or service_type is ServiceType.APPOINTMENT:
+        # Also without a valid type: settings or ids that are bad are bad for any type, so they
+        # are named now rather than after the type is repaired.
+        if draft.appointment is not None:
+            validate_appointment_settings(draft.appointment, v, "service.appointment")
+        v.ids("service.staff_member_ids", list(draft.staff_member_ids), max_items=MAX_STAFF_MEMBERS)
+    if service_type is ServiceType.APPOINTMENT:
+        v.check(draft.appointment is not None, "service.appointment", "is required for type APPOINTMENT: at least duration_minutes")
+    elif service_type is not None:
+        # Courses and classes run on their own schedule's sessions, not on staff working hours.
+        v.check(draft.appointment is None, "service.appointment", "applies to services of type APPOINTMENT only")
+        v.check(not draft.staff_member_ids, "service.staff_member_ids", "applies to services of type APPOINTMENT only")
     return service_type
+
+
+def validate_appointment_settings(settings: AppointmentSettings, v: Violations, prefix: str) -> None:
+    v.int_range(f"{prefix}.duration_minutes", settings.duration_minutes, MIN_DURATION_MINUTES, MAX_MINUTES)
+    v.int_range(f"{prefix}.buffer_before_minutes", settings.buffer_before_minutes, 0, MAX_MINUTES)
+    v.int_range(f"{prefix}.buffer_after_minutes", settings.buffer_after_minutes, 0, MAX_MINUTES)
+    interval = settings.slot_interval_minutes
+    v.check(
+        interval == 0 or MIN_DURATION_MINUTES <= interval <= MAX_MINUTES,
+        f"{prefix}.slot_interval_minutes",
+        f"must be 0 (the duration) or between {MIN_DURATION_MINUTES} and {MAX_MINUTES}",
+    )

@@ -1,8 +1,8 @@
 """gRPC entrypoints of the bookings service: proto -> domain, call the use case with the request's
 tenant, domain -> proto.
 
-Hosts bookings.catalog.v1.Services, the default bookings.policies.v1.BookingPolicyProvider and
-bookings.v2.Bookings. The proto <-> domain mapping is in services/bookings/mapping.py, shared with
+Hosts bookings.catalog.v1.Services, bookings.staff.v1.StaffMembers, the default
+bookings.policies.v1.BookingPolicyProvider and bookings.v2.Bookings. The proto <-> domain mapping is in services/bookings/mapping.py, shared with
 the outbox's integration events.
 """
 
@@ -14,24 +14,33 @@ import grpc
 
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.bookings.v2 import bookings_pb2
 from services.api.common.v1 import paging_pb2
+from services.bookings.application.appointments import Appointments
 from services.bookings.application.bookings import BookingPage, Bookings
 from services.bookings.application.catalog import Catalog, PolicyProvider
+from services.bookings.application.staff import StaffDirectory
 from services.bookings.domain.services import UpdateServiceCommand
+from services.bookings.domain.staff import UpdateStaffMemberCommand
 from services.bookings.mapping import (  # noqa: F401 (policy_from_proto re-exported)
     booking_draft_from_proto,
     booking_to_proto,
     draft_from_proto,
+    occupied_time_to_proto,
     policy_from_proto,
     policy_to_proto,
     service_to_proto,
+    staff_member_draft_from_proto,
+    staff_member_to_proto,
+    wire_timestamp,
 )
 from services.common.auth import current_tenant
 from services.common.server import RpcService
 
 CATALOG_READ, CATALOG_WRITE = "catalog:read", "catalog:write"
 BOOKINGS_READ, BOOKINGS_WRITE = "bookings:read", "bookings:write"
+INTERNAL = "internal"
 
 
 class ServicesServicer:
@@ -70,6 +79,44 @@ class ServicesServicer:
     async def DeleteService(self, request: services_pb2.DeleteServiceRequest, context: grpc.aio.ServicerContext) -> Any:
         await self._catalog.delete(current_tenant(), request.service_id, request.revision)
         return services_pb2.DeleteServiceResponse()
+
+
+class StaffMembersServicer:
+    """bookings.staff.v1.StaffMembers"""
+
+    def __init__(self, staff: StaffDirectory):
+        self._staff = staff
+
+    async def CreateStaffMember(self, request: staff_members_pb2.CreateStaffMemberRequest, context: grpc.aio.ServicerContext) -> Any:
+        staff_member = await self._staff.create(current_tenant(), staff_member_draft_from_proto(request.staff_member))
+        return staff_members_pb2.CreateStaffMemberResponse(staff_member=staff_member_to_proto(staff_member))
+
+    async def GetStaffMember(self, request: staff_members_pb2.GetStaffMemberRequest, context: grpc.aio.ServicerContext) -> Any:
+        staff_member = await self._staff.get(current_tenant(), request.staff_member_id)
+        return staff_members_pb2.GetStaffMemberResponse(staff_member=staff_member_to_proto(staff_member))
+
+    async def QueryStaffMembers(self, request: staff_members_pb2.QueryStaffMembersRequest, context: grpc.aio.ServicerContext) -> Any:
+        page = await self._staff.query(
+            current_tenant(), list(request.staff_member_ids), list(request.service_ids), request.cursor_paging.limit, request.cursor_paging.cursor
+        )
+        return staff_members_pb2.QueryStaffMembersResponse(
+            staff_members=[staff_member_to_proto(m) for m in page.staff_members],
+            paging_metadata=paging_pb2.PagingMetadata(count=len(page.staff_members), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=page.has_next),
+        )
+
+    async def UpdateStaffMember(self, request: staff_members_pb2.UpdateStaffMemberRequest, context: grpc.aio.ServicerContext) -> Any:
+        command = UpdateStaffMemberCommand(
+            staff_member_id=request.staff_member.id,
+            revision=request.staff_member.revision,
+            paths=list(request.mask.paths),
+            patch=staff_member_draft_from_proto(request.staff_member),
+        )
+        staff_member = await self._staff.update(current_tenant(), command)
+        return staff_members_pb2.UpdateStaffMemberResponse(staff_member=staff_member_to_proto(staff_member))
+
+    async def DeleteStaffMember(self, request: staff_members_pb2.DeleteStaffMemberRequest, context: grpc.aio.ServicerContext) -> Any:
+        await self._staff.delete(current_tenant(), request.staff_member_id, request.revision)
+        return staff_members_pb2.DeleteStaffMemberResponse()
 
 
 class BookingPolicyProviderServicer:
@@ -114,6 +161,7 @@ class BookingsServicer:
             [int(s) for s in request.statuses],
             request.cursor_paging.limit,
             request.cursor_paging.cursor,
+            list(request.staff_member_ids),
         )
         return bookings_pb2.QueryBookingsResponse(
             bookings=[booking_to_proto(b) for b in page.bookings],
@@ -138,7 +186,23 @@ class BookingsServicer:
         return bookings_pb2.UpdateNumberOfParticipantsResponse(booking=booking_to_proto(booking))
 
 
-def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings) -> list[RpcService]:
+class StaffCalendarsServicer:
+    """bookings.staff.v1.StaffCalendars (internal): the time appointments occupy, for availability."""
+
+    def __init__(self, appointments: Appointments):
+        self._appointments = appointments
+
+    async def ListOccupiedTime(self, request: staff_members_pb2.ListOccupiedTimeRequest, context: grpc.aio.ServicerContext) -> Any:
+        occupied = await self._appointments.occupied_time(
+            current_tenant(),
+            list(request.staff_member_ids),
+            wire_timestamp(request, "from"),
+            wire_timestamp(request, "to"),
+        )
+        return staff_members_pb2.ListOccupiedTimeResponse(occupied_time=[occupied_time_to_proto(o) for o in occupied])
+
+
+def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings, staff: StaffDirectory, appointments: Appointments) -> list[RpcService]:
     bookings_rpcs = bookings_pb2.DESCRIPTOR.services_by_name["Bookings"]
     return [
         RpcService(
@@ -153,6 +217,18 @@ def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings)
             },
         ),
         RpcService(
+            StaffMembersServicer(staff),
+            staff_members_pb2.DESCRIPTOR.services_by_name["StaffMembers"],
+            # Staff members use the catalog's scopes (DESIGN).
+            {
+                "CreateStaffMember": CATALOG_WRITE,
+                "GetStaffMember": CATALOG_READ,
+                "QueryStaffMembers": CATALOG_READ,
+                "UpdateStaffMember": CATALOG_WRITE,
+                "DeleteStaffMember": CATALOG_WRITE,
+            },
+        ),
+        RpcService(
             BookingPolicyProviderServicer(provider),
             booking_policy_pb2.DESCRIPTOR.services_by_name["BookingPolicyProvider"],
             # Availability calls it with an `internal` token, which satisfies any scope.
@@ -163,4 +239,5 @@ def rpc_services(catalog: Catalog, provider: PolicyProvider, bookings: Bookings)
             bookings_rpcs,
             {m.name: BOOKINGS_READ if m.name in ("GetBooking", "QueryBookings") else BOOKINGS_WRITE for m in bookings_rpcs.methods},
         ),
+        RpcService(StaffCalendarsServicer(appointments), staff_members_pb2.DESCRIPTOR.services_by_name["StaffCalendars"], {"ListOccupiedTime": INTERNAL}),
     ]

@@ -61,6 +61,12 @@ _MAX_SERVICE_ID = 100
 DURABLE_FETCH_WAIT_MS = 500
 
 
+def is_appointment(booking: bookings_pb2.Booking) -> bool:
+    """An APPOINTMENT booking (a slot naming its staff member, not an event) is one person's
+    exclusive time: it takes no spot of a shared capacity, so it makes no participation."""
+    return booking.booked_entity.WhichOneof("item") == "slot" and bool(booking.booked_entity.slot.staff_member_id)
+
+
 def booking_snapshot(booking: bookings_pb2.Booking) -> BookingSnapshot:
     """The booking a message carries, or PoisonMessage naming everything the contract forbids."""
     problems = []
@@ -120,6 +126,9 @@ class BookingsConsumer:
     async def handle(self, inbound: Inbound[Any]) -> None:
         if not inbound.message.HasField("booking"):
             raise PoisonMessage(f"{inbound.envelope.ce_type} without a booking")
+        if is_appointment(inbound.message.booking):
+            log.debug("appointment booking skipped", booking_id=inbound.message.booking.id)
+            return
         booking = dataclasses.replace(booking_snapshot(inbound.message.booking), committed_at=committed_at(inbound.envelope))
         decision = await self._participations.apply_booking(inbound.tenant_id, booking)
         if self._settle_soon is not None and decision.announcements:

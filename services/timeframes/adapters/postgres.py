@@ -27,6 +27,7 @@ from services.common import outbox
 from services.common.db import TenantSession, TenantStore
 from services.common.weekly_rules import WeeklyRule
 from services.timeframes.domain.commands import EventQuery
+from services.timeframes.domain.holds import MAX_NAMED_OCCUPANTS, AppointmentHold, HoldWrite, Occupants
 from services.timeframes.domain.model import (
     Count,
     Event,
@@ -39,7 +40,7 @@ from services.timeframes.domain.model import (
     ScheduleStatus,
     TimeFrame,
 )
-from services.timeframes.domain.working_hours import Holiday, NewHoliday, NewSpan, Span
+from services.timeframes.domain.working_hours import Holiday, NewHoliday, NewSpan, ScheduleWorkingHours, Span
 from services.timeframes.mapping import event_message, schedule_participants_message
 
 _SCHEDULE_COLUMNS = "id, name, external_id, time_zone, default_capacity, status, revision, created_date, schedule_participants, schedule_participants_version"
@@ -288,7 +289,7 @@ class PostgresCalendarSession(TenantSession):
         )
         return {str(r["id"]): TimeFrame(str(r["id"]), r["first_start"], r["last_end"], r["event_count"]) for r in rows}
 
-    # --- working hours (migrations/0004_working_hours.sql) ---------------------------------------
+    # --- working hours (migrations/0004_working_hours.sql, time off in 0005_occupied_time.sql) ---
 
     async def lock_schedule(self, schedule_id: str) -> Schedule | None:
         row = await self._conn.fetchrow(f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = $2 FOR UPDATE", self._tenant, schedule_id)
@@ -325,10 +326,10 @@ class PostgresCalendarSession(TenantSession):
         )
         return [WeeklyRule(r["day_of_week"], r["start_time"], r["end_time"], r["effective_from"], r["effective_to"]) for r in rows]
 
-    async def add_span(self, kind: str, span_id: str, new: NewSpan) -> Span:
+    async def add_extra_hours(self, span_id: str, new: NewSpan) -> Span:
         row = await self._conn.fetchrow(
             f"""
-            INSERT INTO {_SPAN_TABLES[kind]} (tenant_id, id, schedule_id, start, "end", reason) VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO extra_hours (tenant_id, id, schedule_id, start, "end", reason) VALUES ($1, $2, $3, $4, $5, $6)
             RETURNING {_SPAN_COLUMNS}
             """,
             self._tenant,
@@ -341,16 +342,18 @@ class PostgresCalendarSession(TenantSession):
         return _span(row)
 
     async def delete_span(self, kind: str, schedule_id: str, span_id: str) -> bool:
+        table, only = _SPANS[kind]
         deleted = await self._conn.fetchval(
-            f"DELETE FROM {_SPAN_TABLES[kind]} WHERE tenant_id = $1 AND schedule_id = $2 AND id = $3 RETURNING id", self._tenant, schedule_id, span_id
+            f"DELETE FROM {table} WHERE tenant_id = $1 AND schedule_id = $2 AND id = $3 AND {only} RETURNING id", self._tenant, schedule_id, span_id
         )
         return deleted is not None
 
     async def spans(self, kind: str, schedule_id: str, start: datetime, end: datetime) -> list[Span]:
+        table, only = _SPANS[kind]
         rows = await self._conn.fetch(
             f"""
-            SELECT {_SPAN_COLUMNS} FROM {_SPAN_TABLES[kind]}
-            WHERE tenant_id = $1 AND schedule_id = $2 AND start < $4 AND "end" > $3
+            SELECT {_SPAN_COLUMNS} FROM {table}
+            WHERE tenant_id = $1 AND schedule_id = $2 AND {only} AND start < $4 AND "end" > $3
             ORDER BY start, id
             """,
             self._tenant,
@@ -396,14 +399,173 @@ class PostgresCalendarSession(TenantSession):
         )
         return [_holiday(r) for r in rows]
 
+    async def working_hours(self, schedule_ids: Sequence[str], start: datetime, end: datetime, first: date, last: date) -> dict[str, ScheduleWorkingHours]:
+        """ListWorkingHours in one statement, however many schedules: each of the tenant's
+        schedules among `schedule_ids` with its rules (in the order set), its time off and extra
+        hours overlapping [start, end) in (start, id) order, and its holidays from `first` through
+        `last`. Each array is one index scan per schedule (the rules' primary key,
+        occupied_time_time_off_idx, extra_hours_schedule_start_idx, holidays_schedule_date_key).
+        Ids of no schedule of the tenant are absent."""
+        rows = await self._conn.fetch(
+            """
+            SELECT s.id, s.time_zone,
+                ARRAY(
+                    SELECT (w.day_of_week, w.start_time, w.end_time, w.effective_from, w.effective_to) FROM weekly_rules w
+                    WHERE w.tenant_id = $1 AND w.schedule_id = s.id
+                    ORDER BY w.position
+                ) AS rules,
+                ARRAY(
+                    SELECT (o.id, o.start, o."end", o.reason) FROM occupied_time o
+                    WHERE o.tenant_id = $1 AND o.schedule_id = s.id AND o.kind = 'TIME_OFF' AND o.start < $4 AND o."end" > $3
+                    ORDER BY o.start, o.id
+                ) AS time_off,
+                ARRAY(
+                    SELECT (x.id, x.start, x."end", x.reason) FROM extra_hours x
+                    WHERE x.tenant_id = $1 AND x.schedule_id = s.id AND x.start < $4 AND x."end" > $3
+                    ORDER BY x.start, x.id
+                ) AS extra_hours,
+                ARRAY(
+                    SELECT (h.id, h.local_date, h.reason) FROM holidays h
+                    WHERE h.tenant_id = $1 AND h.schedule_id = s.id AND h.local_date BETWEEN $5 AND $6
+                    ORDER BY h.local_date
+                ) AS holidays
+            FROM schedules s
+            WHERE s.tenant_id = $1 AND s.id = ANY($2::uuid[])
+            """,
+            self._tenant,
+            list(schedule_ids),
+            start,
+            end,
+            first,
+            last,
+        )
+        found = {}
+        for row in rows:
+            schedule_id = str(row["id"])
+            found[schedule_id] = ScheduleWorkingHours(
+                schedule_id=schedule_id,
+                time_zone=row["time_zone"],
+                rules=[WeeklyRule(*rule) for rule in row["rules"]],
+                time_off=[Span(str(i), schedule_id, s, e, reason) for i, s, e, reason in row["time_off"]],
+                extra_hours=[Span(str(i), schedule_id, s, e, reason) for i, s, e, reason in row["extra_hours"]],
+                holidays=[Holiday(str(i), schedule_id, day, reason) for i, day, reason in row["holidays"]],
+            )
+        return found
 
-# Table names come from this fixed map only, never from a request.
-_SPAN_TABLES = {"time_off": "time_off", "extra_hours": "extra_hours"}
+    # --- occupied time (migrations/0005_occupied_time.sql) -----------------------------------------
+
+    async def lock_occupied_time(self, schedule_id: str) -> Schedule | None:
+        """The schedule, locked until the transaction ends, so that the writers of its occupied time
+        (holds and time off) insert one after the other. The exclusion constraints alone would
+        keep overlaps out, but two transactions inserting overlapping rows at once each find the
+        other's row in progress and wait for it: a deadlock, which Postgres breaks only after
+        deadlock_timeout by failing one of them. Serialized, the second sees the first's row
+        committed and is refused at once. NO KEY UPDATE leaves the foreign keys' share locks
+        (events being created on the schedule) alone."""
+        row = await self._conn.fetchrow(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE", self._tenant, schedule_id
+        )
+        return _schedule(row) if row else None
+
+    async def add_time_off(self, span_id: str, new: NewSpan) -> Span | None:
+        """Stores the time off, or None when it overlaps a hold (occupied_time_kinds_excl refused
+        it; the savepoint keeps the transaction usable, to name the holds)."""
+        try:
+            async with self._conn.transaction():
+                row = await self._conn.fetchrow(
+                    f"""
+                    INSERT INTO occupied_time (tenant_id, id, schedule_id, kind, start, "end", reason) VALUES ($1, $2, $3, 'TIME_OFF', $4, $5, $6)
+                    RETURNING {_SPAN_COLUMNS}
+                    """,
+                    self._tenant,
+                    span_id,
+                    new.schedule_id,
+                    new.start,
+                    new.end,
+                    new.reason,
+                )
+        except asyncpg.exceptions.ExclusionViolationError:
+            return None
+        return _span(row)
+
+    async def hold(self, booking_id: str) -> AppointmentHold | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_HOLD_COLUMNS} FROM occupied_time WHERE tenant_id = $1 AND booking_id = $2 AND kind = 'APPOINTMENT'", self._tenant, booking_id
+        )
+        return _hold(row) if row else None
+
+    async def add_hold(self, hold_id: str, hold: AppointmentHold) -> HoldWrite:
+        """Stores the hold, unless the time overlaps another hold or time off (an exclusion
+        constraint refuses it, in a savepoint that keeps the transaction usable) or the booking
+        holds time already (a hold of the same booking on another schedule committed first: the
+        unique index, ON CONFLICT)."""
+        try:
+            async with self._conn.transaction():
+                inserted = await self._conn.fetchval(
+                    """
+                    INSERT INTO occupied_time (tenant_id, id, schedule_id, kind, start, "end", booking_id) VALUES ($1, $2, $3, 'APPOINTMENT', $4, $5, $6)
+                    ON CONFLICT (tenant_id, booking_id) WHERE kind = 'APPOINTMENT' DO NOTHING
+                    RETURNING id
+                    """,
+                    self._tenant,
+                    hold_id,
+                    hold.schedule_id,
+                    hold.start,
+                    hold.end,
+                    hold.booking_id,
+                )
+        except asyncpg.exceptions.ExclusionViolationError:
+            return HoldWrite.OCCUPIED
+        return HoldWrite.HELD if inserted is not None else HoldWrite.BOOKING_HOLDS_TIME
+
+    async def release_hold(self, booking_id: str) -> bool:
+        deleted = await self._conn.fetchval(
+            "DELETE FROM occupied_time WHERE tenant_id = $1 AND booking_id = $2 AND kind = 'APPOINTMENT' RETURNING id", self._tenant, booking_id
+        )
+        return deleted is not None
+
+    async def occupants(self, schedule_id: str, start: datetime, end: datetime) -> Occupants:
+        """The holds' bookings and the time off overlapping [start, end) on the schedule, each
+        sorted by id (uuid order is their text's) and cut to MAX_NAMED_OCCUPANTS; found through
+        the exclusion constraints' indexes."""
+        row = await self._conn.fetchrow(
+            """
+            SELECT
+                ARRAY(
+                    SELECT booking_id FROM occupied_time
+                    WHERE tenant_id = $1 AND schedule_id = $2 AND kind = 'APPOINTMENT' AND during && tstzrange($3, $4, '[)')
+                    ORDER BY booking_id LIMIT $5
+                ) AS booking_ids,
+                ARRAY(
+                    SELECT id FROM occupied_time
+                    WHERE tenant_id = $1 AND schedule_id = $2 AND kind = 'TIME_OFF' AND during && tstzrange($3, $4, '[)')
+                    ORDER BY id LIMIT $5
+                ) AS time_off_ids
+            """,
+            self._tenant,
+            schedule_id,
+            start,
+            end,
+            MAX_NAMED_OCCUPANTS + 1,
+        )
+        bookings, time_off = [str(i) for i in row["booking_ids"]], [str(i) for i in row["time_off_ids"]]
+        more = max(len(bookings), len(time_off)) > MAX_NAMED_OCCUPANTS
+        return Occupants(tuple(bookings[:MAX_NAMED_OCCUPANTS]), tuple(time_off[:MAX_NAMED_OCCUPANTS]), more)
+
+
+# (table, the rows of that kind in it): table names come from this fixed map only, never from a
+# request. Time off shares occupied_time with appointment holds (migrations/0005_occupied_time.sql).
+_SPANS = {"time_off": ("occupied_time", "kind = 'TIME_OFF'"), "extra_hours": ("extra_hours", "TRUE")}
+_HOLD_COLUMNS = 'booking_id, schedule_id, start, "end"'
 _SPAN_COLUMNS = 'id, schedule_id, start, "end", reason'
 
 
 def _span(row: asyncpg.Record) -> Span:
     return Span(str(row["id"]), str(row["schedule_id"]), row["start"], row["end"], row["reason"])
+
+
+def _hold(row: asyncpg.Record) -> AppointmentHold:
+    return AppointmentHold(str(row["booking_id"]), str(row["schedule_id"]), row["start"], row["end"])
 
 
 def _holiday(row: asyncpg.Record) -> Holiday:

@@ -5,25 +5,33 @@ touching the store, then reads, or writes in exactly one `store.write(tenant)` t
 A schedule is the tenant's or unknown: another tenant's schedule is NOT_FOUND exactly as one that
 does not exist (the session filters every statement by its tenant). Working hours change no event
 and publish nothing.
+
+Time off is occupied time, kept apart from the time held for appointments by the store
+(application/holds.py, docs/appointments.md "Double booking"): time off over a hold is refused
+(TIME_OCCUPIED, naming the bookings).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.common.errors import AlreadyExists, NotFound
-from services.common.local_time import to_local
 from services.common.weekly_rules import WeeklyRule
 from services.timeframes.application.ports import CalendarSession, CalendarStore
 from services.timeframes.domain import working_hours as wh
 from services.timeframes.domain.commands import WireTimestamp
+from services.timeframes.domain.holds import Occupants, time_occupied
 from services.timeframes.domain.model import Schedule
 
 TIME_OFF = "time_off"
 EXTRA_HOURS = "extra_hours"
+# A refused time off names the holds in its way, read after the refusal; if they were released
+# in between (a release takes no lock), the insert is tried again, this many times in all.
+OCCUPIED_ATTEMPTS = 3
 
 
 def _new_id() -> str:
@@ -66,8 +74,20 @@ class WorkingHours:
         """CreateTimeOff (kind TIME_OFF) and CreateExtraHours (EXTRA_HOURS)."""
         new = wh.validate_new_span(schedule_id, kind, span)
         async with self._store.write(tenant) as session:
-            await _schedule(session, new.schedule_id)
-            return await session.add_span(kind, self._new_id(), new)
+            if kind == EXTRA_HOURS:
+                await _schedule(session, new.schedule_id)
+                return await session.add_extra_hours(self._new_id(), new)
+            if await session.lock_occupied_time(new.schedule_id) is None:
+                raise NotFound("schedule", new.schedule_id)
+            occupants = Occupants()
+            for _ in range(OCCUPIED_ATTEMPTS):
+                created = await session.add_time_off(self._new_id(), new)
+                if created is not None:
+                    return created
+                occupants = await session.occupants(new.schedule_id, new.start, new.end)
+                if occupants.booking_ids:
+                    break
+            raise time_occupied(new.schedule_id, new.start, new.end, occupants)
 
     async def delete_span(self, tenant: str, kind: str, schedule_id: str, span_id: str) -> None:
         schedule_id, span_id = wh.validate_delete(schedule_id, f"{kind}_id", span_id)
@@ -102,11 +122,39 @@ class WorkingHours:
         query = wh.validate_exceptions_range(schedule_id, start, end)
         async with self._store.read(tenant) as session:
             schedule = await _schedule(session, query.schedule_id)
-            zone = ZoneInfo(schedule.time_zone)
-            first = to_local(query.start, zone).date()
-            last = to_local(query.end - timedelta(microseconds=1), zone).date()
+            first, last = wh.local_dates(query.start, query.end, ZoneInfo(schedule.time_zone))
             return wh.Exceptions(
                 time_off=await session.spans(TIME_OFF, query.schedule_id, query.start, query.end),
                 extra_hours=await session.spans(EXTRA_HOURS, query.schedule_id, query.start, query.end),
                 holidays=await session.holidays(query.schedule_id, first, last),
             )
+
+    # --- several schedules at once ---------------------------------------------------------------
+
+    async def list_working_hours(
+        self, tenant: str, schedule_ids: list[str], start: WireTimestamp | None, end: WireTimestamp | None
+    ) -> list[wh.ScheduleWorkingHours]:
+        """ListWorkingHours, on availability's hot path: one statement for all schedules, in the
+        order of `schedule_ids`; the first of them that is not the tenant's is NOT_FOUND."""
+        query = wh.validate_working_hours_query(schedule_ids, start, end)
+        # Holidays are local dates. A zone's offset is less than a day (Python allows no more), so
+        # an instant's local date is within a day of its UTC date: these dates hold every
+        # schedule's, which are cut exactly below.
+        first = query.start.date() - timedelta(days=1)
+        last = (query.end - timedelta(microseconds=1)).date() + timedelta(days=1)
+        async with self._store.read(tenant) as session:
+            found = await session.working_hours(query.schedule_ids, query.start, query.end, first, last)
+        answer = []
+        for schedule_id in query.schedule_ids:
+            hours = found.get(schedule_id)
+            if hours is None:
+                raise NotFound("schedule", schedule_id)
+            local_first, local_last = wh.local_dates(query.start, query.end, ZoneInfo(hours.time_zone))
+            answer.append(
+                dataclasses.replace(
+                    hours,
+                    rules=sorted(hours.rules, key=wh.rule_sort_key),
+                    holidays=[h for h in hours.holidays if local_first <= h.local_date <= local_last],
+                )
+            )
+        return answer

@@ -11,8 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.common.instants import to_micros
-from services.common.validation import MAX_IDS_PER_FILTER, Violations, is_uuid
+from services.common.validation import MAX_IDS_PER_FILTER, Violations, WireTimestamp, checked_instant, is_uuid  # noqa: F401 (re-exported)
 from services.timeframes.domain.model import (
     MAX_CAPACITY,
     MAX_EXTERNAL_ID_LENGTH,
@@ -28,29 +27,6 @@ from services.timeframes.domain.model import (
 
 MAX_BULK_EVENTS = 500
 MAX_TIME_FRAME_IDS = 100
-
-
-@dataclass(frozen=True)
-class WireTimestamp:
-    """A google.protobuf.Timestamp as it arrived. Stored with microsecond precision (Postgres
-    timestamptz): nanoseconds below a microsecond are truncated."""
-
-    seconds: int
-    nanos: int
-
-    @classmethod
-    def of(cls, instant: datetime) -> WireTimestamp:
-        seconds, micros = divmod(to_micros(instant), 1_000_000)
-        return cls(seconds, micros * 1000)
-
-
-def checked_instant(v: Violations, field: str, value: WireTimestamp | None, *, required: bool) -> datetime | None:
-    """The instant, or None with the field named in `v` (absent when required, or out of range)."""
-    if value is None:
-        if required:
-            v.add(field, "is required")
-        return None
-    return v.instant(field, value.seconds, value.nanos)
 
 
 def canonical_id(value: str) -> str:

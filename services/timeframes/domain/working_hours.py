@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from services.common.local_time import to_local
 from services.common.validation import Violations
 from services.common.weekly_rules import WeeklyRule, check_day_of_week, weekly_rule_violations
 from services.timeframes.domain.commands import WireTimestamp, checked_id, checked_instant
@@ -21,6 +23,8 @@ from services.timeframes.domain.commands import WireTimestamp, checked_id, check
 MAX_RULES = 50
 MAX_REASON_LENGTH = 500
 MAX_EXCEPTIONS_RANGE = timedelta(days=366)
+MAX_WORKING_HOURS_SCHEDULES = 50
+MAX_WORKING_HOURS_RANGE = timedelta(days=400)
 
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -55,6 +59,25 @@ class Exceptions:
     time_off: list[Span]
     extra_hours: list[Span]
     holidays: list[Holiday]
+
+
+@dataclass(frozen=True)
+class ScheduleWorkingHours:
+    """ListWorkingHours' answer for one schedule: the rules sorted by rule_sort_key, the rest as
+    ListExceptions answers them (the store reads the rules in the order set and the holidays of a
+    wider range of dates; the use case orders and cuts them)."""
+
+    schedule_id: str
+    time_zone: str
+    rules: list[WeeklyRule]
+    time_off: list[Span]
+    extra_hours: list[Span]
+    holidays: list[Holiday]
+
+
+def local_dates(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """The first and last local date, in `zone`, that the half-open range [start, end) touches."""
+    return to_local(start, zone).date(), to_local(end - timedelta(microseconds=1), zone).date()
 
 
 def rule_sort_key(rule: WeeklyRule) -> tuple[int, time, date, time]:
@@ -114,6 +137,13 @@ class NewHoliday:
 @dataclass(frozen=True)
 class ExceptionsRange:
     schedule_id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class WorkingHoursQuery:
+    schedule_ids: list[str]
     start: datetime
     end: datetime
 
@@ -221,13 +251,41 @@ def validate_delete(schedule_id: str, field: str, item_id: str) -> tuple[str, st
     return canonical, item
 
 
+def _range(v: Violations, start: WireTimestamp | None, end: WireTimestamp | None, longest: timedelta) -> tuple[datetime, datetime] | None:
+    first = checked_instant(v, "from", start, required=True)
+    last = checked_instant(v, "to", end, required=True)
+    if first is None or last is None:
+        return None
+    if v.check(last > first, "to", "must be after from"):
+        v.check(last - first <= longest, "to", f"must be at most {longest.days} days after from")
+    return first, last
+
+
 def validate_exceptions_range(schedule_id: str, start: WireTimestamp | None, end: WireTimestamp | None) -> ExceptionsRange:
     v = Violations()
     canonical = checked_id(v, "schedule_id", schedule_id)
-    first = checked_instant(v, "from", start, required=True)
-    last = checked_instant(v, "to", end, required=True)
-    if first is not None and last is not None and v.check(last > first, "to", "must be after from"):
-        v.check(last - first <= MAX_EXCEPTIONS_RANGE, "to", f"must be at most {MAX_EXCEPTIONS_RANGE.days} days after from")
+    span = _range(v, start, end, MAX_EXCEPTIONS_RANGE)
     v.raise_if_any()
-    assert first is not None and last is not None
-    return ExceptionsRange(canonical, first, last)
+    assert span is not None
+    return ExceptionsRange(canonical, *span)
+
+
+def validate_working_hours_query(schedule_ids: list[str], start: WireTimestamp | None, end: WireTimestamp | None) -> WorkingHoursQuery:
+    """ListWorkingHours: 1 to 50 distinct schedule ids, each named by its index when it is not a
+    UUID or repeats an earlier one, and the range as ListExceptions' (up to 400 days)."""
+    v = Violations()
+    if not schedule_ids:
+        v.add("schedule_ids", f"is required: 1 to {MAX_WORKING_HOURS_SCHEDULES} schedule ids")
+    elif len(schedule_ids) > MAX_WORKING_HOURS_SCHEDULES:
+        # Not checked one by one beyond the limit: a request may carry very many.
+        v.add("schedule_ids", f"at most {MAX_WORKING_HOURS_SCHEDULES} schedule ids ({len(schedule_ids)} given)")
+    else:
+        first_index: dict[str, int] = {}
+        for i, schedule_id in enumerate(schedule_ids):
+            canonical = checked_id(v, f"schedule_ids[{i}]", schedule_id)
+            if canonical and v.check(canonical not in first_index, f"schedule_ids[{i}]", f"repeats schedule_ids[{first_index.get(canonical)}]"):
+                first_index[canonical] = i
+    span = _range(v, start, end, MAX_WORKING_HOURS_RANGE)
+    v.raise_if_any()
+    assert span is not None
+    return WorkingHoursQuery(list(schedule_ids), *span)

@@ -19,6 +19,7 @@ from services.common.auth import INTERNAL_SCOPE, current_tenant
 from services.common.server import RpcService
 from services.common.timestamps import set_timestamp
 from services.timeframes.application.calendar import Calendar
+from services.timeframes.application.holds import AppointmentHolds
 from services.timeframes.application.working_hours import EXTRA_HOURS, TIME_OFF, WorkingHours
 from services.timeframes.domain import commands
 from services.timeframes.domain.commands import WireTimestamp
@@ -27,9 +28,12 @@ from services.timeframes.mapping import (
     event_to_proto,
     exceptions_range,
     extra_hours_to_proto,
+    hold_input,
+    hold_to_proto,
     holiday_to_proto,
     schedule_to_proto,
     set_event_proto,
+    set_schedule_working_hours,
     span_input,
     time_off_to_proto,
     weekly_rule_input,
@@ -40,7 +44,7 @@ READ = "calendar:read"
 WRITE = "calendar:write"
 
 
-def rpc_services(calendar: Calendar, working_hours: WorkingHours) -> list[RpcService]:
+def rpc_services(calendar: Calendar, working_hours: WorkingHours, appointment_holds: AppointmentHolds) -> list[RpcService]:
     return [
         RpcService(
             SchedulesServicer(calendar),
@@ -80,7 +84,14 @@ def rpc_services(calendar: Calendar, working_hours: WorkingHours) -> list[RpcSer
                 "ListExceptions": READ,
                 "CreateHoliday": WRITE,
                 "DeleteHoliday": WRITE,
+                "ListWorkingHours": READ,
             },
+        ),
+        RpcService(
+            AppointmentHoldsServicer(appointment_holds),
+            hours_pb2.DESCRIPTOR.services_by_name["AppointmentHolds"],
+            # Only bookings holds and releases time, for the bookings it writes.
+            {"HoldAppointmentTime": INTERNAL_SCOPE, "ReleaseAppointmentTime": INTERNAL_SCOPE},
         ),
     ]
 
@@ -216,6 +227,31 @@ class WorkingHoursServicer(hours_pb2_grpc.WorkingHoursServicer):
     async def DeleteHoliday(self, request: hours_pb2.DeleteHolidayRequest, context: grpc.aio.ServicerContext) -> hours_pb2.DeleteHolidayResponse:
         await self._hours.delete_holiday(current_tenant(), request.schedule_id, request.holiday_id)
         return hours_pb2.DeleteHolidayResponse()
+
+    async def ListWorkingHours(self, request: hours_pb2.ListWorkingHoursRequest, context: grpc.aio.ServicerContext) -> hours_pb2.ListWorkingHoursResponse:
+        start, end = exceptions_range(request)
+        found = await self._hours.list_working_hours(current_tenant(), list(request.schedule_ids), start, end)
+        response = hours_pb2.ListWorkingHoursResponse()
+        for hours in found:
+            set_schedule_working_hours(response.schedules.add(), hours)
+        return response
+
+
+class AppointmentHoldsServicer(hours_pb2_grpc.AppointmentHoldsServicer):
+    def __init__(self, appointment_holds: AppointmentHolds):
+        self._holds = appointment_holds
+
+    async def HoldAppointmentTime(
+        self, request: hours_pb2.HoldAppointmentTimeRequest, context: grpc.aio.ServicerContext
+    ) -> hours_pb2.HoldAppointmentTimeResponse:
+        hold = await self._holds.hold(current_tenant(), hold_input(request.hold))
+        return hours_pb2.HoldAppointmentTimeResponse(hold=hold_to_proto(hold))
+
+    async def ReleaseAppointmentTime(
+        self, request: hours_pb2.ReleaseAppointmentTimeRequest, context: grpc.aio.ServicerContext
+    ) -> hours_pb2.ReleaseAppointmentTimeResponse:
+        released = await self._holds.release(current_tenant(), request.booking_id)
+        return hours_pb2.ReleaseAppointmentTimeResponse(released=released)
 
 
 # --- mapping -------------------------------------------------------------------------------------

@@ -12,11 +12,13 @@ import pytest
 from services.bookings.domain.bookings import (
     TRANSITIONS,
     Action,
+    AppointmentSlotAnswer,
     Booking,
     BookingDraft,
     BookingStatus,
     Contact,
     EntityKind,
+    appointment_refusal,
     cancellation_deadline,
     capacity_refusal,
     new_booking,
@@ -25,6 +27,7 @@ from services.bookings.domain.bookings import (
     request_fingerprint,
     require_cancellable_now,
     require_max_participants,
+    round_robin,
     too_late_to_cancel,
     transition,
     validate_change,
@@ -33,7 +36,8 @@ from services.bookings.domain.bookings import (
 )
 from services.bookings.domain.policies import BookingPolicy, CancellationPolicy
 from services.bookings.domain.services import Service, ServiceType
-from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from services.common.validation import WireTimestamp
 
 SERVICE_ID = "11111111-1111-4111-8111-111111111111"
 SCHEDULE_ID = "22222222-2222-4222-8222-222222222222"
@@ -55,6 +59,11 @@ def service(kind: ServiceType = ServiceType.COURSE, *, manual: bool = False) -> 
         booking_policy=BookingPolicy().normalized(),
         schedule_id=None if kind is ServiceType.APPOINTMENT else SCHEDULE_ID,
     )
+
+
+STAFF_ID = "55555555-5555-4555-8555-555555555555"
+START, END = WireTimestamp.of(F), WireTimestamp.of(F + 30 * MINUTE)
+APPOINTMENT: dict[str, object] = {"entity_kind": "appointment", "entity_id": "", "start": START, "end": END}
 
 
 def draft(**fields: object) -> BookingDraft:
@@ -90,6 +99,15 @@ def violations(exc: pytest.ExceptionInfo[InvalidArgument]) -> set[str]:
         pytest.param({"entity_kind": "", "entity_id": ""}, {"booking.booked_entity"}, id="booked entity required"),
         pytest.param({"entity_id": "x"}, {"booking.booked_entity.schedule.schedule_id"}, id="schedule id a UUID"),
         pytest.param({"entity_kind": "slot", "entity_id": ""}, {"booking.booked_entity.slot.event_id"}, id="event id required"),
+        pytest.param(APPOINTMENT, set(), id="a valid appointment booking, any staff member"),
+        pytest.param(APPOINTMENT | {"staff_member_id": STAFF_ID}, set(), id="a valid appointment booking with a staff member"),
+        pytest.param(APPOINTMENT | {"start": None}, {"booking.booked_entity.slot.start_date"}, id="appointment start required"),
+        pytest.param(APPOINTMENT | {"end": None}, {"booking.booked_entity.slot.end_date"}, id="appointment end required"),
+        pytest.param(APPOINTMENT | {"end": START}, {"booking.booked_entity.slot.end_date"}, id="appointment ends after it starts"),
+        pytest.param(APPOINTMENT | {"start": WireTimestamp(-2_208_988_801, 0)}, {"booking.booked_entity.slot.start_date"}, id="start in the instant range"),
+        pytest.param(APPOINTMENT | {"start": WireTimestamp(START.seconds, 10**9)}, {"booking.booked_entity.slot.start_date"}, id="start nanos in range"),
+        pytest.param(APPOINTMENT | {"entity_id": EVENT_ID}, {"booking.booked_entity.slot.event_id"}, id="an appointment names no event"),
+        pytest.param(APPOINTMENT | {"staff_member_id": "x"}, {"booking.booked_entity.slot.staff_member_id"}, id="staff member a UUID"),
         pytest.param({"number_of_participants": 0}, {"booking.number_of_participants"}, id="at least one participant"),
         pytest.param({"number_of_participants": 1001}, {"booking.number_of_participants"}, id="at most 1000 participants"),
         pytest.param({"contact": Contact(" ", "ada@example.com")}, {"booking.contact.name"}, id="name not blank"),
@@ -128,7 +146,14 @@ def test_validation_names_every_bad_field(fields: dict[str, object], bad: set[st
             id="a course by its own schedule only",
         ),
         pytest.param(ServiceType.CLASS, {}, InvalidArgument, "booking.booked_entity", id="a class is booked by event"),
-        pytest.param(ServiceType.APPOINTMENT, {}, FailedPrecondition, "SERVICE_TYPE_NOT_SUPPORTED", id="appointments are not booked here"),
+        pytest.param(ServiceType.APPOINTMENT, {}, InvalidArgument, "booking.booked_entity", id="an appointment is booked by its time"),
+        pytest.param(
+            ServiceType.CLASS,
+            {"entity_kind": "appointment", "entity_id": "", "start": WireTimestamp(1, 0), "end": WireTimestamp(2, 0)},
+            InvalidArgument,
+            "booking.booked_entity.slot",
+            id="a class is not booked by time",
+        ),
     ],
 )
 def test_the_entity_must_fit_the_service(kind: ServiceType, fields: dict[str, object], error: type[Exception], detail: str) -> None:
@@ -351,3 +376,43 @@ def test_a_strict_refusal_has_the_shape_of_availabilitys_capacity_refusal() -> N
     assert strict is not None
     availability = refusal("CAPACITY_EXCEEDED", open_spots=0, total_spots=5)
     assert (strict.reason, str(strict), strict.metadata) == (availability.reason, str(availability), availability.metadata)
+
+
+# --- appointments ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "free, that_day, order",
+    [
+        pytest.param(["b", "a", "c"], {}, ["a", "b", "c"], id="no appointments yet: a stable order"),
+        pytest.param(["a", "b", "c"], {"a": 2, "b": 1}, ["c", "b", "a"], id="fewest appointments that day first"),
+        pytest.param(["a", "b", "c"], {"a": 1, "c": 1}, ["b", "a", "c"], id="ties keep the stable order"),
+        pytest.param(["a"], {"a": 9}, ["a"], id="the only free one"),
+    ],
+)
+def test_round_robin_shares_the_work(free: list[str], that_day: dict[str, int], order: list[str]) -> None:
+    assert round_robin(free, that_day) == order
+
+
+@pytest.mark.parametrize(
+    "answer, error, reason",
+    [
+        pytest.param(AppointmentSlotAnswer(("s",)), None, None, id="a free staff member: bookable"),
+        pytest.param(AppointmentSlotAnswer(("s",), online_disabled=True), FailedPrecondition, "BOOK_ONLINE_DISABLED", id="online booking off"),
+        pytest.param(AppointmentSlotAnswer((), too_late=True, booked=True), FailedPrecondition, "TOO_LATE_TO_BOOK", id="the policy refuses before the time"),
+        pytest.param(AppointmentSlotAnswer(("s",), too_early=True), FailedPrecondition, "TOO_EARLY_TO_BOOK", id="beyond the horizon"),
+        pytest.param(AppointmentSlotAnswer((), booked=True), AlreadyExists, "SLOT_UNAVAILABLE", id="booked by someone else"),
+        pytest.param(AppointmentSlotAnswer((), time_off=True), AlreadyExists, "SLOT_UNAVAILABLE", id="time off"),
+        pytest.param(AppointmentSlotAnswer((), holiday=True), AlreadyExists, "SLOT_UNAVAILABLE", id="a holiday"),
+    ],
+)
+def test_an_appointment_slot_is_refused_by_policy_first_then_as_taken(answer: AppointmentSlotAnswer, error: type[Exception] | None, reason: str | None) -> None:
+    refused = appointment_refusal(answer, F, F + 30 * MINUTE)
+    assert (type(refused) if refused is not None else None, getattr(refused, "reason", None)) == (error, reason)
+
+
+def test_an_appointment_request_fingerprint_includes_its_time_and_staff_member() -> None:
+    base = draft(**APPOINTMENT)
+    assert request_fingerprint(base) != request_fingerprint(draft(**(APPOINTMENT | {"end": WireTimestamp.of(F + 45 * MINUTE)})))
+    assert request_fingerprint(base) != request_fingerprint(draft(**(APPOINTMENT | {"staff_member_id": STAFF_ID})))
+    assert request_fingerprint(base) == request_fingerprint(draft(**APPOINTMENT))

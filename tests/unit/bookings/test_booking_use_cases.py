@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.bookings.application.appointments import Appointments
 from services.bookings.application.bookings import Bookings
 from services.bookings.application.ports import AvailabilityAnswer, CalendarEvent, NotAClassSession
 from services.bookings.domain.bookings import BookingDraft, BookingStatus, Change, Contact
@@ -18,7 +19,7 @@ from services.bookings.domain.policies import BookingPolicy, CancellationPolicy,
 from services.bookings.domain.services import Service, ServiceType
 from services.common.errors import DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec
-from tests.unit.bookings.fakes import FakeStore
+from tests.unit.bookings.fakes import FakeAppointmentSlots, FakeHolds, FakeStore
 
 TENANT = "tenant-a"
 COURSE_ID = "11111111-1111-4111-8111-111111111111"
@@ -119,7 +120,8 @@ def world() -> World:
     for kind in (ServiceType.COURSE, ServiceType.CLASS):
         store.add_service(TENANT, service(kind))
     availability.events, availability.course_schedules = calendar.events, {COURSE_SCHEDULE}
-    bookings = Bookings(store, availability, calendar, CursorCodec(b"k" * 32), new_id=lambda: next(ids), clock=lambda: NOW)
+    appointments = Appointments(store, FakeAppointmentSlots(), FakeHolds())
+    bookings = Bookings(store, availability, calendar, CursorCodec(b"k" * 32), appointments, new_id=lambda: next(ids), clock=lambda: NOW)
     return World(store, availability, calendar, bookings)
 
 

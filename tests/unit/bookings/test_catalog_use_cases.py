@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from services.bookings.application.catalog import Catalog, PolicyProvider
-from services.bookings.domain.services import ServiceDraft, ServiceType, UpdateServiceCommand
+from services.bookings.domain.services import AppointmentSettings, ServiceDraft, ServiceType, UpdateServiceCommand
 from services.common.errors import DependencyUnavailable, InvalidArgument, NotFound, RevisionMismatch
 from services.common.paging import CursorCodec
 from tests.unit.bookings.fakes import FakeStore
@@ -58,7 +58,7 @@ async def test_creating_a_class_or_course_creates_its_schedule_keyed_by_the_new_
 
 
 async def test_creating_an_appointment_creates_no_schedule(catalog: Catalog, schedules: FakeSchedules) -> None:
-    service = await catalog.create(TENANT, course(type=ServiceType.APPOINTMENT, default_capacity=0))
+    service = await catalog.create(TENANT, course(type=ServiceType.APPOINTMENT, default_capacity=0, appointment=AppointmentSettings(30)))
     assert schedules.calls == []
     assert service.schedule_id is None
 

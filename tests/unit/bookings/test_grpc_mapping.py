@@ -78,13 +78,21 @@ def test_strict_capacity_makes_the_round_trip_through_the_proto(strict: bool) ->
 
 
 def test_every_hosted_rpc_declares_its_scope() -> None:
-    scopes = {svc.descriptor.full_name: svc.scopes for svc in rpc_services(catalog=None, provider=None, bookings=None)}  # type: ignore[arg-type]
+    scopes = {svc.descriptor.full_name: svc.scopes for svc in rpc_services(catalog=None, provider=None, bookings=None, staff=None, appointments=None)}  # type: ignore[arg-type]
     assert scopes["bookings.catalog.v1.Services"] == {
         "CreateService": "catalog:write",
         "GetService": "catalog:read",
         "QueryServices": "catalog:read",
         "UpdateService": "catalog:write",
         "DeleteService": "catalog:write",
+    }
+    assert scopes["bookings.staff.v1.StaffCalendars"] == {"ListOccupiedTime": "internal"}
+    assert scopes["bookings.staff.v1.StaffMembers"] == {
+        "CreateStaffMember": "catalog:write",
+        "GetStaffMember": "catalog:read",
+        "QueryStaffMembers": "catalog:read",
+        "UpdateStaffMember": "catalog:write",
+        "DeleteStaffMember": "catalog:write",
     }
     assert scopes["bookings.policies.v1.BookingPolicyProvider"] == {"ListBookingPolicies": "catalog:read"}
     assert scopes["bookings.v2.Bookings"] == {

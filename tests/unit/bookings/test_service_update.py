@@ -11,6 +11,7 @@ import pytest
 from services.bookings.domain.policies import BookingPolicy, LimitEarlyBooking, LimitLateBooking, ParticipantsPolicy
 from services.bookings.domain.services import (
     UPDATABLE_PATHS,
+    AppointmentSettings,
     Service,
     ServiceDraft,
     ServiceType,
@@ -178,12 +179,46 @@ def test_strict_capacity_is_switched_on_and_off_through_the_mask() -> None:
 
 
 def test_an_appointment_cannot_be_switched_to_strict_capacity() -> None:
-    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy())
+    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy(), appointment=AppointmentSettings(30))
     with pytest.raises(InvalidArgument) as info:
         apply_update(appointment, command(["strict_capacity"], strict_capacity=True))
     assert [v.field for v in info.value.violations] == ["service.strict_capacity"]
 
 
 def test_an_appointment_capacity_may_be_cleared() -> None:
-    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy())
+    appointment = replace(CURRENT, type=ServiceType.APPOINTMENT, schedule_id=None, booking_policy=BookingPolicy(), appointment=AppointmentSettings(30))
     assert apply_update(appointment, command(["default_capacity"], default_capacity=0)).default_capacity == 0
+
+
+APPOINTMENT_SERVICE = replace(
+    CURRENT,
+    type=ServiceType.APPOINTMENT,
+    schedule_id=None,
+    booking_policy=BookingPolicy(),
+    appointment=AppointmentSettings(30),
+    staff_member_ids=("00000000-0000-4000-8000-00000000000a",),
+)
+
+
+def test_appointment_settings_are_replaced_as_a_whole_through_the_mask() -> None:
+    updated = apply_update(APPOINTMENT_SERVICE, command(["appointment"], appointment=AppointmentSettings(45, buffer_after_minutes=10)))
+    assert updated == replace(APPOINTMENT_SERVICE, appointment=AppointmentSettings(45, buffer_after_minutes=10))
+
+
+def test_an_appointments_settings_cannot_be_cleared() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        apply_update(APPOINTMENT_SERVICE, command(["appointment"]))
+    assert [v.field for v in info.value.violations] == ["service.appointment"]
+
+
+def test_masked_staff_replace_the_whole_list_sorted() -> None:
+    a, b = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+    assert apply_update(APPOINTMENT_SERVICE, command(["staff_member_ids"], staff_member_ids=(b, a))).staff_member_ids == (a, b)
+    assert apply_update(APPOINTMENT_SERVICE, command(["staff_member_ids"])).staff_member_ids == ()
+    assert apply_update(APPOINTMENT_SERVICE, command(["name"], name="Cut", staff_member_ids=(b,))).staff_member_ids == (a,)
+
+
+def test_a_course_cannot_be_given_appointment_fields() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        apply_update(CURRENT, command(["appointment", "staff_member_ids"], appointment=AppointmentSettings(30), staff_member_ids=("x",)))
+    assert {v.field for v in info.value.violations} == {"service.appointment", "service.staff_member_ids"}

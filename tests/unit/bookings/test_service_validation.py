@@ -15,7 +15,7 @@ from services.bookings.domain.policies import (
     LimitLateBooking,
     ParticipantsPolicy,
 )
-from services.bookings.domain.services import Service, ServiceDraft, ServiceType, new_service
+from services.bookings.domain.services import AppointmentSettings, Service, ServiceDraft, ServiceType, new_service
 from services.common.errors import InvalidArgument
 
 SERVICE_ID = "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
@@ -23,6 +23,8 @@ EARLY = "service.booking_policy.limit_early_booking.earliest_booking_in_minutes"
 LATE = "service.booking_policy.limit_late_booking.latest_booking_in_minutes"
 CANCEL = "service.booking_policy.cancellation_policy.latest_cancellation_in_minutes"
 MAX_PARTY = "service.booking_policy.participants_policy.max_participants_per_booking"
+# An APPOINTMENT with its required settings.
+APPOINTMENT: dict[str, Any] = {"type": ServiceType.APPOINTMENT, "appointment": AppointmentSettings(duration_minutes=30)}
 
 
 def draft(**changes: Any) -> ServiceDraft:
@@ -55,8 +57,8 @@ def violations(d: ServiceDraft) -> dict[str, str]:
     [
         pytest.param({}, id="a-course-with-capacity-and-time-zone"),
         pytest.param({"type": ServiceType.CLASS}, id="a-class-with-capacity-and-time-zone"),
-        pytest.param({"type": ServiceType.APPOINTMENT, "default_capacity": 0}, id="an-appointment-needs-no-capacity"),
-        pytest.param({"type": ServiceType.APPOINTMENT, "default_capacity": 1}, id="an-appointment-may-state-a-capacity"),
+        pytest.param({**APPOINTMENT, "default_capacity": 0}, id="an-appointment-needs-no-capacity"),
+        pytest.param({**APPOINTMENT, "default_capacity": 1}, id="an-appointment-may-state-a-capacity"),
         pytest.param({"name": "x"}, id="a-one-character-name"),
         pytest.param({"name": "x" * 200}, id="a-200-character-name"),
         pytest.param({"default_capacity": 1}, id="capacity-1"),
@@ -93,13 +95,13 @@ def test_a_valid_service_is_accepted(changes: dict[str, Any]) -> None:
         pytest.param({"default_capacity": -1}, "service.default_capacity", "between 1 and 10000", id="capacity-is-not-negative"),
         pytest.param({"default_capacity": 10_001}, "service.default_capacity", "between 1 and 10000", id="capacity-is-at-most-10000"),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": -1},
+            {**APPOINTMENT, "default_capacity": -1},
             "service.default_capacity",
             "between 1 and 10000",
             id="an-appointment-capacity-is-not-negative",
         ),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": 10_001},
+            {**APPOINTMENT, "default_capacity": 10_001},
             "service.default_capacity",
             "between 1 and 10000",
             id="an-appointment-capacity-is-at-most-10000",
@@ -130,13 +132,13 @@ def test_a_valid_service_is_accepted(changes: dict[str, Any]) -> None:
         pytest.param({"booking_policy": policy(max_party=1001), "default_capacity": 10_000}, MAX_PARTY, "between 1 and 1000", id="party-size-at-most-1000"),
         pytest.param({"booking_policy": policy(max_party=11)}, MAX_PARTY, "must not exceed default_capacity (10)", id="party-size-not-above-capacity"),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": 2, "booking_policy": policy(max_party=3)},
+            {**APPOINTMENT, "default_capacity": 2, "booking_policy": policy(max_party=3)},
             MAX_PARTY,
             "must not exceed default_capacity (2)",
             id="party-size-not-above-a-stated-appointment-capacity",
         ),
         pytest.param(
-            {"type": ServiceType.APPOINTMENT, "default_capacity": 0, "strict_capacity": True},
+            {**APPOINTMENT, "default_capacity": 0, "strict_capacity": True},
             "service.strict_capacity",
             "CLASS and COURSE services only",
             id="an-appointment-has-no-shared-capacity-to-keep-strict",
@@ -162,7 +164,7 @@ def test_every_invalid_field_is_reported_at_once() -> None:
 
 
 def test_strict_capacity_on_an_appointment_is_reported_with_the_other_bad_fields() -> None:
-    bad = draft(type=ServiceType.APPOINTMENT, default_capacity=0, name="", strict_capacity=True)
+    bad = draft(**APPOINTMENT, default_capacity=0, name="", strict_capacity=True)
     assert set(violations(bad)) == {"service.name", "service.strict_capacity"}
 
 
@@ -209,3 +211,86 @@ def test_a_new_service_carries_the_fields_as_given() -> None:
 )
 def test_only_classes_and_courses_live_on_a_calendar_schedule(service_type: ServiceType, has_schedule: bool) -> None:
     assert service_type.has_schedule is has_schedule
+
+
+# --- appointment settings and staff ---------------------------------------------------------------------
+
+SETTINGS = "service.appointment"
+DURATION, INTERVAL = f"{SETTINGS}.duration_minutes", f"{SETTINGS}.slot_interval_minutes"
+BEFORE, AFTER = f"{SETTINGS}.buffer_before_minutes", f"{SETTINGS}.buffer_after_minutes"
+STAFF_A, STAFF_B = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+
+
+def settings(**fields: int) -> AppointmentSettings:
+    return AppointmentSettings(**{"duration_minutes": 30, **fields})
+
+
+@pytest.mark.parametrize(
+    "appointment",
+    [
+        pytest.param(settings(duration_minutes=5), id="the-shortest-duration"),
+        pytest.param(settings(duration_minutes=1440), id="a-day-long-appointment"),
+        pytest.param(settings(buffer_before_minutes=1440, buffer_after_minutes=1440), id="buffers-of-a-day"),
+        pytest.param(settings(slot_interval_minutes=0), id="interval-0-is-the-duration"),
+        pytest.param(settings(slot_interval_minutes=5), id="the-shortest-interval"),
+        pytest.param(settings(slot_interval_minutes=1440), id="an-interval-of-a-day"),
+    ],
+)
+def test_valid_appointment_settings_are_kept_as_given(appointment: AppointmentSettings) -> None:
+    assert new_service(draft(**{**APPOINTMENT, "appointment": appointment}), SERVICE_ID).appointment == appointment
+
+
+@pytest.mark.parametrize(
+    "changes, field, description",
+    [
+        pytest.param({"appointment": None}, SETTINGS, "is required for type APPOINTMENT", id="an-appointment-needs-its-settings"),
+        pytest.param({"appointment": settings(duration_minutes=0)}, DURATION, "between 5 and 1440", id="duration-is-required"),
+        pytest.param({"appointment": settings(duration_minutes=4)}, DURATION, "between 5 and 1440", id="duration-at-least-5"),
+        pytest.param({"appointment": settings(duration_minutes=1441)}, DURATION, "between 5 and 1440", id="duration-at-most-a-day"),
+        pytest.param({"appointment": settings(buffer_before_minutes=-1)}, BEFORE, "between 0 and 1440", id="buffer-before-not-negative"),
+        pytest.param({"appointment": settings(buffer_before_minutes=1441)}, BEFORE, "between 0 and 1440", id="buffer-before-at-most-a-day"),
+        pytest.param({"appointment": settings(buffer_after_minutes=-1)}, AFTER, "between 0 and 1440", id="buffer-after-not-negative"),
+        pytest.param({"appointment": settings(buffer_after_minutes=1441)}, AFTER, "between 0 and 1440", id="buffer-after-at-most-a-day"),
+        pytest.param({"appointment": settings(slot_interval_minutes=4)}, INTERVAL, "0 (the duration)", id="interval-0-or-at-least-5"),
+        pytest.param({"appointment": settings(slot_interval_minutes=-5)}, INTERVAL, "0 (the duration)", id="interval-not-negative"),
+        pytest.param({"appointment": settings(slot_interval_minutes=1441)}, INTERVAL, "0 (the duration)", id="interval-at-most-a-day"),
+        pytest.param({"staff_member_ids": ("nope",)}, "service.staff_member_ids[0]", "UUID", id="staff-ids-are-uuids"),
+        pytest.param({"staff_member_ids": (STAFF_A, STAFF_A)}, "service.staff_member_ids", "must not repeat", id="staff-ids-do-not-repeat"),
+        pytest.param(
+            {"staff_member_ids": tuple(f"00000000-0000-4000-8000-{i:012d}" for i in range(101))},
+            "service.staff_member_ids",
+            "at most 100",
+            id="at-most-100-staff-members",
+        ),
+    ],
+)
+def test_an_appointment_with_a_bad_setting_names_it(changes: dict[str, Any], field: str, description: str) -> None:
+    found = violations(draft(**{**APPOINTMENT, "default_capacity": 0, **changes}))
+    assert field in found, found
+    assert description in found[field]
+    assert len(found) == 1, f"only {field} is wrong, got {found}"
+
+
+@pytest.mark.parametrize("service_type", [ServiceType.CLASS, ServiceType.COURSE], ids=["class", "course"])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        pytest.param({"appointment": settings()}, SETTINGS, id="no-appointment-settings"),
+        pytest.param({"appointment": settings(duration_minutes=0)}, SETTINGS, id="no-appointment-settings-even-empty-ones"),
+        pytest.param({"staff_member_ids": (STAFF_A,)}, "service.staff_member_ids", id="no-staff"),
+    ],
+)
+def test_classes_and_courses_take_no_appointment_fields(service_type: ServiceType, changes: dict[str, Any], field: str) -> None:
+    found = violations(draft(type=service_type, **changes))
+    assert list(found) == [field]
+    assert "type APPOINTMENT only" in found[field]  # names the type, the field it depends on
+
+
+def test_without_a_valid_type_bad_appointment_fields_are_named_at_once() -> None:
+    found = violations(draft(type=0, appointment=settings(duration_minutes=1), staff_member_ids=("x",)))
+    assert set(found) == {"service.type", DURATION, "service.staff_member_ids[0]"}
+
+
+def test_staff_of_an_appointment_are_kept_sorted() -> None:
+    service = new_service(draft(**APPOINTMENT, staff_member_ids=(STAFF_B, STAFF_A)), SERVICE_ID)
+    assert service.staff_member_ids == (STAFF_A, STAFF_B)

@@ -45,6 +45,19 @@ def test_failed_precondition_carries_its_reason() -> None:
     assert info.metadata["open_spots"] == "0"
 
 
+def test_already_exists_names_the_resource_and_a_reason_when_it_has_one() -> None:
+    plain = _details(to_grpc_status(errors.AlreadyExists("holiday", "s/2031-12-25")))
+    assert [d.TypeName() for d in plain.details] == ["google.rpc.ResourceInfo"]
+
+    error = errors.AlreadyExists("appointment_hold", "b", reason="SLOT_UNAVAILABLE", metadata={"conflicting_booking_ids": "x,y"}, message="taken")
+    status = to_grpc_status(error)
+    resource, info = error_details_pb2.ResourceInfo(), error_details_pb2.ErrorInfo()
+    resource_detail, info_detail = _details(status).details
+    assert resource_detail.Unpack(resource) and info_detail.Unpack(info)
+    assert (status.code, status.details) == (grpc.StatusCode.ALREADY_EXISTS, "taken")
+    assert (resource.resource_type, info.reason, dict(info.metadata)) == ("appointment_hold", "SLOT_UNAVAILABLE", {"conflicting_booking_ids": "x,y"})
+
+
 def test_an_answer_with_very_many_bad_fields_fits_a_clients_trailers_and_says_what_it_left_out() -> None:
     violations = [errors.FieldViolation(f"events[{i}].{name}", "is required") for i in range(500) for name in ("schedule_id", "start", "end")]
     status = to_grpc_status(errors.InvalidArgument(violations))

@@ -87,6 +87,18 @@ async def test_a_course_booking_is_a_schedule_participation(consumer: BookingsCo
     assert (row.target.kind.value, row.target.id) == ("schedule", SCHEDULE_ID)
 
 
+async def test_an_appointment_booking_makes_no_participation(consumer: BookingsConsumer, store: FakeStore) -> None:
+    slot = bookings_pb2.Slot(staff_member_id="9d3c2b1a-0000-4000-8000-000000000001")
+    slot.start_date.FromDatetime(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    slot.end_date.FromDatetime(datetime(2026, 12, 1, 10, tzinfo=UTC))
+    for ce_type, message in [
+        (CREATED, booking_events_pb2.BookingCreated(booking=booking(booked_entity=bookings_pb2.BookedEntity(slot=slot)))),
+        (CANCELED, booking_events_pb2.BookingCanceled(booking=booking(booked_entity=bookings_pb2.BookedEntity(slot=slot), status=bookings_pb2.CANCELED))),
+    ]:
+        await deliver(consumer, envelope(ce_type, message))
+    assert store.tenants == {}
+
+
 async def test_tenants_are_kept_apart(consumer: BookingsConsumer, store: FakeStore) -> None:
     await deliver(consumer, envelope(CREATED, booking_events_pb2.BookingCreated(booking=booking())))
     await deliver(

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,13 +16,16 @@ from services.common.weekly_rules import WeeklyRule
 from services.timeframes.domain.commands import WireTimestamp
 from services.timeframes.domain.working_hours import (
     MAX_RULES,
+    MAX_WORKING_HOURS_SCHEDULES,
     SpanInput,
     WeeklyRuleInput,
+    local_dates,
     validate_delete,
     validate_exceptions_range,
     validate_new_holiday,
     validate_new_span,
     validate_set_weekly_rules,
+    validate_working_hours_query,
 )
 from tests.unit.timeframes.helpers import SCHEDULE_ID, T0, violations_of, wire
 
@@ -244,3 +248,50 @@ def test_each_bad_range_field_is_named(start: WireTimestamp | None, end: WireTim
     with pytest.raises(InvalidArgument) as exc:
         validate_exceptions_range(SCHEDULE_ID, start, end)
     assert set(violations_of(exc)) == fields
+
+
+# --- ListWorkingHours ----------------------------------------------------------------------------
+
+IDS = [str(uuid.uuid4()) for _ in range(MAX_WORKING_HOURS_SCHEDULES + 1)]
+
+
+def test_a_query_keeps_the_schedules_in_request_order_over_up_to_400_days() -> None:
+    ids = IDS[:MAX_WORKING_HOURS_SCHEDULES]
+    query = validate_working_hours_query(ids, wire(T0), wire(T0 + timedelta(days=400)))
+    assert (query.schedule_ids, query.start, query.end) == (ids, T0, T0 + timedelta(days=400))
+
+
+@pytest.mark.parametrize(
+    "schedule_ids, start, end, fields",
+    [
+        pytest.param([], wire(T0), wire(T0 + timedelta(days=1)), {"schedule_ids"}, id="a-schedule-is-required"),
+        pytest.param(IDS, wire(T0), wire(T0 + timedelta(days=1)), {"schedule_ids"}, id="more-than-50-schedules"),
+        pytest.param(["nope"], wire(T0), wire(T0 + timedelta(days=1)), {"schedule_ids[0]"}, id="not-a-uuid"),
+        pytest.param([IDS[0], ""], wire(T0), wire(T0 + timedelta(days=1)), {"schedule_ids[1]"}, id="an-empty-id"),
+        pytest.param([IDS[0], IDS[1], IDS[0]], wire(T0), wire(T0 + timedelta(days=1)), {"schedule_ids[2]"}, id="a-repeated-id-names-the-repeat"),
+        pytest.param([IDS[0]], None, wire(T0), {"from"}, id="from-is-required"),
+        pytest.param([IDS[0]], wire(T0), None, {"to"}, id="to-is-required"),
+        pytest.param([IDS[0]], wire(T0), wire(T0), {"to"}, id="empty-range"),
+        pytest.param([IDS[0]], wire(T0), wire(T0 + timedelta(days=400, microseconds=1)), {"to"}, id="longer-than-400-days"),
+        pytest.param([IDS[0]], WireTimestamp(-2208988801, 0), wire(T0), {"from"}, id="from-before-1900"),
+        pytest.param(["x", IDS[0], IDS[0]], None, None, {"schedule_ids[0]", "schedule_ids[2]", "from", "to"}, id="all-at-once"),
+    ],
+)
+def test_each_bad_query_field_is_named(schedule_ids: list[str], start: WireTimestamp | None, end: WireTimestamp | None, fields: set[str]) -> None:
+    with pytest.raises(InvalidArgument) as exc:
+        validate_working_hours_query(schedule_ids, start, end)
+    assert set(violations_of(exc)) == fields
+
+
+@pytest.mark.parametrize(
+    "start, end, zone, dates",
+    [
+        pytest.param(T0, T0 + timedelta(hours=1), "UTC", (date(2030, 3, 1), date(2030, 3, 1)), id="within-a-day"),
+        pytest.param(T0, datetime(2030, 3, 2, tzinfo=UTC), "UTC", (date(2030, 3, 1), date(2030, 3, 1)), id="the-end-is-excluded"),
+        pytest.param(T0, T0 + timedelta(hours=1), "Pacific/Kiritimati", (date(2030, 3, 1), date(2030, 3, 1)), id="ahead-of-utc"),
+        pytest.param(T0 + timedelta(hours=10), T0 + timedelta(hours=11), "Pacific/Kiritimati", (date(2030, 3, 2), date(2030, 3, 2)), id="next-day-ahead"),
+        pytest.param(T0, T0 + timedelta(hours=1), "Pacific/Pago_Pago", (date(2030, 2, 28), date(2030, 2, 28)), id="previous-day-behind"),
+    ],
+)
+def test_local_dates_are_those_the_half_open_range_touches_in_the_zone(start: datetime, end: datetime, zone: str, dates: tuple[date, date]) -> None:
+    assert local_dates(start, end, ZoneInfo(zone)) == dates
