@@ -207,8 +207,9 @@ def check_appointment_offering(offering: Offering | None, service_id: str) -> tu
 def check_staff_filter(requested: Sequence[str], offering_staff: Collection[str]) -> None:
     """Each requested staff member must offer the service, else InvalidArgument on
     `staff_member_ids[i]`. Another tenant's staff member is not one of the service's either, and
-    gets the same answer as an id nobody has."""
+    gets the same answer as an id nobody has. The description names service_id: the refusal is
+    relative to it, and could not be judged while it was bad."""
     v = Violations()
     for i, staff_member_id in enumerate(requested):
-        v.check(staff_member_id in offering_staff, f"staff_member_ids[{i}]", "is not a staff member offering the service")
+        v.check(staff_member_id in offering_staff, f"staff_member_ids[{i}]", "is not a staff member offering the service of service_id")
     v.raise_if_any()

@@ -134,7 +134,7 @@ class LocalRange:
             if end <= start:
                 violations.add(TO_FIELD, f"must be after {FROM_FIELD}")
             elif end - start > max_range:
-                violations.add(TO_FIELD, f"a range over {max_range.days} days is not supported")
+                violations.add(TO_FIELD, f"a range over {max_range.days} days is not supported (at most {max_range.days} days after {FROM_FIELD})")
         violations.raise_if_any()
         assert start is not None and end is not None
         zone = ZoneInfo(time_zone)
@@ -177,7 +177,7 @@ def local_dates_violations(from_text: str, to_text: str, time_zone: str, *, max_
         violations.add(TO_FIELD, f"must not be before {FROM_FIELD}")
         return None
     if (last - first).days >= max_dates:
-        violations.add(TO_FIELD, f"at most {max_dates} dates, both inclusive")
+        violations.add(TO_FIELD, f"at most {max_dates} dates from {FROM_FIELD}, both inclusive")
         return None
     return first, last
 
