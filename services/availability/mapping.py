@@ -162,12 +162,14 @@ def weekly_rule_from_proto(rule: working_hours_pb2.WeeklyRule) -> WeeklyRule:
 def staff_calendar_from_proto(
     member: StaffMember, hours: working_hours_pb2.ScheduleWorkingHours, occupied: Sequence[staff_members_pb2.OccupiedTime]
 ) -> StaffCalendar:
-    """A staff member's calendar from their schedule's working hours (ListWorkingHours, whose zone
-    the rules and holidays are read in) and their appointments' occupied time (ListOccupiedTime:
-    buffers included, as the appointments were booked)."""
+    """A staff member's calendar from their schedule's working hours (ListWorkingHours) and their
+    appointments' occupied time (ListOccupiedTime: buffers included, as the appointments were
+    booked). The rules and holidays are read in the staff member's zone, which StaffMembers says
+    they are read in and which may change; the schedule keeps the zone it was created with
+    (docs/appointments.md "Staff members")."""
     return StaffCalendar(
         staff_member_id=member.staff_member_id,
-        time_zone=hours.time_zone or member.time_zone,
+        time_zone=member.time_zone or hours.time_zone,
         rules=tuple(weekly_rule_from_proto(r) for r in hours.rules),
         extra_hours=tuple(Interval(to_instant(e.start), to_instant(e.end)) for e in hours.extra_hours),
         time_off=tuple(Interval(to_instant(t.start), to_instant(t.end)) for t in hours.time_off),

@@ -247,6 +247,19 @@ async def test_a_staff_member_who_stops_offering_the_service_is_left_out_at_once
     assert {tuple(slot.available_staff_member_ids) for slot in (await shop.list_slots(s.service.id)).time_slots} == {(s.anna.id,)}
 
 
+async def test_a_staff_members_new_zone_moves_their_hours_at_once(shop: Shop) -> None:
+    # Kolkata is UTC+05:30, Vienna UTC+1 in March: 09:00-12:00 there is 04:30-07:30 in Vienna.
+    service = await shop.appointment(60)
+    member = await shop.staff("Priya", service.id)
+    assert [slot.local_start_date[11:16] for slot in (await shop.list_slots(service.id)).time_slots] == ["09:00", "10:00", "11:00"]
+    update = staff_members_pb2.UpdateStaffMemberRequest(
+        staff_member=staff_members_pb2.StaffMember(id=member.id, revision=member.revision, time_zone=KOLKATA),
+        mask=field_mask_pb2.FieldMask(paths=["time_zone"]),
+    )
+    await shop.staff_members.UpdateStaffMember(update, metadata=shop.md)
+    assert [slot.local_start_date[11:16] for slot in (await shop.list_slots(service.id)).time_slots] == ["04:30", "05:30", "06:30"]
+
+
 async def test_pages_follow_each_other_through_the_week(shop: Shop) -> None:
     s = await salon(shop)
     everything = (await shop.list_slots(s.service.id, days=7, cursor_paging=paging_pb2.CursorPaging(limit=100))).time_slots

@@ -54,7 +54,7 @@ def test_a_staff_calendar_from_the_working_hours_and_the_occupied_time() -> None
 
     hours = working_hours_pb2.ScheduleWorkingHours(
         schedule_id="sched",
-        time_zone="Asia/Kolkata",
+        time_zone="Europe/Vienna",  # the zone the staff member was created with
         rules=[working_hours_pb2.WeeklyRule(day_of_week=1, start_time="09:00", end_time="23:59", effective_from="2026-06-01")],
         time_off=[span(working_hours_pb2.TimeOff, 1)],
         extra_hours=[span(working_hours_pb2.ExtraHours, 20)],
@@ -67,8 +67,8 @@ def test_a_staff_calendar_from_the_working_hours_and_the_occupied_time() -> None
         occupied_start=to_timestamp(T + timedelta(hours=3) - 5 * MINUTE),
         occupied_end=to_timestamp(T + timedelta(hours=4) + 10 * MINUTE),
     )
-    calendar = staff_calendar_from_proto(StaffMember(ANNA, "sched", "Europe/Vienna", frozenset({SERVICE})), hours, [occupied])
-    assert calendar.time_zone == "Asia/Kolkata"  # the schedule's zone reads the rules and holidays
+    calendar = staff_calendar_from_proto(StaffMember(ANNA, "sched", "Asia/Kolkata", frozenset({SERVICE})), hours, [occupied])
+    assert calendar.time_zone == "Asia/Kolkata"  # the staff member's zone reads the rules and holidays, also once changed
     assert calendar.rules == (WeeklyRule(1, time(9), time(23, 59), date(2026, 6, 1), None),)
     assert calendar.time_off == (Interval(T + timedelta(hours=1), T + timedelta(hours=2)),)
     assert calendar.extra_hours == (Interval(T + timedelta(hours=20), T + timedelta(hours=21)),)
