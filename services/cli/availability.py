@@ -313,10 +313,10 @@ def show_course_availability(out: Renderer, response: time_slots_pb2.GetCourseEv
     out.fields(f"Course availability{f' · {name}' if name else ''}", rows)
 
 
-def _service_title(kind: str, service_id: str, name: str, tail: str = "") -> Text:
-    title = Text(f"{name} · " if name else "", style="bold")
-    title.append(f"{kind} {service_id}{tail}", style="bold")
-    return title
+def _service_heading(out: Renderer, service_id: str, name: str, tail: str = "") -> None:
+    """`Consultation · appointment <id>`: a line of its own, since a table title wraps to the
+    table's width and these tables are narrow."""
+    out.line((f"{name} · " if name else "") + f"appointment {service_id}{tail}", style="bold")
 
 
 def show_appointment_slots(
@@ -330,18 +330,20 @@ def show_appointment_slots(
     book: str,
 ) -> None:
     """The slots of one appointment service, a row per slot with its local time in the response's
-    zone, the staff members free for it (by name when known) and, when it is not bookable, why."""
+    zone, the staff members free for it (by name when known, alphabetically) and, when it is not
+    bookable, why."""
     if out.as_json:
         return out.json(response)
     zone = zone_or_utc(response.time_zone)
     items = list(response.time_slots)
     if not items:
         return out.line(f"No slots {window} (times in {zone.key})")
-    table = Table(title=_service_title("appointment", items[0].service_id, name), caption=f"times in {zone.key}", title_justify="left", caption_justify="left")
+    _service_heading(out, items[0].service_id, name)
+    table = Table(caption=f"times in {zone.key}", caption_justify="left")
     for header in ("time", "bookable", "available staff", "why not"):
         table.add_column(header, no_wrap=header in ("time", "bookable"))
     for slot in items:
-        free = ", ".join(staff.get(i, i) for i in slot.available_staff_member_ids) or slots.NO
+        free = ", ".join(sorted(staff.get(i, i) for i in slot.available_staff_member_ids)) or slots.NO
         why = slots.appointment_why_not(slot, zone=zone, now=now)
         table.add_row(
             Text(slots.local_span(slot.local_start_date, slot.local_end_date, zone)),
@@ -361,9 +363,8 @@ def show_appointment_dates(out: Renderer, response: appointment_pb2.ListAvailabi
     if out.as_json:
         return out.json(response)
     zone = zone_or_utc(response.time_zone)
-    table = Table(
-        title=_service_title("appointment", service_id, name, " · dates"), caption=f"dates in {zone.key}", title_justify="left", caption_justify="left"
-    )
+    _service_heading(out, service_id, name, " · dates")
+    table = Table(caption=f"dates in {zone.key}", caption_justify="left")
     for header in ("date", "bookable slots", "why none"):
         table.add_column(header, no_wrap=True, justify="right" if header == "bookable slots" else "left")
     for d in response.dates:

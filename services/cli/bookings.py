@@ -146,14 +146,14 @@ def is_appointment(b: bookings_pb2.Booking) -> bool:
 
 def booked_entity(b: bookings_pb2.Booking) -> str:
     """What a booking is for, in words: `course schedule <id>`, `class event <id>` or
-    `appointment 2026-12-08 09:00–09:30 UTC, staff member <id>`."""
+    `appointment 2026-12-08 09:00–09:30 UTC` (its staff member: `bookings list --staff`, `get`)."""
     if b.booked_entity.WhichOneof("item") == "schedule":
         return f"course schedule {b.booked_entity.schedule.schedule_id}"
     slot = b.booked_entity.slot
     if is_appointment(b):
         start, end = instant(slot.start_date), instant(slot.end_date)
         tail = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
-        return f"appointment {start:%Y-%m-%d %H:%M}–{tail} UTC, staff member {slot.staff_member_id}"
+        return f"appointment {start:%Y-%m-%d %H:%M}–{tail} UTC"
     return f"class event {slot.event_id}"
 
 

@@ -11,9 +11,10 @@ docs/appointments.md "Working hours"), and how they are shown (`show_rules`, `sh
 
 Every command names its calendar by `--staff <id>` (its schedule is read with GetStaffMember) or
 `--schedule <id>`. Weekly rules are wall-clock times, sent as typed. Time off, extra hours and the
-listing window are local date-times read in the schedule's time zone, the zone timeframes and
-availability read the rules and holidays in (a staff member's own zone is the same unless it was
-changed after they were created); a typed time in a spring-forward gap is refused naming its option.
+listing window are local date-times read in the staff member's time zone, the zone availability
+reads their rules and holidays in (with `--schedule`, the schedule's own zone: the same unless the
+staff member's zone changed after they were created); a typed time in a spring-forward gap is
+refused naming its option.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from services.cli.arguments import Leaf, local_date
 from services.cli.availability import local_window
 from services.cli.catalog import show_deleted
 from services.cli.client import instant, timestamp
-from services.cli.context import CliError, Context, local_arg, local_instant
+from services.cli.context import CliError, Context, local_arg, local_instant, zone_arg
 from services.cli.render import Renderer, local_span, local_time
 from services.common import local_time as wall_clock
 from services.common.errors import InvalidArgument
@@ -215,6 +216,7 @@ def span_instants(local: tuple[datetime, datetime], zone: ZoneInfo) -> tuple[dat
 class Calendar:
     schedule_id: str
     label: str  # `Dr. Ana Berger (staff member <id>)` or `schedule <id>`
+    time_zone: str = ""  # the staff member's; empty with --schedule (the schedule's, read when needed)
 
 
 def _calendar(ctx: Context) -> Calendar:
@@ -222,7 +224,14 @@ def _calendar(ctx: Context) -> Calendar:
     if args.schedule:
         return Calendar(args.schedule, f"schedule {args.schedule}")
     member = ctx.client.get_staff_member(args.staff).staff_member
-    return Calendar(member.schedule_id, f"{member.name} (staff member {member.id})")
+    return Calendar(member.schedule_id, f"{member.name} (staff member {member.id})", member.time_zone)
+
+
+def _zone(ctx: Context, calendar: Calendar) -> ZoneInfo:
+    """The zone local times of the calendar are read in (see the module doc)."""
+    if calendar.time_zone:
+        return zone_arg(calendar.time_zone, f"{calendar.label}: time zone")
+    return ctx.schedule_zone(calendar.schedule_id)
 
 
 def _which(ctx: Context) -> str:
@@ -243,20 +252,20 @@ def cmd_hours_set(ctx: Context) -> None:
         # Read, then replace all: of two people editing one calendar at once, one may lose their rules.
         rules = weekly_rules(args.rule, args.from_, args.to, [rule_of_proto(r) for r in ctx.client.list_weekly_rules(calendar.schedule_id).rules])
     response = ctx.client.set_weekly_rules(calendar.schedule_id, (rule_to_proto(r) for r in rules))
-    show_rules(ctx.out, response, calendar=calendar, zone=None if ctx.out.as_json else ctx.schedule_zone(calendar.schedule_id), verb="Set")
+    show_rules(ctx.out, response, calendar=calendar, zone=None if ctx.out.as_json else _zone(ctx, calendar), verb="Set")
 
 
 def cmd_hours_list(ctx: Context) -> None:
     calendar = _calendar(ctx)
     response = ctx.client.list_weekly_rules(calendar.schedule_id)
-    show_rules(ctx.out, response, calendar=calendar, zone=None if ctx.out.as_json else ctx.schedule_zone(calendar.schedule_id))
+    show_rules(ctx.out, response, calendar=calendar, zone=None if ctx.out.as_json else _zone(ctx, calendar))
 
 
 def cmd_time_off_create(ctx: Context) -> None:
     args = ctx.args
     local = local_period(args.start, args.end)
     calendar = _calendar(ctx)
-    zone = ctx.schedule_zone(calendar.schedule_id)
+    zone = _zone(ctx, calendar)
     start, end = span_instants(local, zone)
     response = ctx.client.create_time_off(calendar.schedule_id, hours_pb2.TimeOff(start=timestamp(start), end=timestamp(end), reason=args.reason or ""))
     show_span(ctx.out, response, "time off", zone=zone, verb="Created", delete=f"bookings time-off delete {response.time_off.id} {_which(ctx)}")
@@ -266,7 +275,7 @@ def cmd_extra_hours_create(ctx: Context) -> None:
     args = ctx.args
     local = local_period(args.start, args.end)
     calendar = _calendar(ctx)
-    zone = ctx.schedule_zone(calendar.schedule_id)
+    zone = _zone(ctx, calendar)
     start, end = span_instants(local, zone)
     extra = hours_pb2.ExtraHours(start=timestamp(start), end=timestamp(end), reason=args.reason or "")
     response = ctx.client.create_extra_hours(calendar.schedule_id, extra)
@@ -300,7 +309,7 @@ def cmd_time_off_list(ctx: Context) -> None:
     window = local_window(args.from_, args.to) if args.to else None
     first = local_arg(args.from_, "--from") if args.from_ else None
     calendar = _calendar(ctx)
-    zone = ctx.schedule_zone(calendar.schedule_id)
+    zone = _zone(ctx, calendar)
     if window is None:
         first = first or datetime.combine(timeseries.to_local(datetime.now(UTC), zone).date(), time())
         window = (first, first + timedelta(days=DEFAULT_LIST_DAYS))
@@ -435,7 +444,7 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
         ("extra-hours", "extra hours", "one-time working hours added to the weekly ones", cmd_extra_hours_create, cmd_extra_hours_delete),
     ):
         actions = commands.add_parser(group, help=help_text).add_subparsers(dest="action", required=True, metavar="ACTION")
-        p = leaf(actions, "create", create, f"add {what} (local date-times in the schedule's time zone)")
+        p = leaf(actions, "create", create, f"add {what} (local date-times in the staff member's time zone)")
         _calendar_options(p)
         p.add_argument("--start", required=True, metavar="LOCAL", help="local date-time, e.g. 2026-12-24T09:00 (a date: from its start)")
         p.add_argument("--end", required=True, metavar="LOCAL", help="local date-time, e.g. 2026-12-24T13:00 (a date: through its end)")
@@ -450,7 +459,7 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
             p.add_argument("--to", metavar="LOCAL", help=f"a date-time, or through a date (default: {DEFAULT_LIST_DAYS} days after --from)")
 
     holidays = commands.add_parser("holidays", help="dates nothing can be booked on").add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = leaf(holidays, "create", cmd_holidays_create, "add a holiday (a local date in the schedule's time zone)")
+    p = leaf(holidays, "create", cmd_holidays_create, "add a holiday (a local date in the staff member's time zone)")
     _calendar_options(p)
     p.add_argument("--date", required=True, type=local_date, metavar="YYYY-MM-DD")
     p.add_argument("--reason", help="at most 500 characters")

@@ -134,7 +134,7 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     p.add_argument("--revision", type=positive_int, required=True, help="the current revision (optimistic concurrency)")
     p.add_argument("--name")
     p.add_argument("--email", help="'' removes it")
-    p.add_argument("--time-zone", help="the zone of new working hours; the schedule keeps the zone it was created with")
+    p.add_argument("--time-zone", help="the zone their working hours are read in (the rules keep their wall-clock times)")
     p.add_argument("--services", nargs="*", metavar="ID", help="replaces the services they offer (none given: no service)")
 
     p = leaf(staff, "delete", cmd_staff_delete, "delete a staff member (refused while they have appointments ahead)")
