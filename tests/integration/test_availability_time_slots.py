@@ -12,130 +12,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2
 
 from services.api.bookings.availability.v2 import availability_time_slots_pb2 as pb
-from services.api.bookings.availability.v2 import availability_time_slots_pb2_grpc
-from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
-from services.api.bookings.staff.v1 import staff_members_pb2, staff_members_pb2_grpc
-from services.api.bookings.v2 import bookings_pb2, bookings_pb2_grpc
+from services.api.bookings.catalog.v1 import services_pb2
+from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.calendar.working_hours.v1 import working_hours_pb2 as hours_pb2
-from services.api.calendar.working_hours.v1 import working_hours_pb2_grpc
 from services.api.common.v1 import paging_pb2
 from tests import support
+from tests.integration.appointment_support import KOLKATA, MONDAY, VIENNA, Shop, at, ts, weekdays
 
 pytestmark = pytest.mark.integration
 
-VIENNA, KOLKATA = "Europe/Vienna", "Asia/Kolkata"
-MONDAY, TUESDAY = "2031-03-03", "2031-03-04"
+TUESDAY = "2031-03-04"
 MONDAY_STARTS = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
-
-
-def ts(instant: datetime) -> timestamp_pb2.Timestamp:
-    t = timestamp_pb2.Timestamp()
-    t.FromDatetime(instant)
-    return t
-
-
-def at(wall_time: str, zone: str = VIENNA) -> datetime:
-    """The instant of a local wall time such as "2031-03-03 09:00"."""
-    return datetime.fromisoformat(wall_time).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
-
-
-def weekdays(start: str, end: str) -> list[hours_pb2.WeeklyRule]:
-    return [hours_pb2.WeeklyRule(day_of_week=day, start_time=start, end_time=end) for day in range(1, 6)]
-
-
-@dataclass
-class Shop:
-    """One tenant's appointment service, staff and their working hours, and its availability."""
-
-    tenant: str
-    services: services_pb2_grpc.ServicesStub
-    staff_members: staff_members_pb2_grpc.StaffMembersStub
-    hours: working_hours_pb2_grpc.WorkingHoursStub
-    slots: availability_time_slots_pb2_grpc.AvailabilityTimeSlotsStub
-    bookings: bookings_pb2_grpc.BookingsStub
-
-    @classmethod
-    def of(cls, channel: Callable[[str], grpc.aio.Channel], tenant: str) -> Shop:
-        return cls(
-            tenant,
-            services_pb2_grpc.ServicesStub(channel("bookings")),
-            staff_members_pb2_grpc.StaffMembersStub(channel("bookings")),
-            working_hours_pb2_grpc.WorkingHoursStub(channel("timeframes")),
-            availability_time_slots_pb2_grpc.AvailabilityTimeSlotsStub(channel("availability")),
-            bookings_pb2_grpc.BookingsStub(channel("bookings")),
-        )
-
-    @property
-    def md(self) -> list[tuple[str, str]]:
-        return support.auth(self.tenant)
-
-    async def appointment(self, duration: int = 30, *, time_zone: str = VIENNA) -> services_pb2.Service:
-        service = services_pb2.Service(
-            type=services_pb2.APPOINTMENT,
-            name="Haircut",
-            time_zone=time_zone,
-            online_booking_enabled=True,
-            appointment=services_pb2.AppointmentSettings(duration_minutes=duration),
-        )
-        return (await self.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=self.md)).service
-
-    async def klass(self) -> services_pb2.Service:
-        service = services_pb2.Service(type=services_pb2.CLASS, name="Yoga", time_zone=VIENNA, default_capacity=10, online_booking_enabled=True)
-        return (await self.services.CreateService(services_pb2.CreateServiceRequest(service=service), metadata=self.md)).service
-
-    async def staff(
-        self, name: str, *service_ids: str, time_zone: str = VIENNA, rules: list[hours_pb2.WeeklyRule] | None = None
-    ) -> staff_members_pb2.StaffMember:
-        """A staff member offering the services, working `rules` (weekdays 09:00–12:00 by default)."""
-        member = staff_members_pb2.StaffMember(name=name, time_zone=time_zone, service_ids=list(service_ids))
-        created = (await self.staff_members.CreateStaffMember(staff_members_pb2.CreateStaffMemberRequest(staff_member=member), metadata=self.md)).staff_member
-        request = hours_pb2.SetWeeklyRulesRequest(schedule_id=created.schedule_id, rules=weekdays("09:00", "12:00") if rules is None else rules)
-        await self.hours.SetWeeklyRules(request, metadata=self.md)
-        return created
-
-    async def time_off(self, member: staff_members_pb2.StaffMember, start: str, end: str) -> None:
-        time_off = hours_pb2.TimeOff(start=ts(at(start)), end=ts(at(end)))
-        await self.hours.CreateTimeOff(hours_pb2.CreateTimeOffRequest(schedule_id=member.schedule_id, time_off=time_off), metadata=self.md)
-
-    async def holiday(self, member: staff_members_pb2.StaffMember, local_date: str) -> None:
-        holiday = hours_pb2.Holiday(local_date=local_date)
-        await self.hours.CreateHoliday(hours_pb2.CreateHolidayRequest(schedule_id=member.schedule_id, holiday=holiday), metadata=self.md)
-
-    async def book(self, service_id: str, start: str, end: str, staff_member_id: str) -> bookings_pb2.Booking:
-        slot = bookings_pb2.Slot(start_date=ts(at(start)), end_date=ts(at(end)), staff_member_id=staff_member_id)
-        booking = bookings_pb2.Booking(
-            service_id=service_id,
-            booked_entity=bookings_pb2.BookedEntity(slot=slot),
-            number_of_participants=1,
-            contact=bookings_pb2.ContactDetails(name="Ada", email="ada@example.com"),
-        )
-        return (await self.bookings.CreateBooking(bookings_pb2.CreateBookingRequest(booking=booking), metadata=self.md)).booking
-
-    async def list_slots(
-        self, service_id: str, first: str = MONDAY, days: int = 1, *, time_zone: str = VIENNA, **fields: Any
-    ) -> pb.ListAvailabilityTimeSlotsResponse:
-        last = (date.fromisoformat(first) + timedelta(days=days)).isoformat()
-        request = pb.ListAvailabilityTimeSlotsRequest(
-            service_id=service_id, from_local_date=f"{first}T00:00:00", to_local_date=f"{last}T00:00:00", time_zone=time_zone, **fields
-        )
-        return await self.slots.ListAvailabilityTimeSlots(request, metadata=self.md)
-
-    async def get_slot(self, service_id: str, start: str, end: str, **fields: Any) -> pb.GetAvailabilityTimeSlotResponse:
-        request = pb.GetAvailabilityTimeSlotRequest(service_id=service_id, start_date=ts(at(start)), end_date=ts(at(end)), **fields)
-        return await self.slots.GetAvailabilityTimeSlot(request, metadata=self.md)
-
-    async def list_dates(self, service_id: str, first: str, last: str, *, time_zone: str = VIENNA, **fields: Any) -> pb.ListAvailabilityDatesResponse:
-        request = pb.ListAvailabilityDatesRequest(service_id=service_id, from_local_date=first, to_local_date=last, time_zone=time_zone, **fields)
-        return await self.slots.ListAvailabilityDates(request, metadata=self.md)
 
 
 @pytest.fixture
