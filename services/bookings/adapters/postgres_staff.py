@@ -201,44 +201,31 @@ class StaffStatements(TenantSession):
         return sorted(str(r[other_column]) for r in [*removed, *added])
 
     async def touch_services(self, service_ids: Sequence[str]) -> list[Service]:
-        if not service_ids:
-            return []
-        rows = await self._conn.fetch(
-            f"""
-            WITH locked AS (
-                SELECT id AS locked_id FROM services
-                 WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL
-                 ORDER BY id FOR NO KEY UPDATE
-            )
-            UPDATE services SET revision = revision + 1, updated_at = now()
-              FROM locked
-             WHERE services.tenant_id = $1 AND services.id = locked.locked_id
-            RETURNING {SERVICE_COLUMNS}
-            """,
-            self._tenant,
-            list(service_ids),
-        )
-        return sorted(map(service_from_row, rows), key=lambda s: s.id)
+        return sorted(map(service_from_row, await self._touch("services", SERVICE_COLUMNS, service_ids)), key=lambda s: s.id)
 
     async def touch_staff_members(self, staff_member_ids: Sequence[str]) -> list[StaffMember]:
-        if not staff_member_ids:
+        return sorted(map(_staff_member, await self._touch("staff_members", _COLUMNS, staff_member_ids)), key=lambda m: m.id)
+
+    async def _touch(self, table: str, columns: str, ids: Sequence[str]) -> list[asyncpg.Record]:
+        """A new revision for each live row among `ids` whose links changed, its rows locked in id
+        order (two writers relinking overlapping sets never wait for each other in a cycle)."""
+        if not ids:
             return []
-        rows = await self._conn.fetch(
+        return await self._conn.fetch(
             f"""
             WITH locked AS (
-                SELECT id AS locked_id FROM staff_members
+                SELECT id AS locked_id FROM {table}
                  WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL
                  ORDER BY id FOR NO KEY UPDATE
             )
-            UPDATE staff_members SET revision = revision + 1, updated_at = now()
+            UPDATE {table} SET revision = revision + 1, updated_at = now()
               FROM locked
-             WHERE staff_members.tenant_id = $1 AND staff_members.id = locked.locked_id
-            RETURNING {_COLUMNS}
+             WHERE {table}.tenant_id = $1 AND {table}.id = locked.locked_id
+            RETURNING {columns}
             """,
             self._tenant,
-            list(staff_member_ids),
+            list(ids),
         )
-        return sorted(map(_staff_member, rows), key=lambda m: m.id)
 
 
 def _staff_member(row: asyncpg.Record) -> StaffMember:

@@ -34,6 +34,7 @@ from services.bookings.domain.bookings import (
     Change,
     appointment_refusal,
     replay,
+    require_max_participants,
     round_robin,
     slot_unavailable,
     with_staff_member,
@@ -69,6 +70,7 @@ class Appointments:
         with the free one round robin picks when none is given."""
         settings = service.appointment
         assert settings is not None  # every APPOINTMENT service has its settings
+        require_max_participants(booking.number_of_participants, service.booking_policy.max_participants_per_booking)
         answer = await self._slots.slot(service, start, end, [staff_member_id] if staff_member_id else [])
         refused = appointment_refusal(answer, start, end)
         if refused is not None:
@@ -90,6 +92,13 @@ class Appointments:
                 held = await self._book(tenant, appointment, schedule_id)
             if held.booking is not None:
                 return held.booking
+        if booking.idempotency_key is not None:
+            # A request with the same key may have taken this very time a moment ago: its replay.
+            async with self._store.read(tenant) as session:
+                taken = await session.booking_by_idempotency_key(booking.idempotency_key)
+            if taken is not None:
+                assert booking.request_fingerprint is not None
+                return replay(taken, booking.request_fingerprint)
         raise slot_unavailable(start, end)
 
     async def _book(self, tenant: str, booking: Booking, schedule_id: str) -> _Held:

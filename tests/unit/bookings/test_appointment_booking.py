@@ -12,7 +12,7 @@ import pytest
 
 from services.bookings.application.appointments import Appointments
 from services.bookings.application.bookings import Bookings
-from services.bookings.domain.bookings import AppointmentSlotAnswer, BookingDraft, BookingStatus, Change, Contact
+from services.bookings.domain.bookings import AppointmentSlotAnswer, BookingDraft, BookingStatus, Change, Contact, new_booking, with_staff_member
 from services.bookings.domain.policies import BookingPolicy
 from services.bookings.domain.services import AppointmentSettings, Service, ServiceType
 from services.bookings.domain.staff import StaffMember
@@ -46,11 +46,11 @@ class World:
         for staff_id, schedule in SCHEDULES.items():
             self.store.staff[(TENANT, staff_id)] = StaffMember(staff_id, f"staff {staff_id[-1]}", "", "Europe/Vienna", (SERVICE_ID,), schedule)
 
-    async def book(self, start: datetime = START, staff: str = "", key: str = "") -> str:
+    async def book(self, start: datetime = START, staff: str = "", key: str = "", participants: int = 1) -> str:
         draft = BookingDraft(
             service_id=SERVICE_ID,
             entity_kind="appointment",
-            number_of_participants=1,
+            number_of_participants=participants,
             contact=Contact("Ada", "ada@example.com"),
             idempotency_key=key,
             start=WireTimestamp.of(start),
@@ -153,6 +153,42 @@ async def test_a_replayed_idempotency_key_answers_the_first_booking_without_hold
     assert await world.book(staff=ANA, key="k-1") == ANA
     assert await world.book(staff=ANA, key="k-1") == ANA
     assert len(world.store.bookings_of(TENANT)) == 1 and len(world.holds.held) == 1
+
+
+async def test_a_request_whose_key_took_the_time_a_moment_ago_is_answered_with_that_booking(world: World) -> None:
+    assert await world.book(staff=ANA, key="k-2") == ANA
+    (first,) = world.store.bookings_of(TENANT).values()
+    # A concurrent twin read no booking for its key before the first one committed, then found the
+    # time taken: it answers with the first booking instead of SLOT_UNAVAILABLE.
+    world.slots.answer = AppointmentSlotAnswer((ANA,))
+    twin = BookingDraft(
+        service_id=SERVICE_ID,
+        entity_kind="appointment",
+        number_of_participants=1,
+        contact=Contact("Ada", "ada@example.com"),
+        idempotency_key="k-2",
+        start=WireTimestamp.of(START),
+        end=WireTimestamp.of(START + 30 * MINUTES),
+        staff_member_id=ANA,
+    )
+    booking = with_staff_member(
+        new_booking(twin, "cccccccc-0000-4000-8000-000000000001", world.store.services[(TENANT, SERVICE_ID)]),
+        ANA,
+        START,
+        START + 30 * MINUTES,
+        5 * MINUTES,
+        10 * MINUTES,
+    )
+    world.store.locked_booking_ids.add(first.id)  # as if still being written when the twin looked
+    answered = await world.appointments.create(TENANT, booking, world.store.services[(TENANT, SERVICE_ID)], START, START + 30 * MINUTES, ANA)
+    assert answered.id == first.id and len(world.store.bookings_of(TENANT)) == 1
+
+
+async def test_the_party_size_is_bounded_by_the_policy(world: World) -> None:
+    with pytest.raises(FailedPrecondition) as refused:
+        await world.book(participants=2)  # the default policy's maximum is 1
+    assert refused.value.reason == "MAX_PARTICIPANTS_EXCEEDED"
+    assert world.holds.held == {}
 
 
 @pytest.mark.parametrize(
