@@ -17,6 +17,7 @@ from services.api.bookings.booking_events.v1 import booking_events_pb2
 from services.api.bookings.participation_events.v1 import participation_events_pb2
 from services.api.bookings.staff_events.v1 import staff_events_pb2
 from services.api.calendar.event_events.v1 import event_events_pb2
+from services.api.calendar.working_hours_events.v1 import working_hours_events_pb2
 from services.api.catalog.service_events.v1 import service_events_pb2
 
 M = TypeVar("M", bound=Message)
@@ -118,4 +119,13 @@ STAFF_EVENTS = Topic(
     local_partitions=3,
 )
 
-ALL: tuple[Topic, ...] = (BOOKING_EVENTS, PARTICIPATION_EVENTS, EVENT_EVENTS, SERVICE_EVENTS, STAFF_EVENTS)
+# --- calendar.working-hours-events.v1 (timeframes' working hours -> availability's cache) ---------------------
+WORKING_HOURS_CHANGED = MessageType("calendar.working_hours.changed.v1", working_hours_events_pb2.WorkingHoursChanged)
+WORKING_HOURS_EVENTS = Topic(
+    "calendar.working-hours-events.v1",
+    key="schedule id",
+    message_types=(WORKING_HOURS_CHANGED,),
+    local_partitions=3,
+)
+
+ALL: tuple[Topic, ...] = (BOOKING_EVENTS, PARTICIPATION_EVENTS, EVENT_EVENTS, SERVICE_EVENTS, STAFF_EVENTS, WORKING_HOURS_EVENTS)
