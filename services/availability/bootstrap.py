@@ -7,11 +7,14 @@ import contextlib
 
 import redis.asyncio as redis
 
+from services.availability.adapters import staff_calendars
+from services.availability.adapters.appointments import AppointmentReader
 from services.availability.adapters.bookings import LEDGER_RETRYABLE, QueryBookingsLedger
 from services.availability.adapters.cache import Cache
 from services.availability.adapters.dependencies import RETRYABLE, Dependencies
 from services.availability.adapters.inputs import DependencyReader
 from services.availability.adapters.toggles import FeatureToggles
+from services.availability.application.appointment_slots import AppointmentSlots
 from services.availability.application.calendar_v1 import AvailabilityCalendar
 from services.availability.application.memo import ServiceMemo
 from services.availability.application.time_slots import TimeSlots
@@ -30,7 +33,8 @@ def make_build(settings: AvailabilitySettings) -> Build:
         tokens = ServiceTokens(settings)
         channels = {}
         for name, address in settings.addresses.items():
-            channel = open_channel(address, tokens, settings.outbound_timeout_seconds, retryable=RETRYABLE[name])
+            retryable = [*RETRYABLE[name], *staff_calendars.RETRYABLE.get(name, ())]
+            channel = open_channel(address, tokens, settings.outbound_timeout_seconds, retryable=retryable)
             stack.push_async_callback(channel.close)
             channels[name] = channel
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
@@ -49,15 +53,18 @@ def make_build(settings: AvailabilitySettings) -> Build:
         addresses = settings.addresses
         dependencies = Dependencies(channels, policies_from_catalog=addresses["policies"] == addresses["services"])
         memo = ServiceMemo()
-        slots = TimeSlots(DependencyReader(dependencies, cache), toggles, CursorCodec(settings.cursor_key), memo)
+        cursors = CursorCodec(settings.cursor_key)
+        listings, fresh = DependencyReader(dependencies, cache), DependencyReader(dependencies)
+        slots = TimeSlots(listings, toggles, cursors, memo)
+        # Staff, working hours and occupied time are read fresh on every request (read-your-writes);
+        # the service comes cached for the listings, fresh for the slot CreateBooking validates.
+        appointments = AppointmentSlots(AppointmentReader(listings, fresh, staff_calendars.StaffDependencies(channels)), cursors)
         # AvailabilityCalendar's legacy (consistent) capacity reads the bookings from bookings.
         ledger = open_channel(settings.addresses["services"], tokens, settings.outbound_timeout_seconds, retryable=LEDGER_RETRYABLE)
         stack.push_async_callback(ledger.close)
         # Validation reads around the cache: it must see a policy change at once (calendar_v1.py).
-        calendar = AvailabilityCalendar(
-            DependencyReader(dependencies), QueryBookingsLedger(ledger), toggles, memo, shadow_compare=settings.availability_shadow_compare
-        )
-        return rpc_services(slots, calendar)
+        calendar = AvailabilityCalendar(fresh, QueryBookingsLedger(ledger), toggles, memo, shadow_compare=settings.availability_shadow_compare)
+        return rpc_services(slots, calendar, appointments)
 
     return build
 

@@ -1,29 +1,37 @@
 """Protobuf <-> availability's domain objects, at the edges only: the other services' messages as
 what availability reads (the catalog's services and policies, the calendar's events and time
-frames: the adapters map what they read), and its own API's requests and answers (the
-entrypoints map what a caller sends and what they return)."""
+frames, the staff members, their working hours and occupied time: the adapters map what they
+read), and its own API's requests and answers (the entrypoints map what a caller sends and what
+they return)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 
 from services.api.bookings.availability.v1 import availability_calendar_pb2
+from services.api.bookings.availability.v2 import availability_time_slots_pb2 as appointments_pb2
 from services.api.bookings.availability.v2 import time_slots_pb2
 from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
+from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.calendar.timeframes.v3 import timeframes_pb2
+from services.api.calendar.working_hours.v1 import working_hours_pb2
 from services.api.common.v1 import paging_pb2
+from services.availability.application.appointment_slots import AppointmentDates, AppointmentSlotPage
 from services.availability.application.calendar_v1 import CalendarAnswer
 from services.availability.application.time_slots import SlotPage
+from services.availability.domain.appointments import AppointmentSlot, DateSummary, StaffCalendar, StaffMember, UnavailableReason, slot_violations
 from services.availability.domain.model import (
+    AppointmentShape,
     BookingPolicy,
     CourseAvailability,
+    Interval,
     NonBookableReasons,
     Offering,
     ParticipantCount,
@@ -35,9 +43,10 @@ from services.availability.domain.model import (
     TimeFrame,
     TimeSlot,
 )
-from services.availability.domain.requests import SlotQuery
+from services.availability.domain.requests import AppointmentDatesQuery, AppointmentSlotLookup, AppointmentSlotQuery, SlotQuery
 from services.availability.domain.time_range import to_local_iso
 from services.common.timestamps import to_instant, to_timestamp
+from services.common.weekly_rules import WeeklyRule
 
 SERVICE_TYPES = {
     services_pb2.SERVICE_TYPE_UNSPECIFIED: ServiceType.UNSPECIFIED,
@@ -65,16 +74,34 @@ def policy_from_proto(policy: booking_policy_pb2.BookingPolicy) -> BookingPolicy
 
 
 def offering_from_proto(service: services_pb2.Service, provided: booking_policy_pb2.ServiceBookingPolicy | None = None) -> Offering:
-    """The service as availability sees it, with the policy provider's answer when it gave one."""
+    """The service as availability sees it, with the policy provider's answer when it gave one.
+    An APPOINTMENT's settings and staff are part of it, so that they are cached and dropped with
+    the service (adapters/inputs.py)."""
+    kind = SERVICE_TYPES.get(service.type, ServiceType.UNSPECIFIED)  # a value newer than this code: no type it knows
+    appointment = kind is ServiceType.APPOINTMENT
     offering = Offering(
         service_id=service.id,
-        type=SERVICE_TYPES.get(service.type, ServiceType.UNSPECIFIED),  # a value newer than this code: no type it knows
+        type=kind,
         schedule_id=service.schedule_id,
         time_zone=service.time_zone,
         online_booking_enabled=service.online_booking_enabled,
         policy=policy_from_proto(service.booking_policy),
+        appointment=appointment_shape_from_proto(service.appointment) if appointment and service.HasField("appointment") else None,
+        staff_member_ids=tuple(service.staff_member_ids) if appointment else (),
     )
     return provided_policy_from_proto(provided).applied_to(offering) if provided is not None else offering
+
+
+def appointment_shape_from_proto(settings: services_pb2.AppointmentSettings) -> AppointmentShape | None:
+    """None for settings without a duration (the catalog requires one: 5 to 1440 minutes)."""
+    if settings.duration_minutes <= 0:
+        return None
+    return AppointmentShape(
+        duration=timedelta(minutes=settings.duration_minutes),
+        buffer_before=timedelta(minutes=settings.buffer_before_minutes),
+        buffer_after=timedelta(minutes=settings.buffer_after_minutes),
+        slot_interval=timedelta(minutes=settings.slot_interval_minutes) if settings.slot_interval_minutes > 0 else None,  # 0: the duration
+    )
 
 
 def provided_policy_from_proto(provided: booking_policy_pb2.ServiceBookingPolicy) -> ProvidedPolicy:
@@ -108,6 +135,46 @@ def time_frame_from_proto(frame: timeframes_pb2.ScheduleTimeFrame) -> TimeFrame:
         first_event_start=to_instant(frame.first_event_start_date) if frame.HasField("first_event_start_date") else None,
         last_event_end=to_instant(frame.last_event_end_date) if frame.HasField("last_event_end_date") else None,
         event_count=frame.event_count,
+    )
+
+
+# --- staff members and their calendars ------------------------------------------------------------
+
+
+def staff_member_from_proto(member: staff_members_pb2.StaffMember) -> StaffMember:
+    return StaffMember(member.id, member.schedule_id, member.time_zone, frozenset(member.service_ids))
+
+
+def _local_time(text: str) -> time:
+    return time(int(text[:2]), int(text[3:5]))  # "HH:MM", as timeframes stores and answers it
+
+
+def weekly_rule_from_proto(rule: working_hours_pb2.WeeklyRule) -> WeeklyRule:
+    return WeeklyRule(
+        day_of_week=rule.day_of_week,
+        start=_local_time(rule.start_time),
+        end=_local_time(rule.end_time),
+        effective_from=date.fromisoformat(rule.effective_from) if rule.effective_from else None,
+        effective_to=date.fromisoformat(rule.effective_to) if rule.effective_to else None,
+    )
+
+
+def staff_calendar_from_proto(
+    member: StaffMember, hours: working_hours_pb2.ScheduleWorkingHours, occupied: Sequence[staff_members_pb2.OccupiedTime]
+) -> StaffCalendar:
+    """A staff member's calendar from their schedule's working hours (ListWorkingHours) and their
+    appointments' occupied time (ListOccupiedTime: buffers included, as the appointments were
+    booked). The rules and holidays are read in the staff member's zone, which StaffMembers says
+    they are read in and which may change; the schedule keeps the zone it was created with
+    (docs/appointments.md "Staff members")."""
+    return StaffCalendar(
+        staff_member_id=member.staff_member_id,
+        time_zone=member.time_zone or hours.time_zone,
+        rules=tuple(weekly_rule_from_proto(r) for r in hours.rules),
+        extra_hours=tuple(Interval(to_instant(e.start), to_instant(e.end)) for e in hours.extra_hours),
+        time_off=tuple(Interval(to_instant(t.start), to_instant(t.end)) for t in hours.time_off),
+        holidays=frozenset(date.fromisoformat(h.local_date) for h in hours.holidays),
+        appointments=tuple(Interval(to_instant(o.occupied_start), to_instant(o.occupied_end)) for o in occupied),
     )
 
 
@@ -224,6 +291,95 @@ def query_from_proto(request: time_slots_pb2.ListCourseEventTimeSlotsRequest | t
 
 def paging_proto(page: SlotPage) -> paging_pb2.PagingMetadata:
     return paging_pb2.PagingMetadata(count=len(page.slots), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=page.has_next)
+
+
+# --- bookings.availability.v2 (appointment slots) -----------------------------------------------------
+
+DATE_UNAVAILABLE_REASONS = {reason: appointments_pb2.DateUnavailableReason.Value(reason.value) for reason in UnavailableReason}
+
+
+def appointment_query_from_proto(request: appointments_pb2.ListAvailabilityTimeSlotsRequest) -> AppointmentSlotQuery:
+    return AppointmentSlotQuery(
+        service_id=request.service_id,
+        from_local_date=request.from_local_date,
+        to_local_date=request.to_local_date,
+        time_zone=request.time_zone,
+        staff_member_ids=tuple(request.staff_member_ids),
+        include_non_bookable=request.include_non_bookable,
+        limit=request.cursor_paging.limit,
+        cursor=request.cursor_paging.cursor,
+    )
+
+
+def appointment_lookup_from_proto(request: appointments_pb2.GetAvailabilityTimeSlotRequest) -> AppointmentSlotLookup:
+    return AppointmentSlotLookup(
+        service_id=request.service_id,
+        start=(request.start_date.seconds, request.start_date.nanos) if request.HasField("start_date") else None,
+        end=(request.end_date.seconds, request.end_date.nanos) if request.HasField("end_date") else None,
+        time_zone=request.time_zone,
+        staff_member_ids=tuple(request.staff_member_ids),
+    )
+
+
+def appointment_dates_query_from_proto(request: appointments_pb2.ListAvailabilityDatesRequest) -> AppointmentDatesQuery:
+    return AppointmentDatesQuery(
+        service_id=request.service_id,
+        from_local_date=request.from_local_date,
+        to_local_date=request.to_local_date,
+        time_zone=request.time_zone,
+        staff_member_ids=tuple(request.staff_member_ids),
+    )
+
+
+def _appointment_slot_fields(slot: AppointmentSlot, offering: Offering, zone: ZoneInfo) -> dict[str, object]:
+    reasons = slot.reasons
+    return {
+        "service_id": offering.service_id,
+        "local_start_date": to_local_iso(slot.slot.start, zone),
+        "local_end_date": to_local_iso(slot.slot.end, zone),
+        "bookable": slot.bookable,
+        "total_capacity": 1,
+        "remaining_capacity": 1 if slot.bookable else 0,
+        "available_staff_member_ids": slot.available_staff_member_ids,
+        "booking_policy_violations": _violations(slot_violations(offering, slot)),
+        "non_bookable_reasons": appointments_pb2.AppointmentNonBookableReasons(
+            booked=reasons.booked, time_off=reasons.time_off, holiday=reasons.holiday, violates_booking_policy=reasons.policy
+        ),
+        "start_date": to_timestamp(slot.slot.start),
+        "end_date": to_timestamp(slot.slot.end),
+    }
+
+
+def appointment_slots_proto(page: AppointmentSlotPage) -> appointments_pb2.ListAvailabilityTimeSlotsResponse:
+    response = appointments_pb2.ListAvailabilityTimeSlotsResponse(
+        time_zone=page.zone.key,
+        paging_metadata=paging_pb2.PagingMetadata(count=len(page.slots), cursors=paging_pb2.Cursors(next=page.next_cursor), has_next=page.has_next),
+    )
+    for slot in page.slots:  # built in place (see add_course_slots)
+        response.time_slots.add(**_appointment_slot_fields(slot, page.offering, page.zone))
+    return response
+
+
+def appointment_slot_proto(slot: AppointmentSlot, offering: Offering, zone: ZoneInfo) -> appointments_pb2.AvailabilityTimeSlot:
+    return appointments_pb2.AvailabilityTimeSlot(**_appointment_slot_fields(slot, offering, zone))
+
+
+def _date_proto(summary: DateSummary) -> appointments_pb2.AvailabilityDate:
+    reason = summary.unavailable_reason
+    return appointments_pb2.AvailabilityDate(
+        local_date=summary.local_date.isoformat(),
+        bookable_slots=summary.bookable_slots,
+        unavailable_reason=DATE_UNAVAILABLE_REASONS[reason] if reason is not None else appointments_pb2.DATE_UNAVAILABLE_REASON_UNSPECIFIED,
+    )
+
+
+def appointment_dates_proto(answer: AppointmentDates) -> appointments_pb2.ListAvailabilityDatesResponse:
+    next_date = answer.view.next_available
+    return appointments_pb2.ListAvailabilityDatesResponse(
+        dates=[_date_proto(d) for d in answer.view.dates],
+        next_available_date=next_date.isoformat() if next_date is not None else "",
+        time_zone=answer.zone.key,
+    )
 
 
 # --- bookings.availability.v1 (the legacy validation API) -------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from services.common.local_time import to_utc
@@ -56,11 +57,20 @@ def rule_spans(rules: Sequence[WeeklyRule], zone: ZoneInfo, first: date, last: d
         day = first + timedelta(days=offset)
         for rule in rules:
             if rule.in_effect_on(day):
-                start = to_utc(datetime.combine(day, rule.start), zone, nonexistent="shift")
-                end = to_utc(datetime.combine(day, rule.end), zone, nonexistent="shift")
-                if end > start:
-                    spans.append((start, end))
+                span = _span(day, rule.start, rule.end, zone)
+                if span is not None:
+                    spans.append(span)
     return spans
+
+
+@lru_cache(maxsize=65_536)
+def _span(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    # Memoised: the same hours are resolved for every staff member and request that shows them,
+    # and a wall time's instant in a zone never changes (zoneinfo's rules are loaded once per
+    # process).
+    start_utc = to_utc(datetime.combine(day, start), zone, nonexistent="shift")
+    end_utc = to_utc(datetime.combine(day, end), zone, nonexistent="shift")
+    return (start_utc, end_utc) if end_utc > start_utc else None
 
 
 def check_day_of_week(v: Violations, field: str, day_of_week: int) -> bool:

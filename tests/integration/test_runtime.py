@@ -34,6 +34,7 @@ HOSTED = {
     "availability": {
         "bookings.availability.v2.CourseEventTimeSlots",
         "bookings.availability.v2.EventTimeSlots",
+        "bookings.availability.v2.AvailabilityTimeSlots",
         "bookings.availability.v1.AvailabilityCalendar",
     },
     "bookings": {"bookings.catalog.v1.Services", "bookings.staff.v1.StaffMembers", "bookings.policies.v1.BookingPolicyProvider", "bookings.v2.Bookings"},

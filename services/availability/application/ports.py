@@ -1,6 +1,7 @@
 """What availability's use cases need from outside, as domain objects. Implemented at the edge:
 the inputs over the catalog and the calendar through the Redis cache (inputs.py), the toggles
-kept in Redis (toggles.py), the bookings ledger over QueryBookings (bookings.py)."""
+kept in Redis (toggles.py), the bookings ledger over QueryBookings (bookings.py), the
+appointment inputs over the catalog, the staff and their working hours (appointments.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.availability.domain.model import Offering, ProvidedPolicy, ServiceType, Session, TimeFrame
+from services.availability.domain.appointments import StaffCalendar, StaffMember
+from services.availability.domain.model import Interval, Offering, ProvidedPolicy, ServiceType, Session, TimeFrame
 from services.common.errors import DependencyUnavailable
 
 
@@ -73,4 +75,25 @@ class BookingLedger(Protocol):
     async def booked_participants(self, *, schedule_id: str = "", event_id: str = "") -> int:
         """Σ number_of_participants of the PENDING and CONFIRMED bookings of the schedule (course
         bookings) or of the event (class bookings). DependencyUnavailable when bookings is away."""
+        ...
+
+
+class AppointmentInputs(Protocol):
+    """An APPOINTMENT service of one tenant, its staff members and their calendars."""
+
+    async def offering(self, tenant: str, service_id: str, *, fresh: bool) -> Offering | None:
+        """The live service of that id, whatever its type (None when there is none), with its
+        appointment settings and staff, and the policy provider's answer applied. Through
+        availability's cache unless `fresh` (a booking's validation must see a change at once)."""
+        ...
+
+    async def staff_members(self, tenant: str, staff_member_ids: Sequence[str]) -> list[StaffMember]:
+        """Those of the ids that are the tenant's staff members, read fresh."""
+        ...
+
+    async def calendars(self, tenant: str, staff: Sequence[StaffMember], window: Interval) -> list[StaffCalendar]:
+        """Each staff member's calendar for `window`, read fresh (never cached, so an appointment
+        booked is seen by the next request): their schedule's working hours with the time off,
+        extra hours and holidays touching the window, and the occupied time of their
+        appointments overlapping it."""
         ...

@@ -12,6 +12,14 @@ The steps, each a function of its own:
 5. `date_summaries`: per local date of the request's zone, how many slots are bookable, or the
    one reason none is.
 
+What the RPCs call, built on those steps and the same rules:
+- `appointment_slots`: steps 1 to 4 for several staff members and a range of instants in one
+  pass, without an object per staff member's slot (ListAvailabilityTimeSlots);
+- `slot_at`: one slot by its start and end (GetAvailabilityTimeSlot, which CreateBooking asks:
+  what is shown is what is validated);
+- `dates_view`: step 5 and `next_available_date` searched ahead (ListAvailabilityDates);
+- `reading_window`: the instants around a range that decide its slots (what to read).
+
 Every instant is a timezone-aware UTC `datetime`; an `Interval` is half-open [start, end), so two
 intervals that only touch do not overlap (back-to-back appointments are allowed). Local times
 become instants only through services/common/local_time.py (a fold is its first occurrence, a
@@ -23,19 +31,32 @@ Slots are laid out in UTC from the start of each working interval, so a slot is 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache, lru_cache
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from services.availability.domain.model import Offering, ServiceType, require_aware
+from services.availability.domain.model import AppointmentShape, Interval, Offering, PolicyViolations, ServiceType, require_aware
 from services.common.local_time import to_utc
+from services.common.validation import EARLIEST_INSTANT, END_OF_INSTANTS
 from services.common.weekly_rules import WeeklyRule, rule_spans
 
-_ZERO = timedelta(0)
 _DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)  # the platform's precision: [t, t + _TICK) is the instant t alone
+# Everything that decides the slots starting in a range lies within this much of it: a slot's
+# working block may begin on the staff member's previous local date (`appointment_slots`: up to two
+# days before in UTC, an hour more across a DST change), and its occupied time reaches a buffer
+# (at most 1440 minutes) before it and a duration plus a buffer (1440 minutes each) after.
+READ_MARGIN = timedelta(days=3)
+# ListAvailabilityDates' next_available_date is searched at most this many dates from its first.
+MAX_SEARCH_DATES = 366
+_SEARCH_CHUNK = timedelta(days=31)
+# A page of slots is worked out this much of the range at a time, until it is full.
+_PAGE_CHUNK = timedelta(days=7)
 
 
 def _dates(first: date, last: date) -> list[date]:
@@ -43,30 +64,14 @@ def _dates(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+@lru_cache(maxsize=65_536)
 def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     # A midnight that falls into a gap (zones that change at 00:00) is shifted, never refused.
+    # Memoised as weekly_rules' spans are: asked for every staff member and request.
     return to_utc(datetime.combine(day, time()), zone, nonexistent="shift")
 
 
 # --- model --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A span of time [start, end) between two aware instants; never empty."""
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        require_aware("Interval.start", self.start)
-        require_aware("Interval.end", self.end)
-        if self.end <= self.start:
-            raise ValueError(f"an interval ends after it starts: {self.start.isoformat()} .. {self.end.isoformat()}")
-
-    def overlaps(self, other: Interval) -> bool:
-        """Whether the two share an instant. Half-open: intervals that only touch do not overlap."""
-        return self.start < other.end and other.start < self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,33 +106,14 @@ class StaffCalendar:
 
 
 @dataclass(frozen=True, slots=True)
-class AppointmentShape:
-    """An APPOINTMENT service's `appointment {duration_minutes, buffer_before_minutes,
-    buffer_after_minutes, slot_interval_minutes}`: how long the client's appointment is, the
-    staff member's time kept free before and after it, and the step between slot starts (None:
-    the duration, i.e. back-to-back slots)."""
+class StaffMember:
+    """A staff member as availability reads them (bookings.staff.v1): the schedule that holds their
+    working hours in timeframes, their zone, and the services they offer."""
 
-    duration: timedelta
-    buffer_before: timedelta = _ZERO
-    buffer_after: timedelta = _ZERO
-    slot_interval: timedelta | None = None
-
-    def __post_init__(self) -> None:
-        if self.duration <= _ZERO:
-            raise ValueError(f"duration must be positive, got {self.duration}")
-        if self.buffer_before < _ZERO or self.buffer_after < _ZERO:
-            raise ValueError("buffers must not be negative")
-        if self.slot_interval is not None and self.slot_interval <= _ZERO:
-            raise ValueError(f"slot_interval must be positive, got {self.slot_interval}")
-
-    @property
-    def step(self) -> timedelta:
-        return self.duration if self.slot_interval is None else self.slot_interval
-
-    def occupied(self, start: datetime) -> Interval:
-        """The staff member's time a slot starting at `start` takes: [start − buffer_before,
-        start + duration + buffer_after)."""
-        return Interval(start - self.buffer_before, start + self.duration + self.buffer_after)
+    staff_member_id: str
+    schedule_id: str
+    time_zone: str
+    service_ids: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +136,23 @@ class SlotReasons:
     @property
     def any(self) -> bool:
         return self.booked or self.time_off or self.holiday or self.policy
+
+
+# While slots are worked out their reasons are bits: many slots, few distinct sets of reasons, each
+# made a `SlotReasons` once.
+_BOOKED, _TIME_OFF, _HOLIDAY, _TOO_LATE, _TOO_EARLY, _ONLINE_DISABLED = 1, 2, 4, 8, 16, 32
+
+
+@cache
+def _reasons(bits: int) -> SlotReasons:
+    return SlotReasons(
+        booked=bool(bits & _BOOKED),
+        time_off=bool(bits & _TIME_OFF),
+        holiday=bool(bits & _HOLIDAY),
+        too_late=bool(bits & _TOO_LATE),
+        too_early=bool(bits & _TOO_EARLY),
+        online_disabled=bool(bits & _ONLINE_DISABLED),
+    )
 
 
 def _union(reasons: Sequence[SlotReasons]) -> SlotReasons:
@@ -289,29 +292,93 @@ def staff_slots(calendar: StaffCalendar, shape: AppointmentShape, offering: Offe
     policy and the online-booking flag, which a `ProvidedPolicy` replaces together
     (`ProvidedPolicy.applied_to`), so the two cannot come from different sources by mistake.
     """
+    _require_appointment(offering, now)
+    judge = _Judge(calendar, shape, offering, now)
+    return [
+        StaffSlot(calendar.staff_member_id, slot, _reasons(judge.bits(slot.start)))
+        for slot in candidate_slots(working_intervals(calendar, first, last), shape)
+        if slot.start > now
+    ]
+
+
+def _require_appointment(offering: Offering, now: datetime) -> None:
     require_aware("now", now)
     if offering.type is not ServiceType.APPOINTMENT:
         raise ValueError(f"service {offering.service_id} is a {offering.type}, not an APPOINTMENT")
-    policy = offering.policy
-    zone = calendar.zone
-    latest = timedelta(minutes=policy.latest_booking_in_minutes)
-    earliest = timedelta(minutes=policy.earliest_booking_in_minutes)
 
-    result: list[StaffSlot] = []
-    for slot in candidate_slots(working_intervals(calendar, first, last), shape):
-        if slot.start <= now:
-            continue
-        occupied = shape.occupied(slot.start)
-        reasons = SlotReasons(
-            booked=any(occupied.overlaps(a) for a in calendar.appointments),
-            time_off=any(occupied.overlaps(t) for t in calendar.time_off),
-            holiday=slot.start.astimezone(zone).date() in calendar.holidays,
-            too_late=policy.limit_late_booking_enabled and now > slot.start - latest,
-            too_early=policy.limit_early_booking_enabled and now < slot.start - earliest,
-            online_disabled=not offering.online_booking_enabled,
+
+class _Spans:
+    """Intervals, possibly overlapping, asked whether any of them overlaps a span: by bisection
+    over their starts and the running maximum of their ends, O(log n) a question."""
+
+    __slots__ = ("_max_ends", "_starts")
+
+    def __init__(self, intervals: Iterable[Interval]):
+        ordered = sorted(intervals, key=lambda i: i.start)
+        self._starts = [i.start for i in ordered]
+        self._max_ends: list[datetime] = []
+        for interval in ordered:
+            self._max_ends.append(max(interval.end, self._max_ends[-1]) if self._max_ends else interval.end)
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether any interval shares an instant with [start, end)."""
+        before_end = bisect_left(self._starts, end)  # the intervals that start before `end`
+        return before_end > 0 and self._max_ends[before_end - 1] > start
+
+
+class _Judge:
+    """The reasons one staff member cannot take a slot (`staff_slots` states the rules), with what
+    every slot needs worked out once: the busy time sorted for bisection (holidays as the instants
+    of their local dates), the policy's limits as instants."""
+
+    __slots__ = ("_after", "_always", "_appointments", "_before", "_early", "_holidays", "_late", "_time_off")
+
+    def __init__(self, calendar: StaffCalendar, shape: AppointmentShape, offering: Offering, now: datetime):
+        zone = calendar.zone
+        policy = offering.policy
+        self._before = shape.buffer_before
+        self._after = shape.duration + shape.buffer_after
+        self._appointments = _Spans(calendar.appointments)
+        self._time_off = _Spans(calendar.time_off)
+        self._holidays = _Spans(Interval(_local_midnight_utc(day, zone), _local_midnight_utc(day + _DAY, zone)) for day in calendar.holidays)
+        # now > start − latest is start < now + latest; now < start − earliest is start > now + earliest.
+        self._late = now + timedelta(minutes=policy.latest_booking_in_minutes) if policy.limit_late_booking_enabled else None
+        self._early = now + timedelta(minutes=policy.earliest_booking_in_minutes) if policy.limit_early_booking_enabled else None
+        self._always = 0 if offering.online_booking_enabled else _ONLINE_DISABLED
+
+    def bits(self, start: datetime) -> int:
+        """The reasons against the slot starting at `start`, as bits."""
+        bits = self.policy_bits(start)
+        occupied_start, occupied_end = start - self._before, start + self._after
+        if self._appointments.overlaps(occupied_start, occupied_end):
+            bits |= _BOOKED
+        if self._time_off.overlaps(occupied_start, occupied_end):
+            bits |= _TIME_OFF
+        if self._holidays.overlaps(start, start + _TICK):
+            bits |= _HOLIDAY
+        return bits
+
+    def policy_bits(self, start: datetime) -> int:
+        """The booking policy's reasons alone (the same for every staff member)."""
+        bits = self._always
+        if self._late is not None and start < self._late:
+            bits |= _TOO_LATE
+        if self._early is not None and start > self._early:
+            bits |= _TOO_EARLY
+        return bits
+
+    def within(self, interval: Interval) -> Callable[[datetime], int]:
+        """`bits` for the slots of one working interval, or `policy_bits` when no busy time comes
+        near it: most intervals have none, and their slots need no busy time looked up. A slot's
+        occupied time lies in [interval.start − buffer_before, interval.end), its start in the
+        interval."""
+        near = interval.start - self._before
+        busy = (
+            self._appointments.overlaps(near, interval.end)
+            or self._time_off.overlaps(near, interval.end)
+            or self._holidays.overlaps(interval.start, interval.end)
         )
-        result.append(StaffSlot(calendar.staff_member_id, slot, reasons))
-    return result
+        return self.bits if busy else self.policy_bits
 
 
 def _slot_key(staff_slot: StaffSlot) -> tuple[datetime, datetime]:
@@ -334,6 +401,149 @@ def merge_staff(slots: Iterable[StaffSlot]) -> list[AppointmentSlot]:
         reasons = SlotReasons() if available else _union([s.reasons for s in same])
         merged.append(AppointmentSlot(same[0].slot, available, reasons))
     return merged
+
+
+class _Merging:
+    """One start's staff members so far: those available, and the reasons of the others."""
+
+    __slots__ = ("against", "available")
+
+    def __init__(self) -> None:
+        self.available: list[str] = []
+        self.against = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSlots:
+    """`appointment_slots`' answer: the slots, sorted by start; and the starts of the candidate
+    slots that had started, which the month view needs to tell "too late" from "no hours"."""
+
+    slots: list[AppointmentSlot]
+    started: frozenset[datetime]
+
+
+def appointment_slots(
+    calendars: Iterable[StaffCalendar],
+    shape: AppointmentShape,
+    offering: Offering,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    include_started: bool = False,
+) -> RangeSlots:
+    """The slots starting in [start, end), across the staff members (one calendar each): what
+    `staff_slots` and `merge_staff` give, by the same rules, in one pass.
+
+    - Each staff member's grid is laid in their working intervals of the local dates that
+      [start, end) touches in their zone, and of the date before: a block that began the evening
+      before (extra hours across midnight) keeps the grid it has in any wider range.
+    - A started slot (start ≤ now) is left out and its start returned in `started`; with
+      `include_started` it is a slot too, too late (a lookup by start and end must tell a slot that
+      has started from one that never existed).
+    """
+    _require_appointment(offering, now)
+    step = shape.step
+    reach = shape.duration + shape.buffer_after
+    by_start: dict[datetime, _Merging] = {}
+    started: set[datetime] = set()
+    for calendar in calendars:
+        judge = _Judge(calendar, shape, offering, now)
+        zone = calendar.zone
+        staff_member_id = calendar.staff_member_id
+        first, last = start.astimezone(zone).date() - _DAY, (end - _TICK).astimezone(zone).date()
+        for interval in working_intervals(calendar, first, last):
+            slot = interval.start
+            if slot < start:  # on to the interval's first grid point at or after `start`
+                slot += step * -((interval.start - start) // step)
+            last_start = min(interval.end - reach, end - _TICK)
+            if slot > last_start:
+                continue
+            reasons_at = judge.within(interval)
+            while slot <= last_start:
+                if slot > now:
+                    bits = reasons_at(slot)
+                else:
+                    started.add(slot)
+                    if not include_started:
+                        slot += step
+                        continue
+                    bits = reasons_at(slot) | _TOO_LATE
+                merging = by_start.get(slot)
+                if merging is None:
+                    merging = by_start[slot] = _Merging()
+                if bits:
+                    merging.against |= bits
+                else:
+                    merging.available.append(staff_member_id)
+                slot += step
+    duration = shape.duration
+    slots = [
+        AppointmentSlot(Interval(slot, slot + duration), tuple(sorted(m.available)), _reasons(0 if m.available else m.against))
+        for slot, m in sorted(by_start.items(), key=lambda item: item[0])
+    ]
+    return RangeSlots(slots, frozenset(started))
+
+
+def slots_page(
+    calendars: Sequence[StaffCalendar],
+    shape: AppointmentShape,
+    offering: Offering,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    after: datetime | None,
+    limit: int,
+    bookable_only: bool,
+) -> tuple[list[AppointmentSlot], bool]:
+    """The first `limit` of `appointment_slots` in [start, end) that start after `after` (the last
+    start of the previous page), only the bookable ones when `bookable_only`; and whether more
+    follow. Worked out a week of the range at a time until the page is full, so that a first page
+    does not cost the slots of the whole range."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    low = start if after is None else max(start, after + _TICK)
+    shown: list[AppointmentSlot] = []
+    while low < end and len(shown) <= limit:
+        high = min(end, low + _PAGE_CHUNK)
+        shown.extend(s for s in appointment_slots(calendars, shape, offering, low, high, now).slots if s.bookable or not bookable_only)
+        low = high
+    return shown[:limit], len(shown) > limit
+
+
+def slot_at(
+    calendars: Iterable[StaffCalendar], shape: AppointmentShape, offering: Offering, start: datetime, end: datetime, now: datetime
+) -> AppointmentSlot | None:
+    """The slot [start, end) as `appointment_slots` shows it, also once it has started (then too
+    late); None when it is on no staff member's grid: another length than the service's duration,
+    or not a start of the grid of anybody's working hours."""
+    if end - start != shape.duration:
+        return None
+    found = appointment_slots(calendars, shape, offering, start, start + _TICK, now, include_started=True).slots
+    return found[0] if found else None
+
+
+def slot_violations(offering: Offering, slot: AppointmentSlot) -> PolicyViolations:
+    """A slot's booking policy violations, as a class's with F = the slot's start
+    (docs/booking-policies.md "Booking window dates"): its policy reasons, and the window in which
+    it may be booked (start − earliest, start − latest, each when that limit is enabled)."""
+    policy = offering.policy
+    start = slot.slot.start
+    return PolicyViolations(
+        too_early_to_book=slot.reasons.too_early,
+        too_late_to_book=slot.reasons.too_late,
+        book_online_disabled=slot.reasons.online_disabled,
+        earliest_booking_date=start - timedelta(minutes=policy.earliest_booking_in_minutes) if policy.limit_early_booking_enabled else None,
+        latest_booking_date=start - timedelta(minutes=policy.latest_booking_in_minutes) if policy.limit_late_booking_enabled else None,
+    )
+
+
+def reading_window(start: datetime, end: datetime) -> Interval:
+    """The instants whose working hours, time off, holidays and appointments decide the slots
+    starting in [start, end) (`READ_MARGIN` on each side), within the platform's instant range."""
+    low = min(max(EARLIEST_INSTANT, start - READ_MARGIN), END_OF_INSTANTS - _TICK)
+    return Interval(low, max(low + _TICK, min(END_OF_INSTANTS, end + READ_MARGIN)))
 
 
 # --- dates --------------------------------------------------------------------------------------
@@ -409,3 +619,49 @@ def _unavailable_reason(slots: Sequence[AppointmentSlot], has_hours: bool) -> Un
 def next_available_date(summaries: Iterable[DateSummary]) -> date | None:
     """The earliest date with a bookable slot, or None."""
     return min((s.local_date for s in summaries if s.bookable_slots > 0), default=None)
+
+
+def dates_window(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants of the local dates first..last in `zone`: from the first's midnight to the
+    midnight after the last, within the platform's instant range."""
+    start = min(max(EARLIEST_INSTANT, _local_midnight_utc(first, zone)), END_OF_INSTANTS)
+    return start, max(start, min(END_OF_INSTANTS, _local_midnight_utc(last + _DAY, zone)))
+
+
+def search_until(offering: Offering, zone: ZoneInfo, first: date, now: datetime) -> date:
+    """The last date `dates_view` searches for the next available one: `MAX_SEARCH_DATES` dates
+    from `first`, and not beyond the booking horizon (with the early-booking limit a slot starting
+    after now + earliest is too early, so a later date has nothing bookable)."""
+    until = first + timedelta(days=MAX_SEARCH_DATES - 1)
+    policy = offering.policy
+    if policy.limit_early_booking_enabled:
+        until = min(until, (now + timedelta(minutes=policy.earliest_booking_in_minutes)).astimezone(zone).date())
+    return until
+
+
+@dataclass(frozen=True, slots=True)
+class DatesView:
+    """ListAvailabilityDates: every date of the range, and the first date with a bookable slot."""
+
+    dates: list[DateSummary]
+    next_available: date | None
+
+
+def dates_view(
+    calendars: Sequence[StaffCalendar], shape: AppointmentShape, offering: Offering, zone: ZoneInfo, first: date, last: date, until: date, now: datetime
+) -> DatesView:
+    """The summaries of the local dates first..last of `zone` (`date_summaries`), and the first date
+    from `first` through `until` (`search_until`) with a bookable slot. The calendars must hold
+    everything through `until`. Beyond the range the dates are worked out a month at a time, from
+    today on (no earlier date has a bookable slot), so that a near date is found without a year
+    of slots."""
+    found = appointment_slots(calendars, shape, offering, *dates_window(first, last, zone), now)
+    summaries = date_summaries(found.slots, zone, first, last, frozenset(s.astimezone(zone).date() for s in found.started))
+    next_date = next_available_date(summaries)
+    day = max(last + _DAY, now.astimezone(zone).date())
+    while next_date is None and day <= until:
+        chunk_last = min(day + _SEARCH_CHUNK - _DAY, until)
+        chunk = appointment_slots(calendars, shape, offering, *dates_window(day, chunk_last, zone), now)
+        next_date = next((s.slot.start.astimezone(zone).date() for s in chunk.slots if s.bookable), None)
+        day = chunk_last + _DAY
+    return DatesView(summaries, next_date)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -26,9 +26,60 @@ def require_aware(name: str, value: datetime | None) -> None:
 
 class ServiceType(StrEnum):
     UNSPECIFIED = "SERVICE_TYPE_UNSPECIFIED"  # only a caller's own copy of a service can lack a type
-    APPOINTMENT = "APPOINTMENT"  # exists in the catalog; slots come from staff availability, not handled here
+    APPOINTMENT = "APPOINTMENT"  # slots cut from staff working hours (domain/appointments.py)
     CLASS = "CLASS"
     COURSE = "COURSE"
+
+
+_NO_TIME = timedelta(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A span of time [start, end) between two aware instants; never empty."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        require_aware("Interval.start", self.start)
+        require_aware("Interval.end", self.end)
+        if self.end <= self.start:
+            raise ValueError(f"an interval ends after it starts: {self.start.isoformat()} .. {self.end.isoformat()}")
+
+    def overlaps(self, other: Interval) -> bool:
+        """Whether the two share an instant. Half-open: intervals that only touch do not overlap."""
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentShape:
+    """An APPOINTMENT service's `appointment {duration_minutes, buffer_before_minutes,
+    buffer_after_minutes, slot_interval_minutes}`: how long the client's appointment is, the
+    staff member's time kept free before and after it, and the step between slot starts (None:
+    the duration, i.e. back-to-back slots)."""
+
+    duration: timedelta
+    buffer_before: timedelta = _NO_TIME
+    buffer_after: timedelta = _NO_TIME
+    slot_interval: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if self.duration <= _NO_TIME:
+            raise ValueError(f"duration must be positive, got {self.duration}")
+        if self.buffer_before < _NO_TIME or self.buffer_after < _NO_TIME:
+            raise ValueError("buffers must not be negative")
+        if self.slot_interval is not None and self.slot_interval <= _NO_TIME:
+            raise ValueError(f"slot_interval must be positive, got {self.slot_interval}")
+
+    @property
+    def step(self) -> timedelta:
+        return self.duration if self.slot_interval is None else self.slot_interval
+
+    def occupied(self, start: datetime) -> Interval:
+        """The staff member's time a slot starting at `start` takes: [start − buffer_before,
+        start + duration + buffer_after)."""
+        return Interval(start - self.buffer_before, start + self.duration + self.buffer_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +102,9 @@ class BookingPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Offering:
-    """A catalog service as availability sees it: its type, its schedule and its policy."""
+    """A catalog service as availability sees it: its type, its schedule and its policy; for an
+    APPOINTMENT also how its slots are cut (`appointment`, None when the catalog gave no settings)
+    and the staff members who offer it (`staff_member_ids`, as the catalog lists them)."""
 
     service_id: str
     type: ServiceType
@@ -59,6 +112,8 @@ class Offering:
     time_zone: str
     online_booking_enabled: bool
     policy: BookingPolicy = field(default_factory=BookingPolicy)
+    appointment: AppointmentShape | None = None
+    staff_member_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from services.availability.domain.model import TimeSlot, require_aware
 from services.common.errors import InvalidArgument
+from services.common.instants import from_micros, to_micros
 
 SlotKey = tuple[datetime, str]
 CURSOR_FIELD = "cursor_paging.cursor"
@@ -63,3 +64,20 @@ def decode_key(raw: list[object]) -> SlotKey:
     except (TypeError, ValueError):
         raise InvalidArgument.single(CURSOR_FIELD, "is not a cursor returned by this RPC") from None
     return (start, event_id)
+
+
+def encode_start_key(start: datetime) -> list[int]:
+    """An appointment slot's sort key as cursor content: its start, which is unique among a
+    listing's slots (one slot per start; they are all the service's duration long)."""
+    require_aware("key start", start)
+    return [to_micros(start)]
+
+
+def decode_start_key(raw: list[object]) -> datetime:
+    """The start a cursor of `encode_start_key` holds; INVALID_ARGUMENT on the cursor otherwise."""
+    if len(raw) == 1 and isinstance(raw[0], int) and not isinstance(raw[0], bool):
+        try:
+            return from_micros(raw[0])
+        except OverflowError:
+            pass
+    raise InvalidArgument.single(CURSOR_FIELD, "is not a cursor returned by this RPC")

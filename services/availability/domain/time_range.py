@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ MAX_TEXT_LENGTH = 40
 MAX_RANGE = timedelta(days=365)
 
 # ASCII digits only (`\d` would accept other scripts' digits); `T` as the only separator.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?", re.ASCII)
 # What an offset or a UTC designator looks like after the time, to explain the refusal precisely.
 _WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)", re.ASCII)
@@ -111,12 +112,13 @@ class LocalRange:
     zone: ZoneInfo
 
     @classmethod
-    def resolve(cls, from_text: str, to_text: str, time_zone: str) -> LocalRange:
+    def resolve(cls, from_text: str, to_text: str, time_zone: str, *, max_range: timedelta = MAX_RANGE) -> LocalRange:
         """Parse and check a request's range, reporting every violation at once.
 
-        - `to_local_date` must be after `from_local_date`, and at most 365 days later. Both are
-          compared as the local wall times the caller wrote (so 365 days means 365 calendar days
-          even when a DST change makes the UTC span an hour longer or shorter).
+        - `to_local_date` must be after `from_local_date`, and at most `max_range` (365 days unless
+          the RPC says less) later. Both are compared as the local wall times the caller wrote (so
+          365 days means 365 calendar days even when a DST change makes the UTC span an hour
+          longer or shorter).
         - `time_zone` must be an IANA name (the caller substitutes the business zone for an empty
           one before calling).
         - A `from` in a spring-forward gap resolves forward by the gap's length, so a `to` just
@@ -131,8 +133,8 @@ class LocalRange:
         if start is not None and end is not None:
             if end <= start:
                 violations.add(TO_FIELD, f"must be after {FROM_FIELD}")
-            elif end - start > MAX_RANGE:
-                violations.add(TO_FIELD, "a range over 365 days is not supported")
+            elif end - start > max_range:
+                violations.add(TO_FIELD, f"a range over {max_range.days} days is not supported (at most {max_range.days} days after {FROM_FIELD})")
         violations.raise_if_any()
         assert start is not None and end is not None
         zone = ZoneInfo(time_zone)
@@ -142,6 +144,42 @@ class LocalRange:
 
     def contains(self, instant: datetime) -> bool:
         return self.start_utc <= instant < self.end_utc
+
+
+def _parse_date(field: str, text: str, violations: Violations) -> date | None:
+    if not text:
+        violations.add(field, "is required")
+        return None
+    if len(text) > MAX_TEXT_LENGTH or _DATE.fullmatch(text) is None:
+        violations.add(field, "must be a local date YYYY-MM-DD, e.g. 2026-03-29")
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:  # the shape is right but the calendar says no: 2026-02-30
+        violations.add(field, f"{text!r} is not a valid date")
+        return None
+    if not _EARLIEST_LOCAL.date() <= value < _END_LOCAL.date():
+        violations.add(field, "must be from 1900-01-01 through 2999-12-31")
+        return None
+    return value
+
+
+def local_dates_violations(from_text: str, to_text: str, time_zone: str, *, max_dates: int, violations: Violations) -> tuple[date, date] | None:
+    """A request's range of local dates "YYYY-MM-DD", both inclusive, of at most `max_dates`
+    dates, read in `time_zone` (an IANA name; the caller stands one in for an empty one that
+    defaults to the business zone): the first and last date, or None with the violations added."""
+    first = _parse_date(FROM_FIELD, from_text, violations)
+    last = _parse_date(TO_FIELD, to_text, violations)
+    violations.time_zone(TIME_ZONE_FIELD, time_zone)
+    if first is None or last is None:
+        return None
+    if last < first:
+        violations.add(TO_FIELD, f"must not be before {FROM_FIELD}")
+        return None
+    if (last - first).days >= max_dates:
+        violations.add(TO_FIELD, f"at most {max_dates} dates from {FROM_FIELD}, both inclusive")
+        return None
+    return first, last
 
 
 def in_range(session: Session, local_range: LocalRange) -> bool:

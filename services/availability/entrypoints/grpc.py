@@ -1,14 +1,28 @@
-"""gRPC entrypoints of the availability service: the request mapped to a SlotQuery, the use case's answer to the response (mapping.py)."""
+"""gRPC entrypoints of the availability service: the request mapped to the use case's query, its answer to the response (mapping.py)."""
 
 from __future__ import annotations
 
 import grpc
 
-from services.api.bookings.availability.v2 import time_slots_pb2, time_slots_pb2_grpc
+from services.api.bookings.availability.v2 import availability_time_slots_pb2, availability_time_slots_pb2_grpc, time_slots_pb2, time_slots_pb2_grpc
+from services.availability.application.appointment_slots import AppointmentSlots
 from services.availability.application.calendar_v1 import AvailabilityCalendar
 from services.availability.application.time_slots import CourseView, TimeSlots
 from services.availability.entrypoints.calendar_v1 import calendar_rpc_service
-from services.availability.mapping import add_course_slots, course_proto, course_slot_proto, event_slot_proto, paging_proto, query_from_proto
+from services.availability.mapping import (
+    add_course_slots,
+    appointment_dates_proto,
+    appointment_dates_query_from_proto,
+    appointment_lookup_from_proto,
+    appointment_query_from_proto,
+    appointment_slot_proto,
+    appointment_slots_proto,
+    course_proto,
+    course_slot_proto,
+    event_slot_proto,
+    paging_proto,
+    query_from_proto,
+)
 from services.common.auth import current_tenant
 from services.common.server import RpcService
 
@@ -55,7 +69,26 @@ class EventTimeSlotsServicer(time_slots_pb2_grpc.EventTimeSlotsServicer):
         return time_slots_pb2.GetEventTimeSlotResponse(time_slot=event_slot_proto(slot, zone), time_zone=zone.key)
 
 
-def rpc_services(slots: TimeSlots, calendar: AvailabilityCalendar) -> list[RpcService]:
+class AvailabilityTimeSlotsServicer(availability_time_slots_pb2_grpc.AvailabilityTimeSlotsServicer):
+    """Appointment slots (application/appointment_slots.py)."""
+
+    def __init__(self, appointments: AppointmentSlots):
+        self._appointments = appointments
+
+    async def ListAvailabilityTimeSlots(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        return appointment_slots_proto(await self._appointments.list_slots(current_tenant(), appointment_query_from_proto(request)))
+
+    async def GetAvailabilityTimeSlot(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        view = await self._appointments.get_slot(current_tenant(), appointment_lookup_from_proto(request))
+        return availability_time_slots_pb2.GetAvailabilityTimeSlotResponse(
+            time_slot=appointment_slot_proto(view.slot, view.offering, view.zone), time_zone=view.zone.key
+        )
+
+    async def ListAvailabilityDates(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        return appointment_dates_proto(await self._appointments.list_dates(current_tenant(), appointment_dates_query_from_proto(request)))
+
+
+def rpc_services(slots: TimeSlots, calendar: AvailabilityCalendar, appointments: AppointmentSlots) -> list[RpcService]:
     v2 = time_slots_pb2.DESCRIPTOR.services_by_name
     return [
         RpcService(
@@ -67,6 +100,11 @@ def rpc_services(slots: TimeSlots, calendar: AvailabilityCalendar) -> list[RpcSe
             EventTimeSlotsServicer(slots),
             v2["EventTimeSlots"],
             {"ListEventTimeSlots": READ, "GetEventTimeSlot": READ},
+        ),
+        RpcService(
+            AvailabilityTimeSlotsServicer(appointments),
+            availability_time_slots_pb2.DESCRIPTOR.services_by_name["AvailabilityTimeSlots"],
+            {"ListAvailabilityTimeSlots": READ, "GetAvailabilityTimeSlot": READ, "ListAvailabilityDates": READ},
         ),
         # The legacy validation API CreateBooking asks (entrypoints/calendar_v1.py).
         calendar_rpc_service(calendar),

@@ -3,12 +3,14 @@ the use cases' unit tests. Each counts the reads it answered, so a test can say 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.availability.application.ports import Found, Wanted
-from services.availability.domain.model import Offering, ProvidedPolicy, Session, TimeFrame
+from services.availability.domain.appointments import StaffCalendar, StaffMember
+from services.availability.domain.model import Interval, Offering, ProvidedPolicy, Session, TimeFrame
 from services.common.errors import DependencyUnavailable, NotFound
 from tests.unit.availability.helpers import frame_of
 
@@ -85,3 +87,45 @@ class FakeToggles:
 
     def enabled(self, toggle: str, tenant_id: str) -> bool:
         return (toggle, tenant_id) in self.on
+
+
+@dataclass
+class FakeAppointmentInputs:
+    """One tenant's (`tenant`) appointment services, staff members and their whole calendars
+    (`calendars`, by staff member); another tenant finds nothing. `calendars()` answers each
+    calendar cut to the window asked, as the real reads do (time off, extra hours and appointments
+    overlapping it), so a test sees what a too narrow window would miss. `reads` records each
+    read: ("offering", service id, fresh), ("staff", ids), ("calendars", ids, window)."""
+
+    tenant: str
+    offerings: list[Offering]
+    staff: list[StaffMember]
+    calendars_by_staff: dict[str, StaffCalendar]
+    reads: list[tuple[object, ...]] = field(default_factory=list)
+
+    async def offering(self, tenant: str, service_id: str, *, fresh: bool) -> Offering | None:
+        self.reads.append(("offering", service_id, fresh))
+        if tenant != self.tenant:
+            return None
+        return next((o for o in self.offerings if o.service_id == service_id), None)
+
+    async def staff_members(self, tenant: str, staff_member_ids: Sequence[str]) -> list[StaffMember]:
+        self.reads.append(("staff", tuple(staff_member_ids)))
+        return [m for m in self.staff if m.staff_member_id in staff_member_ids] if tenant == self.tenant else []
+
+    async def calendars(self, tenant: str, staff: Sequence[StaffMember], window: Interval) -> list[StaffCalendar]:
+        self.reads.append(("calendars", tuple(m.staff_member_id for m in staff), window))
+        assert tenant == self.tenant, "calendars of staff members read for another tenant"
+        return [_cut(self.calendars_by_staff[m.staff_member_id], window) for m in staff]
+
+    def read_kinds(self) -> list[object]:
+        return [read[0] for read in self.reads]
+
+
+def _cut(calendar: StaffCalendar, window: Interval) -> StaffCalendar:
+    return dataclasses.replace(
+        calendar,
+        extra_hours=tuple(i for i in calendar.extra_hours if i.overlaps(window)),
+        time_off=tuple(i for i in calendar.time_off if i.overlaps(window)),
+        appointments=tuple(i for i in calendar.appointments if i.overlaps(window)),
+    )

@@ -24,12 +24,19 @@ from services.availability.domain.appointments import (
     StaffCalendar,
     StaffSlot,
     UnavailableReason,
+    appointment_slots,
     candidate_slots,
     covering_dates,
     date_summaries,
+    dates_window,
     local_dates,
     merge_staff,
     next_available_date,
+    reading_window,
+    search_until,
+    slot_at,
+    slot_violations,
+    slots_page,
     staff_slots,
     working_intervals,
 )
@@ -478,3 +485,126 @@ def test_next_available_date(counts: list[int], expected: date | None) -> None:
 )
 def test_covering_dates(zone: str, other: str, first: date, last: date, expected: tuple[date, date]) -> None:
     assert covering_dates(first, last, ZoneInfo(zone), ZoneInfo(other)) == expected
+
+
+# --- what the RPCs call -------------------------------------------------------------------------
+
+TUESDAY_OFF = span("2026-06-16 10:00", "11:30")
+SCENARIOS = [
+    pytest.param(shape(60), policy(), {}, {}, id="plain-hours"),
+    pytest.param(shape(30, before=15, after=15, interval=20), policy(), {}, {}, id="buffers-and-an-interval"),
+    pytest.param(
+        shape(45, after=10),
+        policy(late=18 * 60, early=3 * 24 * 60),
+        {"appointments": (span("2026-06-15 10:00", "11:00"), span("2026-06-17 09:30", "10:10")), "holidays": frozenset({date(2026, 6, 18)})},
+        {"time_off": (TUESDAY_OFF,), "appointments": (span("2026-06-15 09:00", "12:00"),)},
+        id="appointments-time-off-holidays-and-the-policy",
+    ),
+]
+
+
+def _two_staff(anna: dict[str, object], ben: dict[str, object]) -> list[StaffCalendar]:
+    return [
+        calendar(*every_day("09:00", "12:00"), rule(SAT, "14:00", "18:00"), staff=ANNA, **anna),
+        calendar(*every_day("08:00", "11:00"), zone=BERLIN, staff=BEN, extra_hours=(span("2026-06-16 15:00", "17:00", BERLIN),), **ben),
+    ]
+
+
+@pytest.mark.parametrize("s, p, anna, ben", SCENARIOS)
+def test_appointment_slots_are_the_staff_slots_merged(s: AppointmentShape, p: BookingPolicy, anna: dict[str, object], ben: dict[str, object]) -> None:
+    calendars = _two_staff(anna, ben)
+    now = local("2026-06-14 20:00")
+    first, last = JUNE_15, date(2026, 6, 21)
+    expected = merge_staff([x for c in calendars for x in staff_slots(c, s, offering(p), first, last, now)])
+    start, end = local("2026-06-15 00:00"), local("2026-06-22 00:00")
+    found = appointment_slots(calendars, s, offering(p), start, end, now)
+    assert found.slots == expected
+    assert found.started == frozenset()
+    # Worked out a day at a time, the same slots.
+    by_day = [x for i in range(7) for x in appointment_slots(calendars, s, offering(p), start + i * DAY, start + (i + 1) * DAY, now).slots]
+    assert by_day == expected
+
+
+def test_a_range_that_starts_inside_a_block_keeps_the_blocks_grid() -> None:
+    # Extra hours from 22:00 on Sunday: slots of 45 minutes from 22:00, whatever the range asked.
+    cal = calendar(extra_hours=(span("2026-06-14 22:00", "2026-06-15 02:00"),))
+    found = appointment_slots([cal], shape(45), offering(), local("2026-06-15 00:00"), local("2026-06-16 00:00"), LONG_BEFORE)
+    assert [label(x.slot) for x in found.slots] == ["06-15 00:15-01:00", "06-15 01:00-01:45"]
+
+
+def test_started_slots_are_left_out_or_too_late() -> None:
+    cal = calendar(rule(MON, "09:00", "12:00"))
+    now = local("2026-06-15 10:30")
+    window = (local("2026-06-15 00:00"), local("2026-06-16 00:00"))
+    found = appointment_slots([cal], shape(60), offering(), *window, now)
+    assert [label(x.slot) for x in found.slots] == ["06-15 11:00-12:00"]
+    assert sorted(found.started) == [local("2026-06-15 09:00"), local("2026-06-15 10:00")]
+    with_started = appointment_slots([cal], shape(60), offering(), *window, now, include_started=True)
+    assert [x.reasons for x in with_started.slots] == [SlotReasons(too_late=True), SlotReasons(too_late=True), SlotReasons()]
+
+
+@pytest.mark.parametrize(
+    "start, end, now, expected",
+    [
+        pytest.param("09:00", "10:00", LONG_BEFORE, ((ANNA, BEN), SlotReasons()), id="on-both-grids"),
+        pytest.param("13:00", "14:00", LONG_BEFORE, ((BEN,), SlotReasons()), id="on-one-grid-only"),
+        pytest.param("10:00", "11:00", LONG_BEFORE, ((), SlotReasons(booked=True)), id="booked-for-both"),
+        pytest.param("09:00", "10:00", local("2026-06-15 09:00"), ((), SlotReasons(too_late=True)), id="started"),
+        pytest.param("09:30", "10:30", LONG_BEFORE, None, id="off-the-grid"),
+        pytest.param("09:00", "09:30", LONG_BEFORE, None, id="another-length"),
+        pytest.param("11:30", "12:30", LONG_BEFORE, None, id="after-closing"),
+    ],
+)
+def test_one_slot_by_its_start_and_end(start: str, end: str, now: datetime, expected: tuple[tuple[str, ...], SlotReasons] | None) -> None:
+    booked = (span("2026-06-15 10:00", "11:00"),)
+    anna = calendar(rule(MON, "09:00", "12:00"), staff=ANNA, appointments=booked)
+    ben = calendar(rule(MON, "09:00", "15:00"), staff=BEN, appointments=booked)
+    found = slot_at([anna, ben], shape(60), offering(), local(f"2026-06-15 {start}"), local(f"2026-06-15 {end}"), now)
+    assert (None if found is None else (found.available_staff_member_ids, found.reasons)) == expected
+
+
+def test_a_page_is_worked_out_until_it_is_full() -> None:
+    cal = calendar(*every_day("09:00", "12:00"), appointments=(span("2026-06-15 09:00", "12:00"),))
+    start, end = local("2026-06-15 00:00"), local("2026-07-15 00:00")
+    args = ([cal], shape(60), offering(), start, end, LONG_BEFORE)
+    page, more = slots_page(*args, after=None, limit=4, bookable_only=True)
+    assert ([label(x.slot) for x in page], more) == (["06-16 09:00-10:00", "06-16 10:00-11:00", "06-16 11:00-12:00", "06-17 09:00-10:00"], True)
+    page, more = slots_page(*args, after=page[-1].slot.start, limit=2, bookable_only=False)
+    assert [label(x.slot) for x in page] == ["06-17 10:00-11:00", "06-17 11:00-12:00"]
+    last, more = slots_page(*args, after=local("2026-07-14 09:00"), limit=5, bookable_only=True)
+    assert ([label(x.slot) for x in last], more) == (["07-14 10:00-11:00", "07-14 11:00-12:00"], False)
+
+
+@pytest.mark.parametrize(
+    "p, expected",
+    [
+        pytest.param(policy(), date(2027, 6, 15), id="no-horizon-366-dates"),
+        pytest.param(policy(early=3 * 24 * 60), date(2026, 6, 4), id="the-horizons-date-in-the-zone"),
+        pytest.param(policy(early=2 * 366 * 24 * 60), date(2027, 6, 15), id="a-horizon-beyond-366-dates"),
+    ],
+)
+def test_search_until(p: BookingPolicy, expected: date) -> None:
+    # Now is 2026-06-01 00:00 UTC, 02:00 in Vienna.
+    assert search_until(offering(p), ZoneInfo(VIENNA), JUNE_15, LONG_BEFORE) == expected
+
+
+def test_the_windows_stay_in_the_instant_range() -> None:
+    end_of_instants = datetime(3000, 1, 1, tzinfo=UTC)
+    assert dates_window(date(2999, 12, 31), date(2999, 12, 31), ZoneInfo(NEW_YORK)) == (local("2999-12-31 00:00", NEW_YORK), end_of_instants)
+    assert dates_window(date(1900, 1, 1), date(1900, 1, 1), ZoneInfo("Asia/Tokyo"))[0] == datetime(1900, 1, 1, tzinfo=UTC)
+    assert reading_window(utc("2026-06-15 10:00"), utc("2026-06-15 11:00")) == Interval(utc("2026-06-12 10:00"), utc("2026-06-18 11:00"))
+    assert reading_window(utc("2999-12-31 10:00"), end_of_instants).end == end_of_instants
+
+
+@pytest.mark.parametrize(
+    "p, earliest, latest",
+    [
+        pytest.param(policy(), None, None, id="no-limits-no-dates"),
+        pytest.param(policy(early=24 * 60, late=30), "2026-06-14 10:00", "2026-06-15 09:30", id="start-minus-each-limit"),
+    ],
+)
+def test_a_slots_booking_window(p: BookingPolicy, earliest: str | None, latest: str | None) -> None:
+    slot = AppointmentSlot(span("2026-06-15 10:00", "11:00"), (), SlotReasons(too_early=True))
+    violations = slot_violations(offering(p), slot)
+    assert (violations.too_early_to_book, violations.too_late_to_book, violations.book_online_disabled) == (True, False, False)
+    assert (violations.earliest_booking_date, violations.latest_booking_date) == (earliest and local(earliest), latest and local(latest))

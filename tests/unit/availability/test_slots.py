@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.availability.domain.model import TimeSlot
-from services.availability.domain.slots import decode_key, encode_key, page_after, slot_sort_key, sort_slots, visible
+from services.availability.domain.slots import decode_key, decode_start_key, encode_key, encode_start_key, page_after, slot_sort_key, sort_slots, visible
 from services.common.errors import InvalidArgument
 from tests.unit.availability.helpers import DAY, HOUR, F, course, course_slots, session
 
@@ -104,3 +104,24 @@ def test_a_malformed_cursor_key_is_an_invalid_cursor(raw: list[object]) -> None:
     with pytest.raises(InvalidArgument) as raised:
         decode_key(raw)
     assert raised.value.violations[0].field == "cursor_paging.cursor"
+
+
+def test_an_appointment_slots_cursor_key_is_its_start() -> None:
+    start = datetime(2026, 6, 15, 7, 30, 0, 123456, tzinfo=UTC)
+    assert decode_start_key(encode_start_key(start)) == start
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param([], id="empty"),
+        pytest.param(["2026-06-15T07:30:00+00:00"], id="text-not-microseconds"),
+        pytest.param([True], id="a-boolean"),
+        pytest.param([1, 2], id="two-parts"),
+        pytest.param([10**30], id="beyond-any-date"),
+    ],
+)
+def test_a_cursor_key_that_is_not_a_start_is_refused_on_the_cursor(raw: list[object]) -> None:
+    with pytest.raises(InvalidArgument) as exc:
+        decode_start_key(raw)
+    assert [v.field for v in exc.value.violations] == ["cursor_paging.cursor"]
