@@ -595,9 +595,7 @@ async def run(stack: Platform, opts: Options) -> dict[str, Any]:
         needed = needed_bookings(planned_rates(opts.rates, TARGET["booking"]), opts.warmup_seconds, opts.step_seconds)
         days = max(DAYS, min(MAX_POPULATION_DAYS, math.ceil(needed / (STAFF * SLOTS_PER_DAY)) + 1))
         population = await build_population(c, today, days)
-        say(
-            f"booking population: {population.setup['free_staff_slots']} free (slot, staff member) pairs over {days} days ({population.listing_calls} listings)"
-        )
+        say(f"booking population: {population.setup['free_staff_slots']} free (slot, staff member) pairs over {days} days")
         results["setup"] = {"clinic": clinic.setup, "answers": await describe_answers(c, clinic), "population": population.setup}
 
         meter = CpuMeter(

@@ -137,9 +137,10 @@ def _scenario(w: Any, results: dict[str, Any]) -> None:
         f"- **CreateBooking**: the booking population is a second APPOINTMENT service of the same shape with {len(population.get('staff', []))} "
         f"staff members of its own, its free slots from {population.get('first_local_date')} to {population.get('last_local_date')} "
         f"({population.get('days')} days: {population.get('slot_starts')} slot starts, {population.get('free_staff_slots')} free (slot, staff member) "
-        f"pairs, listed once with {population.get('listing_calls')} ListAvailabilityTimeSlots calls). Each request books a pair of its own: "
+        f"pairs, listed once in {population.get('listing_calls')} ListAvailabilityTimeSlots answers of up to 1000 slots). "
+        "Each request books a pair of its own: "
         f"{population.get('round_robin')} by round robin (no staff member named) on even starts, {population.get('named')} naming the staff member "
-        "on odd starts, so no two requests compete for a staff member's time (bench/appointments.py `booking_plan`); "
+        "on odd starts, so no two requests compete for a staff member's time (`booking_plan` in bench/appointments_figures.py); "
         f"{population.get('requests_sent', '?')} requests were sent in the run, warm-ups included. The listings' clinic never sees these bookings.\n"
     )
 
