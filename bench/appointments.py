@@ -20,8 +20,8 @@ What it does (bench/README.md explains why):
    member). A sweep climbs its rates until one at or past its target's rate is not sustained,
    then measures once halfway back (the capacity to within half a step);
 4. one step asking ListAvailabilityTimeSlots for the whole window in one page, at the target's rate;
-5. a profiling step: ListAvailabilityTimeSlots at --profile-rate with py-spy attached to
-   availability, bookings and timeframes (the processes on its path);
+5. after each sweep, a profiling step of that RPC at its target's rate (or --profile-rate) with
+   py-spy attached to availability, bookings and timeframes (the processes on the path of all three);
 6. writes bench/results/appointments.{md,json} and appointments-latency.png
    (bench/appointments_report.py).
 The platform and every helper process are stopped on exit, Ctrl-C and SIGTERM included.
@@ -109,7 +109,8 @@ class Options:
     step_seconds: float
     warmup_seconds: float
     timeout: float
-    profile_rate: float  # 0: no profile
+    profile: bool
+    profile_rate: float  # 0: each target's rate
     profile_seconds: float
     quiet_threshold: float
     quiet_max_wait: float
@@ -134,9 +135,9 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--step-seconds", type=float, default=15.0, help="measured seconds per rate (default %(default)s)")
     parser.add_argument("--warmup-seconds", type=float, default=2.0, help="unmeasured seconds at each rate first (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=2.0, help="deadline of each request, s (default %(default)s)")
-    parser.add_argument("--profile-rate", type=float, default=100.0, help="rate of the py-spy step of ListAvailabilityTimeSlots (default %(default)s)")
+    parser.add_argument("--profile-rate", type=float, default=0.0, help="rate of every RPC's py-spy step (default: each target's rate)")
     parser.add_argument("--profile-seconds", type=float, default=10.0)
-    parser.add_argument("--no-profile", action="store_true", help="skip the profiling step")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiling steps")
     parser.add_argument("--quiet-threshold", type=float, default=25.0, help="before each step, wait until other processes use less than this %% of a core")
     parser.add_argument("--quiet-max-wait", type=float, default=10.0, help="...but at most this many seconds (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 3 s steps at 50 and 100/s, a short profile")
@@ -159,7 +160,8 @@ def parse_args(argv: list[str] | None) -> Options:
         step_seconds=step,
         warmup_seconds=a.warmup_seconds,
         timeout=a.timeout,
-        profile_rate=0.0 if a.no_profile else a.profile_rate,
+        profile=not a.no_profile,
+        profile_rate=a.profile_rate,
         profile_seconds=profile_seconds,
         quiet_threshold=a.quiet_threshold,
         quiet_max_wait=a.quiet_max_wait,
@@ -505,23 +507,31 @@ async def sweep(
     return {"steps": steps, "stopped": stopped}
 
 
-async def profile_step(lab: Lab, call: Callable[[], Awaitable[Any]], targets: dict[str, int | None], rate: float) -> dict[str, Any]:
-    """A step at `rate` with py-spy attached to each of `targets` (name -> pid) inside its measured
-    window; raw stacks to profile/appointments-<name>.collapsed.txt."""
+async def profile_step(
+    lab: Lab, target: Target, call: Callable[[], Awaitable[Any]], processes: dict[str, int | None], *, refusals: Refusals | None = None
+) -> dict[str, Any]:
+    """A step of `target`'s RPC at its rate (or --profile-rate) with py-spy attached to each of
+    `processes` (name -> pid) inside its measured window; raw stacks to
+    profile/appointments-<target>-<process>.collapsed.txt."""
     opts = lab.opts
+    rate = opts.profile_rate or target.rate
     profile_dir = opts.out / "profile"
     profile_dir.mkdir(parents=True, exist_ok=True)
 
     async def profiles() -> list[profiling.Profile]:
         await asyncio.sleep(opts.warmup_seconds + 1.0)
-        found = [profiling.record(name, pid, opts.profile_seconds, profile_dir / f"appointments-{name}.collapsed.txt") for name, pid in targets.items() if pid]
+        found = [
+            profiling.record(name, pid, opts.profile_seconds, profile_dir / f"appointments-{target.key}-{name}.collapsed.txt")
+            for name, pid in processes.items()
+            if pid
+        ]
         return list(await asyncio.gather(*found))
 
-    say(f"profiling {', '.join(targets)} with py-spy at {rate:.0f}/s for {opts.profile_seconds:.0f} s")
+    say(f"profiling {', '.join(processes)} with py-spy during {target.rpc} at {rate:.0f}/s for {opts.profile_seconds:.0f} s")
     await lab.quiet()
     spy = asyncio.create_task(profiles())
     # The profiler runs inside the measured window, which is a little longer than it.
-    step = await lab.measure("ListAvailabilityTimeSlots + py-spy", call, rate, seconds=opts.profile_seconds + 2.0, wait_quiet=False)
+    step = await lab.measure(f"{target.rpc} + py-spy", call, rate, refusals=refusals, seconds=opts.profile_seconds + 2.0, wait_quiet=False)
     found = await spy
     for p in found:
         if Path(p.raw_path).is_relative_to(opts.out):  # relative to the report, which sits next to profile/
@@ -630,21 +640,28 @@ async def run(stack: Platform, opts: Options) -> dict[str, Any]:
             # The step, and its repeat if other processes disturb it.
             return population.left() >= 2 * rate * (warmup(rate, opts.warmup_seconds) + opts.step_seconds)
 
+        # The processes on the path of all three RPCs: availability computes, bookings serves the
+        # staff members and their occupied time (and books), timeframes the working hours (and holds).
+        path = {name: stack.supervisor.pid(name) for name in ("availability", "bookings", "timeframes")}
         sweeps: dict[str, Any] = {}
+        profiles: dict[str, Any] = {}
         for target, call in ((TARGET["slots"], slots), (TARGET["dates"], dates)):
             await open_loop(call, rate=50, duration=3, label="warm-up", timeout=opts.timeout)
             sweeps[target.key] = await sweep(lab, target, call)
+            if opts.profile:
+                profiles[target.key] = await profile_step(lab, target, call, path)
         # The whole window at once, what a client showing the month's slots may ask instead of ten pages.
         results["whole_window"] = await lab.measure("ListAvailabilityTimeSlots, 1 page", whole, TARGET["slots"].rate)
-        if opts.profile_rate:
-            targets = {name: stack.supervisor.pid(name) for name in ("availability", "bookings", "timeframes")}
-            results["profile"] = await profile_step(lab, slots, targets, opts.profile_rate)
         # Bookings last: they are the only writes, and the listings' clinic never sees them anyway
         # (the population has staff of its own).
+        target = TARGET["booking"]
         await open_loop(book, rate=25, duration=2, label="warm-up", timeout=opts.timeout)
-        sweeps["booking"] = await sweep(lab, TARGET["booking"], book, refusals=refusals, room=room)
+        sweeps[target.key] = await sweep(lab, target, book, refusals=refusals, room=room)
+        if opts.profile and room(opts.profile_rate or target.rate):
+            profiles[target.key] = await profile_step(lab, target, book, path, refusals=refusals)
         population.setup["requests_sent"] = population.used
         results["sweeps"] = sweeps
+        results["profiles"] = profiles
     finally:
         for ch in [*setup_channels.values(), *itertools.chain.from_iterable(load_channels.values())]:
             await ch.close()

@@ -102,6 +102,36 @@ def _cpu_per_request(s: Step) -> str:
     return f"{sum(per.values()):.1f} ms of CPU per request at {s.rate:.0f}/s, of which " + ", ".join(f"{k} {v:.1f}" for k, v in busiest)
 
 
+def _interpretation(w: Any, results: dict[str, Any]) -> None:
+    """Per RPC, the two figures that say where a miss comes from: the latency of a request that
+    waits for nothing (the lowest rate's p50) against the target, and the CPU one request costs the
+    platform against what the machine's cores give at the target's rate."""
+    nproc = results["meta"]["machine"]["nproc"] or 1
+    lines = []
+    for target in TARGETS:
+        steps: list[Step] = results.get("sweeps", {}).get(target.key, {}).get("steps", [])
+        at = _target_step(results, target)
+        if not steps or at is None:
+            continue
+        low = min(steps, key=lambda s: s.rate)
+        rate = at.achieved_rps or at.rate
+        cpu_ms = sum(max(v, 0.0) for v in at.cpu_pct.values()) / 100 * 1000 / rate if rate else math.nan
+        lines.append(
+            f"- **{target.rpc}**: alone (at {low.rate:.0f}/s) a request takes p50 {fmt_ms(low.p50_ms)} / p99 {fmt_ms(low.p99_ms)} ms against the "
+            f"target's p99 of {target.p99_ms:.0f} ms. At {at.rate:.0f}/s the platform and the generator used {cpu_ms:.1f} ms of CPU per request, "
+            f"{cpu_ms * at.rate / 1000:.2f} of the machine's {nproc} cores (machine {at.machine_busy_pct:.0f} % busy, other processes "
+            f"{at.foreign_cpu_pct:.0f} % of a core); p50 {fmt_ms(at.p50_ms)}, p99 {fmt_ms(at.p99_ms)} ms."
+        )
+    if lines:
+        w("## Reading the figures\n")
+        for line in lines:
+            w(line)
+        w(
+            "\nA request's own latency (alone) is the floor of its p99; the closer the CPU per request times the rate comes to the cores, the "
+            "longer requests queue, which is what the p99 at the target's rate adds to that floor.\n"
+        )
+
+
 def _scenario(w: Any, results: dict[str, Any]) -> None:
     setup = results.get("setup", {})
     clinic, answers, population = setup.get("clinic", {}), setup.get("answers", {}), setup.get("population", {})
@@ -212,18 +242,21 @@ def markdown(results: dict[str, Any]) -> str:
             _table(w, [whole], False)
         w("")
 
-    prof = results.get("profile")
-    if prof:
+    _interpretation(w, results)
+    for target in TARGETS:
+        prof = results.get("profiles", {}).get(target.key)
+        if not prof:
+            continue
         step: Step = prof["step"]
-        w(f"## Where ListAvailabilityTimeSlots' time goes at {step.rate:.0f}/s (py-spy)\n")
+        w(f"## Where the time of {target.rpc} goes at {step.rate:.0f}/s (py-spy)\n")
         w(
             f"A separate step (not in the tables) with `py-spy record --gil --nonblocking` sampling {', '.join(p.name for p in prof['profiles'])} "
             f"at 100 Hz for {o['profile_seconds']:.0f} s: p50 {fmt_ms(step.p50_ms)} ms, p99 {fmt_ms(step.p99_ms)} ms, achieved "
             f"{step.achieved_rps:.0f}/s; CPU % of one core: "
             + ", ".join(f"{k} {v:.0f}" for k, v in sorted(step.cpu_pct.items(), key=lambda kv: -kv[1]) if v >= 1)
-            + f"; machine {step.machine_busy_pct:.0f} % busy. py-spy sees the interpreter only (the thread holding the GIL): the ms per "
-            "request below are less than each process's CPU per request, the rest being gRPC's C core and the kernel. Raw stacks are in "
-            "`profile/appointments-*.collapsed.txt`.\n"
+            + f"; machine {step.machine_busy_pct:.0f} % busy. py-spy sees the interpreter only (the thread holding the GIL; availability's "
+            "two workers are added up, so it can pass 100 %): the ms per request below are less than each process's CPU per request, the "
+            f"rest being gRPC's C core and the kernel. Raw stacks are in `profile/appointments-{target.key}-*.collapsed.txt`.\n"
         )
         _profiles(w, prof["profiles"], step)
 
@@ -321,11 +354,10 @@ def load(path: Path) -> dict[str, Any]:
         sw["steps"] = [step(s) for s in sw["steps"]]
     if "whole_window" in data:
         data["whole_window"] = step(data["whole_window"])
-    if data.get("profile"):
-        pnames = {f.name for f in dataclasses.fields(Profile)}
-        raw = data["profile"]
+    pnames = {f.name for f in dataclasses.fields(Profile)}
+    for key, raw in data.get("profiles", {}).items():
         profiles = [Profile(**{k: ([tuple(x) for x in v] if isinstance(v, list) else v) for k, v in p.items() if k in pnames}) for p in raw["profiles"]]
-        data["profile"] = {**raw, "step": step(raw["step"]), "profiles": profiles}
+        data["profiles"][key] = {**raw, "step": step(raw["step"]), "profiles": profiles}
     return data
 
 
