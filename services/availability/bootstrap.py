@@ -56,9 +56,10 @@ def make_build(settings: AvailabilitySettings) -> Build:
         cursors = CursorCodec(settings.cursor_key)
         listings, fresh = DependencyReader(dependencies, cache), DependencyReader(dependencies)
         slots = TimeSlots(listings, toggles, cursors, memo)
-        # Staff, working hours and occupied time are read fresh on every request (read-your-writes);
-        # the service comes cached for the listings, fresh for the slot CreateBooking validates.
-        appointments = AppointmentSlots(AppointmentReader(listings, fresh, staff_calendars.StaffDependencies(channels)), cursors)
+        # The service comes cached for the listings, fresh for the slot CreateBooking validates; the
+        # staff and their working hours cached for both; the occupied time read on every request
+        # (read-your-writes).
+        appointments = AppointmentSlots(AppointmentReader(listings, fresh, staff_calendars.StaffDependencies(channels), cache), cursors)
         # AvailabilityCalendar's legacy (consistent) capacity reads the bookings from bookings.
         ledger = open_channel(settings.addresses["services"], tokens, settings.outbound_timeout_seconds, retryable=LEDGER_RETRYABLE)
         stack.push_async_callback(ledger.close)

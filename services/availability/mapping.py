@@ -6,7 +6,7 @@ they return)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from services.api.common.v1 import paging_pb2
 from services.availability.application.appointment_slots import AppointmentDates, AppointmentSlotPage
 from services.availability.application.calendar_v1 import CalendarAnswer
 from services.availability.application.time_slots import SlotPage
-from services.availability.domain.appointments import AppointmentSlot, DateSummary, StaffCalendar, StaffMember, UnavailableReason, slot_violations
+from services.availability.domain.appointments import AppointmentSlot, DateSummary, ScheduleHours, StaffMember, UnavailableReason, slot_violations
 from services.availability.domain.model import (
     AppointmentShape,
     BookingPolicy,
@@ -159,23 +159,21 @@ def weekly_rule_from_proto(rule: working_hours_pb2.WeeklyRule) -> WeeklyRule:
     )
 
 
-def staff_calendar_from_proto(
-    member: StaffMember, hours: working_hours_pb2.ScheduleWorkingHours, occupied: Sequence[staff_members_pb2.OccupiedTime]
-) -> StaffCalendar:
-    """A staff member's calendar from their schedule's working hours (ListWorkingHours) and their
-    appointments' occupied time (ListOccupiedTime: buffers included, as the appointments were
-    booked). The rules and holidays are read in the staff member's zone, which StaffMembers says
-    they are read in and which may change; the schedule keeps the zone it was created with
-    (docs/appointments.md "Staff members")."""
-    return StaffCalendar(
-        staff_member_id=member.staff_member_id,
-        time_zone=member.time_zone or hours.time_zone,
+def schedule_hours_from_proto(hours: working_hours_pb2.ScheduleWorkingHours) -> ScheduleHours:
+    """A schedule's working hours as ListWorkingHours answers them for a span (a staff member's
+    calendar is made of these and their appointments: `staff_calendar`)."""
+    return ScheduleHours(
+        time_zone=hours.time_zone,
         rules=tuple(weekly_rule_from_proto(r) for r in hours.rules),
         extra_hours=tuple(Interval(to_instant(e.start), to_instant(e.end)) for e in hours.extra_hours),
         time_off=tuple(Interval(to_instant(t.start), to_instant(t.end)) for t in hours.time_off),
         holidays=frozenset(date.fromisoformat(h.local_date) for h in hours.holidays),
-        appointments=tuple(Interval(to_instant(o.occupied_start), to_instant(o.occupied_end)) for o in occupied),
     )
+
+
+def occupied_time_from_proto(occupied: staff_members_pb2.OccupiedTime) -> Interval:
+    """An appointment's occupied time (ListOccupiedTime: buffers included, as it was booked)."""
+    return Interval(to_instant(occupied.occupied_start), to_instant(occupied.occupied_end))
 
 
 # --- bookings.availability.v2 (time slots) ---------------------------------------------------------

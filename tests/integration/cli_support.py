@@ -3,6 +3,7 @@ run printed and returned, and the environment that points it at the session's pl
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import pytest
 
 from services.cli.main import main
 from services.devstack.stack import Platform
+from tests import support
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,9 @@ def runner(default_env: Mapping[str, str], capsys: pytest.CaptureFixture[str]) -
         return Result.of(main(list(argv), env=default_env if env is None else env), capsys)
 
     return run
+
+
+def eventually(cli: Cli, accept: Callable[[Result], bool], *argv: str, what: str) -> Result:
+    """`cli(*argv)` run again until `accept` holds for its result (tests.support.eventually), from a
+    synchronous test: for what the platform shows a moment after a change (availability's cache)."""
+    return asyncio.run(support.eventually(lambda: asyncio.to_thread(cli, *argv), accept, what=what))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 
+from services.api.bookings.availability.v2 import availability_time_slots_pb2 as availability_pb2
 from services.api.bookings.policies.v1 import booking_policy_pb2
 from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.bookings.v2 import bookings_pb2
@@ -152,6 +153,23 @@ async def test_a_time_off_and_a_booking_made_at_once_never_both_stand(shop: Shop
             assert (blocked.code(), error_reason(blocked)) == (grpc.StatusCode.FAILED_PRECONDITION, "TIME_OCCUPIED")
         if isinstance(booked, grpc.aio.AioRpcError):
             assert (booked.code(), error_reason(booked)) == (grpc.StatusCode.ALREADY_EXISTS, "SLOT_UNAVAILABLE")
+
+
+async def test_a_time_off_availability_has_not_shown_yet_still_refuses_the_booking(shop: Shop) -> None:
+    # Availability validates with the working hours it has cached (display = validation) and drops
+    # them when timeframes announces the change; until then the hold is refused by the database.
+    ana = await shop.hire("Ana")
+    service = await shop.appointment(staff=[ana])
+    start = local(days_ahead(6), 10)
+    lookup = availability_pb2.GetAvailabilityTimeSlotRequest(
+        service_id=service.id, start_date=to_timestamp(start), end_date=to_timestamp(start + timedelta(minutes=30))
+    )
+    assert (await shop.slots.GetAvailabilityTimeSlot(lookup, metadata=shop.md)).time_slot.bookable  # and Ana's hours now cached
+    time_off = working_hours_pb2.TimeOff(start=to_timestamp(start), end=to_timestamp(start + timedelta(hours=1)))
+    await shop.hours.CreateTimeOff(working_hours_pb2.CreateTimeOffRequest(schedule_id=ana.schedule_id, time_off=time_off), metadata=shop.md)
+    err = await expect_error(grpc.StatusCode.ALREADY_EXISTS, shop.create(shop.booking_of(service, start)))
+    assert error_reason(err) == "SLOT_UNAVAILABLE"
+    assert await shop.appointments_of(ana.id) == []
 
 
 async def test_a_hold_left_by_a_request_that_never_wrote_its_booking_is_freed_by_the_next_booking(

@@ -62,6 +62,12 @@ class DependencyReader:
         self._cache = cache
 
     async def read(self, tenant: str, wanted: Wanted) -> Found:
+        return (await self.read_with(tenant, wanted))[0]
+
+    async def read_with(self, tenant: str, wanted: Wanted, also: Mapping[Kind, Sequence[str]] | None = None) -> tuple[Found, Snapshot]:
+        """`read`, asking the cache for other entries (`also`) in the same round trip: what an
+        adapter wrapped around this one (adapters/appointments.py) reads with the services. The
+        snapshot holds them (`Snapshot.of`) and is where to write them (`Cache.write`)."""
         entries = _class_entries(wanted.class_schedules, wanted.window)
         keys: dict[Kind, Sequence[str]] = {}
         if wanted.service_ids:
@@ -75,6 +81,7 @@ class DependencyReader:
             keys[COURSE_EVENTS] = wanted.course_schedules
         if entries:
             keys[CLASS_EVENTS] = list(entries)
+        keys.update(also or {})
         cached = await self._snapshot(tenant, keys, announced_for=[*wanted.course_schedules, *dict.fromkeys(entries.values())])
 
         offerings, course_sessions, (frames, failure), class_sessions = await _concurrently(
@@ -83,7 +90,7 @@ class DependencyReader:
             self._time_frames(tenant, cached, wanted) if wanted.course_schedules else ({}, None),
             self._sessions(tenant, cached, CLASS_EVENTS, entries, *wanted.window) if entries and wanted.window else [],
         )
-        return Found(offerings, [*course_sessions, *class_sessions], frames, failure)
+        return Found(offerings, [*course_sessions, *class_sessions], frames, failure), cached
 
     async def event(self, tenant: str, event_id: str) -> Session:
         return session_from_proto(await self._deps.event(event_id))

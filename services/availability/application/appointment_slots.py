@@ -1,38 +1,52 @@
 """The appointment use cases (bookings.availability.v2.AvailabilityTimeSlots): read, then one pure
 calculation (domain/appointments.py, docs/appointments.md).
 
-The reads, each as fresh as what it decides needs:
+What a request reads (application/ports.py `AppointmentReading`), each as fresh as what it decides
+needs:
 1. the service: its type, policy, appointment settings and staff. The listings read it through
    availability's cache, where it is dropped on the catalog's change events, staff and settings
    included; GetAvailabilityTimeSlot, which CreateBooking asks to validate a booking, reads it
-   fresh, so that what is shown is what is validated;
-2. those staff members, fresh: their schedules, and whether they still offer the service;
-3. concurrently, their working hours and the occupied time of their appointments, fresh on every
-   request and never cached: once CreateBooking has returned, no answer offers that slot again.
+   fresh, so that a policy change is validated at once;
+2. those staff members (their schedules, and whether they still offer the service) and their
+   working hours, through the cache too, dropped on the staff's and the working hours' change
+   events: a time off created a moment ago and not yet seen is still refused to a booking by the
+   database (timeframes' hold against time off), so no double booking comes from it;
+3. the occupied time of their appointments, on every request and never cached: once CreateBooking
+   has returned, no answer offers that slot again.
+
+Only the instants an answer needs are read: a page of slots its first week, and the rest of the
+range only when the page is not full by then; the month view its range, and the months after it
+only when the range has no bookable date.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from services.availability.application.observability import SlotObservations
-from services.availability.application.ports import AppointmentInputs
+from services.availability.application.ports import AppointmentInputs, AppointmentReading
 from services.availability.domain.appointments import (
     AppointmentSlot,
     DatesView,
     StaffCalendar,
+    StaffMember,
     dates_view,
     dates_window,
+    first_bookable_date,
+    first_slots,
+    page_parts,
     reading_window,
+    search_chunks,
     search_until,
     slot_at,
-    slots_page,
+    with_appointments,
 )
-from services.availability.domain.model import Interval, Offering
+from services.availability.domain.model import AppointmentShape, Interval, Offering
 from services.availability.domain.requests import (
     MAX_APPOINTMENT_RANGE,
     AppointmentDatesQuery,
@@ -91,21 +105,21 @@ class AppointmentSlots:
         started = time.perf_counter()
         try:
             after, limit, fingerprint = self._page(tenant, rpc, query)
-            offering, shape = check_appointment_offering(await self._inputs.offering(tenant, query.service_id, fresh=False), query.service_id)
+            reading = await self._inputs.reading(tenant, query.service_id, fresh_service=False)
+            offering, shape = check_appointment_offering(reading.offering, query.service_id)
             zone = ZoneInfo(query.time_zone or offering.time_zone)
             window = LocalRange.resolve(query.from_local_date, query.to_local_date, zone.key, max_range=MAX_APPOINTMENT_RANGE)
-            calendars = await self._calendars(tenant, offering, query.staff_member_ids, reading_window(window.start_utc, window.end_utc))
-            slots, has_next = slots_page(
-                calendars,
-                shape,
-                offering,
-                window.start_utc,
-                window.end_utc,
-                self._clock(),
-                after=after,
-                limit=limit,
-                bookable_only=not query.include_non_bookable,
-            )
+            staff = await self._staff(reading, offering, query.staff_member_ids)
+            now = self._clock()
+            shown: list[AppointmentSlot] = []
+            for start, end in page_parts(window.start_utc, window.end_utc, after) if staff else ():
+                calendars = await self._calendars(reading, staff, reading_window(start, end))
+                # One more than the page: whether another page follows.
+                count = limit + 1 - len(shown)
+                shown += first_slots(calendars, shape, offering, start, end, now, count=count, bookable_only=not query.include_non_bookable)
+                if len(shown) > limit:
+                    break
+            slots, has_next = shown[:limit], len(shown) > limit
             next_cursor = self._cursors.encode(encode_start_key(slots[-1].slot.start), fingerprint) if has_next else ""
             return AppointmentSlotPage(slots, offering, zone, next_cursor, has_next)
         except DependencyUnavailable as exc:
@@ -115,17 +129,21 @@ class AppointmentSlots:
             self._observe.answered(rpc, started)
 
     async def get_slot(self, tenant: str, lookup: AppointmentSlotLookup) -> AppointmentSlotView:
-        """The slot with exactly that start and end, read fresh: CreateBooking validates an
-        appointment by it. NotFound when it is on no asked staff member's grid."""
+        """The slot with exactly that start and end, as the listings show it, with the service read
+        fresh: CreateBooking validates an appointment by it. NotFound when it is on no asked staff
+        member's grid."""
         rpc = "GetAvailabilityTimeSlot"
         started = time.perf_counter()
         try:
             start, end = validate_appointment_slot_lookup(lookup)
-            offering, shape = check_appointment_offering(await self._inputs.offering(tenant, lookup.service_id, fresh=True), lookup.service_id)
+            reading = await self._inputs.reading(tenant, lookup.service_id, fresh_service=True)
+            offering, shape = check_appointment_offering(reading.offering, lookup.service_id)
             zone = ZoneInfo(lookup.time_zone or offering.time_zone)
+            staff = await self._staff(reading, offering, lookup.staff_member_ids)
             # Another length than the service's is on nobody's grid: only the staff filter to check.
-            window = reading_window(start, end) if end - start == shape.duration else None
-            calendars = await self._calendars(tenant, offering, lookup.staff_member_ids, window)
+            if not staff or end - start != shape.duration:
+                raise NotFound("time slot", f"{start.isoformat()}/{end.isoformat()}")
+            calendars = await self._calendars(reading, staff, reading_window(start, end))
             slot = slot_at(calendars, shape, offering, start, end, self._clock())
             if slot is None:
                 raise NotFound("time slot", f"{start.isoformat()}/{end.isoformat()}")
@@ -137,37 +155,71 @@ class AppointmentSlots:
             self._observe.answered(rpc, started)
 
     async def list_dates(self, tenant: str, query: AppointmentDatesQuery) -> AppointmentDates:
-        """The month view. The dates after the range that next_available_date may be are read with
-        it, in the same two calls (working hours and occupied time), up to the booking horizon and
-        at most 366 dates from the first."""
+        """The month view: the range read and summarised; `next_available_date` searched after it
+        only when it has no bookable date."""
         rpc = "ListAvailabilityDates"
         started = time.perf_counter()
         try:
             first, last = validate_appointment_dates_query(query)
-            offering, shape = check_appointment_offering(await self._inputs.offering(tenant, query.service_id, fresh=False), query.service_id)
+            reading = await self._inputs.reading(tenant, query.service_id, fresh_service=False)
+            offering, shape = check_appointment_offering(reading.offering, query.service_id)
             zone = ZoneInfo(query.time_zone or offering.time_zone)
-            until = search_until(offering, zone, first, self._clock())
-            window = reading_window(*dates_window(first, max(last, until), zone))
-            calendars = await self._calendars(tenant, offering, query.staff_member_ids, window)
-            return AppointmentDates(dates_view(calendars, shape, offering, zone, first, last, until, self._clock()), zone)
+            staff = await self._staff(reading, offering, query.staff_member_ids)
+            now = self._clock()
+            calendars = await self._calendars(reading, staff, reading_window(*dates_window(first, last, zone))) if staff else []
+            view = dates_view(calendars, shape, offering, zone, first, last, now)
+            if view.next_available is None and staff:
+                chunks = search_chunks(last, search_until(offering, zone, first, now), zone, now)
+                view = DatesView(view.dates, await self._search(reading, staff, shape, offering, zone, chunks, now))
+            return AppointmentDates(view, zone)
         except DependencyUnavailable as exc:
             self._observe.dependency_failed(tenant, rpc, exc)
             raise
         finally:
             self._observe.answered(rpc, started)
 
-    async def _calendars(self, tenant: str, offering: Offering, requested: Sequence[str], window: Interval | None) -> list[StaffCalendar]:
-        """The calendars of the requested staff members (all the service's when none is), each
-        checked to offer the service; `window` None: only that check. A staff member the cached
-        service still lists but who no longer offers it is left out: the staff read is fresh."""
+    async def _search(
+        self,
+        reading: AppointmentReading,
+        staff: Sequence[StaffMember],
+        shape: AppointmentShape,
+        offering: Offering,
+        zone: ZoneInfo,
+        chunks: Sequence[tuple[date, date]],
+        now: datetime,
+    ) -> date | None:
+        """The first date of the months `chunks` with a bookable slot. The working hours of all of
+        them are read at once (they come from the cache); the occupied time of a month only when
+        its hours offer a slot that the appointments could still take away, so that staff without
+        hours for months cost no read of their appointments."""
+        if not chunks:
+            return None
+        hours = await reading.working_hours(staff, reading_window(*dates_window(chunks[0][0], chunks[-1][1], zone)))
+        for first, last in chunks:
+            if first_bookable_date(hours, shape, offering, zone, first, last, now) is None:
+                continue  # nothing bookable even before appointments
+            occupied = await reading.occupied_time(staff, reading_window(*dates_window(first, last, zone)))
+            found = first_bookable_date(with_appointments(hours, occupied), shape, offering, zone, first, last, now)
+            if found is not None:
+                return found
+        return None
+
+    async def _staff(self, reading: AppointmentReading, offering: Offering, requested: Sequence[str]) -> list[StaffMember]:
+        """The requested staff members (all the service's when none is), each checked to offer the
+        service. A staff member the cached service still lists but whose own record no longer names
+        it is left out."""
         listed = set(offering.staff_member_ids)
         wanted = [s for s in (requested or offering.staff_member_ids) if s in listed]
-        members = await self._inputs.staff_members(tenant, wanted) if wanted else []
+        members = await reading.staff_members(wanted) if wanted else []
         offering_staff = [m for m in members if offering.service_id in m.service_ids]
         check_staff_filter(requested, {m.staff_member_id for m in offering_staff})
-        if window is None or not offering_staff:
-            return []
-        return await self._inputs.calendars(tenant, offering_staff, window)
+        return offering_staff
+
+    async def _calendars(self, reading: AppointmentReading, staff: Sequence[StaffMember], window: Interval) -> list[StaffCalendar]:
+        """The staff members' calendars for `window`: their working hours and their appointments,
+        read concurrently."""
+        hours, occupied = await asyncio.gather(reading.working_hours(staff, window), reading.occupied_time(staff, window))
+        return with_appointments(hours, occupied)
 
     def _page(self, tenant: str, rpc: str, query: AppointmentSlotQuery) -> tuple[datetime | None, int, str]:
         """The request's filters and paging checked together (every bad field in one answer), as the

@@ -1,7 +1,8 @@
 """What availability's use cases need from outside, as domain objects. Implemented at the edge:
 the inputs over the catalog and the calendar through the Redis cache (inputs.py), the toggles
 kept in Redis (toggles.py), the bookings ledger over QueryBookings (bookings.py), the
-appointment inputs over the catalog, the staff and their working hours (appointments.py)."""
+appointment inputs over the catalog, the staff, their working hours and their appointments
+(appointments.py)."""
 
 from __future__ import annotations
 
@@ -78,22 +79,37 @@ class BookingLedger(Protocol):
         ...
 
 
+class AppointmentReading(Protocol):
+    """What one request reads of an APPOINTMENT service of one tenant: the service (`offering`: the
+    live service of that id whatever its type, None when there is none, with its appointment
+    settings and staff and the policy provider's answer applied), then, as the request needs them,
+    its staff members, their working hours and the occupied time of their appointments.
+
+    How fresh each is (docs/appointments.md "What is read, and how fresh"): the staff members and
+    their working hours may come from availability's cache, dropped when they change; the occupied
+    time is read on every call, never cached, so once CreateBooking has returned no answer offers
+    that slot again."""
+
+    @property
+    def offering(self) -> Offering | None: ...
+
+    async def staff_members(self, staff_member_ids: Sequence[str]) -> list[StaffMember]:
+        """Those of the ids that are the tenant's staff members."""
+        ...
+
+    async def working_hours(self, staff: Sequence[StaffMember], window: Interval) -> list[StaffCalendar]:
+        """Each staff member's calendar for `window`, without appointments: their schedule's
+        rules, and the extra hours, time off and holidays touching the window (maybe more)."""
+        ...
+
+    async def occupied_time(self, staff: Sequence[StaffMember], window: Interval) -> dict[str, tuple[Interval, ...]]:
+        """The occupied time of the staff members' appointments overlapping `window` (buffers
+        included), by staff member id, read now."""
+        ...
+
+
 class AppointmentInputs(Protocol):
-    """An APPOINTMENT service of one tenant, its staff members and their calendars."""
-
-    async def offering(self, tenant: str, service_id: str, *, fresh: bool) -> Offering | None:
-        """The live service of that id, whatever its type (None when there is none), with its
-        appointment settings and staff, and the policy provider's answer applied. Through
-        availability's cache unless `fresh` (a booking's validation must see a change at once)."""
-        ...
-
-    async def staff_members(self, tenant: str, staff_member_ids: Sequence[str]) -> list[StaffMember]:
-        """Those of the ids that are the tenant's staff members, read fresh."""
-        ...
-
-    async def calendars(self, tenant: str, staff: Sequence[StaffMember], window: Interval) -> list[StaffCalendar]:
-        """Each staff member's calendar for `window`, read fresh (never cached, so an appointment
-        booked is seen by the next request): their schedule's working hours with the time off,
-        extra hours and holidays touching the window, and the occupied time of their
-        appointments overlapping it."""
+    async def reading(self, tenant: str, service_id: str, *, fresh_service: bool) -> AppointmentReading:
+        """A request's reads of the service of that id: the service through availability's cache
+        unless `fresh_service` (a booking's validation must see a policy change at once)."""
         ...

@@ -14,11 +14,16 @@ The steps, each a function of its own:
 
 What the RPCs call, built on those steps and the same rules:
 - `appointment_slots`: steps 1 to 4 for several staff members and a range of instants in one
-  pass, without an object per staff member's slot (ListAvailabilityTimeSlots);
+  pass, without an object per staff member's slot;
+- `page_parts` and `first_slots`: a page of slots, read and worked out only as far as it needs
+  (ListAvailabilityTimeSlots);
 - `slot_at`: one slot by its start and end (GetAvailabilityTimeSlot, which CreateBooking asks:
   what is shown is what is validated);
-- `dates_view`: step 5 and `next_available_date` searched ahead (ListAvailabilityDates);
-- `reading_window`: the instants around a range that decide its slots (what to read).
+- `dates_view`: step 5 for the range; `search_chunks` and `first_bookable_date`: where
+  `next_available_date` is searched when the range has none (ListAvailabilityDates);
+- `reading_window`: the instants around a range that decide its slots (what to read);
+- `staff_calendar`: a staff member's calendar from their schedule's hours read in parts and the
+  occupied time of their appointments.
 
 Every instant is a timezone-aware UTC `datetime`; an `Interval` is half-open [start, end), so two
 intervals that only touch do not overlap (back-to-back appointments are allowed). Local times
@@ -31,8 +36,10 @@ Slots are laid out in UTC from the start of each working interval, so a slot is 
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -52,11 +59,13 @@ _TICK = timedelta(microseconds=1)  # the platform's precision: [t, t + _TICK) is
 # days before in UTC, an hour more across a DST change), and its occupied time reaches a buffer
 # (at most 1440 minutes) before it and a duration plus a buffer (1440 minutes each) after.
 READ_MARGIN = timedelta(days=3)
-# ListAvailabilityDates' next_available_date is searched at most this many dates from its first.
+# ListAvailabilityDates' next_available_date is searched at most this many dates from its first,
+# a month at a time (each month read on its own, and only when the range has no bookable date).
 MAX_SEARCH_DATES = 366
 _SEARCH_CHUNK = timedelta(days=31)
-# A page of slots is worked out this much of the range at a time, until it is full.
-_PAGE_CHUNK = timedelta(days=7)
+# A page of slots is read for this much of the range first (where a page of the default size
+# usually fills), and for the rest of the range only when it does not.
+_PAGE_FIRST_READ = timedelta(days=7)
 
 
 def _dates(first: date, last: date) -> list[date]:
@@ -114,6 +123,62 @@ class StaffMember:
     schedule_id: str
     time_zone: str
     service_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleHours:
+    """A staff member's schedule as timeframes keeps it (ListWorkingHours), read for a span of
+    instants: its zone, its weekly rules (whatever the span), and the extra hours, time off and
+    holidays touching the span. A calendar is made of the parts read for consecutive spans
+    (`staff_calendar`)."""
+
+    time_zone: str
+    rules: tuple[WeeklyRule, ...] = ()
+    extra_hours: tuple[Interval, ...] = ()
+    time_off: tuple[Interval, ...] = ()
+    holidays: frozenset[date] = frozenset()
+
+
+def staff_calendar(member: StaffMember, hours: Sequence[ScheduleHours], appointments: Iterable[Interval] = ()) -> StaffCalendar:
+    """A staff member's calendar from their schedule's hours, read in one or more parts, and the
+    occupied time of their appointments.
+
+    - The rules and holidays are read in the staff member's zone, which StaffMembers says they are
+      read in and which may change; the schedule keeps the zone it was created with
+      (docs/appointments.md "Staff members"), used only when the staff member has none.
+    - The rules are the first part's: every part has the same, unless a change was read between
+      two of them, and then either is a state the schedule was in.
+    - The extra hours, time off and holidays of every part, each once (a time off running from one
+      span into the next is in both parts).
+    """
+    if not hours:
+        raise ValueError(f"no working hours read for staff member {member.staff_member_id}")
+    first = hours[0]
+    if len(hours) == 1:
+        extra_hours, time_off, holidays = first.extra_hours, first.time_off, first.holidays
+    else:
+        extra_hours = _distinct(i for part in hours for i in part.extra_hours)
+        time_off = _distinct(i for part in hours for i in part.time_off)
+        holidays = frozenset().union(*(part.holidays for part in hours))
+    return StaffCalendar(
+        staff_member_id=member.staff_member_id,
+        time_zone=member.time_zone or first.time_zone,
+        rules=first.rules,
+        extra_hours=extra_hours,
+        time_off=time_off,
+        holidays=holidays,
+        appointments=tuple(appointments),
+    )
+
+
+def _distinct(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
+    return tuple(sorted(set(intervals), key=lambda i: (i.start, i.end)))
+
+
+def with_appointments(calendars: Iterable[StaffCalendar], occupied: Mapping[str, Sequence[Interval]]) -> list[StaffCalendar]:
+    """The calendars with the occupied time of each staff member's appointments (`occupied`, by
+    staff member id; none when absent)."""
+    return [dataclasses.replace(c, appointments=tuple(occupied.get(c.staff_member_id, ()))) for c in calendars]
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +550,18 @@ def appointment_slots(
     return RangeSlots(slots, frozenset(started))
 
 
-def slots_page(
+def page_parts(start: datetime, end: datetime, after: datetime | None) -> list[tuple[datetime, datetime]]:
+    """The parts of the range [start, end) a page of slots that start after `after` (the last start
+    of the previous page) is read and worked out in, in order: the first `_PAGE_FIRST_READ` (where a
+    page usually fills), then the rest, read only when the page is not full by then."""
+    low = start if after is None else max(start, after + _TICK)
+    if low >= end:
+        return []
+    middle = min(end, low + _PAGE_FIRST_READ)
+    return [(low, middle), (middle, end)] if middle < end else [(low, middle)]
+
+
+def first_slots(
     calendars: Sequence[StaffCalendar],
     shape: AppointmentShape,
     offering: Offering,
@@ -493,23 +569,26 @@ def slots_page(
     end: datetime,
     now: datetime,
     *,
-    after: datetime | None,
-    limit: int,
+    count: int,
     bookable_only: bool,
-) -> tuple[list[AppointmentSlot], bool]:
-    """The first `limit` of `appointment_slots` in [start, end) that start after `after` (the last
-    start of the previous page), only the bookable ones when `bookable_only`; and whether more
-    follow. Worked out a week of the range at a time until the page is full, so that a first page
-    does not cost the slots of the whole range."""
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
-    low = start if after is None else max(start, after + _TICK)
+) -> list[AppointmentSlot]:
+    """The first `count` of `appointment_slots` in [start, end), only the bookable ones when
+    `bookable_only`. Worked out a day first, then as many days as the slots found so far say the
+    rest needs, so that a page does not cost the slots of the whole range."""
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
     shown: list[AppointmentSlot] = []
-    while low < end and len(shown) <= limit:
-        high = min(end, low + _PAGE_CHUNK)
+    low, days = start, 1
+    while low < end and len(shown) < count:
+        high = min(end, low + days * _DAY)
         shown.extend(s for s in appointment_slots(calendars, shape, offering, low, high, now).slots if s.bookable or not bookable_only)
+        covered = (high - start) / _DAY
+        # As many days again as the rate found so far needs for the rest (at least one, at most as
+        # many as were covered: a sparse start does not make the next step the whole range).
+        wanted = (count - len(shown)) * covered / len(shown) if shown else covered
+        days = max(1, min(math.ceil(wanted), math.ceil(covered)))
         low = high
-    return shown[:limit], len(shown) > limit
+    return shown[:count]
 
 
 def slot_at(
@@ -648,20 +727,32 @@ class DatesView:
 
 
 def dates_view(
-    calendars: Sequence[StaffCalendar], shape: AppointmentShape, offering: Offering, zone: ZoneInfo, first: date, last: date, until: date, now: datetime
+    calendars: Sequence[StaffCalendar], shape: AppointmentShape, offering: Offering, zone: ZoneInfo, first: date, last: date, now: datetime
 ) -> DatesView:
-    """The summaries of the local dates first..last of `zone` (`date_summaries`), and the first date
-    from `first` through `until` (`search_until`) with a bookable slot. The calendars must hold
-    everything through `until`. Beyond the range the dates are worked out a month at a time, from
-    today on (no earlier date has a bookable slot), so that a near date is found without a year
-    of slots."""
+    """The summaries of the local dates first..last of `zone` (`date_summaries`), and the first of
+    them with a bookable slot (None when none has one: then `search_chunks` says where to look)."""
     found = appointment_slots(calendars, shape, offering, *dates_window(first, last, zone), now)
     summaries = date_summaries(found.slots, zone, first, last, frozenset(s.astimezone(zone).date() for s in found.started))
-    next_date = next_available_date(summaries)
+    return DatesView(summaries, next_available_date(summaries))
+
+
+def search_chunks(last: date, until: date, zone: ZoneInfo, now: datetime) -> list[tuple[date, date]]:
+    """The months after the range (its last date `last`) in which `next_available_date` is searched
+    when the range has no bookable date, in order, each (first, last) date: from today on (no
+    earlier date has a bookable slot) through `until` (`search_until`). Each is read and worked out
+    on its own, so that a near date is found without a year of reads or of slots."""
+    chunks: list[tuple[date, date]] = []
     day = max(last + _DAY, now.astimezone(zone).date())
-    while next_date is None and day <= until:
+    while day <= until:
         chunk_last = min(day + _SEARCH_CHUNK - _DAY, until)
-        chunk = appointment_slots(calendars, shape, offering, *dates_window(day, chunk_last, zone), now)
-        next_date = next((s.slot.start.astimezone(zone).date() for s in chunk.slots if s.bookable), None)
+        chunks.append((day, chunk_last))
         day = chunk_last + _DAY
-    return DatesView(summaries, next_date)
+    return chunks
+
+
+def first_bookable_date(
+    calendars: Sequence[StaffCalendar], shape: AppointmentShape, offering: Offering, zone: ZoneInfo, first: date, last: date, now: datetime
+) -> date | None:
+    """The first local date first..last of `zone` with a bookable slot, or None."""
+    found = appointment_slots(calendars, shape, offering, *dates_window(first, last, zone), now)
+    return next((s.slot.start.astimezone(zone).date() for s in found.slots if s.bookable), None)

@@ -1,7 +1,9 @@
 """Kafka entrypoint of the availability service: keeps the Redis cache honest.
 
-Any change of a tenant's services (`catalog.service-events.v1`) or of its events' times or
-status (`calendar.event-events.v1`) invalidates the tenant's cached entries. A participant-count
+Any change of a tenant's services (`catalog.service-events.v1`), of its events' times or status
+(`calendar.event-events.v1`), of its staff members or the services they offer
+(`bookings.staff-events.v1`) or of their schedules' working hours
+(`calendar.working-hours-events.v1`) invalidates the tenant's cached entries. A participant-count
 update (the busiest messages: one per booking) changes capacity only, so it drops nothing: its
 counts are recorded with their versions beside the cached events (adapters/cache.py), the event's
 (`calendar.event.participants_updated.v1`) or the course's
@@ -25,7 +27,8 @@ from services.common import kafka, topics
 from services.common.consumer import Inbound, Subscription
 
 GROUP_ID = "availability.cache-invalidation"
-TOPICS = (topics.SERVICE_EVENTS.name, topics.EVENT_EVENTS.name)
+_TOPICS = (topics.SERVICE_EVENTS, topics.EVENT_EVENTS, topics.STAFF_EVENTS, topics.WORKING_HOURS_EVENTS)
+TOPICS = tuple(topic.name for topic in _TOPICS)
 _PARTICIPANTS_UPDATED = (topics.EVENT_PARTICIPANTS_UPDATED, topics.SCHEDULE_PARTICIPANTS_UPDATED)
 
 
@@ -39,8 +42,8 @@ class CacheInvalidation:
         self._cache = cache
 
     def subscription(self) -> Subscription:
-        handled = (*topics.SERVICE_EVENTS.message_types, *topics.EVENT_EVENTS.message_types)
-        return Subscription.batched(GROUP_ID, (topics.SERVICE_EVENTS, topics.EVENT_EVENTS), handled, self.invalidate)
+        handled = [message_type for topic in _TOPICS for message_type in topic.message_types]
+        return Subscription.batched(GROUP_ID, _TOPICS, handled, self.invalidate)
 
     async def invalidate(self, messages: Sequence[Inbound[Any]]) -> None:
         announcements: list[Announcement] = []

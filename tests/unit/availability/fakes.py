@@ -92,10 +92,11 @@ class FakeToggles:
 @dataclass
 class FakeAppointmentInputs:
     """One tenant's (`tenant`) appointment services, staff members and their whole calendars
-    (`calendars`, by staff member); another tenant finds nothing. `calendars()` answers each
-    calendar cut to the window asked, as the real reads do (time off, extra hours and appointments
-    overlapping it), so a test sees what a too narrow window would miss. `reads` records each
-    read: ("offering", service id, fresh), ("staff", ids), ("calendars", ids, window)."""
+    (`calendars_by_staff`, by staff member); another tenant finds nothing. The working hours and
+    the occupied time are answered cut to the window asked, as the real reads do (time off, extra
+    hours and appointments overlapping it), so a test sees what a too narrow window would miss.
+    `reads` records each read: ("offering", service id, fresh), ("staff", ids), ("hours", ids,
+    window), ("occupied", ids, window)."""
 
     tenant: str
     offerings: list[Offering]
@@ -103,23 +104,38 @@ class FakeAppointmentInputs:
     calendars_by_staff: dict[str, StaffCalendar]
     reads: list[tuple[object, ...]] = field(default_factory=list)
 
-    async def offering(self, tenant: str, service_id: str, *, fresh: bool) -> Offering | None:
-        self.reads.append(("offering", service_id, fresh))
-        if tenant != self.tenant:
-            return None
-        return next((o for o in self.offerings if o.service_id == service_id), None)
-
-    async def staff_members(self, tenant: str, staff_member_ids: Sequence[str]) -> list[StaffMember]:
-        self.reads.append(("staff", tuple(staff_member_ids)))
-        return [m for m in self.staff if m.staff_member_id in staff_member_ids] if tenant == self.tenant else []
-
-    async def calendars(self, tenant: str, staff: Sequence[StaffMember], window: Interval) -> list[StaffCalendar]:
-        self.reads.append(("calendars", tuple(m.staff_member_id for m in staff), window))
-        assert tenant == self.tenant, "calendars of staff members read for another tenant"
-        return [_cut(self.calendars_by_staff[m.staff_member_id], window) for m in staff]
+    async def reading(self, tenant: str, service_id: str, *, fresh_service: bool) -> FakeReading:
+        self.reads.append(("offering", service_id, fresh_service))
+        offering = next((o for o in self.offerings if o.service_id == service_id), None) if tenant == self.tenant else None
+        return FakeReading(self, tenant, offering)
 
     def read_kinds(self) -> list[object]:
         return [read[0] for read in self.reads]
+
+    def windows(self, kind: str) -> list[Interval]:
+        """The windows of every read of that kind ("hours" or "occupied"), in order."""
+        return [read[2] for read in self.reads if read[0] == kind]  # type: ignore[misc]
+
+
+@dataclass
+class FakeReading:
+    inputs: FakeAppointmentInputs
+    tenant: str
+    offering: Offering | None
+
+    async def staff_members(self, staff_member_ids: Sequence[str]) -> list[StaffMember]:
+        self.inputs.reads.append(("staff", tuple(staff_member_ids)))
+        return [m for m in self.inputs.staff if m.staff_member_id in staff_member_ids] if self.tenant == self.inputs.tenant else []
+
+    async def working_hours(self, staff: Sequence[StaffMember], window: Interval) -> list[StaffCalendar]:
+        self.inputs.reads.append(("hours", tuple(m.staff_member_id for m in staff), window))
+        assert self.tenant == self.inputs.tenant, "working hours of staff members read for another tenant"
+        return [dataclasses.replace(_cut(self.inputs.calendars_by_staff[m.staff_member_id], window), appointments=()) for m in staff]
+
+    async def occupied_time(self, staff: Sequence[StaffMember], window: Interval) -> dict[str, tuple[Interval, ...]]:
+        self.inputs.reads.append(("occupied", tuple(m.staff_member_id for m in staff), window))
+        assert self.tenant == self.inputs.tenant, "occupied time of staff members read for another tenant"
+        return {m.staff_member_id: _cut(self.inputs.calendars_by_staff[m.staff_member_id], window).appointments for m in staff}
 
 
 def _cut(calendar: StaffCalendar, window: Interval) -> StaffCalendar:

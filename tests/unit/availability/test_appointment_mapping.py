@@ -11,10 +11,16 @@ from services.api.bookings.catalog.v1 import services_pb2
 from services.api.bookings.staff.v1 import staff_members_pb2
 from services.api.calendar.working_hours.v1 import working_hours_pb2
 from services.availability.application.appointment_slots import AppointmentDates, AppointmentSlotPage
-from services.availability.domain.appointments import AppointmentSlot, DateSummary, DatesView, SlotReasons, StaffMember, UnavailableReason
+from services.availability.domain.appointments import AppointmentSlot, DateSummary, DatesView, SlotReasons, StaffMember, UnavailableReason, staff_calendar
 from services.availability.domain.model import AppointmentShape, Interval, Offering, ServiceType
 from services.availability.entrypoints.grpc import rpc_services
-from services.availability.mapping import appointment_dates_proto, appointment_slots_proto, offering_from_proto, staff_calendar_from_proto
+from services.availability.mapping import (
+    appointment_dates_proto,
+    appointment_slots_proto,
+    occupied_time_from_proto,
+    offering_from_proto,
+    schedule_hours_from_proto,
+)
 from services.common.timestamps import to_timestamp
 from services.common.weekly_rules import WeeklyRule
 from tests.unit.availability.helpers import policy
@@ -67,7 +73,9 @@ def test_a_staff_calendar_from_the_working_hours_and_the_occupied_time() -> None
         occupied_start=to_timestamp(T + timedelta(hours=3) - 5 * MINUTE),
         occupied_end=to_timestamp(T + timedelta(hours=4) + 10 * MINUTE),
     )
-    calendar = staff_calendar_from_proto(StaffMember(ANNA, "sched", "Asia/Kolkata", frozenset({SERVICE})), hours, [occupied])
+    calendar = staff_calendar(
+        StaffMember(ANNA, "sched", "Asia/Kolkata", frozenset({SERVICE})), [schedule_hours_from_proto(hours)], [occupied_time_from_proto(occupied)]
+    )
     assert calendar.time_zone == "Asia/Kolkata"  # the staff member's zone reads the rules and holidays, also once changed
     assert calendar.rules == (WeeklyRule(1, time(9), time(23, 59), date(2026, 6, 1), None),)
     assert calendar.time_off == (Interval(T + timedelta(hours=1), T + timedelta(hours=2)),)

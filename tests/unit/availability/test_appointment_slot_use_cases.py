@@ -258,13 +258,29 @@ async def test_an_appointment_booked_is_not_offered_by_the_next_request() -> Non
     assert not (await w.slots.get_slot(TENANT, lookup("2026-06-15 09:00", "09:30"))).slot.bookable
 
 
-async def test_the_listings_read_the_service_through_the_cache_and_the_staff_and_calendars_fresh_once_each() -> None:
+async def test_each_request_reads_the_service_its_staff_their_hours_and_their_appointments_once() -> None:
     w = world()
     await w.slots.list_slots(TENANT, query())
     await w.slots.list_dates(TENANT, dates())
     await w.slots.get_slot(TENANT, lookup("2026-06-15 09:00", "09:30"))
-    assert w.inputs.read_kinds() == ["offering", "staff", "calendars"] * 3
-    assert [r[2] for r in w.inputs.reads if r[0] == "offering"] == [False, False, True]  # fresh only to validate
+    assert w.inputs.read_kinds() == ["offering", "staff", "hours", "occupied"] * 3
+    assert [r[2] for r in w.inputs.reads if r[0] == "offering"] == [False, False, True]  # the service fresh only to validate
+
+
+async def test_a_page_reads_its_first_week_and_the_rest_of_the_range_only_when_it_is_not_full() -> None:
+    # Six slots a weekday: a page of 10 fills in the first week, one of 50 does not.
+    w = world()
+    month = query(from_local_date="2026-06-15T00:00:00", to_local_date="2026-07-15T00:00:00", include_non_bookable=False)
+    assert len((await w.slots.list_slots(TENANT, dataclasses.replace(month, limit=10))).slots) == 10
+    assert w.inputs.windows("occupied") == w.inputs.windows("hours") == [Interval(local("2026-06-12 00:00"), local("2026-06-25 00:00"))]
+
+    w.inputs.reads.clear()
+    page = await w.slots.list_slots(TENANT, dataclasses.replace(month, limit=50))
+    assert (len(page.slots), page.has_next) == (50, True)
+    assert w.inputs.windows("occupied") == [
+        Interval(local("2026-06-12 00:00"), local("2026-06-25 00:00")),
+        Interval(local("2026-06-19 00:00"), local("2026-07-18 00:00")),
+    ]
 
 
 # --- paging ------------------------------------------------------------------------------------
@@ -333,15 +349,34 @@ async def test_the_month_view_summarises_each_date_and_names_the_first_available
     assert (answer.view.next_available, answer.zone.key) == (date(2026, 6, 15), VIENNA)
 
 
-async def test_next_available_date_is_searched_beyond_the_range_in_the_same_two_reads() -> None:
+async def test_a_month_view_with_a_bookable_date_reads_its_range_only() -> None:
+    w = world()
+    answer = await w.slots.list_dates(TENANT, dates("2026-06-15", "2026-06-19"))
+    assert answer.view.next_available == date(2026, 6, 15)
+    assert w.inputs.read_kinds() == ["offering", "staff", "hours", "occupied"]
+    assert w.inputs.windows("hours") == [Interval(local("2026-06-12 00:00"), local("2026-06-23 00:00"))]
+
+
+async def test_next_available_date_is_searched_after_the_range_a_month_at_a_time() -> None:
     w = world()
     w.both(time_off=(span("2026-06-15 00:00", "2026-07-08 00:00"),))
     answer = await w.slots.list_dates(TENANT, dates("2026-06-15", "2026-06-19"))
     assert {d.unavailable_reason for d in answer.view.dates} == {UnavailableReason.TIME_OFF}
     assert answer.view.next_available == date(2026, 7, 8)
-    assert w.inputs.read_kinds() == ["offering", "staff", "calendars"]
-    window = w.inputs.reads[-1][2]
-    assert isinstance(window, Interval) and window.end >= local("2027-06-16 00:00")  # 366 dates from the first
+    # The range; then the hours of the whole search (366 dates from the first) and the
+    # appointments of its first month only, where the date was found.
+    assert w.inputs.read_kinds() == ["offering", "staff", "hours", "occupied", "hours", "occupied"]
+    assert w.inputs.windows("hours")[1].end >= local("2027-06-16 00:00")
+    assert w.inputs.windows("occupied")[1] == Interval(local("2026-06-17 00:00"), local("2026-07-24 00:00"))
+
+
+async def test_the_search_reads_no_appointments_of_months_without_hours() -> None:
+    # Hours only from September on: July and August are skipped without reading their appointments.
+    w = world(rules=hours("09:00", "12:00", effective_from=date(2026, 9, 1)))
+    answer = await w.slots.list_dates(TENANT, dates("2026-06-15", "2026-06-19"))
+    assert answer.view.next_available == date(2026, 9, 1)
+    assert w.inputs.read_kinds() == ["offering", "staff", "hours", "occupied", "hours", "occupied"]
+    assert w.inputs.windows("occupied")[1].start > local("2026-08-01 00:00")
 
 
 @pytest.mark.parametrize(

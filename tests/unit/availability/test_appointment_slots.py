@@ -20,23 +20,30 @@ from services.availability.domain.appointments import (
     AppointmentSlot,
     DateSummary,
     Interval,
+    ScheduleHours,
     SlotReasons,
     StaffCalendar,
+    StaffMember,
     StaffSlot,
     UnavailableReason,
     appointment_slots,
     candidate_slots,
     covering_dates,
     date_summaries,
+    dates_view,
     dates_window,
+    first_bookable_date,
+    first_slots,
     local_dates,
     merge_staff,
     next_available_date,
+    page_parts,
     reading_window,
+    search_chunks,
     search_until,
     slot_at,
     slot_violations,
-    slots_page,
+    staff_calendar,
     staff_slots,
     working_intervals,
 )
@@ -56,6 +63,7 @@ MON, TUE, SAT, SUN = 1, 2, 6, 7
 JUNE_15 = date(2026, 6, 15)  # a Monday
 JUNE_16 = date(2026, 6, 16)
 LONG_BEFORE = datetime(2026, 6, 1, tzinfo=UTC)
+MICRO = timedelta(microseconds=1)
 
 
 # --- builders -----------------------------------------------------------------------------------
@@ -567,12 +575,49 @@ def test_a_page_is_worked_out_until_it_is_full() -> None:
     cal = calendar(*every_day("09:00", "12:00"), appointments=(span("2026-06-15 09:00", "12:00"),))
     start, end = local("2026-06-15 00:00"), local("2026-07-15 00:00")
     args = ([cal], shape(60), offering(), start, end, LONG_BEFORE)
-    page, more = slots_page(*args, after=None, limit=4, bookable_only=True)
-    assert ([label(x.slot) for x in page], more) == (["06-16 09:00-10:00", "06-16 10:00-11:00", "06-16 11:00-12:00", "06-17 09:00-10:00"], True)
-    page, more = slots_page(*args, after=page[-1].slot.start, limit=2, bookable_only=False)
-    assert [label(x.slot) for x in page] == ["06-17 10:00-11:00", "06-17 11:00-12:00"]
-    last, more = slots_page(*args, after=local("2026-07-14 09:00"), limit=5, bookable_only=True)
-    assert ([label(x.slot) for x in last], more) == (["07-14 10:00-11:00", "07-14 11:00-12:00"], False)
+    page = first_slots(*args, count=4, bookable_only=True)
+    assert [label(x.slot) for x in page] == ["06-16 09:00-10:00", "06-16 10:00-11:00", "06-16 11:00-12:00", "06-17 09:00-10:00"]
+    assert [label(x.slot) for x in first_slots(*args, count=2, bookable_only=False)] == ["06-15 09:00-10:00", "06-15 10:00-11:00"]
+    everything = first_slots(*args, count=1000, bookable_only=True)
+    assert (len(everything), label(everything[-1].slot)) == (29 * 3, "07-14 11:00-12:00")  # a sparse start does not stop it short
+
+
+def test_a_page_is_read_its_first_week_then_the_rest_of_the_range() -> None:
+    start, end = local("2026-06-15 00:00"), local("2026-07-15 00:00")
+    assert page_parts(start, end, None) == [(start, local("2026-06-22 00:00")), (local("2026-06-22 00:00"), end)]
+    after = local("2026-07-10 09:00")
+    assert page_parts(start, end, after) == [(after + MICRO, end)]  # less than a week left: one part
+    assert page_parts(start, end, end) == []
+
+
+def test_a_calendar_read_in_parts_has_each_exception_once_and_the_first_parts_rules() -> None:
+    anna = StaffMember(ANNA, "schedule-of-anna", KOLKATA, frozenset())
+    across = span("2026-06-20 22:00", "2026-06-21 02:00")
+    june = ScheduleHours(VIENNA, every_day("09:00", "12:00"), time_off=(span("2026-06-16 09:00", "10:00"), across), holidays=frozenset({JUNE_16}))
+    july = ScheduleHours(VIENNA, every_day("10:00", "11:00"), time_off=(across,), extra_hours=(span("2026-07-01 13:00", "14:00"),))
+    cal = staff_calendar(anna, [june, july], [span("2026-06-15 09:00", "10:00")])
+    assert (cal.staff_member_id, cal.time_zone, cal.rules) == (ANNA, KOLKATA, every_day("09:00", "12:00"))
+    assert (cal.time_off, cal.extra_hours, cal.holidays) == (
+        (span("2026-06-16 09:00", "10:00"), across),
+        (span("2026-07-01 13:00", "14:00"),),
+        frozenset({JUNE_16}),
+    )
+    assert cal.appointments == (span("2026-06-15 09:00", "10:00"),)
+    assert staff_calendar(StaffMember(ANNA, "schedule-of-anna", "", frozenset()), [june]).time_zone == VIENNA  # the schedule's, lacking the staff member's
+
+
+def test_the_month_view_of_the_range_and_where_it_searches_on() -> None:
+    cal = calendar(rule(MON, "09:00", "12:00"), appointments=(span("2026-06-15 09:00", "12:00"),))
+    view = dates_view([cal], shape(60), offering(), ZoneInfo(VIENNA), JUNE_15, JUNE_16, LONG_BEFORE)
+    assert ([(d.bookable_slots, d.unavailable_reason) for d in view.dates], view.next_available) == (
+        [(0, UnavailableReason.FULLY_BOOKED), (0, UnavailableReason.NO_SERVICE_HOURS)],
+        None,
+    )
+    now = local("2026-06-30 12:00")  # the search starts today, not on the day after the range
+    assert search_chunks(JUNE_16, date(2026, 8, 15), ZoneInfo(VIENNA), now) == [(date(2026, 6, 30), date(2026, 7, 30)), (date(2026, 7, 31), date(2026, 8, 15))]
+    assert search_chunks(JUNE_16, date(2026, 6, 20), ZoneInfo(VIENNA), now) == []  # nothing left before the horizon
+    assert first_bookable_date([cal], shape(60), offering(), ZoneInfo(VIENNA), JUNE_15, date(2026, 7, 15), LONG_BEFORE) == date(2026, 6, 22)
+    assert first_bookable_date([cal], shape(60), offering(), ZoneInfo(VIENNA), JUNE_15, JUNE_16, LONG_BEFORE) is None
 
 
 @pytest.mark.parametrize(
