@@ -86,8 +86,8 @@ bench-pipeline: install
 
 # Not a test either: the appointment RPCs of a clinic (5 staff, 30-minute slots, 20 appointments, time off)
 # under open-loop load: ListAvailabilityTimeSlots and ListAvailabilityDates over 31 days, CreateBooking of
-# a free slot per request; a rate sweep each, the targets' verdicts, a py-spy profile of the listing;
-# writes bench/results/appointments.{md,json} and appointments-latency.png. ~10 minutes; '--quick' is a
+# a free slot per request; a rate sweep and a py-spy profile each, the targets' verdicts;
+# writes bench/results/appointments.{md,json} and appointments-latency.png. ~6 minutes; '--quick' is a
 # smoke run. See bench/README.md and bench/appointments.py.
 bench-appointments: install
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'

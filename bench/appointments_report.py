@@ -258,6 +258,12 @@ def markdown(results: dict[str, Any]) -> str:
             "two workers are added up, so it can pass 100 %): the ms per request below are less than each process's CPU per request, the "
             f"rest being gRPC's C core and the kernel. Raw stacks are in `profile/appointments-{target.key}-*.collapsed.txt`.\n"
         )
+        if step.errors or step.achieved_rps < 0.95 * step.rate:
+            w(
+                f"⚠ This step did not run clean (answered {step.achieved_rps:.0f} of {step.rate:.0f}/s, {step.errors} errors; py-spy's own sampling "
+                "takes some of the cores): the shares below still say where the interpreter spends its time, but the ms per request are "
+                "inflated by work on requests that then timed out.\n"
+            )
         _profiles(w, prof["profiles"], step)
 
     every = [s for sw in sweeps.values() for s in sw["steps"]] + ([results["whole_window"]] if "whole_window" in results else [])

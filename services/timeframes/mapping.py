@@ -1,14 +1,17 @@
 """Domain -> protobuf mapping of events, one place for both of its users: the gRPC entrypoints
 and the outbox (the `calendar.event-events.v1` messages carry the same `calendar.events.v3.Event`
-the API returns); and proto <-> domain of working hours and appointment holds
-(calendar.working_hours.v1)."""
+the API returns); the `calendar.working-hours-events.v1` messages; and proto <-> domain of working
+hours and appointment holds (calendar.working_hours.v1)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from services.api.calendar.event_events.v1 import event_events_pb2
 from services.api.calendar.events.v3 import events_pb2
 from services.api.calendar.schedules.v3 import schedules_pb2
 from services.api.calendar.working_hours.v1 import working_hours_pb2 as hours_pb2
+from services.api.calendar.working_hours_events.v1 import working_hours_events_pb2
 from services.common import topics
 from services.common.outbox import OutboxMessage
 from services.common.timestamps import set_timestamp, to_timestamp
@@ -87,6 +90,21 @@ def schedule_participants_message(tenant_id: str, schedule: Schedule) -> OutboxM
     remaining capacity): one message for the schedule, keyed by its id."""
     message = event_events_pb2.ScheduleParticipantsUpdated(schedule=schedule_to_proto(schedule), participants_version=schedule.participants.version)
     return OutboxMessage.of(tenant_id, topics.EVENT_EVENTS, topics.SCHEDULE_PARTICIPANTS_UPDATED, schedule.id, message)
+
+
+_WORKING_HOURS_PARTS = {
+    wh.WorkingHoursPart.WEEKLY_RULES: working_hours_events_pb2.WEEKLY_RULES,
+    wh.WorkingHoursPart.TIME_OFF: working_hours_events_pb2.TIME_OFF,
+    wh.WorkingHoursPart.EXTRA_HOURS: working_hours_events_pb2.EXTRA_HOURS,
+    wh.WorkingHoursPart.HOLIDAYS: working_hours_events_pb2.HOLIDAYS,
+}
+
+
+def working_hours_message(tenant_id: str, schedule_id: str, part: wh.WorkingHoursPart, changed_at: datetime) -> OutboxMessage:
+    """A schedule's working hours changed: which part and when, not the new state (consumers read
+    the hours again, so redelivery and reordering are harmless), keyed by the schedule id."""
+    message = working_hours_events_pb2.WorkingHoursChanged(schedule_id=schedule_id, part=_WORKING_HOURS_PARTS[part], changed_at=to_timestamp(changed_at))
+    return OutboxMessage.of(tenant_id, topics.WORKING_HOURS_EVENTS, topics.WORKING_HOURS_CHANGED, schedule_id, message)
 
 
 # --- working hours -------------------------------------------------------------------------------

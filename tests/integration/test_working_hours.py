@@ -2,22 +2,30 @@
 listed sorted, stored as given in local time; time off, extra hours and holidays created, listed
 by range and deleted; several schedules' hours read at once (ListWorkingHours) as the single
 reads answer them; every bad field named; unknown and other tenants' schedules and items
-NOT_FOUND."""
+NOT_FOUND. Every write that changes a schedule's hours publishes one message on
+calendar.working-hours-events.v1 naming the schedule and the part; refused and no-op writes, and
+appointment holds, publish nothing."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
+from aiokafka import ConsumerRecord
 from google.rpc import error_details_pb2
 
 from services.api.calendar.working_hours.v1 import working_hours_pb2 as pb
-from services.api.calendar.working_hours.v1.working_hours_pb2_grpc import WorkingHoursStub
+from services.api.calendar.working_hours.v1.working_hours_pb2_grpc import AppointmentHoldsStub, WorkingHoursStub
+from services.api.calendar.working_hours_events.v1 import working_hours_events_pb2 as events_pb
+from services.common import topics
 from services.common.grpc_status import status_details
+from services.devstack.stack import Platform
 from tests import support
-from tests.integration.timeframes_support import HOUR, T0, Calendar, reader, ts, writer
+from tests.integration.timeframes_support import HOUR, T0, Calendar, internal, reader, ts, writer
+from tests.integration.topic_reader import TopicReader, headers, of_tenant
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +35,16 @@ DAY = timedelta(days=1)
 @pytest.fixture
 def hours(timeframes_channel: grpc.aio.Channel) -> WorkingHoursStub:
     return WorkingHoursStub(timeframes_channel)
+
+
+@pytest.fixture
+def holds(timeframes_channel: grpc.aio.Channel) -> AppointmentHoldsStub:
+    return AppointmentHoldsStub(timeframes_channel)
+
+
+@pytest.fixture
+def bootstrap(platform: Platform) -> str:
+    return platform.infra.env()["KAFKA_BOOTSTRAP_SERVERS"]
 
 
 def rule(day: int, start: str, end: str, effective_from: str = "", effective_to: str = "") -> pb.WeeklyRule:
@@ -396,3 +414,129 @@ async def test_list_working_hours_is_a_calendar_read(calendar: Calendar, hours: 
     getattr(request, "from").CopyFrom(ts(T0))
     await support.expect_error(grpc.StatusCode.PERMISSION_DENIED, hours.ListWorkingHours(request, metadata=support.auth(calendar.tenant, "calendar:write")))
     assert len((await hours.ListWorkingHours(request, metadata=reader(calendar.tenant))).schedules) == 1
+
+
+# --- calendar.working-hours-events.v1 ------------------------------------------------------------
+
+
+async def published(bootstrap: str, tenant: str, at_least: int) -> list[ConsumerRecord[Any, Any]]:
+    """The tenant's messages on the topic: waits for `at_least`, then reads to the end of the topic,
+    so a message published before the last expected one (a refused write's) is among them too."""
+    async with TopicReader(bootstrap, topics.WORKING_HOURS_EVENTS.name, of_tenant(tenant)) as topic:
+        await topic.until(lambda records: len(records) >= at_least)
+        return await topic.drain()
+
+
+def changes(records: list[ConsumerRecord[Any, Any]]) -> list[tuple[str, int]]:
+    """(schedule id, part) of each message, in the order published."""
+    messages = [events_pb.WorkingHoursChanged.FromString(r.value) for r in records]
+    return [(m.schedule_id, m.part) for m in messages]
+
+
+async def test_every_write_of_working_hours_publishes_one_message_naming_the_schedule_and_part_in_order(
+    calendar: Calendar, hours: WorkingHoursStub, bootstrap: str
+) -> None:
+    schedule = await calendar.schedule()
+    tenant = calendar.tenant
+    await set_rules(hours, tenant, schedule.id, rule(1, "09:00", "12:00"), rule(2, "09:00", "17:00"))
+    # The same rules in another order change nothing, and publish nothing.
+    await set_rules(hours, tenant, schedule.id, rule(2, "09:00", "17:00"), rule(1, "09:00", "12:00"))
+    off = await hours.CreateTimeOff(
+        pb.CreateTimeOffRequest(schedule_id=schedule.id, time_off=pb.TimeOff(start=ts(T0), end=ts(T0 + HOUR))), metadata=writer(tenant)
+    )
+    extra = await hours.CreateExtraHours(
+        pb.CreateExtraHoursRequest(schedule_id=schedule.id, extra_hours=pb.ExtraHours(start=ts(T0 + 5 * DAY), end=ts(T0 + 5 * DAY + HOUR))),
+        metadata=writer(tenant),
+    )
+    holiday = await hours.CreateHoliday(pb.CreateHolidayRequest(schedule_id=schedule.id, holiday=pb.Holiday(local_date="2031-03-10")), metadata=writer(tenant))
+    await hours.DeleteTimeOff(pb.DeleteTimeOffRequest(schedule_id=schedule.id, time_off_id=off.time_off.id), metadata=writer(tenant))
+    await hours.DeleteExtraHours(pb.DeleteExtraHoursRequest(schedule_id=schedule.id, extra_hours_id=extra.extra_hours.id), metadata=writer(tenant))
+    await hours.DeleteHoliday(pb.DeleteHolidayRequest(schedule_id=schedule.id, holiday_id=holiday.holiday.id), metadata=writer(tenant))
+    await set_rules(hours, tenant, schedule.id)
+
+    messages = await published(bootstrap, tenant, 8)
+
+    parts = [events_pb.WEEKLY_RULES, events_pb.TIME_OFF, events_pb.EXTRA_HOURS, events_pb.HOLIDAYS]
+    parts += [events_pb.TIME_OFF, events_pb.EXTRA_HOURS, events_pb.HOLIDAYS, events_pb.WEEKLY_RULES]
+    assert changes(messages) == [(schedule.id, part) for part in parts]
+    assert {m.key for m in messages} == {schedule.id.encode()} and len({m.partition for m in messages}) == 1
+    for message in messages:
+        h = headers(message)
+        assert (h["ce_type"], h["ce_subject"], h["ce_tenantid"]) == (topics.WORKING_HOURS_CHANGED.ce_type, schedule.id, tenant)
+        assert h["ce_source"] == "//bookings-platform/timeframes"
+        # changed_at is the writing transaction's time, the instant the outbox stamps as ce_time.
+        ce_time = datetime.strptime(h["ce_time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert events_pb.WorkingHoursChanged.FromString(message.value).changed_at.ToDatetime(tzinfo=UTC) == ce_time
+    changed_at = [events_pb.WorkingHoursChanged.FromString(m.value).changed_at.ToDatetime(tzinfo=UTC) for m in messages]
+    assert changed_at == sorted(changed_at)
+
+
+async def test_a_refused_write_publishes_nothing(
+    calendar: Calendar, other_calendar: Calendar, hours: WorkingHoursStub, holds: AppointmentHoldsStub, bootstrap: str
+) -> None:
+    schedule = await calendar.schedule()
+    theirs = await other_calendar.schedule()
+    tenant = calendar.tenant
+    await hours.CreateHoliday(pb.CreateHolidayRequest(schedule_id=schedule.id, holiday=pb.Holiday(local_date="2031-05-01")), metadata=writer(tenant))
+    booking_id = str(uuid.uuid4())
+    appointment = pb.AppointmentHold(booking_id=booking_id, schedule_id=schedule.id, start=ts(T0), end=ts(T0 + HOUR))
+    await holds.HoldAppointmentTime(pb.HoldAppointmentTimeRequest(hold=appointment), metadata=internal(tenant))
+    refused = [
+        (grpc.StatusCode.INVALID_ARGUMENT, set_rules(hours, tenant, schedule.id, rule(1, "17:00", "09:00"))),
+        (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            hours.CreateTimeOff(pb.CreateTimeOffRequest(schedule_id=schedule.id, time_off=pb.TimeOff(start=ts(T0))), metadata=writer(tenant)),
+        ),
+        (grpc.StatusCode.NOT_FOUND, set_rules(hours, tenant, theirs.id, rule(1, "09:00", "17:00"))),
+        (
+            grpc.StatusCode.NOT_FOUND,
+            hours.CreateExtraHours(
+                pb.CreateExtraHoursRequest(schedule_id=str(uuid.uuid4()), extra_hours=pb.ExtraHours(start=ts(T0), end=ts(T0 + HOUR))), metadata=writer(tenant)
+            ),
+        ),
+        (
+            grpc.StatusCode.NOT_FOUND,
+            hours.DeleteTimeOff(pb.DeleteTimeOffRequest(schedule_id=schedule.id, time_off_id=str(uuid.uuid4())), metadata=writer(tenant)),
+        ),
+        (
+            grpc.StatusCode.NOT_FOUND,
+            hours.DeleteExtraHours(pb.DeleteExtraHoursRequest(schedule_id=schedule.id, extra_hours_id=str(uuid.uuid4())), metadata=writer(tenant)),
+        ),
+        (
+            grpc.StatusCode.NOT_FOUND,
+            hours.DeleteHoliday(pb.DeleteHolidayRequest(schedule_id=schedule.id, holiday_id=str(uuid.uuid4())), metadata=writer(tenant)),
+        ),
+        (
+            grpc.StatusCode.ALREADY_EXISTS,
+            hours.CreateHoliday(pb.CreateHolidayRequest(schedule_id=schedule.id, holiday=pb.Holiday(local_date="2031-05-01")), metadata=writer(tenant)),
+        ),
+        (  # over the hold: TIME_OCCUPIED
+            grpc.StatusCode.FAILED_PRECONDITION,
+            hours.CreateTimeOff(
+                pb.CreateTimeOffRequest(schedule_id=schedule.id, time_off=pb.TimeOff(start=ts(T0 + HOUR / 2), end=ts(T0 + 2 * HOUR))), metadata=writer(tenant)
+            ),
+        ),
+    ]
+    for code, call in refused:
+        await support.expect_error(code, call)
+    # A write after the refused ones: anything they had published would come before its message.
+    await set_rules(hours, tenant, schedule.id, rule(3, "10:00", "11:00"))
+
+    messages = await published(bootstrap, tenant, 2)
+    assert changes(messages) == [(schedule.id, events_pb.HOLIDAYS), (schedule.id, events_pb.WEEKLY_RULES)]
+
+
+async def test_appointment_holds_are_not_working_hours_and_publish_nothing(
+    calendar: Calendar, hours: WorkingHoursStub, holds: AppointmentHoldsStub, bootstrap: str
+) -> None:
+    schedule = await calendar.schedule()
+    tenant = calendar.tenant
+    appointment = pb.AppointmentHold(booking_id=str(uuid.uuid4()), schedule_id=schedule.id, start=ts(T0), end=ts(T0 + HOUR))
+    await holds.HoldAppointmentTime(pb.HoldAppointmentTimeRequest(hold=appointment), metadata=internal(tenant))
+    await holds.HoldAppointmentTime(pb.HoldAppointmentTimeRequest(hold=appointment), metadata=internal(tenant))  # repeated
+    await holds.ReleaseAppointmentTime(pb.ReleaseAppointmentTimeRequest(booking_id=appointment.booking_id), metadata=internal(tenant))
+    # Time off where the hold was, after its release: the only change of working hours here.
+    await hours.CreateTimeOff(pb.CreateTimeOffRequest(schedule_id=schedule.id, time_off=pb.TimeOff(start=ts(T0), end=ts(T0 + HOUR))), metadata=writer(tenant))
+
+    messages = await published(bootstrap, tenant, 1)
+    assert changes(messages) == [(schedule.id, events_pb.TIME_OFF)]

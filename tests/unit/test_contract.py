@@ -123,6 +123,7 @@ def test_the_design_topics_are_the_ones_created() -> None:
         "bookings.participation-events.v1",
         "bookings.staff-events.v1",
         "calendar.event-events.v1",
+        "calendar.working-hours-events.v1",
         "catalog.service-events.v1",
     ]
     assert sorted(design_topics) == TOPIC_NAMES

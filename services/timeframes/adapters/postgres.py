@@ -40,8 +40,8 @@ from services.timeframes.domain.model import (
     ScheduleStatus,
     TimeFrame,
 )
-from services.timeframes.domain.working_hours import Holiday, NewHoliday, NewSpan, ScheduleWorkingHours, Span
-from services.timeframes.mapping import event_message, schedule_participants_message
+from services.timeframes.domain.working_hours import Holiday, NewHoliday, NewSpan, ScheduleWorkingHours, Span, WorkingHoursPart
+from services.timeframes.mapping import event_message, schedule_participants_message, working_hours_message
 
 _SCHEDULE_COLUMNS = "id, name, external_id, time_zone, default_capacity, status, revision, created_date, schedule_participants, schedule_participants_version"
 # An event is read with its schedule, whose participants (a course's) it counts too. `e` is the
@@ -451,6 +451,14 @@ class PostgresCalendarSession(TenantSession):
                 holidays=[Holiday(str(i), schedule_id, day, reason) for i, day, reason in row["holidays"]],
             )
         return found
+
+    async def record_working_hours_changed(self, schedule_id: str, part: WorkingHoursPart) -> None:
+        """Every change of a schedule's working hours passes here, inside its transaction: one
+        `calendar.working-hours-events.v1` message goes into the outbox, so it is published if and
+        only if the change commits. `changed_at` is the transaction's time (now()), the instant
+        the outbox stamps as `ce_time` too."""
+        changed_at = await self._conn.fetchval("SELECT now()")
+        await outbox.record_many(self._conn, [working_hours_message(self._tenant, schedule_id, part, changed_at)])
 
     # --- occupied time (migrations/0005_occupied_time.sql) -----------------------------------------
 

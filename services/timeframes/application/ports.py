@@ -11,7 +11,7 @@ from services.common.weekly_rules import WeeklyRule
 from services.timeframes.domain.commands import EventQuery
 from services.timeframes.domain.holds import AppointmentHold, HoldWrite, Occupants
 from services.timeframes.domain.model import Event, EventChange, NewEvent, NewSchedule, Schedule, TimeFrame
-from services.timeframes.domain.working_hours import Holiday, NewHoliday, NewSpan, ScheduleWorkingHours, Span
+from services.timeframes.domain.working_hours import Holiday, NewHoliday, NewSpan, ScheduleWorkingHours, Span, WorkingHoursPart
 
 
 class CalendarSession(Protocol):
@@ -43,6 +43,7 @@ class CalendarSession(Protocol):
     async def delete_holiday(self, schedule_id: str, holiday_id: str) -> bool: ...
     async def holidays(self, schedule_id: str, first: date, last: date) -> list[Holiday]: ...
     async def working_hours(self, schedule_ids: Sequence[str], start: datetime, end: datetime, first: date, last: date) -> dict[str, ScheduleWorkingHours]: ...
+    async def record_working_hours_changed(self, schedule_id: str, part: WorkingHoursPart) -> None: ...
 
     # Occupied time (application/working_hours.py's time off, application/holds.py): a schedule's
     # time off and appointment holds, which the store refuses to overlap each other.

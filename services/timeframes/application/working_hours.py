@@ -3,8 +3,12 @@ application/ports.py). Each validates its command completely (domain/working_hou
 touching the store, then reads, or writes in exactly one `store.write(tenant)` transaction.
 
 A schedule is the tenant's or unknown: another tenant's schedule is NOT_FOUND exactly as one that
-does not exist (the session filters every statement by its tenant). Working hours change no event
-and publish nothing.
+does not exist (the session filters every statement by its tenant). Working hours change no event.
+
+Every write that changes a schedule's hours announces it with
+`session.record_working_hours_changed(schedule_id, part)` in its transaction: one
+`calendar.working-hours-events.v1` message, on which availability drops the hours it cached. A
+refused write, or one that changes nothing (the rules the schedule has), announces nothing.
 
 Time off is occupied time, kept apart from the time held for appointments by the store
 (application/holds.py, docs/appointments.md "Double booking"): time off over a hold is refused
@@ -29,6 +33,7 @@ from services.timeframes.domain.model import Schedule
 
 TIME_OFF = "time_off"
 EXTRA_HOURS = "extra_hours"
+_PARTS = {TIME_OFF: wh.WorkingHoursPart.TIME_OFF, EXTRA_HOURS: wh.WorkingHoursPart.EXTRA_HOURS}
 # A refused time off names the holds in its way, read after the refusal; if they were released
 # in between (a release takes no lock), the insert is tried again, this many times in all.
 OCCUPIED_ATTEMPTS = 3
@@ -58,7 +63,11 @@ class WorkingHours:
             # Locked, so two concurrent replacements of one schedule's rules run one after the other.
             if await session.lock_schedule(command.schedule_id) is None:
                 raise NotFound("schedule", command.schedule_id)
-            await session.replace_weekly_rules(command.schedule_id, command.rules)
+            # The rules the schedule has, in whatever order, change nothing: not stored again, not
+            # announced (a cache would be dropped for nothing). Valid rule sets hold no duplicates.
+            if set(await session.weekly_rules(command.schedule_id)) != set(command.rules):
+                await session.replace_weekly_rules(command.schedule_id, command.rules)
+                await session.record_working_hours_changed(command.schedule_id, wh.WorkingHoursPart.WEEKLY_RULES)
         return sorted(command.rules, key=wh.rule_sort_key)
 
     async def list_weekly_rules(self, tenant: str, schedule_id: str) -> list[WeeklyRule]:
@@ -76,13 +85,16 @@ class WorkingHours:
         async with self._store.write(tenant) as session:
             if kind == EXTRA_HOURS:
                 await _schedule(session, new.schedule_id)
-                return await session.add_extra_hours(self._new_id(), new)
+                extra = await session.add_extra_hours(self._new_id(), new)
+                await session.record_working_hours_changed(new.schedule_id, wh.WorkingHoursPart.EXTRA_HOURS)
+                return extra
             if await session.lock_occupied_time(new.schedule_id) is None:
                 raise NotFound("schedule", new.schedule_id)
             occupants = Occupants()
             for _ in range(OCCUPIED_ATTEMPTS):
                 created = await session.add_time_off(self._new_id(), new)
                 if created is not None:
+                    await session.record_working_hours_changed(new.schedule_id, wh.WorkingHoursPart.TIME_OFF)
                     return created
                 occupants = await session.occupants(new.schedule_id, new.start, new.end)
                 if occupants.booking_ids:
@@ -95,6 +107,7 @@ class WorkingHours:
             await _schedule(session, schedule_id)
             if not await session.delete_span(kind, schedule_id, span_id):
                 raise NotFound(kind, span_id)
+            await session.record_working_hours_changed(schedule_id, _PARTS[kind])
 
     # --- holidays --------------------------------------------------------------------------------
 
@@ -103,9 +116,10 @@ class WorkingHours:
         async with self._store.write(tenant) as session:
             await _schedule(session, new.schedule_id)
             holiday = await session.add_holiday(self._new_id(), new)
-        if holiday is None:
-            raise AlreadyExists("holiday", f"{new.schedule_id}/{new.local_date.isoformat()}")
-        return holiday
+            if holiday is None:
+                raise AlreadyExists("holiday", f"{new.schedule_id}/{new.local_date.isoformat()}")
+            await session.record_working_hours_changed(new.schedule_id, wh.WorkingHoursPart.HOLIDAYS)
+            return holiday
 
     async def delete_holiday(self, tenant: str, schedule_id: str, holiday_id: str) -> None:
         schedule_id, holiday_id = wh.validate_delete(schedule_id, "holiday_id", holiday_id)
@@ -113,6 +127,7 @@ class WorkingHours:
             await _schedule(session, schedule_id)
             if not await session.delete_holiday(schedule_id, holiday_id):
                 raise NotFound("holiday", holiday_id)
+            await session.record_working_hours_changed(schedule_id, wh.WorkingHoursPart.HOLIDAYS)
 
     # --- exceptions ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from services.common.local_time import to_local
@@ -31,6 +32,16 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 # --- stored entities -----------------------------------------------------------------------------
+
+
+class WorkingHoursPart(StrEnum):
+    """What part of a schedule's working hours a write changed; each change is announced as one
+    `calendar.working-hours-events.v1` message naming it (mapping.py)."""
+
+    WEEKLY_RULES = "weekly_rules"
+    TIME_OFF = "time_off"
+    EXTRA_HOURS = "extra_hours"
+    HOLIDAYS = "holidays"
 
 
 @dataclass(frozen=True)
