@@ -16,9 +16,9 @@ class AvailabilitySettings(ServiceSettings, KafkaSettings):
     time_frames_address: str = ""
 
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^rediss?://")
-    # Cache of services, policies, time frames and schedules' events (adapters/cache.py). Entries are
-    # dropped by the Kafka events (docs/pipeline.md "Availability's cache") as they happen; the TTL
-    # bounds staleness if an event is lost.
+    # Cache of services, policies, time frames, schedules' events, staff members and their working
+    # hours (adapters/cache.py). Entries are dropped by the Kafka events (docs/pipeline.md
+    # "Availability's cache") as they happen; the TTL bounds staleness if an event is lost.
     availability_cache_enabled: bool = True
     availability_cache_ttl_seconds: float = Field(default=30.0, gt=0, le=3600)
     # How often feature toggles are re-read from Redis: a change takes effect within this.

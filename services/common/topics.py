@@ -108,7 +108,7 @@ SERVICE_EVENTS = Topic(
     local_partitions=3,
 )
 
-# --- bookings.staff-events.v1 (bookings' staff members; no consumer yet) ----------------------------------------
+# --- bookings.staff-events.v1 (bookings' staff members -> availability's cache) ------------------------------
 STAFF_MEMBER_CREATED = MessageType("bookings.staff_member.created.v1", staff_events_pb2.StaffMemberCreated)
 STAFF_MEMBER_UPDATED = MessageType("bookings.staff_member.updated.v1", staff_events_pb2.StaffMemberUpdated)
 STAFF_MEMBER_DELETED = MessageType("bookings.staff_member.deleted.v1", staff_events_pb2.StaffMemberDeleted)

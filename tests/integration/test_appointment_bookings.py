@@ -1,8 +1,9 @@
 """Booking appointments against the real platform (docs/appointments.md "Booking an appointment",
 "Double booking"): a staff member's time is booked once, whatever the lengths of the appointments
 and however many clients race for it; round robin shares the work; a cancellation frees the time
-at once; a time off and a booking made at the same moment never both stand; a hold left behind by
-a request that never wrote its booking is freed by the next booking that needs the time."""
+at once; a time off and a booking made at the same moment never both stand, nor do a time off and
+a booking made after it that availability validated before seeing it; a hold left behind by a
+request that never wrote its booking is freed by the next booking that needs the time."""
 
 from __future__ import annotations
 

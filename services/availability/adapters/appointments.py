@@ -50,7 +50,7 @@ from services.common.validation import EARLIEST_INSTANT, END_OF_INSTANTS
 # the request's own window instead, entries would hardly be read twice: a listing from tomorrow
 # moves daily, a page starts where the last ended. Fixed buckets are shared by every window of the
 # same weeks; 42 days, so that the longest listing's window (31 days and READ_MARGIN on each side,
-# 37) touches at most two, and the month view's search of a year twelve at most. The rules come
+# 37) touches at most two, and the month view's search of a year ten at most. The rules come
 # with every entry (a few bytes each) rather than apart: ListWorkingHours answers both at once, and
 # one entry is then a whole calendar for its bucket.
 BUCKET = timedelta(days=42)

@@ -1,10 +1,12 @@
 """Redis cache: services, booking policies, schedule time frames, each course schedule's events and
 each class schedule's events of a requested range; and beside those events the participant counts
-announced since they were read (domain/participants.py).
+announced since they were read (domain/participants.py). For appointments, the staff members and
+their schedules' working hours (their kinds and keys in adapters/appointments.py).
 
 Staleness bound: an entry is dropped as soon as availability consumes the Kafka event of its
-change (`catalog.service-events.v1`, `calendar.event-events.v1`; typically tens of milliseconds
-after the commit) and lives at most `ttl` seconds (default 30) even if an event were lost.
+change (`catalog.service-events.v1`, `calendar.event-events.v1`, `bookings.staff-events.v1`,
+`calendar.working-hours-events.v1`; typically tens of milliseconds after the commit) and lives at
+most `ttl` seconds (default 30) even if an event were lost.
 Capacity changes with every booking, so it is not dropped with the events but kept apart: each
 `participants_updated` message's counts are recorded with their versions in one hash per
 schedule, and a request shows each session with the newer of the count it was read with and the

@@ -38,22 +38,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from bisect import bisect_left
+import operator
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cache, lru_cache
-from itertools import groupby
+from functools import cache, lru_cache, reduce
+from itertools import accumulate, groupby
 from zoneinfo import ZoneInfo
 
 from services.availability.domain.model import AppointmentShape, Interval, Offering, PolicyViolations, ServiceType, require_aware
+from services.common.instants import from_micros, to_micros
 from services.common.local_time import to_utc
 from services.common.validation import EARLIEST_INSTANT, END_OF_INSTANTS
 from services.common.weekly_rules import WeeklyRule, rule_spans
 
 _DAY = timedelta(days=1)
 _TICK = timedelta(microseconds=1)  # the platform's precision: [t, t + _TICK) is the instant t alone
+_MINUTE_US = 60_000_000
 # Everything that decides the slots starting in a range lies within this much of it: a slot's
 # working block may begin on the staff member's previous local date (`appointment_slots`: up to two
 # days before in UTC, an hour more across a DST change), and its occupied time reaches a buffer
@@ -296,23 +299,43 @@ def working_intervals(calendar: StaffCalendar, first: date, last: date) -> list[
     - Holidays and time off are NOT subtracted: they are reasons a slot is not bookable
       (`staff_slots`), which the day view shows.
     """
+    return [Interval(from_micros(start), from_micros(end)) for start, end in _blocks(calendar, first, last)]
+
+
+# What follows works in microseconds since the epoch (services/common/instants.py) rather than in
+# datetimes: a month of a few staff members' slots is thousands of comparisons, additions and
+# lookups, each several times cheaper on ints. Instants become datetimes again only for what is
+# answered.
+
+
+def _blocks(calendar: StaffCalendar, first: date, last: date) -> tuple[tuple[int, int], ...]:
+    """`working_intervals` in microseconds."""
     zone = calendar.zone
-    blocks = [Interval(start, end) for start, end in rule_spans(calendar.rules, zone, first, last)]
-    if first <= last:
-        span = Interval(_local_midnight_utc(first, zone), _local_midnight_utc(last + _DAY, zone))
-        blocks.extend(extra for extra in calendar.extra_hours if extra.overlaps(span))
-    return _merge(blocks)
+    blocks = _rule_blocks(calendar.rules, zone, first, last)
+    if calendar.extra_hours and first <= last:
+        low, high = to_micros(_local_midnight_utc(first, zone)), to_micros(_local_midnight_utc(last + _DAY, zone))
+        extra = [(start, end) for start, end in ((to_micros(e.start), to_micros(e.end)) for e in calendar.extra_hours) if start < high and low < end]
+        if extra:
+            return _merge([*blocks, *extra])
+    return blocks
 
 
-def _merge(blocks: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for block in sorted(blocks, key=lambda b: (b.start, b.end)):
-        if merged and block.start <= merged[-1].end:  # overlapping or touching
-            if block.end > merged[-1].end:
-                merged[-1] = Interval(merged[-1].start, block.end)
+@lru_cache(maxsize=4_096)
+def _rule_blocks(rules: tuple[WeeklyRule, ...], zone: ZoneInfo, first: date, last: date) -> tuple[tuple[int, int], ...]:
+    # Memoised: every request of a range asks for the same staff members' rules on the same dates,
+    # and what rules give on given local dates of a zone never changes.
+    return _merge((to_micros(start), to_micros(end)) for start, end in rule_spans(rules, zone, first, last))
+
+
+def _merge(blocks: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(blocks):
+        if merged and start <= merged[-1][1]:  # overlapping or touching
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
         else:
-            merged.append(block)
-    return merged
+            merged.append((start, end))
+    return tuple(merged)
 
 
 def candidate_slots(intervals: Iterable[Interval], shape: AppointmentShape) -> list[Interval]:
@@ -358,9 +381,9 @@ def staff_slots(calendar: StaffCalendar, shape: AppointmentShape, offering: Offe
     (`ProvidedPolicy.applied_to`), so the two cannot come from different sources by mistake.
     """
     _require_appointment(offering, now)
-    judge = _Judge(calendar, shape, offering, now)
+    judge = _Judge(calendar, shape, offering, to_micros(now))
     return [
-        StaffSlot(calendar.staff_member_id, slot, _reasons(judge.bits(slot.start)))
+        StaffSlot(calendar.staff_member_id, slot, _reasons(judge.bits(to_micros(slot.start))))
         for slot in candidate_slots(working_intervals(calendar, first, last), shape)
         if slot.start > now
     ]
@@ -373,45 +396,50 @@ def _require_appointment(offering: Offering, now: datetime) -> None:
 
 
 class _Spans:
-    """Intervals, possibly overlapping, asked whether any of them overlaps a span: by bisection
-    over their starts and the running maximum of their ends, O(log n) a question."""
+    """Spans of microseconds, possibly overlapping, asked whether any of them overlaps a span: by
+    bisection over their starts and the running maximum of their ends, O(log n) a question."""
 
     __slots__ = ("_max_ends", "_starts")
 
-    def __init__(self, intervals: Iterable[Interval]):
-        ordered = sorted(intervals, key=lambda i: i.start)
-        self._starts = [i.start for i in ordered]
-        self._max_ends: list[datetime] = []
-        for interval in ordered:
-            self._max_ends.append(max(interval.end, self._max_ends[-1]) if self._max_ends else interval.end)
+    def __init__(self, spans: Iterable[tuple[int, int]]):
+        ordered = sorted(spans)
+        self._starts = [start for start, _ in ordered]
+        self._max_ends = list(accumulate((end for _, end in ordered), max))
 
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        """Whether any interval shares an instant with [start, end)."""
-        before_end = bisect_left(self._starts, end)  # the intervals that start before `end`
+    def __bool__(self) -> bool:
+        return bool(self._starts)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether any span shares an instant with [start, end)."""
+        before_end = bisect_left(self._starts, end)  # the spans that start before `end`
         return before_end > 0 and self._max_ends[before_end - 1] > start
+
+
+def _us(interval: Interval) -> tuple[int, int]:
+    return to_micros(interval.start), to_micros(interval.end)
 
 
 class _Judge:
     """The reasons one staff member cannot take a slot (`staff_slots` states the rules), with what
-    every slot needs worked out once: the busy time sorted for bisection (holidays as the instants
-    of their local dates), the policy's limits as instants."""
+    every slot needs worked out once, in microseconds: the busy time sorted for bisection (holidays
+    as the instants of their local dates), the policy's limits as instants."""
 
     __slots__ = ("_after", "_always", "_appointments", "_before", "_early", "_holidays", "_late", "_time_off")
 
-    def __init__(self, calendar: StaffCalendar, shape: AppointmentShape, offering: Offering, now: datetime):
+    def __init__(self, calendar: StaffCalendar, shape: AppointmentShape, offering: Offering, now: int):
         zone = calendar.zone
         policy = offering.policy
-        self._before = shape.buffer_before
-        self._after = shape.duration + shape.buffer_after
-        self._appointments = _Spans(calendar.appointments)
-        self._time_off = _Spans(calendar.time_off)
-        self._holidays = _Spans(Interval(_local_midnight_utc(day, zone), _local_midnight_utc(day + _DAY, zone)) for day in calendar.holidays)
+        self._before = shape.buffer_before // _TICK
+        self._after = (shape.duration + shape.buffer_after) // _TICK
+        self._appointments = _Spans(_us(i) for i in calendar.appointments)
+        self._time_off = _Spans(_us(i) for i in calendar.time_off)
+        self._holidays = _Spans((to_micros(_local_midnight_utc(day, zone)), to_micros(_local_midnight_utc(day + _DAY, zone))) for day in calendar.holidays)
         # now > start − latest is start < now + latest; now < start − earliest is start > now + earliest.
-        self._late = now + timedelta(minutes=policy.latest_booking_in_minutes) if policy.limit_late_booking_enabled else None
-        self._early = now + timedelta(minutes=policy.earliest_booking_in_minutes) if policy.limit_early_booking_enabled else None
+        self._late = now + policy.latest_booking_in_minutes * _MINUTE_US if policy.limit_late_booking_enabled else None
+        self._early = now + policy.earliest_booking_in_minutes * _MINUTE_US if policy.limit_early_booking_enabled else None
         self._always = 0 if offering.online_booking_enabled else _ONLINE_DISABLED
 
-    def bits(self, start: datetime) -> int:
+    def bits(self, start: int) -> int:
         """The reasons against the slot starting at `start`, as bits."""
         bits = self.policy_bits(start)
         occupied_start, occupied_end = start - self._before, start + self._after
@@ -419,11 +447,11 @@ class _Judge:
             bits |= _BOOKED
         if self._time_off.overlaps(occupied_start, occupied_end):
             bits |= _TIME_OFF
-        if self._holidays.overlaps(start, start + _TICK):
+        if self._holidays.overlaps(start, start + 1):
             bits |= _HOLIDAY
         return bits
 
-    def policy_bits(self, start: datetime) -> int:
+    def policy_bits(self, start: int) -> int:
         """The booking policy's reasons alone (the same for every staff member)."""
         bits = self._always
         if self._late is not None and start < self._late:
@@ -432,18 +460,23 @@ class _Judge:
             bits |= _TOO_EARLY
         return bits
 
-    def within(self, interval: Interval) -> Callable[[datetime], int]:
-        """`bits` for the slots of one working interval, or `policy_bits` when no busy time comes
-        near it: most intervals have none, and their slots need no busy time looked up. A slot's
-        occupied time lies in [interval.start − buffer_before, interval.end), its start in the
-        interval."""
-        near = interval.start - self._before
-        busy = (
-            self._appointments.overlaps(near, interval.end)
-            or self._time_off.overlaps(near, interval.end)
-            or self._holidays.overlaps(interval.start, interval.end)
-        )
-        return self.bits if busy else self.policy_bits
+    def within(self, block_start: int, block_end: int, first: int, last: int) -> int | Callable[[int], int]:
+        """The reasons against the slots of one working block that start from `first` through
+        `last`: the bits they all have when they are all alike (no busy time comes near the block,
+        and no limit of the policy falls among them: most blocks), else `bits` to ask slot by
+        slot. A slot's occupied time lies in [block_start − buffer_before, block_end), its start
+        in the block."""
+        near = block_start - self._before
+        if (
+            (self._appointments and self._appointments.overlaps(near, block_end))
+            or (self._time_off and self._time_off.overlaps(near, block_end))
+            or (self._holidays and self._holidays.overlaps(block_start, block_end))
+        ):
+            return self.bits
+        late, early = self._late, self._early
+        if (late is not None and first < late <= last) or (early is not None and first <= early < last):
+            return self.policy_bits
+        return self.policy_bits(first)
 
 
 def _slot_key(staff_slot: StaffSlot) -> tuple[datetime, datetime]:
@@ -466,16 +499,6 @@ def merge_staff(slots: Iterable[StaffSlot]) -> list[AppointmentSlot]:
         reasons = SlotReasons() if available else _union([s.reasons for s in same])
         merged.append(AppointmentSlot(same[0].slot, available, reasons))
     return merged
-
-
-class _Merging:
-    """One start's staff members so far: those available, and the reasons of the others."""
-
-    __slots__ = ("against", "available")
-
-    def __init__(self) -> None:
-        self.available: list[str] = []
-        self.against = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,46 +531,84 @@ def appointment_slots(
       has started from one that never existed).
     """
     _require_appointment(offering, now)
-    step = shape.step
-    reach = shape.duration + shape.buffer_after
-    by_start: dict[datetime, _Merging] = {}
-    started: set[datetime] = set()
+    table = _table(calendars, shape, offering, to_micros(start), to_micros(end), to_micros(now), include_started=include_started)
+    duration = shape.duration // _TICK
+    slots = [
+        AppointmentSlot(Interval(from_micros(slot), from_micros(slot + duration)), tuple(sorted(table.free.get(slot, ()))), _reasons(table.bits(slot)))
+        for slot in table.starts()
+    ]
+    return RangeSlots(slots, frozenset(from_micros(slot) for slot in table.started))
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The slots of a range across staff, by start (microseconds): who is free for each (`free`),
+    the reasons of the others (`against`, bits, united); and the starts of the candidate slots that
+    had started (`started`)."""
+
+    free: dict[int, list[str]]
+    against: dict[int, int]
+    started: set[int]
+
+    def starts(self) -> list[int]:
+        return sorted(self.free.keys() | self.against.keys())
+
+    def bits(self, start: int) -> int:
+        """The slot's reasons: none when somebody is free for it."""
+        return 0 if start in self.free else self.against[start]
+
+
+def _table(calendars: Iterable[StaffCalendar], shape: AppointmentShape, offering: Offering, start: int, end: int, now: int, *, include_started: bool) -> _Table:
+    """`appointment_slots` in microseconds, before any slot is an object."""
+    step = shape.step // _TICK
+    reach = (shape.duration + shape.buffer_after) // _TICK
+    free: dict[int, list[str]] = {}
+    against: dict[int, int] = {}
+    started: set[int] = set()
+    if end <= start:
+        return _Table(free, against, started)
+    low, high = from_micros(start), from_micros(end - 1)
     for calendar in calendars:
         judge = _Judge(calendar, shape, offering, now)
         zone = calendar.zone
         staff_member_id = calendar.staff_member_id
-        first, last = start.astimezone(zone).date() - _DAY, (end - _TICK).astimezone(zone).date()
-        for interval in working_intervals(calendar, first, last):
-            slot = interval.start
-            if slot < start:  # on to the interval's first grid point at or after `start`
-                slot += step * -((interval.start - start) // step)
-            last_start = min(interval.end - reach, end - _TICK)
-            if slot > last_start:
+        for block_start, block_end in _blocks(calendar, low.astimezone(zone).date() - _DAY, high.astimezone(zone).date()):
+            slot = block_start if block_start >= start else block_start + step * -((block_start - start) // step)
+            last = min(block_end - reach, end - 1)
+            if slot > last:
                 continue
-            reasons_at = judge.within(interval)
-            while slot <= last_start:
-                if slot > now:
-                    bits = reasons_at(slot)
-                else:
-                    started.add(slot)
-                    if not include_started:
-                        slot += step
-                        continue
-                    bits = reasons_at(slot) | _TOO_LATE
-                merging = by_start.get(slot)
-                if merging is None:
-                    merging = by_start[slot] = _Merging()
-                if bits:
-                    merging.against |= bits
-                else:
-                    merging.available.append(staff_member_id)
-                slot += step
-    duration = shape.duration
-    slots = [
-        AppointmentSlot(Interval(slot, slot + duration), tuple(sorted(m.available)), _reasons(0 if m.available else m.against))
-        for slot, m in sorted(by_start.items(), key=lambda item: item[0])
-    ]
-    return RangeSlots(slots, frozenset(started))
+            if slot <= now:  # the block's slots that have started
+                ahead = slot + step * ((now - slot) // step + 1)
+                for early in range(slot, min(ahead, last + 1), step):
+                    started.add(early)
+                    if include_started:
+                        against[early] = against.get(early, 0) | judge.bits(early) | _TOO_LATE
+                slot = ahead
+                if slot > last:
+                    continue
+            reasons = judge.within(block_start, block_end, slot, last)
+            if reasons == 0:  # the usual block: every slot free
+                for s in range(slot, last + 1, step):
+                    staff = free.get(s)
+                    if staff is None:
+                        free[s] = [staff_member_id]
+                    else:
+                        staff.append(staff_member_id)
+            elif isinstance(reasons, int):
+                for s in range(slot, last + 1, step):
+                    against[s] = against.get(s, 0) | reasons
+            else:
+                for s in range(slot, last + 1, step):
+                    bits = reasons(s)
+                    if bits:
+                        against[s] = against.get(s, 0) | bits
+                    else:
+                        staff = free.get(s)
+                        if staff is None:
+                            free[s] = [staff_member_id]
+                        else:
+                            staff.append(staff_member_id)
+    return _Table(free, against, started)
 
 
 def page_parts(start: datetime, end: datetime, after: datetime | None) -> list[tuple[datetime, datetime]]:
@@ -673,26 +734,42 @@ def date_summaries(
     for day in _dates(first, last):
         day_slots = by_date.get(day, [])
         bookable = sum(1 for s in day_slots if s.bookable)
-        reason = None if bookable else _unavailable_reason(day_slots, hours(day))
-        summaries.append(DateSummary(day, bookable, reason))
+        summaries.append(_summary(day, bookable, [_bits(s.reasons) for s in day_slots], hours(day)))
     return summaries
 
 
-def _unavailable_reason(slots: Sequence[AppointmentSlot], has_hours: bool) -> UnavailableReason:
-    if not slots:
-        return UnavailableReason.TOO_LATE if has_hours else UnavailableReason.NO_SERVICE_HOURS
-    reasons = [s.reasons for s in slots]
-    if all(r.holiday for r in reasons):
-        return UnavailableReason.HOLIDAY
-    if all(r.holiday or r.time_off for r in reasons):
-        return UnavailableReason.TIME_OFF
-    if all(r.too_late for r in reasons):
-        return UnavailableReason.TOO_LATE
-    if all(r.too_early for r in reasons):
-        return UnavailableReason.TOO_EARLY
-    if all(r.online_disabled for r in reasons):
-        return UnavailableReason.BOOK_ONLINE_DISABLED
-    return UnavailableReason.FULLY_BOOKED
+def _bits(reasons: SlotReasons) -> int:
+    return (
+        (_BOOKED if reasons.booked else 0)
+        | (_TIME_OFF if reasons.time_off else 0)
+        | (_HOLIDAY if reasons.holiday else 0)
+        | (_TOO_LATE if reasons.too_late else 0)
+        | (_TOO_EARLY if reasons.too_early else 0)
+        | (_ONLINE_DISABLED if reasons.online_disabled else 0)
+    )
+
+
+def _summary(day: date, bookable: int, against: Sequence[int], has_hours: bool) -> DateSummary:
+    """A date's summary (`date_summaries` states the rules) from its number of bookable slots and
+    the reasons (bits) of its slots that are not."""
+    if bookable:
+        return DateSummary(day, bookable, None)
+    if not against:
+        return DateSummary(day, 0, UnavailableReason.TOO_LATE if has_hours else UnavailableReason.NO_SERVICE_HOURS)
+    every = reduce(operator.and_, against)
+    if every & _HOLIDAY:
+        reason = UnavailableReason.HOLIDAY
+    elif all(bits & (_HOLIDAY | _TIME_OFF) for bits in against):
+        reason = UnavailableReason.TIME_OFF
+    elif every & _TOO_LATE:
+        reason = UnavailableReason.TOO_LATE
+    elif every & _TOO_EARLY:
+        reason = UnavailableReason.TOO_EARLY
+    elif every & _ONLINE_DISABLED:
+        reason = UnavailableReason.BOOK_ONLINE_DISABLED
+    else:
+        reason = UnavailableReason.FULLY_BOOKED
+    return DateSummary(day, 0, reason)
 
 
 def next_available_date(summaries: Iterable[DateSummary]) -> date | None:
@@ -731,8 +808,23 @@ def dates_view(
 ) -> DatesView:
     """The summaries of the local dates first..last of `zone` (`date_summaries`), and the first of
     them with a bookable slot (None when none has one: then `search_chunks` says where to look)."""
-    found = appointment_slots(calendars, shape, offering, *dates_window(first, last, zone), now)
-    summaries = date_summaries(found.slots, zone, first, last, frozenset(s.astimezone(zone).date() for s in found.started))
+    _require_appointment(offering, now)
+    start, end = dates_window(first, last, zone)
+    table = _table(calendars, shape, offering, to_micros(start), to_micros(end), to_micros(now), include_started=False)
+    days = _dates(first, last)
+    # As `date_summaries`, without an object per slot: a slot's date is found among the instants
+    # at which each date after the first begins.
+    begins = [to_micros(_local_midnight_utc(day, zone)) for day in days[1:]]
+    bookable = [0] * len(days)
+    against: list[list[int]] = [[] for _ in days]
+    for slot in table.starts():
+        i = bisect_right(begins, slot)
+        if slot in table.free:
+            bookable[i] += 1
+        else:
+            against[i].append(table.against[slot])
+    started = {bisect_right(begins, slot) for slot in table.started}
+    summaries = [_summary(day, bookable[i], against[i], i in started) for i, day in enumerate(days)]
     return DatesView(summaries, next_available_date(summaries))
 
 
@@ -754,5 +846,7 @@ def first_bookable_date(
     calendars: Sequence[StaffCalendar], shape: AppointmentShape, offering: Offering, zone: ZoneInfo, first: date, last: date, now: datetime
 ) -> date | None:
     """The first local date first..last of `zone` with a bookable slot, or None."""
-    found = appointment_slots(calendars, shape, offering, *dates_window(first, last, zone), now)
-    return next((s.slot.start.astimezone(zone).date() for s in found.slots if s.bookable), None)
+    _require_appointment(offering, now)
+    start, end = dates_window(first, last, zone)
+    free = _table(calendars, shape, offering, to_micros(start), to_micros(end), to_micros(now), include_started=False).free
+    return from_micros(min(free)).astimezone(zone).date() if free else None

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.availability.domain.appointments import (
     AppointmentShape,
@@ -518,6 +520,18 @@ def _two_staff(anna: dict[str, object], ben: dict[str, object]) -> list[StaffCal
     ]
 
 
+@pytest.mark.parametrize("limit", ["08:30", "09:00", "10:30", "11:00", "11:30", "12:00"])
+@pytest.mark.parametrize("late", [True, False], ids=["minimum-notice", "horizon"])
+def test_a_policy_limit_on_any_slot_of_a_block_splits_it_exactly(limit: str, late: bool) -> None:
+    # Monday 09:00-12:00, half-hour slots: the limit (now + 1 hour) on the block's first, a middle
+    # or its last start, or just outside it.
+    cal = calendar(rule(MON, "09:00", "12:00"))
+    now = local(f"2026-06-15 {limit}") - 60 * MINUTE
+    o = offering(policy(late=60) if late else policy(early=60))
+    expected = merge_staff(staff_slots(cal, shape(30), o, JUNE_15, JUNE_15, now))
+    assert appointment_slots([cal], shape(30), o, local("2026-06-15 00:00"), local("2026-06-16 00:00"), now).slots == expected
+
+
 @pytest.mark.parametrize("s, p, anna, ben", SCENARIOS)
 def test_appointment_slots_are_the_staff_slots_merged(s: AppointmentShape, p: BookingPolicy, anna: dict[str, object], ben: dict[str, object]) -> None:
     calendars = _two_staff(anna, ben)
@@ -653,3 +667,82 @@ def test_a_slots_booking_window(p: BookingPolicy, earliest: str | None, latest: 
     violations = slot_violations(offering(p), slot)
     assert (violations.too_early_to_book, violations.too_late_to_book, violations.book_online_disabled) == (True, False, False)
     assert (violations.earliest_booking_date, violations.latest_booking_date) == (earliest and local(earliest), latest and local(latest))
+
+
+# --- the fast paths against the rules' own steps -------------------------------------------------
+#
+# `appointment_slots`, `dates_view` and `first_bookable_date` work out slots in microseconds, in one
+# pass across staff; `staff_slots`, `merge_staff` and `date_summaries` state the rules one slot at a
+# time. Any calendars, shapes, policies and clocks: both give the same answers.
+
+ZONES = [VIENNA, NEW_YORK, KOLKATA, "Australia/Lord_Howe", "UTC"]
+WEEK_START = date(2026, 3, 5)  # New York's spring forward (03-08) and Vienna's (03-29) within four weeks
+
+
+@st.composite
+def _spans(draw: st.DrawFn, zone: str, most: int) -> tuple[Interval, ...]:
+    spans = []
+    for _ in range(draw(st.integers(0, most))):
+        start = datetime.combine(WEEK_START + timedelta(days=draw(st.integers(-2, 30))), time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45]))))
+        start_utc = to_utc(start, ZoneInfo(zone), nonexistent="shift")
+        spans.append(Interval(start_utc, start_utc + draw(st.integers(1, 36 * 4)) * 15 * MINUTE))
+    return tuple(spans)
+
+
+@st.composite
+def _calendar(draw: st.DrawFn, staff: str) -> StaffCalendar:
+    zone = draw(st.sampled_from(ZONES))
+    rules = []
+    for day in range(1, 8):
+        for start, end in draw(st.sampled_from([[], [(9, 12)], [(9, 12), (13, 17)], [(0, 3)], [(20, 23)], [(1, 4)]])):
+            rules.append(WeeklyRule(day, time(start, draw(st.sampled_from([0, 30]))), time(end)))
+    holidays = frozenset(WEEK_START + timedelta(days=d) for d in draw(st.lists(st.integers(0, 27), max_size=3)))
+    return StaffCalendar(
+        staff,
+        zone,
+        tuple(rules),
+        extra_hours=draw(_spans(zone, 2)),
+        time_off=draw(_spans(zone, 3)),
+        holidays=holidays,
+        appointments=draw(_spans(zone, 6)),
+    )
+
+
+@st.composite
+def _case(draw: st.DrawFn) -> tuple[list[StaffCalendar], AppointmentShape, Offering, datetime, str]:
+    calendars = [draw(_calendar(staff)) for staff in draw(st.sampled_from([[ANNA], [ANNA, BEN], [ANNA, BEN, "cara"]]))]
+    s = shape(
+        draw(st.sampled_from([15, 30, 45, 60, 90])),
+        before=draw(st.sampled_from([0, 0, 10, 30])),
+        after=draw(st.sampled_from([0, 0, 15])),
+        interval=draw(st.sampled_from([None, None, 15, 20, 30, 40])),
+    )
+    p = policy(late=draw(st.sampled_from([None, 60, 3 * 24 * 60])), early=draw(st.sampled_from([None, 10 * 24 * 60])))
+    # On the half hour, as most slots start: a slot starting at now, or at a limit of the policy, is
+    # the edge case.
+    now = local("2026-03-05 00:00") + draw(st.integers(0, 14 * 24 * 2)) * 30 * MINUTE
+    return calendars, s, offering(p, online=draw(st.sampled_from([True, True, False]))), now, draw(st.sampled_from(ZONES))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_case())
+def test_the_fast_paths_agree_with_the_rules_step_by_step(case: tuple[list[StaffCalendar], AppointmentShape, Offering, datetime, str]) -> None:
+    calendars, s, o, now, asked_in = case
+    zone = ZoneInfo(asked_in)
+    first, last = WEEK_START + timedelta(days=3), WEEK_START + timedelta(days=24)
+    start, end = dates_window(first, last, zone)
+
+    found = appointment_slots(calendars, s, o, start, end, now)
+    # Each staff member's slots of every local date the range touches (and the date before), then
+    # merged: those starting in the range.
+    by_staff = [
+        x for c in calendars for x in staff_slots(c, s, o, *(d - DAY * i for d, i in zip(covering_dates(first, last, zone, c.zone), (1, 0), strict=True)), now)
+    ]
+    assert found.slots == [x for x in merge_staff(by_staff) if start <= x.slot.start < end]
+
+    with_started = appointment_slots(calendars, s, o, start, end, now, include_started=True)
+    started_dates = frozenset(x.astimezone(zone).date() for x in with_started.started)
+    view = dates_view(calendars, s, o, zone, first, last, now)
+    assert view.dates == date_summaries(found.slots, zone, first, last, started_dates)
+    assert view.next_available == next((x.slot.start.astimezone(zone).date() for x in found.slots if x.bookable), None)
+    assert first_bookable_date(calendars, s, o, zone, first, last, now) == view.next_available
