@@ -160,8 +160,9 @@ def _scenario(w: Any, results: dict[str, Any]) -> None:
     w(
         f"- **ListAvailabilityDates**: `{dates.get('from_local_date')}` to `{dates.get('to_local_date')}`: {dates.get('dates')} dates, "
         f"{dates.get('dates_with_bookable_slots')} with bookable slots ({dates.get('bookable_slots')} in all), next_available_date "
-        f"`{dates.get('next_available_date')}`, {dates.get('bytes')} bytes. With no booking horizon availability reads working hours and "
-        'appointments up to 366 dates ahead for next_available_date on every request (docs/appointments.md "next_available_date").'
+        f"`{dates.get('next_available_date')}`, {dates.get('bytes')} bytes. The default policy has no booking horizon: when no date of the "
+        "range is bookable, availability searches next_available_date up to 366 dates ahead, a month at a time; this range has bookable "
+        'dates, so it reads the range only (docs/appointments.md "next_available_date").'
     )
     w(
         f"- **CreateBooking**: the booking population is a second APPOINTMENT service of the same shape with {len(population.get('staff', []))} "
