@@ -56,7 +56,7 @@ from services.common.weekly_rules import WeeklyRule, rule_spans
 
 _DAY = timedelta(days=1)
 _TICK = timedelta(microseconds=1)  # the platform's precision: [t, t + _TICK) is the instant t alone
-_MINUTE_US = 60_000_000
+_MINUTE_US = timedelta(minutes=1) // _TICK
 # Everything that decides the slots starting in a range lies within this much of it: a slot's
 # working block may begin on the staff member's previous local date (`appointment_slots`: up to two
 # days before in UTC, an hour more across a DST change), and its occupied time reaches a buffer
@@ -463,9 +463,9 @@ class _Judge:
     def within(self, block_start: int, block_end: int, first: int, last: int) -> int | Callable[[int], int]:
         """The reasons against the slots of one working block that start from `first` through
         `last`: the bits they all have when they are all alike (no busy time comes near the block,
-        and no limit of the policy falls among them: most blocks), else `bits` to ask slot by
-        slot. A slot's occupied time lies in [block_start − buffer_before, block_end), its start
-        in the block."""
+        and no limit of the policy falls among them: most blocks), else the function to ask slot by
+        slot (`policy_bits` when only a limit of the policy tells them apart). A slot's occupied
+        time lies in [block_start − buffer_before, block_end), its start in the block."""
         near = block_start - self._before
         if (
             (self._appointments and self._appointments.overlaps(near, block_end))
@@ -579,10 +579,10 @@ def _table(calendars: Iterable[StaffCalendar], shape: AppointmentShape, offering
                 continue
             if slot <= now:  # the block's slots that have started
                 ahead = slot + step * ((now - slot) // step + 1)
-                for early in range(slot, min(ahead, last + 1), step):
-                    started.add(early)
+                for past in range(slot, min(ahead, last + 1), step):
+                    started.add(past)
                     if include_started:
-                        against[early] = against.get(early, 0) | judge.bits(early) | _TOO_LATE
+                        against[past] = against.get(past, 0) | judge.bits(past) | _TOO_LATE
                 slot = ahead
                 if slot > last:
                     continue
