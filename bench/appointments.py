@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import itertools
 import math
-import os
 import sys
 import tempfile
 import time
@@ -67,7 +66,7 @@ from bench.appointments_figures import (
 )
 from bench.loadgen import open_loop, sustained
 from bench.procstats import CpuMeter
-from bench.stack import REPO, RESULTS, ZONE, Ports, machine, make_platform, say
+from bench.stack import REPO, RESULTS, ZONE, Ports, machine, make_platform, platform_cpu_meter, say
 from services.api.bookings.availability.v2 import availability_time_slots_pb2 as slots_pb2
 from services.api.bookings.availability.v2 import availability_time_slots_pb2_grpc as slots_grpc
 from services.api.bookings.catalog.v1 import services_pb2, services_pb2_grpc
@@ -608,19 +607,7 @@ async def run(stack: Platform, opts: Options) -> dict[str, Any]:
         say(f"booking population: {population.setup['free_staff_slots']} free (slot, staff member) pairs over {days} days")
         results["setup"] = {"clinic": clinic.setup, "answers": await describe_answers(c, clinic), "population": population.setup}
 
-        meter = CpuMeter(
-            {
-                "availability": stack.supervisor.pid("availability"),
-                "timeframes": stack.supervisor.pid("timeframes"),
-                "bookings": stack.supervisor.pid("bookings"),
-                "participations": stack.supervisor.pid("participations"),
-                "postgres": stack.infra.postgres.pid if stack.infra.postgres else None,
-                "redis": stack.infra.redis.pid if stack.infra.redis else None,
-                "kafka": stack.infra.kafka.pid if stack.infra.kafka else None,
-                "generator": os.getpid(),
-            },
-            alone=frozenset({"generator"}),
-        )
+        meter = platform_cpu_meter(stack)
         lab = Lab(opts, meter)
         avail = load_channels["availability"]
         slots = rotating(

@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import tempfile
 import time
@@ -91,7 +90,7 @@ from bench.pipeline_world import (
     until_listed,
 )
 from bench.procstats import CpuMeter
-from bench.stack import REPO, RESULTS, Ports, machine, make_platform, say
+from bench.stack import REPO, RESULTS, Ports, machine, make_platform, platform_cpu_meter, say
 
 SWEEP_RATES = (150.0, 200.0, 300.0, 400.0)
 SWEEP_STEP = 100.0  # past the planned rates, on by this much
@@ -372,22 +371,6 @@ async def guarded(name: str, phase: Phase, failures: dict[str, str]) -> Any:
         return None
 
 
-def cpu_meter(stack: Any) -> CpuMeter:
-    return CpuMeter(
-        {
-            "availability": stack.supervisor.pid("availability"),
-            "timeframes": stack.supervisor.pid("timeframes"),
-            "bookings": stack.supervisor.pid("bookings"),
-            "participations": stack.supervisor.pid("participations"),
-            "postgres": stack.infra.postgres.pid if stack.infra.postgres else None,
-            "redis": stack.infra.redis.pid if stack.infra.redis else None,
-            "kafka": stack.infra.kafka.pid if stack.infra.kafka else None,
-            "generator": os.getpid(),
-        },
-        alone=frozenset({"generator"}),
-    )
-
-
 async def run(stack: Any, opts: Options) -> dict[str, Any]:
     tenant = await open_tenant(stack, opts.legacy_validation)
     catalog = Catalog(stack, tenant)
@@ -395,7 +378,7 @@ async def run(stack: Any, opts: Options) -> dict[str, Any]:
     check_s = await pipeline_check(stack, tenant, catalog)
     say(f"pipeline check: a class booking reached timeframes in {check_s * 1000:.0f} ms")
     bookings, availability = grpc.aio.insecure_channel(stack.address("bookings")), grpc.aio.insecure_channel(stack.address("availability"))
-    lab = Lab(stack, tenant, catalog, bookings, availability, cpu_meter(stack), opts.quiet_threshold, opts.quiet_max_wait)
+    lab = Lab(stack, tenant, catalog, bookings, availability, platform_cpu_meter(stack), opts.quiet_threshold, opts.quiet_max_wait)
     probe = await Sampler(stack, name="probe").start()
     failures: dict[str, str] = {}
     results: dict[str, Any] = {"tenant": {"id": tenant.id, "toggles": tenant.toggles}, "pipeline_check_ms": check_s * 1000, "failures": failures}

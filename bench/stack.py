@@ -20,6 +20,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from bench import OWN_ENV, runtime
+from bench.procstats import CpuMeter
 from services.devstack._proc import tcp_open
 from services.devstack.infra import InfraPorts, free_port
 from services.devstack.otlp import OtlpReceiver
@@ -122,3 +123,21 @@ def machine() -> dict[str, Any]:
         "commit": commit,
         "uncommitted_service_changes": changed,
     }
+
+
+def platform_cpu_meter(stack: Platform) -> CpuMeter:
+    """CPU per process group of the platform: each service, Postgres, Redis, Kafka, and this
+    process alone (the load generator)."""
+    return CpuMeter(
+        {
+            "availability": stack.supervisor.pid("availability"),
+            "timeframes": stack.supervisor.pid("timeframes"),
+            "bookings": stack.supervisor.pid("bookings"),
+            "participations": stack.supervisor.pid("participations"),
+            "postgres": stack.infra.postgres.pid if stack.infra.postgres else None,
+            "redis": stack.infra.redis.pid if stack.infra.redis else None,
+            "kafka": stack.infra.kafka.pid if stack.infra.kafka else None,
+            "generator": os.getpid(),
+        },
+        alone=frozenset({"generator"}),
+    )

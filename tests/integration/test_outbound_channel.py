@@ -108,9 +108,12 @@ async def test_a_refused_call_keeps_its_status_for_the_caller(address: str, sett
     assert (refused.value.code(), refused.value.details()) == (grpc.StatusCode.FAILED_PRECONDITION, "not now")
 
 
-def test_a_streaming_method_is_refused_at_stub_construction(settings: ServiceSettings) -> None:
+async def test_a_streaming_method_is_refused_at_stub_construction(settings: ServiceSettings) -> None:
     # Only unary calls get the token, the deadline and the span: a streaming stub must not build
     # silently without them.
+    # Async: a grpc.aio channel belongs to the running event loop (a sync test would depend on
+    # some earlier test leaving a default loop behind).
     channel = open_channel("127.0.0.1:1", ServiceTokens(settings), CHANNEL_TIMEOUT)
     with pytest.raises(AttributeError):
         channel.unary_stream(ECHO)  # type: ignore[attr-defined]
+    await channel.close()
