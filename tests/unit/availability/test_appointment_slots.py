@@ -436,23 +436,23 @@ def test_dates_follow_the_request_zone_not_the_staff_members() -> None:
     vienna, kolkata = ZoneInfo(VIENNA), ZoneInfo(KOLKATA)
     cal = calendar(rule(MON, "02:00", "06:00"), zone=KOLKATA)
     first, last = date(2026, 6, 13), JUNE_16
-    staff_first, staff_last = covering_dates(first, last, vienna, kolkata)
-    assert (staff_first, staff_last) == (date(2026, 6, 13), date(2026, 6, 17))
-
-    slots = merge_staff(staff_slots(cal, shape(60), offering(), staff_first, staff_last, LONG_BEFORE))
-    hours = local_dates(candidate_slots(working_intervals(cal, staff_first, staff_last), shape(60)), vienna)
-    in_vienna = date_summaries(slots, vienna, first, last, hours)
-    assert [(s.local_date.isoformat(), s.bookable_slots, s.unavailable_reason) for s in in_vienna] == [
+    in_vienna = dates_view([cal], shape(60), offering(), vienna, first, last, LONG_BEFORE)
+    assert [(s.local_date.isoformat(), s.bookable_slots, s.unavailable_reason) for s in in_vienna.dates] == [
         ("2026-06-13", 0, UnavailableReason.NO_SERVICE_HOURS),
         ("2026-06-14", 2, None),
         ("2026-06-15", 2, None),
         ("2026-06-16", 0, UnavailableReason.NO_SERVICE_HOURS),
     ]
-    assert next_available_date(in_vienna) == date(2026, 6, 14)
+    assert in_vienna.next_available == date(2026, 6, 14)
 
-    in_kolkata = date_summaries(slots, kolkata, first, last, local_dates([s.slot for s in slots], kolkata))
-    assert [(s.local_date.isoformat(), s.bookable_slots) for s in in_kolkata] == [("2026-06-13", 0), ("2026-06-14", 0), ("2026-06-15", 4), ("2026-06-16", 0)]
-    assert next_available_date(in_kolkata) == JUNE_15
+    in_kolkata = dates_view([cal], shape(60), offering(), kolkata, first, last, LONG_BEFORE)
+    assert [(s.local_date.isoformat(), s.bookable_slots) for s in in_kolkata.dates] == [
+        ("2026-06-13", 0),
+        ("2026-06-14", 0),
+        ("2026-06-15", 4),
+        ("2026-06-16", 0),
+    ]
+    assert in_kolkata.next_available == JUNE_15
 
 
 def test_a_day_view_after_closing_and_before_the_next_working_day() -> None:
